@@ -1,0 +1,285 @@
+//! The command line: `serve`, `worker`, `migrate`, admin and import commands.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::catalog::{csv_import, seed};
+use crate::clock::Clock;
+use crate::config::{Config, DEFAULT_DATABASE_URL};
+use crate::db::local_cluster::LocalCluster;
+use crate::{Application, Roles};
+
+#[derive(Parser)]
+#[command(name = "rigmarket", version, about = "Marketplace backend for secondhand ASIC mining rigs")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API and the job workers (each can be switched off).
+    Serve {
+        /// Do not serve HTTP (run only the other parts).
+        #[arg(long)]
+        no_http: bool,
+        /// Do not run job workers in this process.
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run only the job workers.
+    Worker,
+    /// Apply pending database migrations and seed reference data, then exit.
+    Migrate,
+    /// Administrative actions.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+    /// The rig model catalog.
+    Catalog {
+        #[command(subcommand)]
+        action: ImportAction,
+    },
+    /// Reference prices: per model (`manufacturer,model,date,basis,amount_usd,note`)
+    /// or per efficiency tier (`date,tier,usd_per_th,source`).
+    ReferencePrices {
+        #[command(subcommand)]
+        action: ImportAction,
+    },
+    /// Load a demonstration market (grows as capabilities land).
+    SeedDemo,
+    /// Inspect and retry dead jobs.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsAction,
+    },
+    /// Print the OpenAPI document generated from the code.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Give the account with this email the admin role.
+    Grant { email: String },
+}
+
+#[derive(Subcommand)]
+enum ImportAction {
+    /// Import a CSV file: every row is validated first; any bad row rejects the
+    /// whole file and nothing is written.
+    Import {
+        file: PathBuf,
+        /// Validate and report without writing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsAction {
+    /// List jobs that exhausted their retries.
+    Dead,
+    /// Put a dead job back in the queue.
+    Retry { id: i64 },
+}
+
+/// Runs the CLI; the returned code is the process exit status.
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    if let Command::Openapi = cli.command {
+        print!("{}", crate::http::openapi::spec_json());
+        return Ok(0);
+    }
+    let mut config = Config::from_env()?;
+    let cluster = match cli.command {
+        Command::Serve { .. } | Command::Worker | Command::Migrate | Command::SeedDemo => maybe_private_cluster(&mut config).await?,
+        _ => None,
+    };
+    let result = dispatch(cli.command, config).await;
+    if let Some(cluster) = cluster {
+        cluster.stop();
+    }
+    result
+}
+
+/// With no `DATABASE_URL` set and nothing answering at the default, starts the
+/// private cluster under `./var/postgres` instead of failing.
+async fn maybe_private_cluster(config: &mut Config) -> anyhow::Result<Option<LocalCluster>> {
+    if std::env::var_os("DATABASE_URL").is_some() || postgres_answers(DEFAULT_DATABASE_URL).await {
+        return Ok(None);
+    }
+    tracing::warn!("no PostgreSQL at {DEFAULT_DATABASE_URL}; starting a private cluster under ./var/postgres");
+    let cluster = tokio::task::spawn_blocking(|| LocalCluster::start(std::path::Path::new("var"))).await??;
+    config.database_url = SecretString::from(LocalCluster::database_url());
+    Ok(Some(cluster))
+}
+
+async fn postgres_answers(url: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else { return false };
+    let host = parsed.host_str().unwrap_or("127.0.0.1").to_string();
+    let port = parsed.port().unwrap_or(5432);
+    tokio::time::timeout(std::time::Duration::from_secs(2), tokio::net::TcpStream::connect((host, port)))
+        .await
+        .is_ok_and(|r| r.is_ok())
+}
+
+async fn dispatch(command: Command, config: Config) -> anyhow::Result<i32> {
+    match command {
+        Command::Serve { no_http, no_worker } => {
+            serve(config, Roles { http: !no_http, worker: !no_worker }).await?;
+        }
+        Command::Worker => serve(config, Roles { http: false, worker: true }).await?,
+        Command::Migrate | Command::SeedDemo => {
+            crate::prepare_database(&config).await?;
+            println!("database is migrated and the catalog is seeded");
+        }
+        Command::Admin { action: AdminAction::Grant { email } } => {
+            let state = crate::AppState::new(config, Clock::system()).await?;
+            let mut conn = state.pool.get().await?;
+            match crate::auth::grant_admin(&mut conn, &email, state.clock.now()).await? {
+                Some(account) => println!("{} ({}) is now an admin", account.email, account.id),
+                None => {
+                    eprintln!("no account has the email {email}");
+                    return Ok(1);
+                }
+            }
+        }
+        Command::Catalog { action: ImportAction::Import { file, dry_run } } => return import_catalog(config, file, dry_run).await,
+        Command::ReferencePrices { action: ImportAction::Import { file, dry_run } } => {
+            return import_reference_prices(config, file, dry_run).await
+        }
+        Command::Jobs { action } => {
+            let state = crate::AppState::new(config, Clock::system()).await?;
+            let mut conn = state.pool.get().await?;
+            match action {
+                JobsAction::Dead => {
+                    for job in crate::jobs::queue::list_dead(&mut conn, 100).await? {
+                        println!(
+                            "{}\t{}\tattempts={}\t{}\t{}",
+                            job.id,
+                            job.kind,
+                            job.attempts,
+                            job.updated_at.to_rfc3339(),
+                            job.last_error.unwrap_or_default()
+                        );
+                    }
+                }
+                JobsAction::Retry { id } => {
+                    if !crate::jobs::queue::retry_dead(&mut conn, id, state.clock.now()).await? {
+                        eprintln!("no dead job {id}");
+                        return Ok(1);
+                    }
+                    println!("job {id} queued again");
+                }
+            }
+        }
+        Command::Openapi => unreachable!("handled before configuration is read"),
+    }
+    Ok(0)
+}
+
+async fn serve(config: Config, roles: Roles) -> anyhow::Result<()> {
+    crate::prepare_database(&config).await?;
+    let app = Application::build(config, Clock::system(), roles).await?;
+    app.run_until_stopped(crate::shutdown_signal()).await
+}
+
+fn progress_bar(len: usize) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} rows ({eta})").unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+struct BarProgress(ProgressBar);
+
+impl seed::Progress for BarProgress {
+    fn advance(&mut self) {
+        self.0.inc(1);
+    }
+}
+
+fn report_rejection(file: &std::path::Path, errors: &[csv_import::RowError]) -> i32 {
+    eprintln!("{} rejected, nothing was written ({} problem(s)):", file.display(), errors.len());
+    for error in errors {
+        eprintln!("  {error}");
+    }
+    2
+}
+
+async fn connect(config: &Config) -> anyhow::Result<diesel_async::AsyncPgConnection> {
+    use diesel_async::AsyncConnection;
+    crate::prepare_database(config).await?;
+    diesel_async::AsyncPgConnection::establish(config.database_url.expose_secret())
+        .await
+        .context("connecting to the database")
+}
+
+async fn import_catalog(config: Config, file: PathBuf, dry_run: bool) -> anyhow::Result<i32> {
+    let contents = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
+    let specs = match csv_import::parse_models(contents) {
+        Ok(specs) => specs,
+        Err(errors) => return Ok(report_rejection(&file, &errors)),
+    };
+    if dry_run {
+        println!("{}: {} valid model row(s); dry run, nothing written", file.display(), specs.len());
+        return Ok(0);
+    }
+    let mut conn = connect(&config).await?;
+    let bar = BarProgress(progress_bar(specs.len()));
+    let mut progress = bar;
+    let written = seed::import_models(&mut conn, &specs, &mut progress).await?;
+    progress.0.finish_and_clear();
+    println!("imported {written} model(s) from {}", file.display());
+    Ok(0)
+}
+
+async fn import_reference_prices(config: Config, file: PathBuf, dry_run: bool) -> anyhow::Result<i32> {
+    let contents = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let kind = csv_import::detect_price_file(&contents).context(
+        "unrecognised header: expected `date,tier,usd_per_th,source` or `manufacturer,model,date,basis,amount_usd,note`",
+    )?;
+    match kind {
+        csv_import::PriceFileKind::Tier => {
+            let rows = match csv_import::parse_tier_prices(contents.as_bytes()) {
+                Ok(rows) => rows,
+                Err(errors) => return Ok(report_rejection(&file, &errors)),
+            };
+            if dry_run {
+                println!("{}: {} valid tier price row(s); dry run, nothing written", file.display(), rows.len());
+                return Ok(0);
+            }
+            let mut conn = connect(&config).await?;
+            let mut progress = BarProgress(progress_bar(rows.len()));
+            let written = seed::import_tier_prices(&mut conn, &rows, &mut progress).await?;
+            progress.0.finish_and_clear();
+            println!("imported {written} tier price(s) from {}", file.display());
+        }
+        csv_import::PriceFileKind::Model => {
+            let rows = match csv_import::parse_model_prices(contents.as_bytes()) {
+                Ok(rows) => rows,
+                Err(errors) => return Ok(report_rejection(&file, &errors)),
+            };
+            let mut conn = connect(&config).await?;
+            let today = chrono::Utc::now().date_naive();
+            let prices = match seed::resolve_model_prices(&mut conn, &rows, today).await? {
+                Ok(prices) => prices,
+                Err(errors) => return Ok(report_rejection(&file, &errors)),
+            };
+            if dry_run {
+                println!("{}: {} valid reference price row(s); dry run, nothing written", file.display(), prices.len());
+                return Ok(0);
+            }
+            let mut progress = BarProgress(progress_bar(prices.len()));
+            let written = seed::import_model_prices(&mut conn, &prices, &mut progress).await?;
+            progress.0.finish_and_clear();
+            println!("imported {written} reference price(s) from {}", file.display());
+        }
+    }
+    Ok(0)
+}

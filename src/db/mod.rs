@@ -1,0 +1,139 @@
+//! PostgreSQL access: the connection pool, embedded migrations run under an
+//! advisory lock, and database creation at start-up.
+//!
+//! Every pooled connection carries `statement_timeout` and `application_name`
+//! (set through the connection string so they survive reconnects), and the pool
+//! gives up quickly when PostgreSQL is down so handlers can answer 503 instead of
+//! hanging.
+
+pub mod local_cluster;
+pub mod schema;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::connection::SimpleConnection;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use url::Url;
+
+pub use diesel_async::pooled_connection::deadpool::PoolError;
+
+pub type DbPool = Pool<AsyncPgConnection>;
+pub type DbConn = Object<AsyncPgConnection>;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Arbitrary but fixed: every rigmarket process serialises schema changes on it.
+const MIGRATION_LOCK_KEY: i64 = 0x7269_676d_6b74; // "rigmkt"
+
+/// How long a request waits for a pooled connection (or a new one) before the
+/// service answers 503.
+const POOL_WAIT: Duration = Duration::from_secs(3);
+
+/// Adds the per-connection settings to a database URL.
+pub fn connection_url(database_url: &str, statement_timeout: Duration, app_name: &str) -> anyhow::Result<String> {
+    let mut url = Url::parse(database_url).context("DATABASE_URL is not a valid URL")?;
+    let has = |key: &str| url.query_pairs().any(|(k, _)| k == key);
+    let (has_app_name, has_options) = (has("application_name"), has("options"));
+    {
+        let mut pairs = url.query_pairs_mut();
+        if !has_app_name {
+            pairs.append_pair("application_name", app_name);
+        }
+        if !has_options {
+            pairs.append_pair(
+                "options",
+                &format!("-c statement_timeout={}", statement_timeout.as_millis()),
+            );
+        }
+        pairs.append_pair("connect_timeout", "3");
+    }
+    Ok(url.to_string())
+}
+
+pub fn build_pool(database_url: &str, max_size: usize, statement_timeout: Duration) -> anyhow::Result<DbPool> {
+    let url = connection_url(database_url, statement_timeout, "rigmarket")?;
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    Pool::builder(manager)
+        .max_size(max_size)
+        .wait_timeout(Some(POOL_WAIT))
+        .create_timeout(Some(POOL_WAIT))
+        .recycle_timeout(Some(POOL_WAIT))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .context("building the database pool")
+}
+
+
+/// True for errors that mean "the database is unreachable", which the API maps
+/// to 503 rather than 500.
+pub fn is_connection_error(err: &DieselError) -> bool {
+    match err {
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let message = info.message().to_ascii_lowercase();
+            message.contains("connection") || message.contains("timeout") || message.contains("terminating")
+        }
+        DieselError::BrokenTransactionManager => true,
+        _ => false,
+    }
+}
+
+/// Creates the database named in `database_url` when it does not exist yet.
+/// Safe when several processes race: "already exists" is success.
+pub async fn create_database_if_missing(database_url: &str) -> anyhow::Result<()> {
+    let url = Url::parse(database_url).context("DATABASE_URL is not a valid URL")?;
+    let name = url.path().trim_start_matches('/').to_string();
+    anyhow::ensure!(!name.is_empty(), "DATABASE_URL names no database");
+    if AsyncPgConnection::establish(database_url).await.is_ok() {
+        return Ok(());
+    }
+    let mut maintenance_url = url.clone();
+    maintenance_url.set_path("/postgres");
+    let mut conn = AsyncPgConnection::establish(maintenance_url.as_str())
+        .await
+        .with_context(|| format!("cannot connect to PostgreSQL at {}", redact(&url)))?;
+    let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+    match diesel::sql_query(format!("CREATE DATABASE {quoted}")).execute(&mut conn).await {
+        Ok(_) => {
+            tracing::info!(db.name = %name, "created database");
+            Ok(())
+        }
+        // 42P04 duplicate_database, or a unique violation when two creators race.
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(()),
+        Err(DieselError::DatabaseError(_, info)) if info.message().contains("already exists") => Ok(()),
+        Err(err) => Err(err).context("creating the database"),
+    }
+}
+
+fn redact(url: &Url) -> String {
+    let mut url = url.clone();
+    if url.password().is_some() {
+        let _ = url.set_password(Some("***"));
+    }
+    url.to_string()
+}
+
+/// Runs pending migrations while holding a session-level advisory lock, so any
+/// number of instances can start together and exactly one migrates.
+pub async fn run_migrations(database_url: &str) -> anyhow::Result<Vec<String>> {
+    let url = database_url.to_string();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
+            .context("connecting to run migrations")?;
+        conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map(|versions| versions.iter().map(|v| v.to_string()).collect())
+            .map_err(|e| anyhow::anyhow!("running migrations: {e}"));
+        conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
+        applied
+    })
+    .await
+    .context("migration task panicked")?
+}

@@ -1,0 +1,54 @@
+//! Liveness, readiness and metrics endpoints for orchestrators and scrapers.
+
+use actix_web::{get, web, HttpResponse};
+use diesel_async::RunQueryDsl;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(live).service(ready).service(metrics);
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HealthStatus {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+/// The process is up (does not touch the database).
+#[utoipa::path(tag = "health", responses((status = 200, body = HealthStatus)))]
+#[get("/health/live")]
+async fn live() -> web::Json<HealthStatus> {
+    web::Json(HealthStatus { status: "ok" })
+}
+
+/// The service can serve traffic: the database answers.
+#[utoipa::path(
+    tag = "health",
+    responses(
+        (status = 200, body = HealthStatus),
+        (status = 503, description = "The database is unreachable", body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+#[get("/health/ready")]
+async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<HealthStatus>> {
+    let mut conn = state.pool.get().await?;
+    diesel::sql_query("SELECT 1")
+        .execute(&mut conn)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(web::Json(HealthStatus { status: "ok" }))
+}
+
+/// Prometheus text exposition.
+#[utoipa::path(tag = "health", responses((status = 200, content_type = "text/plain", body = String)))]
+#[get("/metrics")]
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let body = state.metrics.render(&state).await;
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(body)
+}

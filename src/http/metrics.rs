@@ -1,0 +1,129 @@
+//! Prometheus metrics: request counts and latency by route pattern and status,
+//! job outcomes, and, computed at scrape time, pool usage and job queue depth.
+
+use std::future::Future;
+use std::time::Instant;
+
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
+use actix_web::web;
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+
+use crate::AppState;
+
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: IntCounterVec,
+    pub http_duration: HistogramVec,
+    pub jobs_finished: IntCounterVec,
+    pool_size: IntGauge,
+    pool_available: IntGauge,
+    pool_waiting: IntGauge,
+    jobs_due: IntGauge,
+    jobs_scheduled: IntGauge,
+    jobs_dead: IntGauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new_custom(Some("rigmarket".into()), None).expect("valid prefix");
+        let http_requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests by method, route pattern and status"),
+            &["method", "route", "status"],
+        )
+        .expect("valid metric");
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by route pattern")
+                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            &["method", "route"],
+        )
+        .expect("valid metric");
+        let jobs_finished = IntCounterVec::new(
+            Opts::new("jobs_finished_total", "Job runs by kind and outcome (ok, retry, dead)"),
+            &["kind", "outcome"],
+        )
+        .expect("valid metric");
+        let gauge = |name: &str, help: &str| IntGauge::new(name, help).expect("valid metric");
+        let metrics = Self {
+            pool_size: gauge("db_pool_connections", "Open database connections"),
+            pool_available: gauge("db_pool_available", "Idle database connections"),
+            pool_waiting: gauge("db_pool_waiting", "Requests waiting for a database connection"),
+            jobs_due: gauge("jobs_due", "Queued jobs whose run time has come"),
+            jobs_scheduled: gauge("jobs_scheduled", "Queued jobs scheduled in the future"),
+            jobs_dead: gauge("jobs_dead", "Jobs that exhausted their attempts"),
+            http_requests,
+            http_duration,
+            jobs_finished,
+            registry,
+        };
+        for collector in [
+            Box::new(metrics.http_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(metrics.http_duration.clone()),
+            Box::new(metrics.jobs_finished.clone()),
+            Box::new(metrics.pool_size.clone()),
+            Box::new(metrics.pool_available.clone()),
+            Box::new(metrics.pool_waiting.clone()),
+            Box::new(metrics.jobs_due.clone()),
+            Box::new(metrics.jobs_scheduled.clone()),
+            Box::new(metrics.jobs_dead.clone()),
+        ] {
+            metrics.registry.register(collector).expect("metric registered once");
+        }
+        metrics
+    }
+
+    /// Refreshes the scrape-time gauges and renders the text exposition format.
+    /// Queue depth is skipped (not failed) when the database is unreachable, so
+    /// the scrape itself still shows the outage through the pool gauges.
+    pub async fn render(&self, state: &AppState) -> String {
+        let status = state.pool.status();
+        self.pool_size.set(status.size as i64);
+        self.pool_available.set(status.available as i64);
+        self.pool_waiting.set(status.waiting as i64);
+        if let Ok(mut conn) = state.pool.get().await {
+            if let Ok(depth) = crate::jobs::queue::depth(&mut conn, state.clock.now()).await {
+                self.jobs_due.set(depth.due);
+                self.jobs_scheduled.set(depth.scheduled);
+                self.jobs_dead.set(depth.dead);
+            }
+        }
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .expect("text encoding cannot fail");
+        String::from_utf8(out).expect("prometheus text is UTF-8")
+    }
+}
+
+/// Middleware (used through `wrap_fn`) that counts and times every request by
+/// its route pattern, never by raw path, so ids do not explode label cardinality.
+pub fn record<S, B>(req: ServiceRequest, srv: &S) -> impl Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    let started = Instant::now();
+    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
+    let method = req.method().to_string();
+    let fut = srv.call(req);
+    async move {
+        let res = fut.await?;
+        if let Some(metrics) = metrics {
+            let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+            metrics
+                .http_requests
+                .with_label_values(&[&method, &route, res.status().as_str()])
+                .inc();
+            metrics
+                .http_duration
+                .with_label_values(&[&method, &route])
+                .observe(started.elapsed().as_secs_f64());
+        }
+        Ok(res)
+    }
+}

@@ -1,0 +1,66 @@
+//! The OpenAPI document (collected from the registered handlers) and the docs
+//! page. Swagger UI's assets are vendored into the binary, so `/docs` renders with
+//! no internet access.
+
+use actix_web::web;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "rigmarket API",
+        description = "Marketplace for secondhand ASIC mining rigs: listings with verified hashrate, \
+                       escrow orders, fire-sale tracking and a $/TH price index. Errors are \
+                       application/problem+json with a stable `code`.",
+        license(name = "AGPL-3.0-only")
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "health", description = "Liveness, readiness, metrics"),
+        (name = "catalog", description = "Rig models, efficiency tiers and reference prices"),
+        (name = "admin", description = "Operations reserved to administrators"),
+    )
+)]
+struct BaseDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        components.add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))));
+    }
+}
+
+pub fn base() -> OpenApiDoc {
+    BaseDoc::openapi()
+}
+
+/// The full document, built from the same route registrations the server uses.
+pub fn spec() -> OpenApiDoc {
+    let (_app, spec) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(base())
+        .configure(super::configure_api)
+        .split_for_parts();
+    spec
+}
+
+/// The committed form of the spec (`openapi/openapi.json`).
+pub fn spec_json() -> String {
+    let mut json = spec().to_pretty_json().expect("the OpenAPI document serializes");
+    json.push('\n');
+    json
+}
+
+pub fn docs_routes(cfg: &mut web::ServiceConfig, spec: OpenApiDoc) {
+    cfg.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec));
+}

@@ -1,0 +1,89 @@
+//! Email templates: each is a small struct that renders a subject, a plain-text
+//! body and an HTML body. The HTML layout and escaping live here so no template
+//! can forget them.
+
+use super::OutgoingEmail;
+
+pub trait EmailTemplate {
+    fn subject(&self) -> String;
+    fn text(&self) -> String;
+    /// The inner HTML; every interpolated value must go through [`escape`].
+    fn html_body(&self) -> String;
+}
+
+pub fn render(to: &str, template: &impl EmailTemplate) -> OutgoingEmail {
+    let subject = template.subject();
+    OutgoingEmail {
+        to: to.to_string(),
+        text: format!("{}\n\n-- \nrigmarket\n", template.text()),
+        html: format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+             <body style=\"font-family:sans-serif;max-width:40em\">{body}\
+             <p style=\"color:#666\">rigmarket</p></body></html>",
+            title = escape(&subject),
+            body = template.html_body()
+        ),
+        subject,
+        message_id: format!("<{}@rigmarket>", uuid::Uuid::new_v4()),
+    }
+}
+
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Sent when `rigmarket admin grant` gives an account the admin role: a role change
+/// the account owner must always hear about.
+pub struct AdminRoleGranted {
+    pub display_name: String,
+}
+
+impl EmailTemplate for AdminRoleGranted {
+    fn subject(&self) -> String {
+        "You are now a rigmarket administrator".into()
+    }
+    fn text(&self) -> String {
+        format!(
+            "Hello {},\n\nYour account was given the admin role. If you did not expect this, \
+             contact the rigmarket operators at once.",
+            self.display_name
+        )
+    }
+    fn html_body(&self) -> String {
+        format!(
+            "<p>Hello {},</p><p>Your account was given the <b>admin</b> role. If you did not \
+             expect this, contact the rigmarket operators at once.</p>",
+            escape(&self.display_name)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_is_escaped_and_text_is_not() {
+        let email = render(
+            "a@example.com",
+            &AdminRoleGranted {
+                display_name: "<script>x</script> & co".into(),
+            },
+        );
+        assert!(email.html.contains("&lt;script&gt;x&lt;/script&gt; &amp; co"));
+        assert!(!email.html.contains("<script>"));
+        assert!(email.text.contains("<script>x</script> & co"));
+        assert!(email.message_id.starts_with('<') && email.message_id.ends_with("@rigmarket>"));
+    }
+}

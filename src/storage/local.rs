@@ -1,0 +1,219 @@
+//! The local-directory backend and its HTTP routes. URLs are signed with
+//! HMAC-SHA256 over method, key, expiry and (for PUT) content type, mirroring what
+//! a presigned S3 URL guarantees, so clients use one upload flow for both backends.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use anyhow::Context;
+use futures_util::StreamExt;
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use tokio::io::AsyncReadExt;
+use url::Url;
+
+use super::{is_valid_key, ObjectMeta};
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Largest object the local backend accepts; the capability that completes an
+/// upload applies its own, smaller limit.
+const MAX_OBJECT_BYTES: usize = 50 * 1024 * 1024;
+
+pub struct LocalStore {
+    dir: PathBuf,
+    public_url: Url,
+    signing_key: Vec<u8>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SidecarMeta {
+    content_type: String,
+}
+
+#[derive(Deserialize)]
+pub struct SignedQuery {
+    expires: i64,
+    sig: String,
+}
+
+impl LocalStore {
+    pub fn new(dir: PathBuf, public_url: Url, secret: &SecretString) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating storage directory {}", dir.display()))?;
+        // A key distinct from the JWT key, derived from the same secret.
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes()).context("storage key")?;
+        mac.update(b"rigmarket local storage url signing");
+        Ok(Self {
+            dir,
+            public_url,
+            signing_key: mac.finalize().into_bytes().to_vec(),
+        })
+    }
+
+    fn signature(&self, method: &str, key: &str, expires: i64, content_type: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.signing_key).expect("HMAC takes any key length");
+        mac.update(format!("{method}\n{key}\n{expires}\n{content_type}").as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    fn verify(&self, method: &str, key: &str, query: &SignedQuery, content_type: &str) -> Result<(), ApiError> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.signing_key).expect("HMAC takes any key length");
+        mac.update(format!("{method}\n{key}\n{}\n{content_type}", query.expires).as_bytes());
+        let given = hex::decode(&query.sig).map_err(|_| signature_error())?;
+        mac.verify_slice(&given).map_err(|_| signature_error())?;
+        if query.expires < chrono::Utc::now().timestamp() {
+            return Err(ApiError::forbidden("signature_expired", "This URL has expired."));
+        }
+        Ok(())
+    }
+
+    pub fn signed_url(&self, method: &str, key: &str, content_type: &str, expires: Duration) -> Url {
+        let expires_at = chrono::Utc::now().timestamp() + expires.as_secs() as i64;
+        let mut url = self.public_url.clone();
+        url.set_path(&format!("/storage/{key}"));
+        url.query_pairs_mut()
+            .append_pair("expires", &expires_at.to_string())
+            .append_pair("sig", &self.signature(method, key, expires_at, content_type));
+        url
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(key)
+    }
+
+    fn meta_path(path: &Path) -> PathBuf {
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(".meta.json");
+        path.with_file_name(name)
+    }
+
+    pub async fn head(&self, key: &str) -> anyhow::Result<Option<ObjectMeta>> {
+        let path = self.path(key);
+        let size = match tokio::fs::metadata(&path).await {
+            Ok(meta) => meta.len(),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(err.into()),
+        };
+        let content_type = tokio::fs::read(Self::meta_path(&path))
+            .await
+            .ok()
+            .and_then(|raw| serde_json::from_slice::<SidecarMeta>(&raw).ok())
+            .map(|meta| meta.content_type);
+        Ok(Some(ObjectMeta { size, content_type }))
+    }
+
+    pub async fn read_prefix(&self, key: &str, len: u64) -> anyhow::Result<Vec<u8>> {
+        let file = tokio::fs::File::open(self.path(key)).await?;
+        let mut buf = Vec::new();
+        file.take(len).read_to_end(&mut buf).await?;
+        Ok(buf)
+    }
+
+    pub async fn write(&self, key: &str, bytes: &[u8], content_type: &str) -> anyhow::Result<()> {
+        let path = self.path(key);
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        // Write to a temporary name first so a reader never sees half an object.
+        let tmp = path.with_extension(format!("partial-{}", uuid::Uuid::new_v4()));
+        tokio::fs::write(&tmp, bytes).await?;
+        let meta = serde_json::to_vec(&SidecarMeta {
+            content_type: content_type.to_string(),
+        })?;
+        tokio::fs::write(Self::meta_path(&path), meta).await?;
+        tokio::fs::rename(&tmp, &path).await?;
+        Ok(())
+    }
+
+    pub async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        let path = self.path(key);
+        for target in [Self::meta_path(&path), path] {
+            match tokio::fs::remove_file(&target).await {
+                Ok(()) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn signature_error() -> ApiError {
+    ApiError::forbidden("signature_invalid", "The URL signature does not match.")
+}
+
+fn store(state: &AppState) -> Result<&LocalStore, ApiError> {
+    state
+        .storage
+        .local()
+        .ok_or_else(|| ApiError::not_found("route_not_found", "No such route."))
+}
+
+fn checked_key(raw: &str) -> Result<&str, ApiError> {
+    if is_valid_key(raw) {
+        Ok(raw)
+    } else {
+        Err(ApiError::not_found("object_not_found", "No such object."))
+    }
+}
+
+async fn put_object(
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+    query: web::Query<SignedQuery>,
+    request: HttpRequest,
+    mut body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let store = store(&state)?;
+    let key = checked_key(&key)?;
+    let content_type = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    store.verify("PUT", key, &query, &content_type)?;
+    let mut bytes = web::BytesMut::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|_| ApiError::bad_request("body_unreadable", "The upload was interrupted."))?;
+        if bytes.len() + chunk.len() > MAX_OBJECT_BYTES {
+            return Err(ApiError::PayloadTooLarge {
+                limit_bytes: MAX_OBJECT_BYTES,
+            });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    store.write(key, &bytes, &content_type).await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+async fn get_object(
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+    query: web::Query<SignedQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let store = store(&state)?;
+    let key = checked_key(&key)?;
+    store.verify("GET", key, &query, "")?;
+    let Some(meta) = store.head(key).await? else {
+        return Err(ApiError::not_found("object_not_found", "No such object."));
+    };
+    let bytes = tokio::fs::read(store.path(key)).await.context("reading object")?;
+    Ok(HttpResponse::Ok()
+        .content_type(meta.content_type.unwrap_or_else(|| "application/octet-stream".into()))
+        .insert_header(("Cache-Control", "private, max-age=60"))
+        .body(bytes))
+}
+
+/// `PUT`/`GET /storage/{key}`: only answers when the local backend is configured.
+pub fn local_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/storage/{key:.+}")
+            .app_data(web::PayloadConfig::new(MAX_OBJECT_BYTES))
+            .route(web::put().to(put_object))
+            .route(web::get().to(get_object)),
+    );
+}

@@ -1,0 +1,18 @@
+//! Logging: `tracing` with `RUST_LOG` filters; JSON lines when
+//! `RUST_LOG_FORMAT=json`. Request spans carry `request_id`, so every line logged
+//! while serving a request names it.
+
+use tracing_subscriber::{fmt, prelude::*, EnvFilter};
+
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
+    let json = std::env::var("RUST_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
+    let registry = tracing_subscriber::registry().with(filter);
+    if json {
+        let _ = registry
+            .with(fmt::layer().json().with_current_span(true).with_span_list(false))
+            .try_init();
+    } else {
+        let _ = registry.with(fmt::layer().with_target(false)).try_init();
+    }
+}
