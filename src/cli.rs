@@ -96,7 +96,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     }
     let mut config = Config::from_env()?;
     let cluster = match cli.command {
-        Command::Serve { .. } | Command::Worker | Command::Migrate | Command::SeedDemo => maybe_private_cluster(&mut config).await?,
+        Command::Serve { .. } | Command::Worker | Command::Migrate | Command::SeedDemo => {
+            maybe_private_cluster(&mut config).await?
+        }
         _ => None,
     };
     let result = dispatch(cli.command, config).await;
@@ -148,7 +150,9 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<i32> {
                 }
             }
         }
-        Command::Catalog { action: ImportAction::Import { file, dry_run } } => return import_catalog(config, file, dry_run).await,
+        Command::Catalog { action: ImportAction::Import { file, dry_run } } => {
+            return import_catalog(config, file, dry_run).await
+        }
         Command::ReferencePrices { action: ImportAction::Import { file, dry_run } } => {
             return import_reference_prices(config, file, dry_run).await
         }
@@ -191,7 +195,8 @@ async fn serve(config: Config, roles: Roles) -> anyhow::Result<()> {
 fn progress_bar(len: usize) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} rows ({eta})").unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{bar:40} {pos}/{len} rows ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }

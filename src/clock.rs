@@ -19,9 +19,7 @@ impl Clock {
 
     /// A clock that only moves when `advance` or `set` is called.
     pub fn manual(start: DateTime<Utc>) -> Self {
-        Self {
-            manual: Some(Arc::new(Mutex::new(start))),
-        }
+        Self { manual: Some(Arc::new(Mutex::new(start))) }
     }
 
     pub fn now(&self) -> DateTime<Utc> {

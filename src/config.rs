@@ -74,10 +74,7 @@ pub enum ConfigError {
 }
 
 fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        var,
-        message: message.into(),
-    }
+    ConfigError::Invalid { var, message: message.into() }
 }
 
 impl Config {
@@ -91,31 +88,25 @@ impl Config {
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
         let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
         let parse_addr = |var: &'static str, default: &str| -> Result<SocketAddr, ConfigError> {
-            get(var)
-                .unwrap_or(default)
-                .parse()
-                .map_err(|e| invalid(var, format!("not a socket address: {e}")))
+            get(var).unwrap_or(default).parse().map_err(|e| invalid(var, format!("not a socket address: {e}")))
         };
         let parse_num = |var: &'static str, default: usize| -> Result<usize, ConfigError> {
-            get(var).map_or(Ok(default), |v| {
-                v.parse().map_err(|_| invalid(var, "expected a positive integer"))
-            })
+            get(var).map_or(Ok(default), |v| v.parse().map_err(|_| invalid(var, "expected a positive integer")))
         };
 
         let http_addr = parse_addr("RIGMARKET_HTTP_ADDR", "127.0.0.1:8080")?;
         let public_url = match get("RIGMARKET_PUBLIC_URL") {
             Some(raw) => Url::parse(raw).map_err(|e| invalid("RIGMARKET_PUBLIC_URL", e.to_string()))?,
-            None => Url::parse(&format!("http://{http_addr}"))
-                .map_err(|e| invalid("RIGMARKET_HTTP_ADDR", e.to_string()))?,
+            None => {
+                Url::parse(&format!("http://{http_addr}")).map_err(|e| invalid("RIGMARKET_HTTP_ADDR", e.to_string()))?
+            }
         };
 
         let mail_transport = match get("RIGMARKET_SMTP_URL") {
-            Some(url) => MailTransportConfig::Smtp {
-                url: SecretString::from(url.to_string()),
-            },
-            None => MailTransportConfig::Files {
-                dir: PathBuf::from(get("RIGMARKET_MAIL_DIR").unwrap_or("./var/mail")),
-            },
+            Some(url) => MailTransportConfig::Smtp { url: SecretString::from(url.to_string()) },
+            None => {
+                MailTransportConfig::Files { dir: PathBuf::from(get("RIGMARKET_MAIL_DIR").unwrap_or("./var/mail")) }
+            }
         };
 
         let storage = match get("RIGMARKET_S3_ENDPOINT") {
@@ -126,46 +117,34 @@ impl Config {
                         .ok_or_else(|| invalid(var, "required when RIGMARKET_S3_ENDPOINT is set"))
                 };
                 StorageConfig::S3(S3Config {
-                    endpoint: Url::parse(endpoint)
-                        .map_err(|e| invalid("RIGMARKET_S3_ENDPOINT", e.to_string()))?,
+                    endpoint: Url::parse(endpoint).map_err(|e| invalid("RIGMARKET_S3_ENDPOINT", e.to_string()))?,
                     bucket: require("RIGMARKET_S3_BUCKET")?,
                     region: get("RIGMARKET_S3_REGION").unwrap_or("us-east-1").to_string(),
                     access_key: require("RIGMARKET_S3_ACCESS_KEY")?,
                     secret_key: SecretString::from(require("RIGMARKET_S3_SECRET_KEY")?),
                 })
             }
-            None => StorageConfig::Local {
-                dir: PathBuf::from(get("RIGMARKET_STORAGE_DIR").unwrap_or("./var/storage")),
-            },
+            None => {
+                StorageConfig::Local { dir: PathBuf::from(get("RIGMARKET_STORAGE_DIR").unwrap_or("./var/storage")) }
+            }
         };
 
         let config = Config {
-            database_url: SecretString::from(
-                get("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL).to_string(),
-            ),
+            database_url: SecretString::from(get("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL).to_string()),
             db_pool_size: parse_num("RIGMARKET_DB_POOL_SIZE", 16)?.max(2),
-            db_statement_timeout: Duration::from_millis(
-                parse_num("RIGMARKET_DB_STATEMENT_TIMEOUT_MS", 10_000)? as u64,
-            ),
+            db_statement_timeout: Duration::from_millis(parse_num("RIGMARKET_DB_STATEMENT_TIMEOUT_MS", 10_000)? as u64),
             http_addr,
             stratum_addr: parse_addr("RIGMARKET_STRATUM_ADDR", "127.0.0.1:3333")?,
             public_url,
-            jwt_secret: SecretString::from(
-                get("RIGMARKET_JWT_SECRET").unwrap_or(DEV_JWT_SECRET).to_string(),
-            ),
+            jwt_secret: SecretString::from(get("RIGMARKET_JWT_SECRET").unwrap_or(DEV_JWT_SECRET).to_string()),
             mail: MailConfig {
-                from: get("RIGMARKET_MAIL_FROM")
-                    .unwrap_or("rigmarket <no-reply@rigmarket.localhost>")
-                    .to_string(),
+                from: get("RIGMARKET_MAIL_FROM").unwrap_or("rigmarket <no-reply@rigmarket.localhost>").to_string(),
                 transport: mail_transport,
             },
             storage,
             cors_origins: get("RIGMARKET_CORS_ORIGINS")
                 .map(|v| {
-                    v.split(',')
-                        .map(|o| o.trim().trim_end_matches('/').to_string())
-                        .filter(|o| !o.is_empty())
-                        .collect()
+                    v.split(',').map(|o| o.trim().trim_end_matches('/').to_string()).filter(|o| !o.is_empty()).collect()
                 })
                 .unwrap_or_default(),
             json_limit_bytes: parse_num("RIGMARKET_JSON_LIMIT_BYTES", 256 * 1024)?,
@@ -178,13 +157,8 @@ impl Config {
     /// True when the service is reachable only from this machine; dev defaults are
     /// tolerated only then.
     pub fn is_local(&self) -> bool {
-        matches!(
-            self.public_url.host_str(),
-            Some("localhost" | "127.0.0.1" | "[::1]" | "::1")
-        ) || self
-            .public_url
-            .host_str()
-            .is_some_and(|h| h.ends_with(".localhost"))
+        matches!(self.public_url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]" | "::1"))
+            || self.public_url.host_str().is_some_and(|h| h.ends_with(".localhost"))
     }
 
     fn check_production_safety(&self) -> Result<(), ConfigError> {
@@ -206,9 +180,7 @@ impl Config {
             )));
         }
         if self.public_url.scheme() != "https" {
-            return Err(ConfigError::Unsafe(
-                "RIGMARKET_PUBLIC_URL must use https when it is not local".into(),
-            ));
+            return Err(ConfigError::Unsafe("RIGMARKET_PUBLIC_URL must use https when it is not local".into()));
         }
         if self.cors_origins.iter().any(|o| o == "*") {
             return Err(ConfigError::Unsafe(
@@ -237,10 +209,7 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -255,8 +224,7 @@ mod tests {
 
     #[test]
     fn refuses_dev_secret_on_a_public_url() {
-        let err = Config::from_vars(&vars(&[("RIGMARKET_PUBLIC_URL", "https://rigs.example.com")]))
-            .unwrap_err();
+        let err = Config::from_vars(&vars(&[("RIGMARKET_PUBLIC_URL", "https://rigs.example.com")])).unwrap_err();
         assert!(err.to_string().contains("development default"), "{err}");
     }
 
@@ -276,18 +244,14 @@ mod tests {
 
     #[test]
     fn s3_needs_all_its_settings() {
-        let err = Config::from_vars(&vars(&[("RIGMARKET_S3_ENDPOINT", "http://127.0.0.1:9000")]))
-            .unwrap_err();
+        let err = Config::from_vars(&vars(&[("RIGMARKET_S3_ENDPOINT", "http://127.0.0.1:9000")])).unwrap_err();
         assert!(err.to_string().contains("RIGMARKET_S3_BUCKET"), "{err}");
     }
 
     #[test]
     fn hides_database_password_in_logs() {
-        let config = Config::from_vars(&vars(&[(
-            "DATABASE_URL",
-            "postgres://app:hunter2@db.internal:5432/rigmarket",
-        )]))
-        .unwrap();
+        let config =
+            Config::from_vars(&vars(&[("DATABASE_URL", "postgres://app:hunter2@db.internal:5432/rigmarket")])).unwrap();
         let shown = config.database_url_for_logs();
         assert!(!shown.contains("hunter2"));
         assert!(shown.contains("db.internal"));

@@ -21,10 +21,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -76,40 +73,22 @@ impl ApiError {
         Self::Validation(vec![FieldError::new(field, message)])
     }
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::BadRequest {
-            code,
-            detail: detail.into(),
-        }
+        Self::BadRequest { code, detail: detail.into() }
     }
     pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Unauthorized {
-            code,
-            detail: detail.into(),
-        }
+        Self::Unauthorized { code, detail: detail.into() }
     }
     pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Forbidden {
-            code,
-            detail: detail.into(),
-        }
+        Self::Forbidden { code, detail: detail.into() }
     }
     pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::NotFound {
-            code,
-            detail: detail.into(),
-        }
+        Self::NotFound { code, detail: detail.into() }
     }
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Conflict {
-            code,
-            detail: detail.into(),
-        }
+        Self::Conflict { code, detail: detail.into() }
     }
     pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Unprocessable {
-            code,
-            detail: detail.into(),
-        }
+        Self::Unprocessable { code, detail: detail.into() }
     }
 
     pub fn code(&self) -> &'static str {
@@ -131,10 +110,7 @@ impl ApiError {
 
     fn public_detail(&self) -> String {
         match self {
-            Self::Validation(errors) => format!(
-                "{} field(s) are invalid; see `errors`.",
-                errors.len().max(1)
-            ),
+            Self::Validation(errors) => format!("{} field(s) are invalid; see `errors`.", errors.len().max(1)),
             Self::BadRequest { detail, .. }
             | Self::Unauthorized { detail, .. }
             | Self::Forbidden { detail, .. }
@@ -149,9 +125,7 @@ impl ApiError {
                 format!("Too many requests; retry after {retry_after_secs} s.")
             }
             // Never leak the cause (SQL, hostnames, constraint names) to a client.
-            Self::Unavailable(_) => {
-                "The service is temporarily unavailable; please retry shortly.".into()
-            }
+            Self::Unavailable(_) => "The service is temporarily unavailable; please retry shortly.".into(),
             Self::Internal(_) => "An unexpected error occurred. It has been logged.".into(),
         }
     }
@@ -221,13 +195,10 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 ApiError::Unavailable(format!("database connection closed: {}", info.message()))
             }
-            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => ApiError::conflict(
-                "concurrent_update",
-                "The resource was changed concurrently; please retry.",
-            ),
-            other if crate::db::is_connection_error(&other) => {
-                ApiError::Unavailable(other.to_string())
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                ApiError::conflict("concurrent_update", "The resource was changed concurrently; please retry.")
             }
+            other if crate::db::is_connection_error(&other) => ApiError::Unavailable(other.to_string()),
             other => ApiError::Internal(anyhow::Error::new(other)),
         }
     }

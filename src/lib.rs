@@ -46,23 +46,13 @@ pub struct AppState {
 
 impl AppState {
     pub async fn new(config: Config, clock: Clock) -> anyhow::Result<Self> {
-        let pool = db::build_pool(
-            config.database_url.expose_secret(),
-            config.db_pool_size,
-            config.db_statement_timeout,
-        )?;
+        let pool =
+            db::build_pool(config.database_url.expose_secret(), config.db_pool_size, config.db_statement_timeout)?;
         let mailer = Mailer::new(&config.mail)?;
         let storage = ObjectStore::from_config(&config.storage, &config.public_url, &config.jwt_secret)
             .await
             .context("setting up object storage")?;
-        Ok(Self {
-            config: Arc::new(config),
-            pool,
-            clock,
-            mailer,
-            storage,
-            metrics: Metrics::new(),
-        })
+        Ok(Self { config: Arc::new(config), pool, clock, mailer, storage, metrics: Metrics::new() })
     }
 }
 
@@ -100,28 +90,25 @@ pub struct Application {
 
 impl Application {
     /// Binds the listeners (port 0 picks a free port) without serving yet.
-    pub async fn build(config: Config, clock: Clock, roles: Roles) -> anyhow::Result<Self> {
+    pub async fn build(mut config: Config, clock: Clock, roles: Roles) -> anyhow::Result<Self> {
         let http_listener = if roles.http {
-            let listener = TcpListener::bind(config.http_addr)
-                .with_context(|| format!("binding HTTP on {}", config.http_addr))?;
+            let listener =
+                TcpListener::bind(config.http_addr).with_context(|| format!("binding HTTP on {}", config.http_addr))?;
             listener.set_nonblocking(true)?;
+            // With port 0 the public URL learns the port the OS picked.
+            if config.public_url.port() == Some(0) {
+                let _ = config.public_url.set_port(Some(listener.local_addr()?.port()));
+            }
             Some(listener)
         } else {
             None
         };
         let state = AppState::new(config, clock).await?;
-        Ok(Self {
-            state,
-            roles,
-            http_listener,
-        })
+        Ok(Self { state, roles, http_listener })
     }
 
     pub fn http_port(&self) -> Option<u16> {
-        self.http_listener
-            .as_ref()
-            .and_then(|l| l.local_addr().ok())
-            .map(|a| a.port())
+        self.http_listener.as_ref().and_then(|l| l.local_addr().ok()).map(|a| a.port())
     }
 
     pub fn state(&self) -> &AppState {
@@ -135,15 +122,9 @@ impl Application {
         let (workers_stop_tx, workers_stop_rx) = watch::channel(false);
         let mut workers = Vec::new();
         if self.roles.worker {
-            jobs::register_periodic(&self.state)
-                .await
-                .context("registering periodic jobs")?;
+            jobs::register_periodic(&self.state).await.context("registering periodic jobs")?;
             for index in 0..self.state.config.worker_concurrency {
-                workers.push(tokio::spawn(jobs::run_worker(
-                    self.state.clone(),
-                    index,
-                    workers_stop_rx.clone(),
-                )));
+                workers.push(tokio::spawn(jobs::run_worker(self.state.clone(), index, workers_stop_rx.clone())));
             }
         }
 

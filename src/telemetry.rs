@@ -9,9 +9,7 @@ pub fn init() {
     let json = std::env::var("RUST_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     let registry = tracing_subscriber::registry().with(filter);
     if json {
-        let _ = registry
-            .with(fmt::layer().json().with_current_span(true).with_span_list(false))
-            .try_init();
+        let _ = registry.with(fmt::layer().json().with_current_span(true).with_span_list(false)).try_init();
     } else {
         let _ = registry.with(fmt::layer().with_target(false)).try_init();
     }

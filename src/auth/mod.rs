@@ -56,21 +56,11 @@ impl AuthUser {
 }
 
 fn bearer_token(req: &HttpRequest) -> Option<&str> {
-    req.headers()
-        .get(actix_web::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+    req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
 }
 
 pub async fn load_account(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<AccountStatus>> {
-    users::table
-        .find(id)
-        .select(AccountStatus::as_select())
-        .first(conn)
-        .await
-        .optional()
+    users::table.find(id).select(AccountStatus::as_select()).first(conn).await.optional()
 }
 
 impl FromRequest for AuthUser {
@@ -82,7 +72,9 @@ impl FromRequest for AuthUser {
         let token = bearer_token(req).map(str::to_string);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
-            let token = token.ok_or_else(|| ApiError::unauthorized("authentication_required", "Send `Authorization: Bearer <access token>`."))?;
+            let token = token.ok_or_else(|| {
+                ApiError::unauthorized("authentication_required", "Send `Authorization: Bearer <access token>`.")
+            })?;
             let claims = token::verify_access_token(&state.config, &token, state.clock.now())?;
             let mut conn = state.pool.get().await?;
             let account = load_account(&mut conn, claims.sub)
@@ -98,40 +90,42 @@ impl FromRequest for AuthUser {
 
 /// Gives `email`'s account the admin role (`rigmarket admin grant`). Returns the
 /// account, or `None` when no account has that email.
-pub async fn grant_admin(conn: &mut AsyncPgConnection, email: &str, now: DateTime<Utc>) -> anyhow::Result<Option<AccountStatus>> {
+pub async fn grant_admin(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<AccountStatus>> {
     use diesel_async::AsyncConnection;
     let email = email.trim().to_lowercase();
     conn.transaction(async move |conn| {
-            let Some(account) = users::table
-                .filter(users::email.eq(&email))
-                .select(AccountStatus::as_select())
-                .for_update()
-                .first(conn)
-                .await
-                .optional()?
-            else {
-                return Ok(None);
-            };
-            if account.roles.iter().any(|r| r == ROLE_ADMIN) {
-                return Ok(Some(account));
-            }
-            let mut roles = account.roles.clone();
-            roles.push(ROLE_ADMIN.to_string());
-            let updated = diesel::update(users::table.find(account.id))
-                .set((users::roles.eq(&roles), users::updated_at.eq(now)))
-                .returning(AccountStatus::as_returning())
-                .get_result(conn)
-                .await?;
-            crate::mail::enqueue(
-                conn,
-                &updated.email,
-                &crate::mail::templates::AdminRoleGranted {
-                    display_name: updated.display_name.clone(),
-                },
-                now,
-            )
+        let Some(account) = users::table
+            .filter(users::email.eq(&email))
+            .select(AccountStatus::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        if account.roles.iter().any(|r| r == ROLE_ADMIN) {
+            return Ok(Some(account));
+        }
+        let mut roles = account.roles.clone();
+        roles.push(ROLE_ADMIN.to_string());
+        let updated = diesel::update(users::table.find(account.id))
+            .set((users::roles.eq(&roles), users::updated_at.eq(now)))
+            .returning(AccountStatus::as_returning())
+            .get_result(conn)
             .await?;
-            Ok(Some(updated))
-        })
+        crate::mail::enqueue(
+            conn,
+            &updated.email,
+            &crate::mail::templates::AdminRoleGranted { display_name: updated.display_name.clone() },
+            now,
+        )
+        .await?;
+        Ok(Some(updated))
+    })
     .await
 }

@@ -28,7 +28,12 @@ fn issuer(config: &Config) -> String {
     config.public_url.as_str().trim_end_matches('/').to_string()
 }
 
-pub fn issue_access_token(config: &Config, user_id: Uuid, roles: &[String], now: DateTime<Utc>) -> anyhow::Result<String> {
+pub fn issue_access_token(
+    config: &Config,
+    user_id: Uuid,
+    roles: &[String],
+    now: DateTime<Utc>,
+) -> anyhow::Result<String> {
     let claims = Claims {
         sub: user_id,
         iat: now.timestamp(),
@@ -51,12 +56,9 @@ pub fn verify_access_token(config: &Config, token: &str, now: DateTime<Utc>) -> 
     validation.set_required_spec_claims(&["exp", "iat", "iss", "sub"]);
     // Expiry is checked below against the application clock, not the wall clock.
     validation.validate_exp = false;
-    let data = decode::<Claims>(
-        token,
-        &DecodingKey::from_secret(config.jwt_secret.expose_secret().as_bytes()),
-        &validation,
-    )
-    .map_err(|_| invalid())?;
+    let data =
+        decode::<Claims>(token, &DecodingKey::from_secret(config.jwt_secret.expose_secret().as_bytes()), &validation)
+            .map_err(|_| invalid())?;
     if data.claims.exp <= now.timestamp() {
         return Err(ApiError::unauthorized("token_expired", "The access token has expired."));
     }

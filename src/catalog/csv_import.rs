@@ -70,13 +70,7 @@ struct Table {
 
 fn read_table(input: impl Read, required: &[&str]) -> Result<Table, Vec<RowError>> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(input);
-    let header_error = |message: String| {
-        vec![RowError {
-            line: 1,
-            column: "header".into(),
-            message,
-        }]
-    };
+    let header_error = |message: String| vec![RowError { line: 1, column: "header".into(), message }];
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| header_error(format!("unreadable header: {e}")))?
@@ -93,11 +87,7 @@ fn read_table(input: impl Read, required: &[&str]) -> Result<Table, Vec<RowError
         let line = index + 2;
         match record {
             Ok(record) => rows.push((line, record)),
-            Err(err) => errors.push(RowError {
-                line,
-                column: "row".into(),
-                message: format!("malformed CSV: {err}"),
-            }),
+            Err(err) => errors.push(RowError { line, column: "row".into(), message: format!("malformed CSV: {err}") }),
         }
     }
     if rows.is_empty() && errors.is_empty() {
@@ -112,11 +102,7 @@ fn read_table(input: impl Read, required: &[&str]) -> Result<Table, Vec<RowError
 
 impl Table {
     fn get<'r>(&self, record: &'r csv::StringRecord, column: &str) -> &'r str {
-        self.headers
-            .iter()
-            .position(|h| h == column)
-            .and_then(|i| record.get(i))
-            .unwrap_or("")
+        self.headers.iter().position(|h| h == column).and_then(|i| record.get(i)).unwrap_or("")
     }
 }
 
@@ -129,13 +115,7 @@ pub fn parse_models(input: impl Read) -> Parsed<ModelSpec> {
     let mut seen = std::collections::HashSet::new();
     for (line, record) in &table.rows {
         let line = *line;
-        let mut fail = |column: &str, message: String| {
-            errors.push(RowError {
-                line,
-                column: column.into(),
-                message,
-            })
-        };
+        let mut fail = |column: &str, message: String| errors.push(RowError { line, column: column.into(), message });
         let hashrate_hs = parse_scaled_decimal(table.get(record, "hashrate_ths"), 12);
         if hashrate_hs.is_none() {
             fail("hashrate_ths", "must be a positive decimal number of TH/s with at most 12 decimals".into());
@@ -177,10 +157,7 @@ pub fn parse_models(input: impl Read) -> Parsed<ModelSpec> {
                 Ok(stated) => {
                     let derived = efficiency_j_per_th(spec.hashrate_hs, spec.power_w);
                     if (derived - stated).abs() > stated.abs() * EFFICIENCY_TOLERANCE {
-                        fail(
-                            "efficiency_j_per_th",
-                            format!("{stated} disagrees with power / hashrate = {derived:.1}"),
-                        );
+                        fail("efficiency_j_per_th", format!("{stated} disagrees with power / hashrate = {derived:.1}"));
                         continue;
                     }
                 }
@@ -211,13 +188,8 @@ pub fn parse_tier_prices(input: impl Read) -> Parsed<TierPriceRow> {
     let mut errors = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (line, record) in &table.rows {
-        let mut fail = |column: &str, message: String| {
-            errors.push(RowError {
-                line: *line,
-                column: column.into(),
-                message,
-            })
-        };
+        let mut fail =
+            |column: &str, message: String| errors.push(RowError { line: *line, column: column.into(), message });
         let date = NaiveDate::parse_from_str(table.get(record, "date"), "%Y-%m-%d").ok();
         if date.is_none() {
             fail("date", "must be a date like 2021-05-07".into());
@@ -272,13 +244,8 @@ pub fn parse_model_prices(input: impl Read) -> Parsed<ModelPriceRow> {
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     for (line, record) in &table.rows {
-        let mut fail = |column: &str, message: String| {
-            errors.push(RowError {
-                line: *line,
-                column: column.into(),
-                message,
-            })
-        };
+        let mut fail =
+            |column: &str, message: String| errors.push(RowError { line: *line, column: column.into(), message });
         let date = NaiveDate::parse_from_str(table.get(record, "date"), "%Y-%m-%d").ok();
         if date.is_none() {
             fail("date", "must be a date like 2021-05-07".into());
@@ -398,10 +365,7 @@ mod tests {
     #[test]
     fn price_files_are_told_apart_by_header() {
         assert_eq!(detect_price_file(SEED_TIERS), Some(PriceFileKind::Tier));
-        assert_eq!(
-            detect_price_file("manufacturer,model,date,basis,amount_usd\n"),
-            Some(PriceFileKind::Model)
-        );
+        assert_eq!(detect_price_file("manufacturer,model,date,basis,amount_usd\n"), Some(PriceFileKind::Model));
         assert_eq!(detect_price_file("a,b\n"), None);
     }
 }

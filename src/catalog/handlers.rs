@@ -55,11 +55,7 @@ async fn list_rig_models(
     let limit = page.limit()?;
     let after = page.cursor::<ModelCursor>()?;
     let filter = filter.into_inner();
-    let filter = ModelFilter {
-        manufacturer: filter.manufacturer,
-        algorithm: filter.algorithm,
-        tier: filter.tier,
-    };
+    let filter = ModelFilter { manufacturer: filter.manufacturer, algorithm: filter.algorithm, tier: filter.tier };
     let mut conn = state.pool.get().await?;
     let rows = queries::list_models(&mut conn, &filter, after, limit + 1).await?;
     let (rows, next_cursor) = page_from(rows, limit, |(row, maker)| (maker.clone(), row.name.clone(), row.id));
@@ -106,7 +102,10 @@ pub struct ReferencePricesView {
     )
 )]
 #[get("/rig-models/{id}/reference-prices")]
-async fn list_reference_prices(state: web::Data<AppState>, id: web::Path<Uuid>) -> ApiResult<web::Json<ReferencePricesView>> {
+async fn list_reference_prices(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<ReferencePricesView>> {
     let mut conn = state.pool.get().await?;
     let (row, _) = queries::find_model(&mut conn, *id).await?.ok_or_else(model_not_found)?;
     let effective = queries::effective_reference(&mut conn, &row, state.clock.now().date_naive()).await?;
@@ -173,7 +172,11 @@ fn duplicate_model(err: DieselError) -> ApiError {
     )
 )]
 #[post("/admin/rig-models")]
-async fn create_rig_model(state: web::Data<AppState>, user: AuthUser, body: web::Json<CreateRigModel>) -> ApiResult<HttpResponse> {
+async fn create_rig_model(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<CreateRigModel>,
+) -> ApiResult<HttpResponse> {
     user.require_admin()?;
     let body = body.into_inner();
     let spec = ModelSpec {
@@ -190,9 +193,8 @@ async fn create_rig_model(state: web::Data<AppState>, user: AuthUser, body: web:
     if !queries::save_model(&mut conn, &spec, OnExisting::Keep).await? {
         return Err(model_exists());
     }
-    let row = queries::find_model_by_name(&mut conn, &spec.manufacturer, &spec.name)
-        .await?
-        .ok_or_else(model_not_found)?;
+    let row =
+        queries::find_model_by_name(&mut conn, &spec.manufacturer, &spec.name).await?.ok_or_else(model_not_found)?;
     tracing::info!(rig_model.id = %row.id, admin.id = %user.id(), "rig model created");
     Ok(HttpResponse::Created().json(RigModelView::from_row(row, spec.manufacturer)))
 }
@@ -242,9 +244,7 @@ async fn update_rig_model(
         source: body.source.or(row.source),
     };
     spec_errors(&spec)?;
-    let updated = queries::update_model(&mut conn, row.id, &spec, state.clock.now())
-        .await
-        .map_err(duplicate_model)?;
+    let updated = queries::update_model(&mut conn, row.id, &spec, state.clock.now()).await.map_err(duplicate_model)?;
     tracing::info!(rig_model.id = %row.id, admin.id = %user.id(), "rig model updated");
     Ok(web::Json(RigModelView::from_row(updated, maker)))
 }
@@ -283,7 +283,9 @@ impl ReferencePricesInput {
         } else {
             serde_json::from_value(body).map(Self::One)
         };
-        parsed.map_err(|err| ApiError::unprocessable("invalid_body", format!("The JSON body does not fit the schema: {err}")))
+        parsed.map_err(|err| {
+            ApiError::unprocessable("invalid_body", format!("The JSON body does not fit the schema: {err}"))
+        })
     }
 
     fn into_vec(self) -> Vec<NewReferencePriceInput> {
@@ -348,9 +350,7 @@ async fn create_reference_prices(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let items = conn
-        .transaction(async move |conn| { queries::save_reference_prices(conn, &prices).await })
-        .await?;
+    let items = conn.transaction(async move |conn| queries::save_reference_prices(conn, &prices).await).await?;
     tracing::info!(admin.id = %user.id(), count = items.len(), "reference prices saved");
     Ok(HttpResponse::Created().json(SavedReferencePrices { items }))
 }

@@ -48,11 +48,9 @@ pub async fn list_models(
     }
     if let Some((maker, name, id)) = after {
         query = query.filter(
-            manufacturers::name.gt(maker.clone()).or(manufacturers::name.eq(maker).and(
-                rig_models::name
-                    .gt(name.clone())
-                    .or(rig_models::name.eq(name).and(rig_models::id.gt(id))),
-            )),
+            manufacturers::name.gt(maker.clone()).or(manufacturers::name
+                .eq(maker)
+                .and(rig_models::name.gt(name.clone()).or(rig_models::name.eq(name).and(rig_models::id.gt(id))))),
         );
     }
     query.load(conn).await
@@ -91,11 +89,7 @@ pub async fn manufacturer_id(conn: &mut AsyncPgConnection, name: &str) -> QueryR
         .do_nothing()
         .execute(conn)
         .await?;
-    manufacturers::table
-        .filter(manufacturers::name.eq(name))
-        .select(manufacturers::id)
-        .first(conn)
-        .await
+    manufacturers::table.filter(manufacturers::name.eq(name)).select(manufacturers::id).first(conn).await
 }
 
 /// A model's specification as entered by an admin or an import.
@@ -133,11 +127,7 @@ pub async fn save_model(conn: &mut AsyncPgConnection, spec: &ModelSpec, on_exist
     ));
     let written = match on_existing {
         OnExisting::Keep => {
-            insert
-                .on_conflict((rig_models::manufacturer_id, rig_models::name))
-                .do_nothing()
-                .execute(conn)
-                .await?
+            insert.on_conflict((rig_models::manufacturer_id, rig_models::name)).do_nothing().execute(conn).await?
         }
         OnExisting::Update => {
             insert
@@ -162,7 +152,11 @@ pub async fn count_models(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
     rig_models::table.count().get_result(conn).await
 }
 
-pub async fn reference_history(conn: &mut AsyncPgConnection, model_id: Uuid, limit: i64) -> QueryResult<Vec<ReferencePrice>> {
+pub async fn reference_history(
+    conn: &mut AsyncPgConnection,
+    model_id: Uuid,
+    limit: i64,
+) -> QueryResult<Vec<ReferencePrice>> {
     reference_prices::table
         .filter(reference_prices::rig_model_id.eq(model_id))
         .order((reference_prices::priced_on.desc(), reference_prices::created_at.desc()))
@@ -174,7 +168,10 @@ pub async fn reference_history(conn: &mut AsyncPgConnection, model_id: Uuid, lim
 
 /// Inserts reference prices; a second price for the same model, day and source
 /// replaces the first (the later entry is the correction).
-pub async fn save_reference_prices(conn: &mut AsyncPgConnection, prices: &[NewReferencePrice]) -> QueryResult<Vec<ReferencePrice>> {
+pub async fn save_reference_prices(
+    conn: &mut AsyncPgConnection,
+    prices: &[NewReferencePrice],
+) -> QueryResult<Vec<ReferencePrice>> {
     let mut saved = Vec::with_capacity(prices.len());
     for price in prices {
         let row = diesel::insert_into(reference_prices::table)
@@ -204,7 +201,11 @@ pub struct TierPriceRow {
 }
 
 /// Upserts tier $/TH points; returns how many rows were new or changed.
-pub async fn save_tier_prices(conn: &mut AsyncPgConnection, rows: &[TierPriceRow], on_existing: OnExisting) -> QueryResult<usize> {
+pub async fn save_tier_prices(
+    conn: &mut AsyncPgConnection,
+    rows: &[TierPriceRow],
+    on_existing: OnExisting,
+) -> QueryResult<usize> {
     let mut written = 0;
     for row in rows {
         let insert = diesel::insert_into(tier_reference_prices::table).values((
@@ -306,12 +307,9 @@ pub async fn effective_reference(
         currency: "USD",
         origin: ReferenceOrigin::TierIndex,
         priced_on: point.priced_on,
-        tier_band: Some(TierBand {
-            key: point.tier,
-            min_j_per_th: point.min_j_per_th,
-            max_j_per_th: point.max_j_per_th,
-        }
-        .key),
+        tier_band: Some(
+            TierBand { key: point.tier, min_j_per_th: point.min_j_per_th, max_j_per_th: point.max_j_per_th }.key,
+        ),
         usd_per_th_cents: Some(point.usd_per_th_cents),
     }))
 }

@@ -36,20 +36,17 @@ fn shipped<T>(parsed: csv_import::Parsed<T>, file: &str) -> anyhow::Result<Vec<T
 /// (possibly edited by an admin since) are left alone.
 pub async fn seed_reference_data(conn: &mut AsyncPgConnection) -> anyhow::Result<SeedReport> {
     let models = shipped(csv_import::parse_models(SEED_MODELS_CSV.as_bytes()), "rig_models.csv")?;
-    let tiers = shipped(
-        csv_import::parse_tier_prices(SEED_TIER_PRICES_CSV.as_bytes()),
-        "tier_price_history.csv",
-    )?;
+    let tiers = shipped(csv_import::parse_tier_prices(SEED_TIER_PRICES_CSV.as_bytes()), "tier_price_history.csv")?;
     conn.transaction(async move |conn| {
-            let mut report = SeedReport::default();
-            for spec in &models {
-                if queries::save_model(conn, spec, OnExisting::Keep).await? {
-                    report.models_added += 1;
-                }
+        let mut report = SeedReport::default();
+        for spec in &models {
+            if queries::save_model(conn, spec, OnExisting::Keep).await? {
+                report.models_added += 1;
             }
-            report.tier_prices_added = queries::save_tier_prices(conn, &tiers, OnExisting::Keep).await?;
-            Ok(report)
-        })
+        }
+        report.tier_prices_added = queries::save_tier_prices(conn, &tiers, OnExisting::Keep).await?;
+        Ok(report)
+    })
     .await
 }
 
@@ -63,25 +60,33 @@ impl Progress for () {
 }
 
 /// Writes imported models in one transaction (existing models are updated).
-pub async fn import_models(conn: &mut AsyncPgConnection, specs: &[ModelSpec], progress: &mut dyn Progress) -> anyhow::Result<usize> {
+pub async fn import_models(
+    conn: &mut AsyncPgConnection,
+    specs: &[ModelSpec],
+    progress: &mut dyn Progress,
+) -> anyhow::Result<usize> {
     conn.transaction(async move |conn| {
-            for spec in specs {
-                queries::save_model(conn, spec, OnExisting::Update).await?;
-                progress.advance();
-            }
-            Ok(specs.len())
-        })
+        for spec in specs {
+            queries::save_model(conn, spec, OnExisting::Update).await?;
+            progress.advance();
+        }
+        Ok(specs.len())
+    })
     .await
 }
 
-pub async fn import_tier_prices(conn: &mut AsyncPgConnection, rows: &[TierPriceRow], progress: &mut dyn Progress) -> anyhow::Result<usize> {
+pub async fn import_tier_prices(
+    conn: &mut AsyncPgConnection,
+    rows: &[TierPriceRow],
+    progress: &mut dyn Progress,
+) -> anyhow::Result<usize> {
     conn.transaction(async move |conn| {
-            for row in rows {
-                queries::save_tier_prices(conn, std::slice::from_ref(row), OnExisting::Update).await?;
-                progress.advance();
-            }
-            Ok(rows.len())
-        })
+        for row in rows {
+            queries::save_tier_prices(conn, std::slice::from_ref(row), OnExisting::Update).await?;
+            progress.advance();
+        }
+        Ok(rows.len())
+    })
     .await
 }
 
@@ -124,13 +129,17 @@ pub async fn resolve_model_prices(
     Ok(if errors.is_empty() { Ok(prices) } else { Err(errors) })
 }
 
-pub async fn import_model_prices(conn: &mut AsyncPgConnection, prices: &[NewReferencePrice], progress: &mut dyn Progress) -> anyhow::Result<usize> {
+pub async fn import_model_prices(
+    conn: &mut AsyncPgConnection,
+    prices: &[NewReferencePrice],
+    progress: &mut dyn Progress,
+) -> anyhow::Result<usize> {
     conn.transaction(async move |conn| {
-            for price in prices {
-                queries::save_reference_prices(conn, std::slice::from_ref(price)).await?;
-                progress.advance();
-            }
-            Ok(prices.len())
-        })
+        for price in prices {
+            queries::save_reference_prices(conn, std::slice::from_ref(price)).await?;
+            progress.advance();
+        }
+        Ok(prices.len())
+    })
     .await
 }

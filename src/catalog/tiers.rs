@@ -22,13 +22,8 @@ pub enum EfficiencyTier {
 }
 
 impl EfficiencyTier {
-    pub const ALL: [EfficiencyTier; 5] = [
-        Self::Under19,
-        Self::From19To25,
-        Self::From25To38,
-        Self::From38To68,
-        Self::Above68,
-    ];
+    pub const ALL: [EfficiencyTier; 5] =
+        [Self::Under19, Self::From19To25, Self::From25To38, Self::From38To68, Self::Above68];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -50,10 +45,7 @@ impl EfficiencyTier {
 
     /// The tier of a rig, compared in integers so a 38.0 J/TH rig is exactly `38to68`.
     pub fn of(hashrate_hs: i64, power_w: i32) -> Self {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.band().contains(hashrate_hs, power_w))
-            .unwrap_or(Self::Above68)
+        Self::ALL.into_iter().find(|t| t.band().contains(hashrate_hs, power_w)).unwrap_or(Self::Above68)
     }
 }
 
@@ -81,20 +73,14 @@ impl TierBand {
             }
             (min, Some(max))
         };
-        Some(Self {
-            key: key.to_string(),
-            min_j_per_th: min,
-            max_j_per_th: max,
-        })
+        Some(Self { key: key.to_string(), min_j_per_th: min, max_j_per_th: max })
     }
 
     /// Whether a rig's efficiency (power / hashrate) falls in this band.
     pub fn contains(&self, hashrate_hs: i64, power_w: i32) -> bool {
         let joules = i128::from(power_w) * HS_PER_TH;
         let at_least_min = i128::from(self.min_j_per_th) * i128::from(hashrate_hs) <= joules;
-        let below_max = self
-            .max_j_per_th
-            .is_none_or(|max| joules < i128::from(max) * i128::from(hashrate_hs));
+        let below_max = self.max_j_per_th.is_none_or(|max| joules < i128::from(max) * i128::from(hashrate_hs));
         at_least_min && below_max
     }
 }
@@ -140,7 +126,8 @@ mod tests {
         assert_eq!(EfficiencyTier::of(110 * TH, 3250), EfficiencyTier::From25To38); // S19 Pro, 29.5
         assert_eq!(EfficiencyTier::of(130 * TH, 3250), EfficiencyTier::From25To38); // A1366, exactly 25.0
         assert_eq!(EfficiencyTier::of(88 * TH, 3344), EfficiencyTier::From38To68); // M30S, exactly 38.0
-        assert_eq!(EfficiencyTier::of(27 * TH / 2, 1323), EfficiencyTier::Above68); // S9, 98
+        assert_eq!(EfficiencyTier::of(27 * TH / 2, 1323), EfficiencyTier::Above68);
+        // S9, 98
     }
 
     #[test]

@@ -18,11 +18,8 @@ pub struct LocalCluster {
 
 fn find_binary(name: &str) -> Option<PathBuf> {
     let from_path = std::env::var_os("PATH").into_iter().flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>());
-    let debian = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|entry| entry.path().join("bin"));
+    let debian =
+        std::fs::read_dir("/usr/lib/postgresql").into_iter().flatten().flatten().map(|entry| entry.path().join("bin"));
     from_path.chain(debian).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
 }
 
@@ -41,11 +38,7 @@ impl LocalCluster {
         let initdb = find_binary("initdb").context("PostgreSQL server binaries (initdb) are not installed")?;
         let pg_ctl = find_binary("pg_ctl").context("pg_ctl is not installed")?;
         let data_dir = std::path::absolute(var_dir.join("postgres"))?;
-        let cluster = Self {
-            pg_ctl,
-            as_postgres_user: is_root(),
-            data_dir,
-        };
+        let cluster = Self { pg_ctl, as_postgres_user: is_root(), data_dir };
         if !cluster.data_dir.join("PG_VERSION").exists() {
             std::fs::create_dir_all(&cluster.data_dir)?;
             if cluster.as_postgres_user {
@@ -63,10 +56,7 @@ impl LocalCluster {
             .arg(cluster.data_dir.join("server.log"))
             .arg("-w")
             .arg("-o")
-            .arg(format!(
-                "-c listen_addresses=127.0.0.1 -p {PRIVATE_PORT} -k {}",
-                cluster.data_dir.display()
-            ))
+            .arg(format!("-c listen_addresses=127.0.0.1 -p {PRIVATE_PORT} -k {}", cluster.data_dir.display()))
             .arg("start");
         cluster.run(&mut start).context("pg_ctl start failed (see var/postgres/server.log)")?;
         Ok(cluster)

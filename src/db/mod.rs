@@ -35,24 +35,24 @@ const MIGRATION_LOCK_KEY: i64 = 0x7269_676d_6b74; // "rigmkt"
 /// service answers 503.
 const POOL_WAIT: Duration = Duration::from_secs(3);
 
-/// Adds the per-connection settings to a database URL.
+/// Adds the per-connection settings to a database URL. Values are %-encoded by
+/// hand: tokio-postgres does not read `+` in a query string as a space.
 pub fn connection_url(database_url: &str, statement_timeout: Duration, app_name: &str) -> anyhow::Result<String> {
-    let mut url = Url::parse(database_url).context("DATABASE_URL is not a valid URL")?;
+    let url = Url::parse(database_url).context("DATABASE_URL is not a valid URL")?;
     let has = |key: &str| url.query_pairs().any(|(k, _)| k == key);
-    let (has_app_name, has_options) = (has("application_name"), has("options"));
-    {
-        let mut pairs = url.query_pairs_mut();
-        if !has_app_name {
-            pairs.append_pair("application_name", app_name);
-        }
-        if !has_options {
-            pairs.append_pair(
-                "options",
-                &format!("-c statement_timeout={}", statement_timeout.as_millis()),
-            );
-        }
-        pairs.append_pair("connect_timeout", "3");
+    let mut extra = Vec::new();
+    if !has("application_name") {
+        extra.push(format!("application_name={app_name}"));
     }
+    if !has("options") {
+        extra.push(format!("options=-c%20statement_timeout%3D{}", statement_timeout.as_millis()));
+    }
+    if !has("connect_timeout") {
+        extra.push("connect_timeout=3".to_string());
+    }
+    let query = url.query().into_iter().map(str::to_string).chain(extra).collect::<Vec<_>>().join("&");
+    let mut url = url;
+    url.set_query(Some(&query));
     Ok(url.to_string())
 }
 
@@ -68,7 +68,6 @@ pub fn build_pool(database_url: &str, max_size: usize, statement_timeout: Durati
         .build()
         .context("building the database pool")
 }
-
 
 /// True for errors that mean "the database is unreachable", which the API maps
 /// to 503 rather than 500.

@@ -36,10 +36,7 @@ async fn live() -> web::Json<HealthStatus> {
 #[get("/health/ready")]
 async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<HealthStatus>> {
     let mut conn = state.pool.get().await?;
-    diesel::sql_query("SELECT 1")
-        .execute(&mut conn)
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    diesel::sql_query("SELECT 1").execute(&mut conn).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
     Ok(web::Json(HealthStatus { status: "ok" }))
 }
 
@@ -48,7 +45,5 @@ async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<HealthStatus>>
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let body = state.metrics.render(&state).await;
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(body)
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
 }

@@ -94,16 +94,17 @@ impl Metrics {
             }
         }
         let mut out = Vec::new();
-        TextEncoder::new()
-            .encode(&self.registry.gather(), &mut out)
-            .expect("text encoding cannot fail");
+        TextEncoder::new().encode(&self.registry.gather(), &mut out).expect("text encoding cannot fail");
         String::from_utf8(out).expect("prometheus text is UTF-8")
     }
 }
 
 /// Middleware (used through `wrap_fn`) that counts and times every request by
 /// its route pattern, never by raw path, so ids do not explode label cardinality.
-pub fn record<S, B>(req: ServiceRequest, srv: &S) -> impl Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
+pub fn record<S, B>(
+    req: ServiceRequest,
+    srv: &S,
+) -> impl Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
 {
@@ -115,14 +116,8 @@ where
         let res = fut.await?;
         if let Some(metrics) = metrics {
             let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
-            metrics
-                .http_requests
-                .with_label_values(&[&method, &route, res.status().as_str()])
-                .inc();
-            metrics
-                .http_duration
-                .with_label_values(&[&method, &route])
-                .observe(started.elapsed().as_secs_f64());
+            metrics.http_requests.with_label_values(&[&method, &route, res.status().as_str()]).inc();
+            metrics.http_duration.with_label_values(&[&method, &route]).observe(started.elapsed().as_secs_f64());
         }
         Ok(res)
     }

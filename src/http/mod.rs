@@ -33,11 +33,8 @@ pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
 pub fn server(state: AppState, listener: TcpListener) -> anyhow::Result<Server> {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let server = HttpServer::new(move || {
-        let (app, spec) = App::new()
-            .into_utoipa_app()
-            .openapi(openapi::base())
-            .configure(configure_api)
-            .split_for_parts();
+        let (app, spec) =
+            App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_api).split_for_parts();
         app.app_data(web::Data::new(state.clone()))
             .app_data(json_config(state.config.json_limit_bytes))
             .app_data(web::PathConfig::default().error_handler(path_error))
@@ -90,19 +87,13 @@ fn cors(origins: &[String]) -> Cors {
         ])
         .max_age(3600);
     for origin in origins {
-        cors = if origin == "*" {
-            cors.allow_any_origin()
-        } else {
-            cors.allowed_origin(origin)
-        };
+        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
     }
     cors
 }
 
 fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(limit)
-        .error_handler(move |err, _req| json_error(err, limit).into())
+    web::JsonConfig::default().limit(limit).error_handler(move |err, _req| json_error(err, limit).into())
 }
 
 /// Syntax errors are 400; a well-formed body with wrong types, unknown fields or
@@ -113,9 +104,9 @@ fn json_error(err: JsonPayloadError, limit: usize) -> ApiError {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
             ApiError::PayloadTooLarge { limit_bytes: limit }
         }
-        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType {
-            detail: "Send the body as application/json.".into(),
-        },
+        JsonPayloadError::ContentType => {
+            ApiError::UnsupportedMediaType { detail: "Send the body as application/json.".into() }
+        }
         JsonPayloadError::Deserialize(err) if err.is_data() => {
             ApiError::unprocessable("invalid_body", format!("The JSON body does not fit the schema: {err}"))
         }

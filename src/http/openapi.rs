@@ -36,7 +36,8 @@ impl Modify for SecuritySchemes {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
-        components.add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))));
+        components
+            .add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))));
     }
 }
 
@@ -46,11 +47,8 @@ pub fn base() -> OpenApiDoc {
 
 /// The full document, built from the same route registrations the server uses.
 pub fn spec() -> OpenApiDoc {
-    let (_app, spec) = actix_web::App::new()
-        .into_utoipa_app()
-        .openapi(base())
-        .configure(super::configure_api)
-        .split_for_parts();
+    let (_app, spec) =
+        actix_web::App::new().into_utoipa_app().openapi(base()).configure(super::configure_api).split_for_parts();
     spec
 }
 

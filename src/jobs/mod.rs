@@ -38,13 +38,10 @@ async fn prune_dead_jobs(state: &AppState, conn: &mut AsyncPgConnection) -> anyh
     use crate::db::schema::jobs;
     use diesel::{ExpressionMethods, QueryDsl};
     let cutoff = state.clock.now() - Duration::days(DEAD_JOB_RETENTION_DAYS);
-    let removed = diesel::delete(
-        jobs::table
-            .filter(jobs::status.eq(queue::STATUS_DEAD))
-            .filter(jobs::updated_at.lt(cutoff)),
-    )
-    .execute(conn)
-    .await?;
+    let removed =
+        diesel::delete(jobs::table.filter(jobs::status.eq(queue::STATUS_DEAD)).filter(jobs::updated_at.lt(cutoff)))
+            .execute(conn)
+            .await?;
     tracing::info!(jobs.removed = removed, "pruned dead jobs");
     Ok(())
 }

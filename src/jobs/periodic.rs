@@ -18,10 +18,7 @@ pub struct PeriodicTask {
 
 /// The schedule. Capabilities add their sweeps here.
 pub fn schedule() -> Vec<PeriodicTask> {
-    vec![PeriodicTask {
-        name: super::KIND_PRUNE_DEAD_JOBS,
-        every: Duration::hours(24),
-    }]
+    vec![PeriodicTask { name: super::KIND_PRUNE_DEAD_JOBS, every: Duration::hours(24) }]
 }
 
 /// Registers the tasks (first run one period from now) and updates intervals that
@@ -48,27 +45,22 @@ pub async fn register(conn: &mut AsyncPgConnection, tasks: &[PeriodicTask], now:
 /// and enqueues nothing.
 pub async fn enqueue_due(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyhow::Result<Vec<String>> {
     conn.transaction(async move |conn| {
-            let due: Vec<(String, i32, DateTime<Utc>)> = diesel::update(
-                periodic_tasks::table.filter(periodic_tasks::next_run_at.le(now)),
-            )
-            .set(periodic_tasks::last_run_at.eq(now))
-            .returning((
-                periodic_tasks::name,
-                periodic_tasks::interval_secs,
-                periodic_tasks::next_run_at,
-            ))
-            .get_results(conn)
-            .await?;
-            for (name, interval_secs, was_due_at) in &due {
-                let next = next_run_after(*was_due_at, Duration::seconds(i64::from(*interval_secs)), now);
-                diesel::update(periodic_tasks::table.find(name))
-                    .set(periodic_tasks::next_run_at.eq(next))
-                    .execute(conn)
-                    .await?;
-                queue::enqueue(conn, name, &serde_json::json!({ "due_at": was_due_at }), now).await?;
-            }
-            Ok(due.into_iter().map(|(name, ..)| name).collect())
-        })
+        let due: Vec<(String, i32, DateTime<Utc>)> =
+            diesel::update(periodic_tasks::table.filter(periodic_tasks::next_run_at.le(now)))
+                .set(periodic_tasks::last_run_at.eq(now))
+                .returning((periodic_tasks::name, periodic_tasks::interval_secs, periodic_tasks::next_run_at))
+                .get_results(conn)
+                .await?;
+        for (name, interval_secs, was_due_at) in &due {
+            let next = next_run_after(*was_due_at, Duration::seconds(i64::from(*interval_secs)), now);
+            diesel::update(periodic_tasks::table.find(name))
+                .set(periodic_tasks::next_run_at.eq(next))
+                .execute(conn)
+                .await?;
+            queue::enqueue(conn, name, &serde_json::json!({ "due_at": was_due_at }), now).await?;
+        }
+        Ok(due.into_iter().map(|(name, ..)| name).collect())
+    })
     .await
 }
 

@@ -46,12 +46,7 @@ pub async fn enqueue(
 ) -> anyhow::Result<i64> {
     let payload = serde_json::to_value(payload)?;
     let id = diesel::insert_into(jobs::table)
-        .values(NewJob {
-            kind,
-            payload,
-            run_at,
-            max_attempts: DEFAULT_MAX_ATTEMPTS,
-        })
+        .values(NewJob { kind, payload, run_at, max_attempts: DEFAULT_MAX_ATTEMPTS })
         .returning(jobs::id)
         .get_result(conn)
         .await?;
@@ -127,12 +122,7 @@ pub async fn list_dead(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<
 /// Puts a dead job back in the queue with a fresh set of attempts.
 pub async fn retry_dead(conn: &mut AsyncPgConnection, job_id: i64, now: DateTime<Utc>) -> QueryResult<bool> {
     let updated = diesel::update(jobs::table.find(job_id).filter(jobs::status.eq(STATUS_DEAD)))
-        .set((
-            jobs::status.eq(STATUS_QUEUED),
-            jobs::attempts.eq(0),
-            jobs::run_at.eq(now),
-            jobs::updated_at.eq(now),
-        ))
+        .set((jobs::status.eq(STATUS_QUEUED), jobs::attempts.eq(0), jobs::run_at.eq(now), jobs::updated_at.eq(now)))
         .execute(conn)
         .await?;
     Ok(updated == 1)
@@ -157,11 +147,7 @@ pub async fn depth(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryRes
         .select(count_star())
         .first(conn)
         .await?;
-    let dead = jobs::table
-        .filter(jobs::status.eq(STATUS_DEAD))
-        .select(count_star())
-        .first(conn)
-        .await?;
+    let dead = jobs::table.filter(jobs::status.eq(STATUS_DEAD)).select(count_star()).first(conn).await?;
     Ok(QueueDepth { due, scheduled, dead })
 }
 

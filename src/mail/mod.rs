@@ -55,15 +55,11 @@ impl Mailer {
                     .build(),
             ),
             MailTransportConfig::Files { dir } => {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating mail directory {}", dir.display()))?;
+                std::fs::create_dir_all(dir).with_context(|| format!("creating mail directory {}", dir.display()))?;
                 Transport::Files(AsyncFileTransport::<Tokio1Executor>::new(dir))
             }
         };
-        Ok(Self {
-            from,
-            transport: Arc::new(transport),
-        })
+        Ok(Self { from, transport: Arc::new(transport) })
     }
 
     pub fn describe(&self) -> &'static str {
@@ -81,16 +77,8 @@ impl Mailer {
             .message_id(Some(email.message_id.clone()))
             .multipart(
                 MultiPart::alternative()
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_PLAIN)
-                            .body(email.text.clone()),
-                    )
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_HTML)
-                            .body(email.html.clone()),
-                    ),
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(email.text.clone()))
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(email.html.clone())),
             )
             .context("building the message")?;
         match &*self.transport {
@@ -117,8 +105,7 @@ pub async fn enqueue(
 }
 
 pub(crate) async fn run_send_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
-    let email: OutgoingEmail =
-        serde_json::from_value(job.payload.clone()).context("malformed send_email payload")?;
+    let email: OutgoingEmail = serde_json::from_value(job.payload.clone()).context("malformed send_email payload")?;
     state.mailer.send(&email).await?;
     tracing::info!(mail.message_id = %email.message_id, "email sent");
     Ok(())

@@ -75,12 +75,7 @@ mod tests {
 
     #[test]
     fn html_is_escaped_and_text_is_not() {
-        let email = render(
-            "a@example.com",
-            &AdminRoleGranted {
-                display_name: "<script>x</script> & co".into(),
-            },
-        );
+        let email = render("a@example.com", &AdminRoleGranted { display_name: "<script>x</script> & co".into() });
         assert!(email.html.contains("&lt;script&gt;x&lt;/script&gt; &amp; co"));
         assert!(!email.html.contains("<script>"));
         assert!(email.text.contains("<script>x</script> & co"));

@@ -46,11 +46,7 @@ impl LocalStore {
         // A key distinct from the JWT key, derived from the same secret.
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes()).context("storage key")?;
         mac.update(b"rigmarket local storage url signing");
-        Ok(Self {
-            dir,
-            public_url,
-            signing_key: mac.finalize().into_bytes().to_vec(),
-        })
+        Ok(Self { dir, public_url, signing_key: mac.finalize().into_bytes().to_vec() })
     }
 
     fn signature(&self, method: &str, key: &str, expires: i64, content_type: &str) -> String {
@@ -120,9 +116,7 @@ impl LocalStore {
         // Write to a temporary name first so a reader never sees half an object.
         let tmp = path.with_extension(format!("partial-{}", uuid::Uuid::new_v4()));
         tokio::fs::write(&tmp, bytes).await?;
-        let meta = serde_json::to_vec(&SidecarMeta {
-            content_type: content_type.to_string(),
-        })?;
+        let meta = serde_json::to_vec(&SidecarMeta { content_type: content_type.to_string() })?;
         tokio::fs::write(Self::meta_path(&path), meta).await?;
         tokio::fs::rename(&tmp, &path).await?;
         Ok(())
@@ -146,10 +140,7 @@ fn signature_error() -> ApiError {
 }
 
 fn store(state: &AppState) -> Result<&LocalStore, ApiError> {
-    state
-        .storage
-        .local()
-        .ok_or_else(|| ApiError::not_found("route_not_found", "No such route."))
+    state.storage.local().ok_or_else(|| ApiError::not_found("route_not_found", "No such route."))
 }
 
 fn checked_key(raw: &str) -> Result<&str, ApiError> {
@@ -180,9 +171,7 @@ async fn put_object(
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|_| ApiError::bad_request("body_unreadable", "The upload was interrupted."))?;
         if bytes.len() + chunk.len() > MAX_OBJECT_BYTES {
-            return Err(ApiError::PayloadTooLarge {
-                limit_bytes: MAX_OBJECT_BYTES,
-            });
+            return Err(ApiError::PayloadTooLarge { limit_bytes: MAX_OBJECT_BYTES });
         }
         bytes.extend_from_slice(&chunk);
     }

@@ -43,28 +43,25 @@ pub fn is_valid_key(key: &str) -> bool {
         && key.len() <= 512
         && !key.starts_with('/')
         && key.split('/').all(|segment| !segment.is_empty() && segment != "." && segment != "..")
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.'))
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.'))
 }
 
 impl ObjectStore {
     /// Builds the configured backend; for S3, creates the bucket when it is missing.
-    pub async fn from_config(config: &StorageConfig, public_url: &Url, signing_secret: &SecretString) -> anyhow::Result<Self> {
+    pub async fn from_config(
+        config: &StorageConfig,
+        public_url: &Url,
+        signing_secret: &SecretString,
+    ) -> anyhow::Result<Self> {
         let backend = match config {
             StorageConfig::S3(s3) => {
                 let region = Region::Custom {
                     region: s3.region.clone(),
                     endpoint: s3.endpoint.as_str().trim_end_matches('/').to_string(),
                 };
-                let credentials = Credentials::new(
-                    Some(&s3.access_key),
-                    Some(s3.secret_key.expose_secret()),
-                    None,
-                    None,
-                    None,
-                )
-                .context("S3 credentials")?;
+                let credentials =
+                    Credentials::new(Some(&s3.access_key), Some(s3.secret_key.expose_secret()), None, None, None)
+                        .context("S3 credentials")?;
                 let bucket = Bucket::new(&s3.bucket, region.clone(), credentials.clone())
                     .context("S3 bucket")?
                     .with_path_style();
@@ -76,11 +73,11 @@ impl ObjectStore {
                 }
                 Backend::S3(bucket)
             }
-            StorageConfig::Local { dir } => Backend::Local(LocalStore::new(dir.clone(), public_url.clone(), signing_secret)?),
+            StorageConfig::Local { dir } => {
+                Backend::Local(LocalStore::new(dir.clone(), public_url.clone(), signing_secret)?)
+            }
         };
-        Ok(Self {
-            backend: Arc::new(backend),
-        })
+        Ok(Self { backend: Arc::new(backend) })
     }
 
     pub fn describe(&self) -> &'static str {
@@ -104,10 +101,7 @@ impl ObjectStore {
             Backend::S3(bucket) => {
                 let mut headers = http::HeaderMap::new();
                 headers.insert(http::header::CONTENT_TYPE, content_type.parse()?);
-                bucket
-                    .presign_put(key, expiry_secs(expires), Some(headers), None)
-                    .await
-                    .context("presigning PUT")?
+                bucket.presign_put(key, expiry_secs(expires), Some(headers), None).await.context("presigning PUT")?
             }
             Backend::Local(store) => store.signed_url("PUT", key, content_type, expires).to_string(),
         };
@@ -117,10 +111,9 @@ impl ObjectStore {
     pub async fn presign_get(&self, key: &str, expires: Duration) -> anyhow::Result<Url> {
         anyhow::ensure!(is_valid_key(key), "invalid object key");
         let raw = match &*self.backend {
-            Backend::S3(bucket) => bucket
-                .presign_get(key, expiry_secs(expires), None)
-                .await
-                .context("presigning GET")?,
+            Backend::S3(bucket) => {
+                bucket.presign_get(key, expiry_secs(expires), None).await.context("presigning GET")?
+            }
             Backend::Local(store) => store.signed_url("GET", key, "", expires).to_string(),
         };
         Ok(Url::parse(&raw)?)
@@ -159,10 +152,7 @@ impl ObjectStore {
         anyhow::ensure!(is_valid_key(key), "invalid object key");
         match &*self.backend {
             Backend::S3(bucket) => {
-                bucket
-                    .put_object_with_content_type(key, bytes, content_type)
-                    .await
-                    .context("PUT object")?;
+                bucket.put_object_with_content_type(key, bytes, content_type).await.context("PUT object")?;
                 Ok(())
             }
             Backend::Local(store) => store.write(key, bytes, content_type).await,

@@ -1,0 +1,71 @@
+//! Framework-level bad input: every rejection is problem+json with a stable code.
+
+use serde_json::json;
+
+use crate::support::{assert_problem, spawn_app};
+
+#[tokio::test]
+async fn malformed_json_wrong_types_unknown_fields_and_wrong_media_type() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let url = app.url("/v1/admin/rig-models");
+    let send = |body: &'static str, content_type: &'static str| {
+        app.client.post(&url).bearer_auth(&admin).header("content-type", content_type).body(body).send()
+    };
+    assert_problem(send("{\"name\": ", "application/json").await.unwrap(), 400, "malformed_json").await;
+    let wrong_type = r#"{"manufacturer":"A","name":"B","hashrate_hs":"fast","power_w":1}"#;
+    assert_problem(send(wrong_type, "application/json").await.unwrap(), 422, "invalid_body").await;
+    let unknown = r#"{"manufacturer":"A","name":"B","hashrate_hs":1,"power_w":1,"colour":"red"}"#;
+    let body = assert_problem(send(unknown, "application/json").await.unwrap(), 422, "invalid_body").await;
+    assert!(body["detail"].as_str().unwrap().contains("colour"), "{body}");
+    let overflow = r#"{"manufacturer":"A","name":"B","hashrate_hs":99999999999999999999,"power_w":1}"#;
+    assert_problem(send(overflow, "application/json").await.unwrap(), 422, "invalid_body").await;
+    assert_problem(send(wrong_type, "text/plain").await.unwrap(), 415, "unsupported_media_type").await;
+}
+
+#[tokio::test]
+async fn oversize_bodies_are_refused_before_parsing() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let huge = json!({"manufacturer": "A", "name": "x".repeat(200_000), "hashrate_hs": 1, "power_w": 1});
+    let response = app.post_json("/v1/admin/rig-models", Some(&admin), &huge).await;
+    assert_problem(response, 413, "payload_too_large").await;
+}
+
+#[tokio::test]
+async fn cors_allows_configured_origins_only_and_bodies_are_gzipped() {
+    let app = spawn_app().await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/v1/rig-models"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .send()
+    };
+    let allowed = preflight("https://app.rigmarket.test").await.unwrap();
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.rigmarket.test");
+    let denied = preflight("https://evil.example").await.unwrap();
+    assert!(denied.headers().get("access-control-allow-origin").is_none());
+
+    let gzipped =
+        app.client.get(app.url("/v1/rig-models?limit=100")).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+}
+
+#[tokio::test]
+async fn internal_details_never_reach_the_client() {
+    let app = spawn_app().await;
+    // Expired token: the answer says so without echoing the token or the cause.
+    let (id, _) = app.create_user("old@rigmarket.test", &["admin"]).await;
+    let stale = rigmarket::auth::token::issue_access_token(
+        &app.state.config,
+        id,
+        &["admin".into()],
+        app.clock.now() - chrono::Duration::hours(1),
+    )
+    .unwrap();
+    let body =
+        assert_problem(app.post_json("/v1/admin/rig-models", Some(&stale), &json!({})).await, 401, "token_expired")
+            .await;
+    assert!(!body.to_string().contains(&stale));
+}

@@ -1,0 +1,28 @@
+use crate::support::spawn_app;
+
+#[tokio::test]
+async fn live_and_ready_answer_with_a_request_id() {
+    let app = spawn_app().await;
+    let live = app.get("/health/live").await;
+    assert_eq!(live.status(), 200);
+    let first_id = live.headers()["x-request-id"].to_str().unwrap().to_string();
+    let ready = app.get("/health/ready").await;
+    assert_eq!(ready.status(), 200);
+    let second_id = ready.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_ne!(first_id, second_id, "each request gets its own id");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_pattern_and_report_the_pool_and_queue() {
+    let app = spawn_app().await;
+    app.get("/v1/rig-models").await;
+    app.get(&format!("/v1/rig-models/{}", uuid::Uuid::new_v4())).await;
+    let body = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        body.contains(r#"rigmarket_http_requests_total{method="GET",route="/v1/rig-models",status="200"} 1"#),
+        "{body}"
+    );
+    assert!(body.contains(r#"route="/v1/rig-models/{id}",status="404"} 1"#), "{body}");
+    assert!(body.contains("rigmarket_db_pool_connections"));
+    assert!(body.contains("rigmarket_jobs_due 0"));
+}

@@ -1,0 +1,248 @@
+//! The test harness: every test gets its own database, its own app on a loopback
+//! port (in this process), a manual clock, and, when asked, a real SMTP listener
+//! and a real S3-compatible server.
+
+pub mod database;
+pub mod s3;
+pub mod smtp;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel_async::RunQueryDsl;
+use rigmarket::clock::Clock;
+use rigmarket::config::Config;
+use rigmarket::{AppState, Application, Roles};
+use serde_json::Value;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+pub use database::DatabaseGuard;
+pub use smtp::SmtpServer;
+
+/// 2026-01-05 09:00 UTC: a fixed "now" so date-dependent answers are stable.
+pub fn default_now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-01-05T09:00:00Z").unwrap().with_timezone(&Utc)
+}
+
+pub fn base_config(database_url: &str) -> Config {
+    let mut vars = HashMap::from([
+        ("DATABASE_URL".to_string(), database_url.to_string()),
+        ("RIGMARKET_HTTP_ADDR".to_string(), "127.0.0.1:0".to_string()),
+        ("RIGMARKET_PUBLIC_URL".to_string(), "http://127.0.0.1:0".to_string()),
+        ("RIGMARKET_CORS_ORIGINS".to_string(), "https://app.rigmarket.test".to_string()),
+        ("RIGMARKET_DB_POOL_SIZE".to_string(), "4".to_string()),
+    ]);
+    vars.insert("RIGMARKET_JSON_LIMIT_BYTES".into(), (64 * 1024).to_string());
+    Config::from_vars(&vars).expect("test config is valid")
+}
+
+#[derive(Default)]
+pub struct TestAppBuilder {
+    smtp: bool,
+    s3: bool,
+    worker: bool,
+    now: Option<DateTime<Utc>>,
+    database_url: Option<String>,
+}
+
+impl TestAppBuilder {
+    /// Send mail over SMTP to an in-process listener (default: `.eml` files).
+    pub fn with_smtp(mut self) -> Self {
+        self.smtp = true;
+        self
+    }
+    /// Store objects in a real S3-compatible server (default: a temp directory).
+    pub fn with_s3(mut self) -> Self {
+        self.s3 = true;
+        self
+    }
+    /// Run job workers in the background (default: tests drain the queue).
+    pub fn with_worker(mut self) -> Self {
+        self.worker = true;
+        self
+    }
+    pub fn at(mut self, now: DateTime<Utc>) -> Self {
+        self.now = Some(now);
+        self
+    }
+    /// Connect through this URL instead of straight to the test database (a
+    /// proxy, say); the database itself is still created and dropped.
+    pub fn database_url(mut self, url: String) -> Self {
+        self.database_url = Some(url);
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let db_name = database::create_test_database().await;
+        let guard = DatabaseGuard(db_name.clone());
+        let direct_url = database::database_url(&db_name);
+        let mut config = base_config(self.database_url.as_deref().unwrap_or(&direct_url));
+        let temp = tempfile::tempdir().unwrap();
+        let smtp = if self.smtp {
+            let server = SmtpServer::start().await;
+            config.mail.transport = rigmarket::config::MailTransportConfig::Smtp { url: server.url().into() };
+            Some(server)
+        } else {
+            config.mail.transport = rigmarket::config::MailTransportConfig::Files { dir: temp.path().join("mail") };
+            None
+        };
+        let s3 = if self.s3 {
+            let server = s3::S3Server::start().await;
+            config.storage = rigmarket::config::StorageConfig::S3(rigmarket::config::S3Config {
+                endpoint: server.endpoint.parse().unwrap(),
+                bucket: s3::BUCKET.into(),
+                region: "us-east-1".into(),
+                access_key: s3::ACCESS_KEY.into(),
+                secret_key: s3::SECRET_KEY.to_string().into(),
+            });
+            Some(server)
+        } else {
+            config.storage = rigmarket::config::StorageConfig::Local { dir: temp.path().join("storage") };
+            None
+        };
+        let clock = Clock::manual(self.now.unwrap_or_else(default_now));
+        let app = Application::build(config, clock.clone(), Roles { http: true, worker: self.worker })
+            .await
+            .expect("build the app");
+        let address = format!("http://127.0.0.1:{}", app.http_port().unwrap());
+        let state = app.state().clone();
+        let (stop, stopped) = watch::channel(false);
+        let running = tokio::spawn(app.run_until_stopped(stopped));
+        TestApp {
+            address,
+            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            state,
+            clock,
+            db_name,
+            direct_database_url: direct_url,
+            smtp,
+            _s3: s3,
+            stop,
+            running: Some(running),
+            _temp: temp,
+            _guard: guard,
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub clock: Clock,
+    pub db_name: String,
+    pub direct_database_url: String,
+    pub smtp: Option<SmtpServer>,
+    _s3: Option<s3::S3Server>,
+    stop: watch::Sender<bool>,
+    running: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _temp: tempfile::TempDir,
+    // Declared last so the database is dropped after the app lets go of it.
+    _guard: DatabaseGuard,
+}
+
+pub async fn spawn_app() -> TestApp {
+    TestApp::builder().spawn().await
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request sent")
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn patch_json(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut request = self.client.patch(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn conn(&self) -> rigmarket::db::DbConn {
+        self.state.pool.get().await.expect("pool connection")
+    }
+
+    /// Creates a verified account directly in the database and returns its id
+    /// and an access token.
+    pub async fn create_user(&self, email: &str, roles: &[&str]) -> (Uuid, String) {
+        use diesel::ExpressionMethods;
+        use rigmarket::db::schema::users;
+        let id = Uuid::now_v7();
+        let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+        diesel::insert_into(users::table)
+            .values((
+                users::id.eq(id),
+                users::email.eq(email.to_lowercase()),
+                users::display_name.eq(email.split('@').next().unwrap()),
+                users::roles.eq(&roles),
+                users::email_verified_at.eq(Some(self.clock.now())),
+            ))
+            .execute(&mut self.conn().await)
+            .await
+            .expect("insert user");
+        let token =
+            rigmarket::auth::token::issue_access_token(&self.state.config, id, &roles, self.clock.now()).unwrap();
+        (id, token)
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.create_user(&format!("admin-{}@rigmarket.test", Uuid::new_v4().simple()), &["admin"]).await.1
+    }
+
+    /// Runs every due job now (the clock decides what is due).
+    pub async fn drain_jobs(&self) -> usize {
+        rigmarket::jobs::drain(&self.state).await.expect("drain jobs")
+    }
+
+    /// Stops the app as SIGTERM would and waits for it.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(running) = self.running.take() {
+            running.await.unwrap().unwrap();
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(running) = self.running.take() {
+            running.abort();
+        }
+    }
+}
+
+/// Asserts a problem+json answer with this status and code; returns the body.
+pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status for expected code {code}");
+    let content_type = response.headers().get("content-type").unwrap().to_str().unwrap().to_string();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status);
+    assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
+    body
+}
