@@ -3,6 +3,7 @@
 //! and a real S3-compatible server.
 
 pub mod database;
+pub mod proxy;
 pub mod s3;
 pub mod smtp;
 
@@ -43,7 +44,7 @@ pub struct TestAppBuilder {
     s3: bool,
     worker: bool,
     now: Option<DateTime<Utc>>,
-    database_url: Option<String>,
+    database_port: Option<u16>,
 }
 
 impl TestAppBuilder {
@@ -66,10 +67,10 @@ impl TestAppBuilder {
         self.now = Some(now);
         self
     }
-    /// Connect through this URL instead of straight to the test database (a
-    /// proxy, say); the database itself is still created and dropped.
-    pub fn database_url(mut self, url: String) -> Self {
-        self.database_url = Some(url);
+    /// Connect to the test database through this local port (a proxy that a
+    /// test can cut) instead of PostgreSQL's own.
+    pub fn database_port(mut self, port: u16) -> Self {
+        self.database_port = Some(port);
         self
     }
 
@@ -77,7 +78,15 @@ impl TestAppBuilder {
         let db_name = database::create_test_database().await;
         let guard = DatabaseGuard(db_name.clone());
         let direct_url = database::database_url(&db_name);
-        let mut config = base_config(self.database_url.as_deref().unwrap_or(&direct_url));
+        let app_url = match self.database_port {
+            Some(port) => {
+                let mut url = url::Url::parse(&direct_url).unwrap();
+                url.set_port(Some(port)).unwrap();
+                url.to_string()
+            }
+            None => direct_url.clone(),
+        };
+        let mut config = base_config(&app_url);
         let temp = tempfile::tempdir().unwrap();
         let smtp = if self.smtp {
             let server = SmtpServer::start().await;

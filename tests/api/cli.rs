@@ -1,0 +1,196 @@
+//! The `rigmarket` binary itself: start-up of two instances on a fresh database,
+//! graceful shutdown, and the CSV imports (all or nothing, with line numbers).
+
+use std::io::Write;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use diesel::QueryDsl;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+use crate::support::database::{self, DatabaseGuard};
+use crate::support::TestApp;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_rigmarket");
+
+fn command(database_url: &str, dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(BINARY);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database_url)
+        .env("RIGMARKET_MAIL_DIR", dir.join("mail"))
+        .env("RIGMARKET_STORAGE_DIR", dir.join("storage"))
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run rigmarket")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn count_models(url: &str) -> i64 {
+    use rigmarket::db::schema::rig_models;
+    let mut conn = AsyncPgConnection::establish(url).await.unwrap();
+    rig_models::table.count().get_result(&mut conn).await.unwrap()
+}
+
+async fn wait_ready(port: u16) -> bool {
+    let client = reqwest::Client::new();
+    for _ in 0..120 {
+        let answer = client.get(format!("http://127.0.0.1:{port}/health/ready")).send().await;
+        if answer.is_ok_and(|r| r.status() == 200) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    false
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    for _ in 0..100 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    panic!("rigmarket did not stop within 10 s of SIGTERM");
+}
+
+#[tokio::test]
+async fn two_instances_start_together_on_a_missing_database_and_stop_cleanly() {
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let _guard = DatabaseGuard(name.clone());
+    let url = database::database_url(&name);
+    let dir = tempfile::tempdir().unwrap();
+    let ports = [free_port(), free_port()];
+    let mut children: Vec<Child> = ports
+        .iter()
+        .map(|port| {
+            command(&url, dir.path())
+                .env("RIGMARKET_HTTP_ADDR", format!("127.0.0.1:{port}"))
+                .arg("serve")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for port in ports {
+        assert!(wait_ready(port).await, "instance on {port} became ready");
+    }
+    let (_, page) = {
+        let body: serde_json::Value = reqwest::get(format!("http://127.0.0.1:{}/v1/rig-models?limit=100", ports[1]))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ((), body)
+    };
+    assert_eq!(page["items"].as_array().unwrap().len(), 31);
+    assert_eq!(count_models(&url).await, 31, "the seed ran once, not twice");
+    for child in &mut children {
+        assert!(terminate(child).success(), "SIGTERM leads to a clean exit");
+    }
+}
+
+#[tokio::test]
+async fn catalog_import_is_all_or_nothing_with_line_numbers() {
+    let app = TestApp::builder().spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = &app.direct_database_url;
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "manufacturer,model,algorithm,hashrate_ths,power_w,efficiency_j_per_th,release_year,source\n\
+         Bitmain,Antminer S21 Pro,SHA-256,234,3510,15,2024,spec sheet\n\
+         Bitmain,Broken,SHA-256,100,-1,,2024,x\n",
+    )
+    .unwrap();
+    let output = run(command(url, dir.path()).args(["catalog", "import"]).arg(&bad));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("line 3: power_w"), "{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert_eq!(count_models(url).await, 31);
+
+    let good = dir.path().join("good.csv");
+    let mut file = std::fs::File::create(&good).unwrap();
+    writeln!(file, "manufacturer,model,algorithm,hashrate_ths,power_w,efficiency_j_per_th,release_year,source").unwrap();
+    writeln!(file, "Bitmain,Antminer S21 Pro,SHA-256,234,3510,15,2024,spec sheet").unwrap();
+    writeln!(file, "Bitmain,Antminer S9,SHA-256,14,1372,98,2016,rebinned").unwrap();
+    drop(file);
+    let dry = run(command(url, dir.path()).args(["catalog", "import", "--dry-run"]).arg(&good));
+    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
+    assert_eq!(count_models(url).await, 31, "a dry run writes nothing");
+    let real = run(command(url, dir.path()).args(["catalog", "import"]).arg(&good));
+    assert!(real.status.success(), "{}", String::from_utf8_lossy(&real.stderr));
+    assert_eq!(count_models(url).await, 32, "one new model, one updated");
+    let (_, s9) = app.get_json("/v1/rig-models?tier=above68&limit=100").await;
+    let s9 = s9["items"].as_array().unwrap().iter().find(|m| m["name"] == "Antminer S9").unwrap().clone();
+    assert_eq!(s9["hashrate_hs"], 14_000_000_000_000_i64);
+}
+
+#[tokio::test]
+async fn reference_price_imports_detect_the_format_and_resolve_models() {
+    let app = TestApp::builder().spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = &app.direct_database_url;
+    let tiers = dir.path().join("tiers.csv");
+    std::fs::write(&tiers, "date,tier,usd_per_th,source\n2025-06-01,25to38,14.50,desk\n2025-06-01,19to25,18.00,desk\n")
+        .unwrap();
+    let output = run(command(url, dir.path()).args(["reference-prices", "import"]).arg(&tiers));
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    // S19 Pro (29.5 J/TH): the 25to38 point of 2025-06-01 is now the latest: 14.50 x 110.
+    let (_, page) = app.get_json("/v1/rig-models?tier=25to38&limit=100").await;
+    let id = page["items"].as_array().unwrap().iter().find(|m| m["name"] == "Antminer S19 Pro").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, model) = app.get_json(&format!("/v1/rig-models/{id}")).await;
+    assert_eq!(model["reference"]["unit_price_cents"], 159_500);
+    assert_eq!(model["reference"]["tier_band"], "25to38");
+
+    let prices = dir.path().join("prices.csv");
+    std::fs::write(
+        &prices,
+        "manufacturer,model,date,basis,amount_usd,note\n\
+         Bitmain,Antminer S19 Pro,2025-07-01,unit,1500.00,auction\n\
+         Bitmain,Antminer S99,2025-07-01,unit,1.00,typo\n",
+    )
+    .unwrap();
+    let rejected = run(command(url, dir.path()).args(["reference-prices", "import"]).arg(&prices));
+    assert_eq!(rejected.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&rejected.stderr);
+    assert!(stderr.contains("line 3: model: no model Bitmain Antminer S99"), "{stderr}");
+    let (_, model) = app.get_json(&format!("/v1/rig-models/{id}")).await;
+    assert_eq!(model["reference"]["origin"], "tier_index", "nothing written");
+
+    std::fs::write(&prices, "manufacturer,model,date,basis,amount_usd,note\nBitmain,Antminer S19 Pro,2025-07-01,unit,1500.00,auction\n")
+        .unwrap();
+    let accepted = run(command(url, dir.path()).args(["reference-prices", "import"]).arg(&prices));
+    assert!(accepted.status.success(), "{}", String::from_utf8_lossy(&accepted.stderr));
+    let (_, model) = app.get_json(&format!("/v1/rig-models/{id}")).await;
+    assert_eq!(model["reference"]["unit_price_cents"], 150_000);
+    assert_eq!(model["reference"]["origin"], "model");
+}
+
+#[tokio::test]
+async fn admin_grant_gives_the_role_and_fails_for_unknown_emails() {
+    let app = TestApp::builder().spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (id, _) = app.create_user("ops@rigmarket.test", &[]).await;
+    let granted = run(command(&app.direct_database_url, dir.path()).args(["admin", "grant", "OPS@rigmarket.test"]));
+    assert!(granted.status.success(), "{}", String::from_utf8_lossy(&granted.stderr));
+    let mut conn = app.conn().await;
+    let account = rigmarket::auth::load_account(&mut conn, id).await.unwrap().unwrap();
+    assert_eq!(account.roles, vec!["admin".to_string()]);
+    let unknown = run(command(&app.direct_database_url, dir.path()).args(["admin", "grant", "nobody@rigmarket.test"]));
+    assert_eq!(unknown.status.code(), Some(1));
+}
