@@ -7,7 +7,8 @@
 //! `RIGMARKET_S3_BUCKET`, `RIGMARKET_S3_REGION`, `RIGMARKET_S3_ACCESS_KEY`,
 //! `RIGMARKET_S3_SECRET_KEY`, `RIGMARKET_STORAGE_DIR`, `RIGMARKET_CORS_ORIGINS`,
 //! `RIGMARKET_DB_POOL_SIZE`, `RIGMARKET_DB_STATEMENT_TIMEOUT_MS`,
-//! `RIGMARKET_JSON_LIMIT_BYTES`, `RIGMARKET_WORKER_CONCURRENCY`.
+//! `RIGMARKET_JSON_LIMIT_BYTES`, `RIGMARKET_WORKER_CONCURRENCY`,
+//! `RIGMARKET_TRUST_FORWARDED_FOR`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -36,6 +37,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     pub json_limit_bytes: usize,
     pub worker_concurrency: usize,
+    /// Take the client IP from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -149,6 +152,7 @@ impl Config {
                 .unwrap_or_default(),
             json_limit_bytes: parse_num("RIGMARKET_JSON_LIMIT_BYTES", 256 * 1024)?,
             worker_concurrency: parse_num("RIGMARKET_WORKER_CONCURRENCY", 2)?.max(1),
+            trust_forwarded_for: get("RIGMARKET_TRUST_FORWARDED_FOR").is_some_and(|v| v == "true" || v == "1"),
         };
         config.check_production_safety()?;
         Ok(config)

@@ -5,6 +5,8 @@
 //! workers until SIGTERM/SIGINT, then shuts down in order (stop accepting, finish
 //! in-flight requests and running jobs).
 
+pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod cli;
@@ -12,10 +14,12 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod geo;
 pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod proofs;
+pub mod ratelimit;
 pub mod storage;
 pub mod telemetry;
 
@@ -43,6 +47,9 @@ pub struct AppState {
     pub mailer: Mailer,
     pub storage: ObjectStore,
     pub metrics: Metrics,
+    /// A real argon2id hash of a random password, verified against when a login
+    /// names an unknown email so that it costs the same time as a wrong password.
+    pub dummy_password_hash: Arc<str>,
 }
 
 impl AppState {
@@ -53,7 +60,19 @@ impl AppState {
         let storage = ObjectStore::from_config(&config.storage, &config.public_url, &config.jwt_secret)
             .await
             .context("setting up object storage")?;
-        Ok(Self { config: Arc::new(config), pool, clock, mailer, storage, metrics: Metrics::new() })
+        let dummy_password_hash = tokio::task::spawn_blocking(|| {
+            accounts::password::hash_blocking(&accounts::secret_token::issue("dummy-").plaintext)
+        })
+        .await??;
+        Ok(Self {
+            config: Arc::new(config),
+            pool,
+            clock,
+            mailer,
+            storage,
+            metrics: Metrics::new(),
+            dummy_password_hash: dummy_password_hash.into(),
+        })
     }
 }
 

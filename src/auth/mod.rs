@@ -1,23 +1,28 @@
-//! Who is calling: JWT access tokens (HS256 only) and the `AuthUser` extractor
-//! that loads the caller's current roles and status from the database on every
-//! request, so a role change or suspension takes effect immediately.
+//! Who is calling. `AuthUser` is a signed-in person: an HS256 access token whose
+//! session is still live, for an account that is not suspended; roles and status
+//! are read from the database on every request, so changes apply at once.
+//! `Principal` also accepts an API key (`X-Api-Key`, or `Authorization: Bearer
+//! rmk_...`) and enforces the key's per-minute quota across instances.
 
 pub mod token;
 
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::db::schema::users;
+use crate::accounts::api_keys;
+use crate::audit::{self, AuditAction, AuditEvent};
+use crate::db::schema::{sessions, users};
 use crate::error::ApiError;
 use crate::AppState;
 
 pub const ROLE_ADMIN: &str = "admin";
+pub const ROLE_INSPECTOR: &str = "inspector";
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -30,10 +35,11 @@ pub struct AccountStatus {
     pub suspended_at: Option<DateTime<Utc>>,
 }
 
-/// An authenticated, non-suspended caller.
+/// An authenticated, non-suspended person with a live session.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub account: AccountStatus,
+    pub session_id: Uuid,
 }
 
 impl AuthUser {
@@ -53,14 +59,68 @@ impl AuthUser {
             Err(ApiError::forbidden("admin_required", "This action requires the admin role."))
         }
     }
+
+    /// Unverified accounts may browse but not list, buy or sell.
+    pub fn require_verified(&self) -> Result<(), ApiError> {
+        if self.account.email_verified_at.is_some() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("email_not_verified", "Verify your email address first."))
+        }
+    }
 }
 
-fn bearer_token(req: &HttpRequest) -> Option<&str> {
-    req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+fn authorization(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(|t| t.trim().to_string())
+}
+
+fn api_key_header(req: &HttpRequest) -> Option<String> {
+    req.headers().get("x-api-key")?.to_str().ok().map(|k| k.trim().to_string())
+}
+
+fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))
 }
 
 pub async fn load_account(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<AccountStatus>> {
     users::table.find(id).select(AccountStatus::as_select()).first(conn).await.optional()
+}
+
+fn session_revoked() -> ApiError {
+    ApiError::unauthorized("session_revoked", "This session has ended; log in again.")
+}
+
+async fn authenticate_token(state: &AppState, token: &str) -> Result<AuthUser, ApiError> {
+    let now = state.clock.now();
+    let claims = token::verify_access_token(&state.config, token, now)?;
+    let mut conn = state.pool.get().await?;
+    let found: Option<(AccountStatus, Option<DateTime<Utc>>, DateTime<Utc>)> = users::table
+        .inner_join(sessions::table)
+        .filter(users::id.eq(claims.sub))
+        .filter(sessions::id.eq(claims.sid))
+        .select((AccountStatus::as_select(), sessions::revoked_at, sessions::expires_at))
+        .first(&mut conn)
+        .await
+        .optional()?;
+    let (account, revoked_at, expires_at) = found.ok_or_else(session_revoked)?;
+    if revoked_at.is_some() || expires_at <= now {
+        return Err(session_revoked());
+    }
+    if account.suspended_at.is_some() {
+        return Err(ApiError::forbidden("account_suspended", "This account is suspended."));
+    }
+    Ok(AuthUser { account, session_id: claims.sid })
+}
+
+fn authentication_required() -> ApiError {
+    ApiError::unauthorized("authentication_required", "Send `Authorization: Bearer <access token>`.")
 }
 
 impl FromRequest for AuthUser {
@@ -68,34 +128,92 @@ impl FromRequest for AuthUser {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req).map(str::to_string);
+        let state = app_state(req);
+        let token = authorization(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
-            let token = token.ok_or_else(|| {
-                ApiError::unauthorized("authentication_required", "Send `Authorization: Bearer <access token>`.")
-            })?;
-            let claims = token::verify_access_token(&state.config, &token, state.clock.now())?;
-            let mut conn = state.pool.get().await?;
-            let account = load_account(&mut conn, claims.sub)
-                .await?
-                .ok_or_else(|| ApiError::unauthorized("invalid_token", "The token's account no longer exists."))?;
-            if account.suspended_at.is_some() {
-                return Err(ApiError::forbidden("account_suspended", "This account is suspended."));
+            let token = token.ok_or_else(authentication_required)?;
+            if api_keys::looks_like_key(&token) {
+                return Err(ApiError::unauthorized(
+                    "api_key_not_accepted",
+                    "This endpoint needs a signed-in user, not an API key.",
+                ));
             }
-            Ok(AuthUser { account })
+            let state = state?;
+            authenticate_token(&state, &token).await
         })
     }
 }
 
-/// Gives `email`'s account the admin role (`rigmarket admin grant`). Returns the
-/// account, or `None` when no account has that email.
+/// A caller identified by an access token or an API key.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    User(AuthUser),
+    ApiKey { key_id: Uuid, user_id: Uuid },
+}
+
+impl Principal {
+    pub fn user_id(&self) -> Uuid {
+        match self {
+            Self::User(user) => user.id(),
+            Self::ApiKey { user_id, .. } => *user_id,
+        }
+    }
+}
+
+async fn authenticate_api_key(state: &AppState, key: &str, req: &HttpRequest) -> Result<Principal, ApiError> {
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let owner = api_keys::authenticate(&mut conn, key, now)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("invalid_api_key", "The API key is unknown or revoked."))?;
+    if owner.owner_suspended {
+        return Err(ApiError::forbidden("account_suspended", "The key's account is suspended."));
+    }
+    let quota =
+        crate::ratelimit::hit(&mut conn, &format!("api_key:{}", owner.key_id), owner.requests_per_minute as u32, now)
+            .await?;
+    // The middleware in `http` copies this onto the response as RateLimit-* headers.
+    req.extensions_mut().insert(quota);
+    if !quota.allowed {
+        return Err(ApiError::TooManyRequests { retry_after_secs: quota.reset_secs });
+    }
+    Ok(Principal::ApiKey { key_id: owner.key_id, user_id: owner.user_id })
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = app_state(req);
+        let bearer = authorization(req);
+        let key = api_key_header(req);
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state?;
+            match (key, bearer) {
+                (Some(key), _) => authenticate_api_key(&state, &key, &req).await,
+                (None, Some(bearer)) if api_keys::looks_like_key(&bearer) => {
+                    authenticate_api_key(&state, &bearer, &req).await
+                }
+                (None, Some(token)) => authenticate_token(&state, &token).await.map(Principal::User),
+                (None, None) => Err(ApiError::unauthorized(
+                    "authentication_required",
+                    "Send `X-Api-Key: <key>` or `Authorization: Bearer <access token>`.",
+                )),
+            }
+        })
+    }
+}
+
+/// Gives `email`'s account the admin role (`rigmarket admin grant`), records it
+/// in the audit log and tells the owner. Returns the account, or `None` when no
+/// account has that email.
 pub async fn grant_admin(
     conn: &mut AsyncPgConnection,
     email: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<AccountStatus>> {
-    use diesel_async::AsyncConnection;
     let email = email.trim().to_lowercase();
     conn.transaction(async move |conn| {
         let Some(account) = users::table
@@ -118,6 +236,10 @@ pub async fn grant_admin(
             .returning(AccountStatus::as_returning())
             .get_result(conn)
             .await?;
+        let event = AuditEvent::new(AuditAction::RoleGranted)
+            .target_user(updated.id)
+            .details(serde_json::json!({ "role": ROLE_ADMIN, "via": "cli" }));
+        audit::record(conn, event, now).await?;
         crate::mail::enqueue(
             conn,
             &updated.email,

@@ -20,6 +20,8 @@ pub struct Claims {
     pub exp: i64,
     pub iss: String,
     pub jti: Uuid,
+    /// The session the token belongs to; revoking it kills the token.
+    pub sid: Uuid,
     #[serde(default)]
     pub roles: Vec<String>,
 }
@@ -31,6 +33,7 @@ fn issuer(config: &Config) -> String {
 pub fn issue_access_token(
     config: &Config,
     user_id: Uuid,
+    session_id: Uuid,
     roles: &[String],
     now: DateTime<Utc>,
 ) -> anyhow::Result<String> {
@@ -40,6 +43,7 @@ pub fn issue_access_token(
         exp: (now + ACCESS_TOKEN_TTL).timestamp(),
         iss: issuer(config),
         jti: Uuid::new_v4(),
+        sid: session_id,
         roles: roles.to_vec(),
     };
     Ok(encode(
@@ -54,6 +58,7 @@ pub fn verify_access_token(config: &Config, token: &str, now: DateTime<Utc>) -> 
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_issuer(&[issuer(config)]);
     validation.set_required_spec_claims(&["exp", "iat", "iss", "sub"]);
+    validation.leeway = 0;
     // Expiry is checked below against the application clock, not the wall clock.
     validation.validate_exp = false;
     let data =

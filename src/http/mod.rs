@@ -8,6 +8,7 @@ pub mod health;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+pub mod patch;
 
 use std::net::TcpListener;
 
@@ -27,7 +28,12 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Every documented route. Used by the server and by `openapi::spec()`.
 pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     health::configure(cfg);
-    cfg.service(utoipa_actix_web::scope("/v1").configure(crate::catalog::configure));
+    cfg.service(
+        utoipa_actix_web::scope("/v1")
+            .configure(crate::catalog::configure)
+            .configure(crate::accounts::configure)
+            .configure(crate::audit::configure),
+    );
 }
 
 pub fn server(state: AppState, listener: TcpListener) -> anyhow::Result<Server> {
@@ -50,8 +56,19 @@ pub fn server(state: AppState, listener: TcpListener) -> anyhow::Result<Server> 
                 let fut = srv.call(req);
                 async move {
                     let mut res: ServiceResponse<_> = fut.await?;
+                    let quota = res.request().extensions().get::<crate::ratelimit::Quota>().copied();
+                    let headers = res.headers_mut();
                     if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-                        res.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), id);
+                        headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), id);
+                    }
+                    if let Some(quota) = quota {
+                        for (name, value) in [
+                            ("ratelimit-limit", quota.limit as u64),
+                            ("ratelimit-remaining", quota.remaining as u64),
+                            ("ratelimit-reset", quota.reset_secs),
+                        ] {
+                            headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
+                        }
                     }
                     Ok(res)
                 }

@@ -20,6 +20,7 @@ pub use queue::{enqueue, Job};
 
 pub const KIND_SEND_EMAIL: &str = "send_email";
 pub const KIND_PRUNE_DEAD_JOBS: &str = "prune_dead_jobs";
+pub const KIND_PRUNE_RATE_LIMITS: &str = "prune_rate_limits";
 
 /// How long dead jobs stay visible before the daily prune removes them.
 const DEAD_JOB_RETENTION_DAYS: i64 = 30;
@@ -30,6 +31,10 @@ async fn dispatch(state: &AppState, conn: &mut AsyncPgConnection, job: &Job) -> 
     match job.kind.as_str() {
         KIND_SEND_EMAIL => crate::mail::run_send_job(state, job).await,
         KIND_PRUNE_DEAD_JOBS => prune_dead_jobs(state, conn).await,
+        KIND_PRUNE_RATE_LIMITS => {
+            crate::ratelimit::prune(conn, state.clock.now()).await?;
+            Ok(())
+        }
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }

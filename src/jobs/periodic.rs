@@ -18,7 +18,10 @@ pub struct PeriodicTask {
 
 /// The schedule. Capabilities add their sweeps here.
 pub fn schedule() -> Vec<PeriodicTask> {
-    vec![PeriodicTask { name: super::KIND_PRUNE_DEAD_JOBS, every: Duration::hours(24) }]
+    vec![
+        PeriodicTask { name: super::KIND_PRUNE_DEAD_JOBS, every: Duration::hours(24) },
+        PeriodicTask { name: super::KIND_PRUNE_RATE_LIMITS, every: Duration::hours(1) },
+    ]
 }
 
 /// Registers the tasks (first run one period from now) and updates intervals that

@@ -65,11 +65,17 @@ impl ObjectStore {
                 let bucket = Bucket::new(&s3.bucket, region.clone(), credentials.clone())
                     .context("S3 bucket")?
                     .with_path_style();
-                if !bucket.exists().await.context("listing S3 buckets")? {
-                    Bucket::create_with_path_style(&s3.bucket, region, credentials, BucketConfiguration::default())
-                        .await
-                        .context("creating the S3 bucket")?;
-                    tracing::info!(s3.bucket = %s3.bucket, "created bucket");
+                // Create-and-tolerate-409 rather than listing buckets: it needs one
+                // request and no ListAllMyBuckets permission, and works the same on
+                // AWS, MinIO and s3s.
+                match Bucket::create_with_path_style(&s3.bucket, region, credentials, BucketConfiguration::default())
+                    .await
+                {
+                    Ok(_) => tracing::info!(s3.bucket = %s3.bucket, "created bucket"),
+                    Err(S3Error::HttpFailWithBody(409, _)) => {}
+                    Err(err) => {
+                        tracing::warn!(s3.bucket = %s3.bucket, error = %err, "could not create the bucket; assuming it exists")
+                    }
                 }
                 Backend::S3(bucket)
             }

@@ -212,13 +212,36 @@ impl TestApp {
             .execute(&mut self.conn().await)
             .await
             .expect("insert user");
-        let token =
-            rigmarket::auth::token::issue_access_token(&self.state.config, id, &roles, self.clock.now()).unwrap();
+        let user = diesel::QueryDsl::select(
+            diesel::QueryDsl::find(users::table, id),
+            <rigmarket::accounts::model::UserRow as diesel::SelectableHelper<diesel::pg::Pg>>::as_select(),
+        )
+        .first(&mut self.conn().await)
+        .await
+        .expect("load user");
+        let tokens = rigmarket::accounts::sessions::start(
+            &mut *self.conn().await,
+            &self.state.config,
+            &user,
+            &Default::default(),
+            self.clock.now(),
+        )
+        .await
+        .expect("start a session");
+        let token = tokens.access_token;
         (id, token)
     }
 
     pub async fn admin_token(&self) -> String {
         self.create_user(&format!("admin-{}@rigmarket.test", Uuid::new_v4().simple()), &["admin"]).await.1
+    }
+
+    /// A second process of the same deployment (another `serve` or `worker`): its
+    /// own pool and mailer, the same database, mail transport, storage and clock.
+    pub async fn another_instance(&self) -> AppState {
+        let mut config = (*self.state.config).clone();
+        config.database_url = self.direct_database_url.clone().into();
+        AppState::new(config, self.clock.clone()).await.expect("build a second instance")
     }
 
     /// Runs every due job now (the clock decides what is due).

@@ -1,0 +1,13 @@
+DROP TABLE audit_log;
+DROP FUNCTION audit_log_append_only();
+DROP TABLE login_throttle;
+DROP TABLE rate_limit_windows;
+DROP TABLE api_keys;
+DROP TABLE email_tokens;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+ALTER TABLE users
+    DROP COLUMN password_changed_at,
+    DROP COLUMN payout_details,
+    DROP COLUMN company,
+    DROP COLUMN country;

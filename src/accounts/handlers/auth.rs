@@ -1,0 +1,235 @@
+//! `/v1/auth/*`: registration, email verification, login, token refresh, logout
+//! and password reset.
+
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::client_info;
+use crate::accounts::model::{RegisteredView, TokenPair};
+use crate::accounts::{login, password, registration, sessions};
+use crate::audit::{self, AuditAction, AuditEvent};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::AppState;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "miner@example.com", "password": "correct horse battery", "display_name": "Altai Hosting"}))]
+pub struct RegisterRequest {
+    email: String,
+    #[schema(value_type = String, min_length = 10, max_length = 128)]
+    password: SecretString,
+    display_name: String,
+}
+
+/// Create an account; a verification link is emailed. The answer is the same for
+/// an email that is already registered (no account is created then).
+#[utoipa::path(
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, body = RegisteredView),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/register")]
+async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let email = registration::normalize_email(&body.email);
+    registration::check_email("email", &email)?;
+    registration::check_display_name("display_name", &body.display_name)?;
+    password::check_policy("password", body.password.expose_secret(), &email)?;
+    let client = client_info(&req, &state);
+    let view = registration::register(
+        &state,
+        registration::Registration { email, password: body.password, display_name: body.display_name },
+        client.ip.as_deref(),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "Qx3v...from the email link"}))]
+pub struct TokenRequest {
+    token: String,
+}
+
+/// Confirm an email address with the token from the link (single use, 24 h).
+#[utoipa::path(
+    tag = "auth",
+    request_body = TokenRequest,
+    responses(
+        (status = 204, description = "The address is verified"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/verify-email")]
+async fn verify_email(state: web::Data<AppState>, body: web::Json<TokenRequest>) -> ApiResult<HttpResponse> {
+    registration::verify_email(&state, &body.token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "miner@example.com"}))]
+pub struct EmailRequest {
+    email: String,
+}
+
+/// Send a new verification link (always 202, whether or not the address is known).
+#[utoipa::path(tag = "auth", request_body = EmailRequest, responses((status = 202, description = "Accepted")))]
+#[post("/auth/resend-verification")]
+async fn resend_verification(state: web::Data<AppState>, body: web::Json<EmailRequest>) -> ApiResult<HttpResponse> {
+    registration::resend_verification(&state, &body.email).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "miner@example.com", "password": "correct horse battery"}))]
+pub struct LoginRequest {
+    email: String,
+    #[schema(value_type = String)]
+    password: SecretString,
+}
+
+/// Log in: a 15-minute access token and a 30-day rotating refresh token.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Suspended account", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failures; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login")]
+async fn log_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> ApiResult<web::Json<TokenPair>> {
+    let body = body.into_inner();
+    let tokens = login::login(&state, &body.email, body.password, &client_info(&req, &state)).await?;
+    Ok(web::Json(tokens))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"refresh_token": "rmr_k3J0m9yq6o2V0XGxM6b6cR1pP8w5S3Y1xq9JtY2nUZc"}))]
+pub struct RefreshRequest {
+    refresh_token: String,
+}
+
+/// Exchange a refresh token for a new pair. The old refresh token stops working;
+/// presenting it again revokes the session.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/refresh")]
+async fn refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<RefreshRequest>,
+) -> ApiResult<web::Json<TokenPair>> {
+    let mut conn = state.pool.get().await?;
+    let client = client_info(&req, &state);
+    let tokens = sessions::refresh(&mut conn, &state.config, &body.refresh_token, &client, state.clock.now()).await?;
+    Ok(web::Json(tokens))
+}
+
+/// End the session of this refresh token; its access tokens stop working too.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/logout")]
+async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let (session_id, user_id) = sessions::session_of_refresh_token(&mut conn, &body.refresh_token)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("invalid_refresh_token", "The refresh token is unknown."))?;
+    if sessions::revoke(&mut conn, session_id, "logout", now).await? {
+        let client = client_info(&req, &state);
+        let event =
+            AuditEvent::new(AuditAction::Logout).actor(user_id).target("session", session_id).ip(client.ip.as_deref());
+        audit::record(&mut conn, event, now).await?;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Email a password reset link (always 202).
+#[utoipa::path(tag = "auth", request_body = EmailRequest, responses((status = 202, description = "Accepted")))]
+#[post("/auth/password-reset")]
+async fn request_password_reset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<EmailRequest>,
+) -> ApiResult<HttpResponse> {
+    let client = client_info(&req, &state);
+    registration::request_password_reset(&state, &body.email, client.ip.as_deref()).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "Qx3v...from the email link", "new_password": "a brand new passphrase"}))]
+pub struct ResetConfirmRequest {
+    token: String,
+    #[schema(value_type = String, min_length = 10, max_length = 128)]
+    new_password: SecretString,
+}
+
+/// Set a new password with the emailed token; every session is signed out.
+#[utoipa::path(
+    tag = "auth",
+    request_body = ResetConfirmRequest,
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password-reset/confirm")]
+async fn confirm_password_reset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<ResetConfirmRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let client = client_info(&req, &state);
+    registration::confirm_password_reset(&state, &body.token, body.new_password, client.ip.as_deref()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(register)
+        .service(verify_email)
+        .service(resend_verification)
+        .service(log_in)
+        .service(refresh)
+        .service(logout)
+        .service(request_password_reset)
+        .service(confirm_password_reset);
+}

@@ -1,0 +1,153 @@
+//! Account rows and the JSON shapes of the accounts API.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::schema::{api_keys, users};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub display_name: String,
+    pub roles: Vec<String>,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub suspended_at: Option<DateTime<Utc>>,
+    pub suspension_reason: Option<String>,
+    pub country: Option<String>,
+    pub company: Option<String>,
+    pub payout_details: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The caller's own account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    pub id: Uuid,
+    #[schema(example = "miner@example.com")]
+    pub email: String,
+    #[schema(example = "Altai Hosting")]
+    pub display_name: String,
+    pub email_verified: bool,
+    #[schema(example = json!(["admin"]))]
+    pub roles: Vec<String>,
+    #[schema(example = "KZ")]
+    pub country: Option<String>,
+    pub company: Option<String>,
+    /// Free text (bank or BTC payout instructions); only ever shown to its owner
+    /// and admins.
+    pub payout_details: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for MeView {
+    fn from(row: UserRow) -> Self {
+        Self {
+            id: row.id,
+            email: row.email,
+            display_name: row.display_name,
+            email_verified: row.email_verified_at.is_some(),
+            roles: row.roles,
+            country: row.country,
+            company: row.company,
+            payout_details: row.payout_details,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// The answer to registration: the same shape whether or not the email was new.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisteredView {
+    pub id: Uuid,
+    #[schema(example = "miner@example.com")]
+    pub email: String,
+    #[schema(example = "Altai Hosting")]
+    pub display_name: String,
+    pub email_verified: bool,
+}
+
+/// What anyone may see about a user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicProfile {
+    pub id: Uuid,
+    #[schema(example = "Altai Hosting")]
+    pub display_name: String,
+    #[schema(example = "KZ")]
+    pub country: Option<String>,
+    pub member_since: DateTime<Utc>,
+}
+
+/// An account as admins see it in the user list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminUserView {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub roles: Vec<String>,
+    pub email_verified: bool,
+    pub suspended_at: Option<DateTime<Utc>>,
+    pub suspension_reason: Option<String>,
+    pub country: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for AdminUserView {
+    fn from(row: UserRow) -> Self {
+        Self {
+            id: row.id,
+            email: row.email,
+            display_name: row.display_name,
+            roles: row.roles,
+            email_verified: row.email_verified_at.is_some(),
+            suspended_at: row.suspended_at,
+            suspension_reason: row.suspension_reason,
+            country: row.country,
+            created_at: row.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKeyView {
+    pub id: Uuid,
+    #[schema(example = "research desk")]
+    pub name: String,
+    /// The first characters of the key, to recognise it.
+    #[schema(example = "rmk_Zx81Qa")]
+    pub prefix: String,
+    #[schema(example = 60)]
+    pub requests_per_minute: i32,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// A new API key; `key` is shown only in this answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    pub id: Uuid,
+    pub name: String,
+    #[schema(example = "rmk_Zx81QaVv0m3r5E6HnqP6Nw8j8yq0J9qk9u5mZb0p2aA")]
+    pub key: String,
+    pub prefix: String,
+    pub requests_per_minute: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    #[schema(example = "rmr_k3J0m9yq6o2V0XGxM6b6cR1pP8w5S3Y1xq9JtY2nUZc")]
+    pub refresh_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: i64,
+}

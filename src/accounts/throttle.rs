@@ -1,0 +1,113 @@
+//! Login throttling, shared by every instance through the `login_throttle` table:
+//! consecutive failures per account email and per client IP; past a free allowance
+//! each further failure doubles the wait (1 s, 2 s, 4 s ... up to 15 minutes). The
+//! email key exists whether or not the account does, so throttling reveals nothing.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::db::schema::login_throttle;
+
+/// Failures allowed before waits start.
+pub const FREE_FAILURES_PER_ACCOUNT: i32 = 5;
+pub const FREE_FAILURES_PER_IP: i32 = 20;
+const MAX_BLOCK: Duration = Duration::minutes(15);
+/// A failure streak older than this is forgotten.
+const STREAK_MEMORY: Duration = Duration::hours(1);
+
+/// How long a key is blocked after `failures` consecutive failures.
+pub fn block_after(failures: i32, free: i32) -> Option<Duration> {
+    let excess = failures - free;
+    if excess <= 0 {
+        return None;
+    }
+    let seconds = 1_i64.checked_shl((excess - 1).min(20) as u32).unwrap_or(i64::MAX);
+    Some(Duration::seconds(seconds).min(MAX_BLOCK))
+}
+
+#[derive(Debug, Clone)]
+pub struct ThrottleKeys {
+    keys: Vec<(String, i32)>,
+}
+
+impl ThrottleKeys {
+    pub fn new(email: &str, ip: Option<&str>) -> Self {
+        let mut keys = vec![(format!("account:{}", email.trim().to_lowercase()), FREE_FAILURES_PER_ACCOUNT)];
+        if let Some(ip) = ip {
+            keys.push((format!("ip:{ip}"), FREE_FAILURES_PER_IP));
+        }
+        Self { keys }
+    }
+
+    fn account_key(&self) -> &str {
+        &self.keys[0].0
+    }
+}
+
+/// Seconds the caller must still wait, if any key is blocked.
+pub async fn blocked_for(
+    conn: &mut AsyncPgConnection,
+    keys: &ThrottleKeys,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<u64>> {
+    let names: Vec<&str> = keys.keys.iter().map(|(k, _)| k.as_str()).collect();
+    let until: Option<DateTime<Utc>> = login_throttle::table
+        .filter(login_throttle::key.eq_any(names))
+        .filter(login_throttle::blocked_until.gt(now))
+        .select(diesel::dsl::max(login_throttle::blocked_until).assume_not_null())
+        .first::<DateTime<Utc>>(conn)
+        .await
+        .optional()?;
+    Ok(until.map(|until| (until - now).num_seconds().max(1) as u64))
+}
+
+pub async fn record_failure(conn: &mut AsyncPgConnection, keys: &ThrottleKeys, now: DateTime<Utc>) -> QueryResult<()> {
+    for (key, free) in &keys.keys {
+        // A stale streak starts over rather than adding to old failures.
+        diesel::delete(login_throttle::table.find(key).filter(login_throttle::last_failure_at.lt(now - STREAK_MEMORY)))
+            .execute(conn)
+            .await?;
+        let failures: i32 = diesel::insert_into(login_throttle::table)
+            .values((
+                login_throttle::key.eq(key),
+                login_throttle::failures.eq(1),
+                login_throttle::last_failure_at.eq(now),
+            ))
+            .on_conflict(login_throttle::key)
+            .do_update()
+            .set((login_throttle::failures.eq(login_throttle::failures + 1), login_throttle::last_failure_at.eq(now)))
+            .returning(login_throttle::failures)
+            .get_result(conn)
+            .await?;
+        if let Some(block) = block_after(failures, *free) {
+            diesel::update(login_throttle::table.find(key))
+                .set(login_throttle::blocked_until.eq(now + block))
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// A successful login clears the account's streak (not the IP's: one good
+/// password must not let an attacker reset a spraying streak).
+pub async fn record_success(conn: &mut AsyncPgConnection, keys: &ThrottleKeys) -> QueryResult<()> {
+    diesel::delete(login_throttle::table.find(keys.account_key())).execute(conn).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_start_after_the_allowance_and_double_up_to_a_cap() {
+        assert_eq!(block_after(5, 5), None);
+        assert_eq!(block_after(6, 5), Some(Duration::seconds(1)));
+        assert_eq!(block_after(7, 5), Some(Duration::seconds(2)));
+        assert_eq!(block_after(10, 5), Some(Duration::seconds(16)));
+        assert_eq!(block_after(40, 5), Some(Duration::minutes(15)));
+        assert_eq!(block_after(i32::MAX, 5), Some(Duration::minutes(15)));
+    }
+}
