@@ -22,6 +22,7 @@ RUN mkdir src \
 # The real sources. migrations/ and data/ must be here before compiling:
 # embed_migrations!("migrations") and include_str!("../../data/*.csv") put them
 # into the binary, so the runtime image needs neither.
+COPY build.rs ./
 COPY src ./src
 COPY migrations ./migrations
 COPY data ./data

@@ -8,7 +8,7 @@
 //! `RIGMARKET_S3_SECRET_KEY`, `RIGMARKET_STORAGE_DIR`, `RIGMARKET_CORS_ORIGINS`,
 //! `RIGMARKET_DB_POOL_SIZE`, `RIGMARKET_DB_STATEMENT_TIMEOUT_MS`,
 //! `RIGMARKET_JSON_LIMIT_BYTES`, `RIGMARKET_WORKER_CONCURRENCY`,
-//! `RIGMARKET_TRUST_FORWARDED_FOR`.
+//! `RIGMARKET_TRUST_FORWARDED_FOR`, `RIGMARKET_FIRE_SALE_THRESHOLD_PCT`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -39,6 +39,8 @@ pub struct Config {
     pub worker_concurrency: usize,
     /// Take the client IP from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// Discount (basis points) from which a listing is a fire sale.
+    pub fire_sale_threshold_bps: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -152,6 +154,14 @@ impl Config {
                 .unwrap_or_default(),
             json_limit_bytes: parse_num("RIGMARKET_JSON_LIMIT_BYTES", 256 * 1024)?,
             worker_concurrency: parse_num("RIGMARKET_WORKER_CONCURRENCY", 2)?.max(1),
+            fire_sale_threshold_bps: match get("RIGMARKET_FIRE_SALE_THRESHOLD_PCT") {
+                Some(raw) => {
+                    crate::catalog::tiers::parse_scaled_decimal(raw, 2).filter(|bps| *bps <= 10_000).ok_or_else(
+                        || invalid("RIGMARKET_FIRE_SALE_THRESHOLD_PCT", "expected a percentage from 0 to 100"),
+                    )?
+                }
+                None => 2000,
+            },
             trust_forwarded_for: get("RIGMARKET_TRUST_FORWARDED_FOR").is_some_and(|v| v == "true" || v == "1"),
         };
         config.check_production_safety()?;

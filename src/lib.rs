@@ -17,6 +17,7 @@ pub mod error;
 pub mod geo;
 pub mod http;
 pub mod jobs;
+pub mod listings;
 pub mod mail;
 pub mod proofs;
 pub mod ratelimit;

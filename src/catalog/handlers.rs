@@ -244,7 +244,15 @@ async fn update_rig_model(
         source: body.source.or(row.source),
     };
     spec_errors(&spec)?;
-    let updated = queries::update_model(&mut conn, row.id, &spec, state.clock.now()).await.map_err(duplicate_model)?;
+    let now = state.clock.now();
+    let updated = conn
+        .transaction(async |conn| {
+            let updated = queries::update_model(conn, row.id, &spec, now).await.map_err(duplicate_model)?;
+            // Open listings carry the model's specs for search; keep them in step.
+            crate::listings::queries::sync_model_specs(conn, &updated, now).await?;
+            Ok::<_, ApiError>(updated)
+        })
+        .await?;
     tracing::info!(rig_model.id = %row.id, admin.id = %user.id(), "rig model updated");
     Ok(web::Json(RigModelView::from_row(updated, maker)))
 }
@@ -350,7 +358,21 @@ async fn create_reference_prices(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let items = conn.transaction(async move |conn| queries::save_reference_prices(conn, &prices).await).await?;
+    let now = state.clock.now();
+    let items = conn
+        .transaction(async move |conn| {
+            let saved = queries::save_reference_prices(conn, &prices).await?;
+            // Listings of these models show the new discount once the job runs.
+            let mut models: Vec<Uuid> = saved.iter().map(|p| p.rig_model_id).collect();
+            models.sort();
+            models.dedup();
+            for model in models {
+                let payload = serde_json::json!({ "rig_model_id": model });
+                crate::jobs::enqueue(conn, crate::jobs::KIND_REFRESH_REFERENCES, &payload, now).await?;
+            }
+            Ok::<_, anyhow::Error>(saved)
+        })
+        .await?;
     tracing::info!(admin.id = %user.id(), count = items.len(), "reference prices saved");
     Ok(HttpResponse::Created().json(SavedReferencePrices { items }))
 }

@@ -50,6 +50,14 @@ pub async fn seed_reference_data(conn: &mut AsyncPgConnection) -> anyhow::Result
     .await
 }
 
+/// Listings copy their reference price; after an import a job recomputes them
+/// (committed with the import, so it cannot be forgotten).
+async fn enqueue_reference_refresh(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
+    crate::jobs::enqueue(conn, crate::jobs::KIND_REFRESH_REFERENCES, &serde_json::json!({}), chrono::Utc::now())
+        .await?;
+    Ok(())
+}
+
 /// Reports progress of a long import (a progress bar in the CLI).
 pub trait Progress: Send {
     fn advance(&mut self);

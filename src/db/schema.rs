@@ -2,6 +2,12 @@
 // `schema_matches_database` in tests/api/db.rs compares every column here with the
 // migrated database, so a drift fails CI.
 
+pub mod sql_types {
+    #[derive(diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "tsvector"))]
+    pub struct Tsvector;
+}
+
 diesel::table! {
     jobs (id) {
         id -> Int8,
@@ -177,6 +183,123 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
+    listings (id) {
+        id -> Uuid,
+        seller_id -> Uuid,
+        rig_model_id -> Uuid,
+        manufacturer_id -> Uuid,
+        title -> Text,
+        description -> Text,
+        status -> Text,
+        rejection_reason -> Nullable<Text>,
+        quantity -> Int4,
+        quantity_reserved -> Int4,
+        quantity_sold -> Int4,
+        quantity_available -> Int4,
+        unit_price_cents -> Int8,
+        currency -> Text,
+        country -> Text,
+        region -> Nullable<Text>,
+        incoterm -> Nullable<Text>,
+        lead_time_days -> Nullable<Int4>,
+        inspection_days -> Int4,
+        serial_numbers -> Array<Text>,
+        hosting_facility -> Nullable<Text>,
+        hosting_country -> Nullable<Text>,
+        hosting_contract_ends_on -> Nullable<Date>,
+        power_off_at -> Nullable<Timestamptz>,
+        model_hashrate_hs -> Int8,
+        model_efficiency_j_per_th -> Float8,
+        model_tier -> Text,
+        usd_per_th_cents -> Int8,
+        reference_unit_price_cents -> Nullable<Int8>,
+        discount_bps -> Nullable<Int8>,
+        discount_rank -> Int8,
+        published_reference_unit_price_cents -> Nullable<Int8>,
+        published_discount_bps -> Nullable<Int8>,
+        latest_condition_grade -> Nullable<Text>,
+        hashrate_verified_until -> Nullable<Timestamptz>,
+        search_document -> Tsvector,
+        power_off_reminder_7d_at -> Nullable<Timestamptz>,
+        power_off_reminder_1d_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        submitted_at -> Nullable<Timestamptz>,
+        published_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    listing_price_changes (id) {
+        id -> Int8,
+        listing_id -> Uuid,
+        old_price_cents -> Int8,
+        new_price_cents -> Int8,
+        changed_by -> Uuid,
+        changed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    condition_reports (id) {
+        id -> Uuid,
+        listing_id -> Uuid,
+        version -> Int4,
+        author_id -> Uuid,
+        author_role -> Text,
+        cosmetic_grade -> Text,
+        hashboards_total -> Int4,
+        hashboards_working -> Int4,
+        fans_total -> Int4,
+        fans_working -> Int4,
+        psu_included -> Bool,
+        psu_model -> Nullable<Text>,
+        firmware -> Text,
+        firmware_version -> Nullable<Text>,
+        cooling_history -> Text,
+        operating_hours -> Nullable<Int4>,
+        last_hashrate_hs -> Nullable<Int8>,
+        last_power_w -> Nullable<Int4>,
+        max_chip_temp_c -> Nullable<Int4>,
+        repairs -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    listing_photos (id) {
+        id -> Uuid,
+        listing_id -> Uuid,
+        object_key -> Text,
+        content_type -> Text,
+        size_bytes -> Int8,
+        sha256 -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamptz,
+        attached_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    listing_flags (id) {
+        id -> Uuid,
+        listing_id -> Uuid,
+        reporter_id -> Uuid,
+        reason -> Text,
+        details -> Nullable<Text>,
+        status -> Text,
+        resolved_by -> Nullable<Uuid>,
+        resolved_at -> Nullable<Timestamptz>,
+        resolution_note -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(rig_models -> manufacturers (manufacturer_id));
 diesel::joinable!(reference_prices -> rig_models (rig_model_id));
 diesel::joinable!(reference_prices -> users (created_by));
@@ -185,6 +308,13 @@ diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(audit_log -> users (actor_id));
+diesel::joinable!(listings -> users (seller_id));
+diesel::joinable!(listings -> rig_models (rig_model_id));
+diesel::joinable!(listings -> manufacturers (manufacturer_id));
+diesel::joinable!(listing_price_changes -> listings (listing_id));
+diesel::joinable!(condition_reports -> listings (listing_id));
+diesel::joinable!(listing_photos -> listings (listing_id));
+diesel::joinable!(listing_flags -> listings (listing_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     jobs,
@@ -201,4 +331,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_limit_windows,
     login_throttle,
     audit_log,
+    listings,
+    listing_price_changes,
+    condition_reports,
+    listing_photos,
+    listing_flags,
 );

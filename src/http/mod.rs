@@ -32,7 +32,8 @@ pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
         utoipa_actix_web::scope("/v1")
             .configure(crate::catalog::configure)
             .configure(crate::accounts::configure)
-            .configure(crate::audit::configure),
+            .configure(crate::audit::configure)
+            .configure(crate::listings::configure),
     );
 }
 

@@ -21,6 +21,8 @@ pub use queue::{enqueue, Job};
 pub const KIND_SEND_EMAIL: &str = "send_email";
 pub const KIND_PRUNE_DEAD_JOBS: &str = "prune_dead_jobs";
 pub const KIND_PRUNE_RATE_LIMITS: &str = "prune_rate_limits";
+pub const KIND_LISTING_DEADLINES: &str = "listing_deadlines";
+pub const KIND_REFRESH_REFERENCES: &str = "refresh_listing_references";
 
 /// How long dead jobs stay visible before the daily prune removes them.
 const DEAD_JOB_RETENTION_DAYS: i64 = 30;
@@ -31,6 +33,16 @@ async fn dispatch(state: &AppState, conn: &mut AsyncPgConnection, job: &Job) -> 
     match job.kind.as_str() {
         KIND_SEND_EMAIL => crate::mail::run_send_job(state, job).await,
         KIND_PRUNE_DEAD_JOBS => prune_dead_jobs(state, conn).await,
+        KIND_LISTING_DEADLINES => {
+            let report = crate::listings::expiry::sweep(conn, state.clock.now()).await?;
+            tracing::info!(reminded = report.reminded, expired = report.expired, "listing deadlines swept");
+            Ok(())
+        }
+        KIND_REFRESH_REFERENCES => {
+            let model = job.payload.get("rig_model_id").and_then(|v| v.as_str()).and_then(|v| v.parse().ok());
+            crate::listings::queries::refresh_references(conn, model, state.clock.now()).await?;
+            Ok(())
+        }
         KIND_PRUNE_RATE_LIMITS => {
             crate::ratelimit::prune(conn, state.clock.now()).await?;
             Ok(())

@@ -21,6 +21,9 @@ pub fn schedule() -> Vec<PeriodicTask> {
     vec![
         PeriodicTask { name: super::KIND_PRUNE_DEAD_JOBS, every: Duration::hours(24) },
         PeriodicTask { name: super::KIND_PRUNE_RATE_LIMITS, every: Duration::hours(1) },
+        PeriodicTask { name: super::KIND_LISTING_DEADLINES, every: Duration::hours(1) },
+        // Tier and model references are dated: a new day can change them.
+        PeriodicTask { name: super::KIND_REFRESH_REFERENCES, every: Duration::hours(6) },
     ]
 }
 

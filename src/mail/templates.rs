@@ -69,20 +69,6 @@ impl EmailTemplate for AdminRoleGranted {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn html_is_escaped_and_text_is_not() {
-        let email = render("a@example.com", &AdminRoleGranted { display_name: "<script>x</script> & co".into() });
-        assert!(email.html.contains("&lt;script&gt;x&lt;/script&gt; &amp; co"));
-        assert!(!email.html.contains("<script>"));
-        assert!(email.text.contains("<script>x</script> & co"));
-        assert!(email.message_id.starts_with('<') && email.message_id.ends_with("@rigmarket>"));
-    }
-}
-
 /// The link that proves an address belongs to the new account.
 pub struct VerifyEmail {
     pub display_name: String,
@@ -189,5 +175,87 @@ impl EmailTemplate for AccountSuspended {
              cannot make changes until an administrator reinstates the account. Reply to appeal.</p>",
             escape(&self.reason)
         )
+    }
+}
+
+/// The seller hears about every moderation decision.
+pub struct ListingReviewed {
+    pub title: String,
+    pub approved: bool,
+    pub reason: Option<String>,
+}
+
+impl EmailTemplate for ListingReviewed {
+    fn subject(&self) -> String {
+        if self.approved {
+            format!("Your listing is live: {}", self.title)
+        } else {
+            format!("Your listing was not approved: {}", self.title)
+        }
+    }
+    fn text(&self) -> String {
+        match (&self.reason, self.approved) {
+            (_, true) => format!("\"{}\" passed review and is now visible to buyers.", self.title),
+            (Some(reason), false) => {
+                format!("\"{}\" was not approved. Reason: {reason}\n\nEdit it and submit it again.", self.title)
+            }
+            (None, false) => format!("\"{}\" was not approved. Edit it and submit it again.", self.title),
+        }
+    }
+    fn html_body(&self) -> String {
+        format!("<p>{}</p>", escape(&self.text()).replace('\n', "<br>"))
+    }
+}
+
+/// Sent 7 days and 1 day before a hosting deadline expires a listing.
+pub struct PowerOffReminder {
+    pub title: String,
+    pub power_off_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl EmailTemplate for PowerOffReminder {
+    fn subject(&self) -> String {
+        format!("Hosting deadline {}: {}", self.power_off_at.format("%Y-%m-%d %H:%M UTC"), self.title)
+    }
+    fn text(&self) -> String {
+        format!(
+            "Your listing \"{}\" expires at {} when the rigs must be powered off. Adjust the price or the \
+             hosting details if you still want to sell before then.",
+            self.title,
+            self.power_off_at.format("%Y-%m-%d %H:%M UTC")
+        )
+    }
+    fn html_body(&self) -> String {
+        format!("<p>{}</p>", escape(&self.text()))
+    }
+}
+
+pub struct ListingExpired {
+    pub title: String,
+}
+
+impl EmailTemplate for ListingExpired {
+    fn subject(&self) -> String {
+        format!("Listing expired: {}", self.title)
+    }
+    fn text(&self) -> String {
+        format!("\"{}\" expired: its hosting power-off time has passed.", self.title)
+    }
+    fn html_body(&self) -> String {
+        format!("<p>{}</p>", escape(&self.text()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_is_escaped_and_text_is_not() {
+        let email = render("a@example.com", &AdminRoleGranted { display_name: "<script>x</script> & co".into() });
+        assert!(email.html.contains("&lt;script&gt;x&lt;/script&gt; &amp; co"));
+        assert!(!email.html.contains("<script>"));
+        assert!(email.text.contains("<script>x</script> & co"));
+        assert!(email.message_id.starts_with('<') && email.message_id.ends_with("@rigmarket>"));
     }
 }

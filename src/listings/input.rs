@@ -1,0 +1,409 @@
+//! Request bodies for listings and their validation (pure: every rule that needs
+//! no database lives here, so it is unit-tested directly).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::model::{Currency, Hosting, Incoterm};
+use crate::error::FieldError;
+use crate::geo::is_country_code;
+
+pub const MAX_QUANTITY: i32 = 100_000;
+pub const MAX_UNIT_PRICE_CENTS: i64 = 100_000_000_000; // $1 billion
+pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
+pub const MAX_SERIAL_NUMBERS: usize = 10_000;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "rig_model_id": "0190f0c4-1d90-728d-b552-b7280abaab69",
+    "title": "120x S19 Pro, Ekibastuz, must go by July 15",
+    "description": "Air-cooled since 2020, stock firmware, all hashboards working.",
+    "quantity": 120,
+    "unit_price_cents": 95000,
+    "currency": "USD",
+    "country": "KZ",
+    "region": "Pavlodar",
+    "incoterm": "EXW",
+    "lead_time_days": 5,
+    "inspection_days": 3,
+    "hosting": {"facility": "Ekibastuz DC-2", "country": "KZ", "contract_ends_on": "2021-07-31", "power_off_at": "2021-07-15T00:00:00Z"}
+}))]
+pub struct CreateListing {
+    pub rig_model_id: Uuid,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub quantity: i32,
+    pub unit_price_cents: i64,
+    pub currency: Currency,
+    /// ISO 3166-1 alpha-2 country where the rigs are.
+    pub country: String,
+    pub region: Option<String>,
+    pub incoterm: Option<Incoterm>,
+    pub lead_time_days: Option<i32>,
+    /// Days the buyer has to inspect after delivery (1-14, default 3).
+    pub inspection_days: Option<i32>,
+    #[serde(default)]
+    pub serial_numbers: Vec<String>,
+    pub hosting: Option<Hosting>,
+}
+
+/// Changes to a listing: absent fields stay as they are; `null` clears optional
+/// ones. Live listings accept only price, quantity and description.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"unit_price_cents": 89000, "quantity": 100}))]
+pub struct UpdateListing {
+    pub rig_model_id: Option<Uuid>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub quantity: Option<i32>,
+    pub unit_price_cents: Option<i64>,
+    pub country: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub region: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[schema(value_type = Option<Incoterm>)]
+    pub incoterm: Option<Option<Incoterm>>,
+    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[schema(value_type = Option<i32>)]
+    pub lead_time_days: Option<Option<i32>>,
+    pub inspection_days: Option<i32>,
+    pub serial_numbers: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[schema(value_type = Option<Hosting>)]
+    pub hosting: Option<Option<Hosting>>,
+}
+
+impl UpdateListing {
+    /// Fields a live listing may not change, by JSON name.
+    pub fn locked_fields_present(&self) -> Vec<&'static str> {
+        let mut fields = Vec::new();
+        let mut check = |present: bool, name: &'static str| {
+            if present {
+                fields.push(name);
+            }
+        };
+        check(self.rig_model_id.is_some(), "rig_model_id");
+        check(self.title.is_some(), "title");
+        check(self.country.is_some(), "country");
+        check(self.region.is_some(), "region");
+        check(self.incoterm.is_some(), "incoterm");
+        check(self.lead_time_days.is_some(), "lead_time_days");
+        check(self.inspection_days.is_some(), "inspection_days");
+        check(self.serial_numbers.is_some(), "serial_numbers");
+        check(self.hosting.is_some(), "hosting");
+        fields
+    }
+}
+
+/// Collects field errors; each check appends to it.
+#[derive(Debug, Default)]
+pub struct Problems(pub Vec<FieldError>);
+
+impl Problems {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) {
+        let length = value.trim().chars().count();
+        if length < min || value.chars().count() > max {
+            self.add(field, format!("must be {min} to {max} characters"));
+        }
+    }
+
+    pub fn title(&mut self, title: &str) {
+        self.text("title", title, 3, 140);
+    }
+
+    pub fn description(&mut self, description: &str) {
+        if description.chars().count() > MAX_DESCRIPTION_CHARS {
+            self.add("description", format!("must be at most {MAX_DESCRIPTION_CHARS} characters"));
+        }
+    }
+
+    pub fn quantity(&mut self, quantity: i32) {
+        if !(1..=MAX_QUANTITY).contains(&quantity) {
+            self.add("quantity", format!("must be between 1 and {MAX_QUANTITY}"));
+        }
+    }
+
+    pub fn unit_price(&mut self, cents: i64) {
+        if !(1..=MAX_UNIT_PRICE_CENTS).contains(&cents) {
+            self.add("unit_price_cents", format!("must be between 1 and {MAX_UNIT_PRICE_CENTS}"));
+        }
+    }
+
+    pub fn country(&mut self, field: &str, code: &str) {
+        if !is_country_code(code) {
+            self.add(field, "must be an ISO 3166-1 alpha-2 code such as KZ");
+        }
+    }
+
+    pub fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) {
+        if let Some(value) = value {
+            self.text(field, value, 1, max);
+        }
+    }
+
+    pub fn lead_time(&mut self, days: Option<i32>) {
+        if days.is_some_and(|d| !(0..=365).contains(&d)) {
+            self.add("lead_time_days", "must be between 0 and 365");
+        }
+    }
+
+    pub fn inspection_days(&mut self, days: i32) {
+        if !(1..=14).contains(&days) {
+            self.add("inspection_days", "must be between 1 and 14");
+        }
+    }
+
+    /// Serial numbers: at most one per unit, unique, printable ASCII of 1-64
+    /// characters. Reports only the first few bad entries.
+    pub fn serial_numbers(&mut self, serials: &[String], quantity: i32) {
+        if serials.len() > MAX_SERIAL_NUMBERS || serials.len() > quantity.max(0) as usize {
+            self.add("serial_numbers", "must list at most one serial number per unit");
+            return;
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut reported = 0;
+        for (index, serial) in serials.iter().enumerate() {
+            let well_formed = (1..=64).contains(&serial.len())
+                && serial.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'));
+            let message = if !well_formed {
+                Some("must be 1-64 characters of letters, digits, '-', '_', '.', '/'")
+            } else if !seen.insert(serial.as_str()) {
+                Some("is listed twice")
+            } else {
+                None
+            };
+            if let Some(message) = message {
+                self.add(format!("serial_numbers[{index}]"), message);
+                reported += 1;
+                if reported == 5 {
+                    break;
+                }
+            }
+        }
+    }
+
+    pub fn hosting(&mut self, hosting: &Hosting, now: DateTime<Utc>) {
+        self.text("hosting.facility", &hosting.facility, 1, 120);
+        self.country("hosting.country", &hosting.country);
+        if hosting.power_off_at.is_some_and(|at| at <= now) {
+            self.add("hosting.power_off_at", "must be in the future");
+        }
+        if hosting.contract_ends_on.is_some_and(|on| on < now.date_naive() - chrono::Days::new(365 * 10)) {
+            self.add("hosting.contract_ends_on", "is implausibly old");
+        }
+    }
+
+    pub fn into_result(self) -> Result<(), crate::error::ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::error::ApiError::Validation(self.0))
+        }
+    }
+}
+
+/// Normalises a hosting block (upper-case country, trimmed facility).
+pub fn normalize_hosting(hosting: Hosting) -> Hosting {
+    Hosting {
+        facility: hosting.facility.trim().to_string(),
+        country: hosting.country.trim().to_ascii_uppercase(),
+        contract_ends_on: hosting.contract_ends_on,
+        power_off_at: hosting.power_off_at,
+    }
+}
+
+pub fn validate_create(input: &CreateListing, now: DateTime<Utc>) -> Problems {
+    let mut problems = Problems::default();
+    problems.title(&input.title);
+    problems.description(&input.description);
+    problems.quantity(input.quantity);
+    problems.unit_price(input.unit_price_cents);
+    problems.country("country", &input.country);
+    problems.optional_text("region", input.region.as_deref(), 120);
+    problems.lead_time(input.lead_time_days);
+    problems.inspection_days(input.inspection_days.unwrap_or(3));
+    problems.serial_numbers(&input.serial_numbers, input.quantity);
+    if let Some(hosting) = &input.hosting {
+        problems.hosting(hosting, now);
+    }
+    problems
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+pub enum CosmeticGrade {
+    A,
+    B,
+    C,
+    D,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Firmware {
+    Stock,
+    Custom,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Cooling {
+    Air,
+    Hydro,
+    Immersion,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "cosmetic_grade": "B", "hashboards_total": 3, "hashboards_working": 3, "fans_total": 4, "fans_working": 4,
+    "psu_included": true, "psu_model": "APW12", "firmware": "stock", "firmware_version": "2021-03-12",
+    "cooling_history": "air", "operating_hours": 9800, "last_hashrate_hs": 108000000000000_i64,
+    "last_power_w": 3270, "max_chip_temp_c": 78, "repairs": "one fan replaced", "notes": "dusty"
+}))]
+pub struct ConditionReportInput {
+    pub cosmetic_grade: CosmeticGrade,
+    pub hashboards_total: i32,
+    pub hashboards_working: i32,
+    pub fans_total: i32,
+    pub fans_working: i32,
+    pub psu_included: bool,
+    pub psu_model: Option<String>,
+    pub firmware: Firmware,
+    pub firmware_version: Option<String>,
+    pub cooling_history: Cooling,
+    pub operating_hours: Option<i32>,
+    /// Last measured hashrate in H/s.
+    pub last_hashrate_hs: Option<i64>,
+    pub last_power_w: Option<i32>,
+    pub max_chip_temp_c: Option<i32>,
+    pub repairs: Option<String>,
+    pub notes: Option<String>,
+}
+
+pub fn validate_condition_report(input: &ConditionReportInput) -> Problems {
+    let mut problems = Problems::default();
+    if !(1..=16).contains(&input.hashboards_total) {
+        problems.add("hashboards_total", "must be between 1 and 16");
+    }
+    if !(0..=input.hashboards_total.max(0)).contains(&input.hashboards_working) {
+        problems.add("hashboards_working", "must be between 0 and hashboards_total");
+    }
+    if !(0..=16).contains(&input.fans_total) {
+        problems.add("fans_total", "must be between 0 and 16");
+    }
+    if !(0..=input.fans_total.max(0)).contains(&input.fans_working) {
+        problems.add("fans_working", "must be between 0 and fans_total");
+    }
+    if input.operating_hours.is_some_and(|h| !(0..=500_000).contains(&h)) {
+        problems.add("operating_hours", "must be between 0 and 500000");
+    }
+    if input.last_hashrate_hs.is_some_and(|h| h <= 0) {
+        problems.add("last_hashrate_hs", "must be positive");
+    }
+    if input.last_power_w.is_some_and(|p| !(1..=1_000_000).contains(&p)) {
+        problems.add("last_power_w", "must be between 1 and 1000000");
+    }
+    if input.max_chip_temp_c.is_some_and(|t| !(-40..=200).contains(&t)) {
+        problems.add("max_chip_temp_c", "must be between -40 and 200");
+    }
+    problems.optional_text("psu_model", input.psu_model.as_deref(), 80);
+    problems.optional_text("firmware_version", input.firmware_version.as_deref(), 80);
+    problems.optional_text("repairs", input.repairs.as_deref(), 4000);
+    problems.optional_text("notes", input.notes.as_deref(), 4000);
+    problems
+}
+
+/// The hosting fields as stored (all `None` when there is no hosting block).
+pub type HostingColumns = (Option<String>, Option<String>, Option<NaiveDate>, Option<DateTime<Utc>>);
+
+pub fn hosting_columns(hosting: Option<&Hosting>) -> HostingColumns {
+    match hosting {
+        Some(h) => (Some(h.facility.clone()), Some(h.country.clone()), h.contract_ends_on, h.power_off_at),
+        None => (None, None, None, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2021-06-01T00:00:00Z").unwrap().with_timezone(&Utc)
+    }
+
+    fn listing() -> CreateListing {
+        serde_json::from_value(serde_json::json!({
+            "rig_model_id": Uuid::nil(), "title": "S19 Pro lot", "quantity": 10,
+            "unit_price_cents": 95000, "currency": "USD", "country": "KZ"
+        }))
+        .unwrap()
+    }
+
+    fn fields(problems: &Problems) -> Vec<&str> {
+        problems.0.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn a_minimal_listing_is_valid() {
+        assert!(validate_create(&listing(), now()).0.is_empty());
+    }
+
+    #[test]
+    fn zero_negative_and_huge_numbers_are_rejected() {
+        let mut bad = listing();
+        bad.quantity = 0;
+        bad.unit_price_cents = -5;
+        bad.inspection_days = Some(15);
+        bad.lead_time_days = Some(-1);
+        assert_eq!(
+            fields(&validate_create(&bad, now())),
+            vec!["quantity", "unit_price_cents", "lead_time_days", "inspection_days"]
+        );
+    }
+
+    #[test]
+    fn country_codes_and_hosting_deadlines_are_checked() {
+        let mut bad = listing();
+        bad.country = "XX".into();
+        bad.hosting = Some(Hosting {
+            facility: "DC".into(),
+            country: "kz".into(),
+            contract_ends_on: None,
+            power_off_at: Some(now() - chrono::Duration::hours(1)),
+        });
+        assert_eq!(fields(&validate_create(&bad, now())), vec!["country", "hosting.country", "hosting.power_off_at"]);
+    }
+
+    #[test]
+    fn garbage_serial_numbers_are_rejected_briefly() {
+        let mut bad = listing();
+        bad.quantity = 2000;
+        bad.serial_numbers = (0..1000).map(|i| format!("bad serial #{i}")).collect();
+        let problems = validate_create(&bad, now());
+        assert_eq!(problems.0.len(), 5, "reports the first five, not a thousand");
+        let mut too_many = listing();
+        too_many.serial_numbers = (0..11).map(|i| format!("SN{i}")).collect();
+        assert_eq!(fields(&validate_create(&too_many, now())), vec!["serial_numbers"]);
+        let mut dupes = listing();
+        dupes.serial_numbers = vec!["SN1".into(), "SN1".into()];
+        assert_eq!(fields(&validate_create(&dupes, now())), vec!["serial_numbers[1]"]);
+    }
+
+    #[test]
+    fn live_listings_lock_everything_but_price_quantity_description() {
+        let update = UpdateListing { unit_price_cents: Some(1), description: Some("x".into()), ..Default::default() };
+        assert!(update.locked_fields_present().is_empty());
+        let update = UpdateListing { title: Some("x".into()), hosting: Some(None), ..Default::default() };
+        assert_eq!(update.locked_fields_present(), vec!["title", "hosting"]);
+    }
+}

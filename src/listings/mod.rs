@@ -1,0 +1,17 @@
+//! Listings: lots of one rig model with condition reports, photos in object
+//! storage, moderation, flags, search, and the discount against the model's
+//! reference price that marks fire sales.
+
+pub mod discount;
+pub mod expiry;
+mod handlers;
+pub mod input;
+pub mod lifecycle;
+pub mod model;
+pub mod photo_check;
+pub mod queries;
+pub mod search;
+pub mod stock;
+pub mod view;
+
+pub use handlers::configure;

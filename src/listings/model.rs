@@ -1,0 +1,288 @@
+//! Listing rows and the JSON shapes of the listings API.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::lifecycle::ListingStatus;
+use crate::catalog::tiers::EfficiencyTier;
+use crate::db::schema::{condition_reports, listing_flags, listing_photos, listing_price_changes, listings};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = listings)]
+pub struct ListingRow {
+    pub id: Uuid,
+    pub seller_id: Uuid,
+    pub rig_model_id: Uuid,
+    pub manufacturer_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub status: String,
+    pub rejection_reason: Option<String>,
+    pub quantity: i32,
+    pub quantity_reserved: i32,
+    pub quantity_sold: i32,
+    pub quantity_available: i32,
+    pub unit_price_cents: i64,
+    pub currency: String,
+    pub country: String,
+    pub region: Option<String>,
+    pub incoterm: Option<String>,
+    pub lead_time_days: Option<i32>,
+    pub inspection_days: i32,
+    pub serial_numbers: Vec<String>,
+    pub hosting_facility: Option<String>,
+    pub hosting_country: Option<String>,
+    pub hosting_contract_ends_on: Option<NaiveDate>,
+    pub power_off_at: Option<DateTime<Utc>>,
+    pub model_hashrate_hs: i64,
+    pub model_efficiency_j_per_th: f64,
+    pub model_tier: String,
+    pub usd_per_th_cents: i64,
+    pub reference_unit_price_cents: Option<i64>,
+    pub discount_bps: Option<i64>,
+    pub discount_rank: i64,
+    pub published_reference_unit_price_cents: Option<i64>,
+    pub published_discount_bps: Option<i64>,
+    pub latest_condition_grade: Option<String>,
+    pub hashrate_verified_until: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+impl ListingRow {
+    pub fn status(&self) -> ListingStatus {
+        ListingStatus::parse(&self.status).unwrap_or(ListingStatus::Draft)
+    }
+}
+
+/// Incoterms 2020.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum Incoterm {
+    EXW,
+    FCA,
+    FAS,
+    FOB,
+    CFR,
+    CIF,
+    CPT,
+    CIP,
+    DAP,
+    DPU,
+    DDP,
+}
+
+impl Incoterm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EXW => "EXW",
+            Self::FCA => "FCA",
+            Self::FAS => "FAS",
+            Self::FOB => "FOB",
+            Self::CFR => "CFR",
+            Self::CIF => "CIF",
+            Self::CPT => "CPT",
+            Self::CIP => "CIP",
+            Self::DAP => "DAP",
+            Self::DPU => "DPU",
+            Self::DDP => "DDP",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum Currency {
+    USD,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Hosting {
+    /// The hosting facility the rigs are in.
+    #[schema(example = "Ekibastuz DC-2")]
+    pub facility: String,
+    #[schema(example = "KZ")]
+    pub country: String,
+    #[schema(example = "2021-07-31")]
+    pub contract_ends_on: Option<NaiveDate>,
+    /// When the rigs must be out (powered off); the listing expires then.
+    #[schema(example = "2021-07-15T00:00:00Z")]
+    pub power_off_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SellerSummary {
+    pub id: Uuid,
+    pub display_name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListingModelSummary {
+    pub id: Uuid,
+    #[schema(example = "Bitmain")]
+    pub manufacturer: String,
+    #[schema(example = "Antminer S19 Pro")]
+    pub name: String,
+    #[schema(example = 110.0)]
+    pub hashrate_ths: f64,
+    pub hashrate_hs: i64,
+    #[schema(example = 3250)]
+    pub power_w: i32,
+    #[schema(example = 29.5)]
+    pub efficiency_j_per_th: f64,
+    pub tier: EfficiencyTier,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConditionSummary {
+    pub report_id: Uuid,
+    pub version: i32,
+    #[schema(example = "B")]
+    pub cosmetic_grade: String,
+    pub hashboards_working: i32,
+    pub hashboards_total: i32,
+    pub fans_working: i32,
+    pub fans_total: i32,
+    #[schema(example = "seller")]
+    pub author_role: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhotoView {
+    pub id: Uuid,
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// A short-lived signed URL (15 minutes).
+    pub url: String,
+}
+
+/// A listing as buyers and sellers see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListingView {
+    pub id: Uuid,
+    pub seller: SellerSummary,
+    pub status: ListingStatus,
+    pub rejection_reason: Option<String>,
+    #[schema(example = "120x S19 Pro, Ekibastuz, must go by July 15")]
+    pub title: String,
+    pub description: String,
+    pub rig_model: ListingModelSummary,
+    pub quantity: i32,
+    pub quantity_available: i32,
+    pub quantity_reserved: i32,
+    pub quantity_sold: i32,
+    #[schema(example = 95000)]
+    pub unit_price_cents: i64,
+    pub currency: Currency,
+    /// USD per nominal TH/s, in cents and as a number.
+    pub usd_per_th_cents: i64,
+    #[schema(example = 8.64)]
+    pub usd_per_th: f64,
+    /// The model's effective reference price today (`null` when none exists).
+    pub reference_unit_price_cents: Option<i64>,
+    /// `1 - unit_price / reference` in percent, today.
+    #[schema(example = 45.03)]
+    pub discount_pct: Option<f64>,
+    /// The same at publication.
+    pub discount_at_publication_pct: Option<f64>,
+    /// `discount_pct >= RIGMARKET_FIRE_SALE_THRESHOLD_PCT`.
+    pub fire_sale: bool,
+    #[schema(example = "KZ")]
+    pub country: String,
+    pub region: Option<String>,
+    pub incoterm: Option<Incoterm>,
+    pub lead_time_days: Option<i32>,
+    pub inspection_days: i32,
+    pub serial_numbers: Vec<String>,
+    pub hosting: Option<Hosting>,
+    /// The latest condition report, summarised.
+    pub condition: Option<ConditionSummary>,
+    pub photos: Vec<PhotoView>,
+    /// The latest hashrate proof verdict (`null` until a proof has run).
+    #[schema(value_type = Option<Object>)]
+    pub hashrate_proof: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = listing_price_changes)]
+pub struct PriceChange {
+    #[serde(skip)]
+    pub id: i64,
+    #[serde(skip)]
+    pub listing_id: Uuid,
+    pub old_price_cents: i64,
+    pub new_price_cents: i64,
+    #[serde(skip)]
+    pub changed_by: Uuid,
+    pub changed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = condition_reports)]
+pub struct ConditionReport {
+    pub id: Uuid,
+    pub listing_id: Uuid,
+    pub version: i32,
+    pub author_id: Uuid,
+    #[schema(example = "seller")]
+    pub author_role: String,
+    #[schema(example = "B")]
+    pub cosmetic_grade: String,
+    pub hashboards_total: i32,
+    pub hashboards_working: i32,
+    pub fans_total: i32,
+    pub fans_working: i32,
+    pub psu_included: bool,
+    pub psu_model: Option<String>,
+    #[schema(example = "stock")]
+    pub firmware: String,
+    pub firmware_version: Option<String>,
+    #[schema(example = "air")]
+    pub cooling_history: String,
+    pub operating_hours: Option<i32>,
+    pub last_hashrate_hs: Option<i64>,
+    pub last_power_w: Option<i32>,
+    pub max_chip_temp_c: Option<i32>,
+    pub repairs: Option<String>,
+    pub notes: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = listing_photos)]
+pub struct PhotoRow {
+    pub id: Uuid,
+    pub listing_id: Uuid,
+    pub object_key: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: Option<String>,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub attached_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = listing_flags)]
+pub struct FlagView {
+    pub id: Uuid,
+    pub listing_id: Uuid,
+    pub reporter_id: Uuid,
+    #[schema(example = "misleading")]
+    pub reason: String,
+    pub details: Option<String>,
+    #[schema(example = "open")]
+    pub status: String,
+    pub resolved_by: Option<Uuid>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolution_note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}

@@ -1,0 +1,198 @@
+//! Listing queries; each takes a connection so callers compose them in one
+//! transaction.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::lifecycle::ListingStatus;
+use super::model::{ConditionReport, FlagView, ListingRow, PhotoRow, PriceChange};
+use crate::catalog::model::RigModelRow;
+use crate::catalog::queries::effective_reference;
+use crate::db::schema::{condition_reports, listing_flags, listing_photos, listing_price_changes, listings};
+
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<ListingRow>> {
+    listings::table.find(id).select(ListingRow::as_select()).first(conn).await.optional()
+}
+
+/// Locks the listing row for the rest of the transaction (every state change
+/// and every reservation goes through this lock).
+pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<ListingRow>> {
+    listings::table.find(id).select(ListingRow::as_select()).for_update().first(conn).await.optional()
+}
+
+pub async fn set_status(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    status: ListingStatus,
+    now: DateTime<Utc>,
+) -> QueryResult<ListingRow> {
+    diesel::update(listings::table.find(id))
+        .set((listings::status.eq(status.as_str()), listings::updated_at.eq(now)))
+        .returning(ListingRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// The model's effective reference today, copied onto the listing.
+pub async fn reference_for(
+    conn: &mut AsyncPgConnection,
+    model: &RigModelRow,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<i64>> {
+    Ok(effective_reference(conn, model, now.date_naive()).await?.map(|r| r.unit_price_cents))
+}
+
+/// Recomputes the stored reference of every open or live listing (of one model,
+/// or all): after reference prices change and once a day as dates roll on.
+pub async fn refresh_references(
+    conn: &mut AsyncPgConnection,
+    model: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    use crate::db::schema::rig_models;
+    let open = [ListingStatus::Draft, ListingStatus::PendingReview, ListingStatus::Active, ListingStatus::SoldOut]
+        .map(ListingStatus::as_str);
+    let mut model_query =
+        listings::table.filter(listings::status.eq_any(open)).select(listings::rig_model_id).distinct().into_boxed();
+    if let Some(model) = model {
+        model_query = model_query.filter(listings::rig_model_id.eq(model));
+    }
+    let model_ids: Vec<Uuid> = model_query.load(conn).await?;
+    let mut updated = 0;
+    for model_id in model_ids {
+        let model: RigModelRow = rig_models::table.find(model_id).select(RigModelRow::as_select()).first(conn).await?;
+        let reference = reference_for(conn, &model, now).await?;
+        updated += diesel::update(
+            listings::table
+                .filter(listings::rig_model_id.eq(model_id))
+                .filter(listings::status.eq_any(open))
+                .filter(listings::reference_unit_price_cents.is_distinct_from(reference)),
+        )
+        .set(listings::reference_unit_price_cents.eq(reference))
+        .execute(conn)
+        .await?;
+    }
+    Ok(updated)
+}
+
+pub async fn price_history(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<Vec<PriceChange>> {
+    listing_price_changes::table
+        .filter(listing_price_changes::listing_id.eq(listing_id))
+        .order(listing_price_changes::id.asc())
+        .select(PriceChange::as_select())
+        .load(conn)
+        .await
+}
+
+pub async fn condition_reports(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<Vec<ConditionReport>> {
+    condition_reports::table
+        .filter(condition_reports::listing_id.eq(listing_id))
+        .order(condition_reports::version.desc())
+        .select(ConditionReport::as_select())
+        .load(conn)
+        .await
+}
+
+pub async fn next_report_version(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<i32> {
+    let latest: Option<i32> = condition_reports::table
+        .filter(condition_reports::listing_id.eq(listing_id))
+        .select(diesel::dsl::max(condition_reports::version))
+        .first(conn)
+        .await?;
+    Ok(latest.unwrap_or(0) + 1)
+}
+
+pub async fn find_photo(
+    conn: &mut AsyncPgConnection,
+    listing_id: Uuid,
+    photo_id: Uuid,
+) -> QueryResult<Option<PhotoRow>> {
+    listing_photos::table
+        .find(photo_id)
+        .filter(listing_photos::listing_id.eq(listing_id))
+        .select(PhotoRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn count_photos(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<i64> {
+    listing_photos::table
+        .filter(listing_photos::listing_id.eq(listing_id))
+        .filter(listing_photos::status.ne("deleted"))
+        .count()
+        .get_result(conn)
+        .await
+}
+
+pub async fn open_flags(conn: &mut AsyncPgConnection, before: Option<Uuid>, limit: i64) -> QueryResult<Vec<FlagView>> {
+    let mut query = listing_flags::table
+        .filter(listing_flags::status.eq("open"))
+        .order(listing_flags::id.desc())
+        .limit(limit)
+        .select(FlagView::as_select())
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(listing_flags::id.lt(before));
+    }
+    query.load(conn).await
+}
+
+pub async fn by_status(
+    conn: &mut AsyncPgConnection,
+    status: ListingStatus,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<ListingRow>> {
+    let mut query = listings::table
+        .filter(listings::status.eq(status.as_str()))
+        .order(listings::id.asc())
+        .limit(limit)
+        .select(ListingRow::as_select())
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(listings::id.gt(after));
+    }
+    query.load(conn).await
+}
+
+pub async fn of_seller(
+    conn: &mut AsyncPgConnection,
+    seller: Uuid,
+    before: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<ListingRow>> {
+    let mut query = listings::table
+        .filter(listings::seller_id.eq(seller))
+        .order(listings::id.desc())
+        .limit(limit)
+        .select(ListingRow::as_select())
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(listings::id.lt(before));
+    }
+    query.load(conn).await
+}
+
+/// Copies a model's (changed) specs onto its open listings and recomputes their
+/// reference, since a per-TH reference depends on the hashrate.
+pub async fn sync_model_specs(
+    conn: &mut AsyncPgConnection,
+    model: &RigModelRow,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    let open = [ListingStatus::Draft, ListingStatus::PendingReview, ListingStatus::Active, ListingStatus::SoldOut]
+        .map(ListingStatus::as_str);
+    diesel::update(listings::table.filter(listings::rig_model_id.eq(model.id)).filter(listings::status.eq_any(open)))
+        .set((
+            listings::model_hashrate_hs.eq(model.hashrate_hs),
+            listings::model_efficiency_j_per_th.eq(model.efficiency_j_per_th),
+            listings::model_tier.eq(&model.tier),
+        ))
+        .execute(conn)
+        .await?;
+    refresh_references(conn, Some(model.id), now).await?;
+    Ok(())
+}

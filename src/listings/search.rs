@@ -1,0 +1,307 @@
+//! Listing search: filters, six sort orders each served by its own partial index,
+//! and keyset pagination whose cursor is the last item's sort key, so pages stay
+//! stable while new listings are published.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::{exists, not, sql};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::lifecycle::ListingStatus;
+use super::model::ListingRow;
+use crate::catalog::tiers::EfficiencyTier;
+use crate::db::schema::{listings, manufacturers, users};
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchSort {
+    #[default]
+    Newest,
+    PriceAsc,
+    PriceDesc,
+    UsdPerThAsc,
+    DiscountDesc,
+    EfficiencyAsc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+pub enum GradeFilter {
+    A,
+    B,
+    C,
+    D,
+}
+
+impl GradeFilter {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::A => "A",
+            Self::B => "B",
+            Self::C => "C",
+            Self::D => "D",
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParams {
+    /// Full-text search in title and description (web search syntax: words,
+    /// "quoted phrases", -excluded).
+    pub q: Option<String>,
+    pub rig_model_id: Option<Uuid>,
+    /// Manufacturer name, case-insensitive.
+    pub manufacturer: Option<String>,
+    #[param(inline)]
+    pub tier: Option<EfficiencyTier>,
+    /// ISO 3166-1 alpha-2 country where the rigs are.
+    pub country: Option<String>,
+    pub min_price_cents: Option<i64>,
+    pub max_price_cents: Option<i64>,
+    /// Maximum USD per nominal TH/s (e.g. 12.5).
+    pub max_usd_per_th: Option<f64>,
+    /// Latest condition report at least this good (A is best).
+    #[param(inline)]
+    pub condition_grade: Option<GradeFilter>,
+    /// Only fire sales (true) or only the rest (false).
+    pub fire_sale: Option<bool>,
+    /// Minimum discount against the reference, in percent.
+    pub min_discount_pct: Option<f64>,
+    /// Only listings with a valid verified hashrate proof.
+    pub verified_only: Option<bool>,
+    /// Rigs that must be powered off before this date (hosting deadline).
+    pub power_off_before: Option<NaiveDate>,
+    /// Minimum units available.
+    pub min_quantity: Option<i32>,
+    #[param(inline)]
+    pub sort: Option<SearchSort>,
+    /// Items per page, 1-100 (default 20).
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page (only valid with the same sort).
+    pub cursor: Option<String>,
+    /// Also count all matches (costs one more query).
+    pub with_total: Option<bool>,
+}
+
+/// Validated filters, ready to apply.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    q: Option<String>,
+    rig_model_id: Option<Uuid>,
+    manufacturer: Option<String>,
+    tier: Option<EfficiencyTier>,
+    country: Option<String>,
+    min_price_cents: Option<i64>,
+    max_price_cents: Option<i64>,
+    max_usd_per_th_cents: Option<i64>,
+    max_grade: Option<GradeFilter>,
+    fire_sale: Option<bool>,
+    min_discount_bps: Option<i64>,
+    verified_only: bool,
+    power_off_before: Option<NaiveDate>,
+    min_quantity: Option<i32>,
+}
+
+fn percent_to_bps(field: &str, pct: f64, errors: &mut Vec<crate::error::FieldError>) -> Option<i64> {
+    if pct.is_finite() && (-1000.0..=100.0).contains(&pct) {
+        Some((pct * 100.0).round() as i64)
+    } else {
+        errors.push(crate::error::FieldError::new(field, "must be a percentage of at most 100"));
+        None
+    }
+}
+
+impl SearchParams {
+    pub fn filters(&self) -> Result<Filters, ApiError> {
+        let mut errors = Vec::new();
+        let mut push = |field: &str, message: &str| errors.push(crate::error::FieldError::new(field, message));
+        if self.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+            push("q", "must be at most 200 characters");
+        }
+        let country = self.country.as_ref().map(|c| c.trim().to_ascii_uppercase());
+        if country.as_deref().is_some_and(|c| !crate::geo::is_country_code(c)) {
+            push("country", "must be an ISO 3166-1 alpha-2 code such as KZ");
+        }
+        for (field, value) in [("min_price_cents", self.min_price_cents), ("max_price_cents", self.max_price_cents)] {
+            if value.is_some_and(|v| v < 0) {
+                push(field, "must not be negative");
+            }
+        }
+        if self.min_quantity.is_some_and(|q| q < 0) {
+            push("min_quantity", "must not be negative");
+        }
+        let max_usd_per_th_cents = match self.max_usd_per_th {
+            Some(usd) if usd.is_finite() && (0.0..=1e9).contains(&usd) => Some((usd * 100.0).round() as i64),
+            Some(_) => {
+                push("max_usd_per_th", "must be a non-negative number");
+                None
+            }
+            None => None,
+        };
+        let min_discount_bps =
+            self.min_discount_pct.and_then(|pct| percent_to_bps("min_discount_pct", pct, &mut errors));
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        Ok(Filters {
+            q: self.q.as_ref().map(|q| q.trim().to_string()).filter(|q| !q.is_empty()),
+            rig_model_id: self.rig_model_id,
+            manufacturer: self.manufacturer.as_ref().map(|m| m.trim().to_lowercase()),
+            tier: self.tier,
+            country,
+            min_price_cents: self.min_price_cents,
+            max_price_cents: self.max_price_cents,
+            max_usd_per_th_cents,
+            max_grade: self.condition_grade,
+            fire_sale: self.fire_sale,
+            min_discount_bps,
+            verified_only: self.verified_only.unwrap_or(false),
+            power_off_before: self.power_off_before,
+            min_quantity: self.min_quantity,
+        })
+    }
+}
+
+type Boxed = listings::BoxedQuery<'static, Pg>;
+
+/// Active listings of sellers in good standing, filtered.
+pub fn filtered(filters: &Filters, threshold_bps: i64, now: DateTime<Utc>) -> Boxed {
+    let mut query = listings::table
+        .filter(listings::status.eq(ListingStatus::Active.as_str()))
+        .filter(not(exists(
+            users::table.filter(users::id.eq(listings::seller_id)).filter(users::suspended_at.is_not_null()),
+        )))
+        .into_boxed();
+    let f = filters.clone();
+    if let Some(q) = f.q {
+        query =
+            query.filter(sql::<Bool>("search_document @@ websearch_to_tsquery('simple', ").bind::<Text, _>(q).sql(")"));
+    }
+    if let Some(id) = f.rig_model_id {
+        query = query.filter(listings::rig_model_id.eq(id));
+    }
+    if let Some(maker) = f.manufacturer {
+        let ids = manufacturers::table
+            .filter(diesel::dsl::sql::<Bool>("lower(manufacturers.name) = ").bind::<Text, _>(maker))
+            .select(manufacturers::id);
+        query = query.filter(listings::manufacturer_id.eq_any(ids));
+    }
+    if let Some(tier) = f.tier {
+        query = query.filter(listings::model_tier.eq(tier.key()));
+    }
+    if let Some(country) = f.country {
+        query = query.filter(listings::country.eq(country));
+    }
+    if let Some(min) = f.min_price_cents {
+        query = query.filter(listings::unit_price_cents.ge(min));
+    }
+    if let Some(max) = f.max_price_cents {
+        query = query.filter(listings::unit_price_cents.le(max));
+    }
+    if let Some(max) = f.max_usd_per_th_cents {
+        query = query.filter(listings::usd_per_th_cents.le(max));
+    }
+    if let Some(grade) = f.max_grade {
+        // Grades sort A < B < C < D, best first.
+        query = query.filter(listings::latest_condition_grade.le(grade.as_str()));
+    }
+    match f.fire_sale {
+        Some(true) => query = query.filter(listings::discount_bps.ge(threshold_bps)),
+        Some(false) => {
+            query = query.filter(listings::discount_bps.lt(threshold_bps).or(listings::discount_bps.is_null()))
+        }
+        None => {}
+    }
+    if let Some(min) = f.min_discount_bps {
+        query = query.filter(listings::discount_bps.ge(min));
+    }
+    if f.verified_only {
+        query = query.filter(listings::hashrate_verified_until.gt(now));
+    }
+    if let Some(date) = f.power_off_before {
+        let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+        query = query.filter(listings::power_off_at.lt(midnight));
+    }
+    if let Some(min) = f.min_quantity {
+        query = query.filter(listings::quantity_available.ge(min));
+    }
+    query
+}
+
+/// The sort key of the last item on a page.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum SortKey {
+    Int(i64),
+    Float(f64),
+    Time(DateTime<Utc>),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SearchCursor {
+    key: SortKey,
+    id: Uuid,
+}
+
+pub fn sort_key(sort: SearchSort, row: &ListingRow) -> SearchCursor {
+    let key = match sort {
+        SearchSort::Newest => SortKey::Time(row.published_at.unwrap_or(row.created_at)),
+        SearchSort::PriceAsc | SearchSort::PriceDesc => SortKey::Int(row.unit_price_cents),
+        SearchSort::UsdPerThAsc => SortKey::Int(row.usd_per_th_cents),
+        SearchSort::DiscountDesc => SortKey::Int(row.discount_rank),
+        SearchSort::EfficiencyAsc => SortKey::Float(row.model_efficiency_j_per_th),
+    };
+    SearchCursor { key, id: row.id }
+}
+
+fn bad_cursor() -> ApiError {
+    ApiError::validation("cursor", "is not a cursor for this sort")
+}
+
+/// Orders the query and continues after `cursor`.
+pub fn ordered(mut query: Boxed, sort: SearchSort, cursor: Option<SearchCursor>) -> Result<Boxed, ApiError> {
+    use listings::dsl as l;
+    query = match sort {
+        SearchSort::Newest => query.order((l::published_at.desc(), l::id.desc())),
+        SearchSort::PriceAsc => query.order((l::unit_price_cents.asc(), l::id.asc())),
+        SearchSort::PriceDesc => query.order((l::unit_price_cents.desc(), l::id.desc())),
+        SearchSort::UsdPerThAsc => query.order((l::usd_per_th_cents.asc(), l::id.asc())),
+        SearchSort::DiscountDesc => query.order((l::discount_rank.desc(), l::id.desc())),
+        SearchSort::EfficiencyAsc => query.order((l::model_efficiency_j_per_th.asc(), l::id.asc())),
+    };
+    let Some(SearchCursor { key, id }) = cursor else {
+        return Ok(query);
+    };
+    Ok(match (sort, key) {
+        (SearchSort::Newest, SortKey::Time(at)) => {
+            query.filter(l::published_at.lt(at).or(l::published_at.eq(at).and(l::id.lt(id))))
+        }
+        (SearchSort::PriceAsc, SortKey::Int(k)) => {
+            query.filter(l::unit_price_cents.gt(k).or(l::unit_price_cents.eq(k).and(l::id.gt(id))))
+        }
+        (SearchSort::PriceDesc, SortKey::Int(k)) => {
+            query.filter(l::unit_price_cents.lt(k).or(l::unit_price_cents.eq(k).and(l::id.lt(id))))
+        }
+        (SearchSort::UsdPerThAsc, SortKey::Int(k)) => {
+            query.filter(l::usd_per_th_cents.gt(k).or(l::usd_per_th_cents.eq(k).and(l::id.gt(id))))
+        }
+        (SearchSort::DiscountDesc, SortKey::Int(k)) => {
+            query.filter(l::discount_rank.lt(k).or(l::discount_rank.eq(k).and(l::id.lt(id))))
+        }
+        (SearchSort::EfficiencyAsc, SortKey::Float(k)) => {
+            query.filter(l::model_efficiency_j_per_th.gt(k).or(l::model_efficiency_j_per_th.eq(k).and(l::id.gt(id))))
+        }
+        // An integer-valued efficiency comes back from JSON as an Int.
+        (SearchSort::EfficiencyAsc, SortKey::Int(k)) => {
+            let k = k as f64;
+            query.filter(l::model_efficiency_j_per_th.gt(k).or(l::model_efficiency_j_per_th.eq(k).and(l::id.gt(id))))
+        }
+        _ => return Err(bad_cursor()),
+    })
+}
