@@ -78,6 +78,7 @@ pub async fn import_models(
             queries::save_model(conn, spec, OnExisting::Update).await?;
             progress.advance();
         }
+        enqueue_reference_refresh(conn).await?;
         Ok(specs.len())
     })
     .await
@@ -93,6 +94,7 @@ pub async fn import_tier_prices(
             queries::save_tier_prices(conn, std::slice::from_ref(row), OnExisting::Update).await?;
             progress.advance();
         }
+        enqueue_reference_refresh(conn).await?;
         Ok(rows.len())
     })
     .await
@@ -147,6 +149,7 @@ pub async fn import_model_prices(
             queries::save_reference_prices(conn, std::slice::from_ref(price)).await?;
             progress.advance();
         }
+        enqueue_reference_refresh(conn).await?;
         Ok(prices.len())
     })
     .await

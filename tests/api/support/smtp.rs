@@ -141,3 +141,69 @@ async fn session(socket: tokio::net::TcpStream, inbox: Arc<Mutex<Inbox>>) {
         }
     }
 }
+
+impl ReceivedMail {
+    /// The decoded body of the first MIME part with this content type.
+    pub fn part(&self, content_type: &str) -> Option<String> {
+        mime_part(&self.data, content_type)
+    }
+}
+
+/// Splits a raw message (as sent over SMTP or written to an `.eml` file) into its
+/// header block, with folded lines joined, and its body.
+fn split_headers(raw: &str) -> (String, &str) {
+    let (head, body) = raw.split_once("\n\n").unwrap_or((raw, ""));
+    (head.replace("\n ", " ").replace("\n\t", " "), body)
+}
+
+fn header_value(headers: &str, name: &str) -> Option<String> {
+    let prefix = format!("{}:", name.to_ascii_lowercase());
+    headers.lines().find(|l| l.to_ascii_lowercase().starts_with(&prefix)).map(|l| l[prefix.len()..].trim().to_string())
+}
+
+/// The decoded body of the first part of a `multipart/*` message whose
+/// Content-Type starts with `content_type` (`text/plain`, `text/html`).
+pub fn mime_part(raw: &str, content_type: &str) -> Option<String> {
+    let raw = raw.replace("\r\n", "\n");
+    let (headers, body) = split_headers(&raw);
+    let top = header_value(&headers, "content-type")?;
+    let boundary = top.split("boundary=").nth(1)?.trim_matches('"').split(['"', ';']).next()?.to_string();
+    body.split(&format!("--{boundary}")).find_map(|part| {
+        let (headers, body) = split_headers(part.trim_start_matches('\n'));
+        let part_type = header_value(&headers, "content-type")?;
+        if !part_type.to_ascii_lowercase().starts_with(content_type) {
+            return None;
+        }
+        let body = body.strip_suffix('\n').unwrap_or(body);
+        match header_value(&headers, "content-transfer-encoding").unwrap_or_default().to_ascii_lowercase().as_str() {
+            "quoted-printable" => Some(decode_quoted_printable(body)),
+            "base64" => {
+                use base64::Engine;
+                let compact: String = body.split_whitespace().collect();
+                let bytes = base64::engine::general_purpose::STANDARD.decode(compact).ok()?;
+                String::from_utf8(bytes).ok()
+            }
+            _ => Some(body.to_string()),
+        }
+    })
+}
+
+fn decode_quoted_printable(body: &str) -> String {
+    let joined = body.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+            if let Ok(byte) = u8::from_str_radix(hex, 16) {
+                out.push(byte);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
