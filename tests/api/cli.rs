@@ -122,7 +122,8 @@ async fn catalog_import_is_all_or_nothing_with_line_numbers() {
 
     let good = dir.path().join("good.csv");
     let mut file = std::fs::File::create(&good).unwrap();
-    writeln!(file, "manufacturer,model,algorithm,hashrate_ths,power_w,efficiency_j_per_th,release_year,source").unwrap();
+    writeln!(file, "manufacturer,model,algorithm,hashrate_ths,power_w,efficiency_j_per_th,release_year,source")
+        .unwrap();
     writeln!(file, "Bitmain,Antminer S21 Pro,SHA-256,234,3510,15,2024,spec sheet").unwrap();
     writeln!(file, "Bitmain,Antminer S9,SHA-256,14,1372,98,2016,rebinned").unwrap();
     drop(file);
@@ -172,8 +173,11 @@ async fn reference_price_imports_detect_the_format_and_resolve_models() {
     let (_, model) = app.get_json(&format!("/v1/rig-models/{id}")).await;
     assert_eq!(model["reference"]["origin"], "tier_index", "nothing written");
 
-    std::fs::write(&prices, "manufacturer,model,date,basis,amount_usd,note\nBitmain,Antminer S19 Pro,2025-07-01,unit,1500.00,auction\n")
-        .unwrap();
+    std::fs::write(
+        &prices,
+        "manufacturer,model,date,basis,amount_usd,note\nBitmain,Antminer S19 Pro,2025-07-01,unit,1500.00,auction\n",
+    )
+    .unwrap();
     let accepted = run(command(url, dir.path()).args(["reference-prices", "import"]).arg(&prices));
     assert!(accepted.status.success(), "{}", String::from_utf8_lossy(&accepted.stderr));
     let (_, model) = app.get_json(&format!("/v1/rig-models/{id}")).await;

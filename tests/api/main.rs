@@ -4,5 +4,12 @@
 mod support;
 
 mod catalog;
+mod cli;
+mod db;
 mod errors;
 mod health;
+mod jobs;
+mod mail;
+mod openapi;
+mod resilience;
+mod storage;
