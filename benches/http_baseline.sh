@@ -19,7 +19,7 @@ PORT=${PORT:-18181}
 
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install -y wrk" >&2; exit 1; }
 cargo build --release --quiet
-BIN=target/release/rigmarket
+BIN=${CARGO_TARGET_DIR:-target}/release/rigmarket
 WORK=$(mktemp -d)
 
 cleanup() {

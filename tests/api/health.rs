@@ -26,3 +26,13 @@ async fn metrics_count_requests_by_route_pattern_and_report_the_pool_and_queue()
     assert!(body.contains("rigmarket_db_pool_connections"));
     assert!(body.contains("rigmarket_jobs_due 0"));
 }
+
+#[tokio::test]
+async fn shutdown_stops_accepting_connections() {
+    let app = spawn_app().await;
+    let address = app.address.clone();
+    assert_eq!(app.get("/health/live").await.status(), 200);
+    app.shutdown().await;
+    let after = reqwest::Client::new().get(format!("{address}/health/live")).send().await;
+    assert!(after.is_err(), "the listener is closed after shutdown");
+}

@@ -99,14 +99,6 @@ pub async fn create_test_database() -> String {
     name
 }
 
-/// An empty database (no schema), for tests of start-up itself.
-pub async fn create_empty_database() -> String {
-    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = admin_connection().await;
-    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
-    name
-}
-
 /// Drops a test database; runs on its own thread because it is called from Drop.
 pub fn drop_database(name: String) {
     let _ = std::thread::spawn(move || {

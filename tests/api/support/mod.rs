@@ -2,6 +2,7 @@
 //! port (in this process), a manual clock, and, when asked, a real SMTP listener
 //! and a real S3-compatible server.
 
+pub mod accounts;
 pub mod database;
 pub mod proxy;
 pub mod s3;
@@ -76,8 +77,8 @@ impl TestAppBuilder {
 
     pub async fn spawn(self) -> TestApp {
         let db_name = database::create_test_database().await;
-        let guard = DatabaseGuard(db_name.clone());
         let direct_url = database::database_url(&db_name);
+        let guard = DatabaseGuard(db_name);
         let app_url = match self.database_port {
             Some(port) => {
                 let mut url = url::Url::parse(&direct_url).unwrap();
@@ -123,7 +124,6 @@ impl TestAppBuilder {
             client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             state,
             clock,
-            db_name,
             direct_database_url: direct_url,
             smtp,
             _s3: s3,
@@ -140,7 +140,6 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: AppState,
     pub clock: Clock,
-    pub db_name: String,
     pub direct_database_url: String,
     pub smtp: Option<SmtpServer>,
     _s3: Option<s3::S3Server>,
