@@ -12,28 +12,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 LISTINGS=${LISTINGS:-100000}
-DURATION=${DURATION:-10s}
-CONNECTIONS=${CONNECTIONS:-32}
-THREADS=${THREADS:-2}
+DURATION=${DURATION:-10s} CONNECTIONS=${CONNECTIONS:-32} THREADS=${THREADS:-2}
 SERVER=${BENCH_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}
-DB=${BENCH_DB:-rigmarket_bench_search}
-PORT=${PORT:-18182}
+DB=${BENCH_DB:-rigmarket_bench_search} PORT=${PORT:-18182} POOL_SIZE=$CONNECTIONS
 URL_PATH="/v1/listings?tier=25to38&country=KZ&sort=usd_per_th_asc&limit=20"
+source benches/common.sh
 
-command -v wrk >/dev/null || { echo "wrk is required: apt-get install -y wrk" >&2; exit 1; }
-cargo build --release --quiet
-BIN=${CARGO_TARGET_DIR:-target}/release/rigmarket
-WORK=$(mktemp -d)
-cleanup() {
-    [[ -n "${PID:-}" ]] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-DATABASE_URL="$SERVER/$DB" RIGMARKET_HTTP_ADDR="127.0.0.1:$PORT" RIGMARKET_MAIL_DIR="$WORK/mail" \
-    RIGMARKET_STORAGE_DIR="$WORK/storage" RIGMARKET_DB_POOL_SIZE=$CONNECTIONS RUST_LOG=warn "$BIN" serve --no-worker &
-PID=$!
-until curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null; do sleep 0.05; done
+start_server --no-worker
+wait_ready
 
 count=$(psql "$SERVER/$DB" -Atc "SELECT count(*) FROM listings WHERE status = 'active'")
 if (( count < LISTINGS )); then
@@ -43,11 +29,8 @@ fi
 echo "active_listings=$(psql "$SERVER/$DB" -Atc "SELECT count(*) FROM listings WHERE status = 'active'")"
 echo "matches_for_query=$(psql "$SERVER/$DB" -Atc "SELECT count(*) FROM listings WHERE status='active' AND model_tier='25to38' AND country='KZ'")"
 
-for path in /health/live "$URL_PATH"; do
-    echo "## wrk -t$THREADS -c$CONNECTIONS -d$DURATION $path"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$PORT$path" |
-        grep -E "Requests/sec|Latency  |50%|99%|Non-2xx"
-done
+bench /health/live
+bench "$URL_PATH"
 
 echo "## pgbench, the same SQL, -c$CONNECTIONS -j$THREADS"
 pgbench "$SERVER/$DB" -n -c "$CONNECTIONS" -j "$THREADS" -T "${DURATION%s}" -f benches/search_query.sql 2>/dev/null |

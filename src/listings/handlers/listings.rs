@@ -5,10 +5,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::{can_view, listing_not_found, lock_owned, wrong_status};
+use super::{find_visible, lock_owned, wrong_status};
 use crate::auth::AuthUser;
 use crate::catalog::model::RigModelRow;
-use crate::db::schema::{listing_price_changes, listings, rig_models, users};
+use crate::db::schema::{listing_price_changes, listings, rig_models};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::listings::input::{self, CreateListing, UpdateListing};
@@ -107,12 +107,7 @@ async fn get_listing(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<ListingView>> {
     let mut conn = state.pool.get().await?;
-    let row = queries::find(&mut conn, *id).await?.ok_or_else(listing_not_found)?;
-    let suspended: Option<chrono::DateTime<chrono::Utc>> =
-        users::table.find(row.seller_id).select(users::suspended_at).first(&mut conn).await?;
-    if !can_view(&row, suspended.is_some(), viewer.as_ref()) {
-        return Err(listing_not_found());
-    }
+    let row = find_visible(&mut conn, *id, viewer.as_ref()).await?;
     Ok(web::Json(view::render_one(&state, &mut conn, row).await?))
 }
 
@@ -258,16 +253,19 @@ async fn update_listing(
     Ok(web::Json(view::render_one(&state, &mut conn, row).await?))
 }
 
+/// Applies a seller's transition under the listing's lock and answers the
+/// updated listing.
 async fn seller_transition(
     state: &AppState,
     user: &AuthUser,
     id: Uuid,
     transition: Transition,
     verb: &str,
-) -> ApiResult<ListingRow> {
+) -> ApiResult<web::Json<ListingView>> {
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
-    conn.transaction(async |conn| {
+    let row = conn
+        .transaction(async |conn| {
         let row = lock_owned(conn, id, user).await?;
         let next = next_status(row.status(), transition, Actor::Seller).ok_or_else(|| wrong_status(&row, verb))?;
         if transition == Transition::Withdraw && row.quantity_reserved > 0 {
@@ -286,9 +284,10 @@ async fn seller_transition(
             .get_result(conn)
             .await?;
         tracing::info!(listing.id = %row.id, from = row.status().as_str(), to = next.as_str(), "listing status changed");
-        Ok(updated)
+        Ok::<_, ApiError>(updated)
     })
-    .await
+    .await?;
+    Ok(web::Json(view::render_one(state, &mut conn, row).await?))
 }
 
 /// Send a draft (or a rejected listing, after edits) to moderation.
@@ -308,9 +307,7 @@ async fn submit_listing(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<ListingView>> {
     user.require_verified()?;
-    let row = seller_transition(&state, &user, *id, Transition::Submit, "submitted").await?;
-    let mut conn = state.pool.get().await?;
-    Ok(web::Json(view::render_one(&state, &mut conn, row).await?))
+    seller_transition(&state, &user, *id, Transition::Submit, "submitted").await
 }
 
 /// Take a listing off the market.
@@ -329,9 +326,7 @@ async fn withdraw_listing(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<ListingView>> {
-    let row = seller_transition(&state, &user, *id, Transition::Withdraw, "withdrawn").await?;
-    let mut conn = state.pool.get().await?;
-    Ok(web::Json(view::render_one(&state, &mut conn, row).await?))
+    seller_transition(&state, &user, *id, Transition::Withdraw, "withdrawn").await
 }
 
 /// The caller's own listings, in every status, newest first.
@@ -371,12 +366,7 @@ async fn price_history(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<Vec<PriceChange>>> {
     let mut conn = state.pool.get().await?;
-    let row = queries::find(&mut conn, *id).await?.ok_or_else(listing_not_found)?;
-    let suspended: Option<chrono::DateTime<chrono::Utc>> =
-        users::table.find(row.seller_id).select(users::suspended_at).first(&mut conn).await?;
-    if !can_view(&row, suspended.is_some(), viewer.as_ref()) {
-        return Err(listing_not_found());
-    }
+    let row = find_visible(&mut conn, *id, viewer.as_ref()).await?;
     Ok(web::Json(queries::price_history(&mut conn, row.id).await?))
 }
 

@@ -23,6 +23,27 @@ pub(crate) fn can_view(row: &ListingRow, seller_suspended: bool, viewer: Option<
     privileged || (row.status().is_public() && !seller_suspended)
 }
 
+/// Loads a listing the viewer may see, or answers 404.
+pub(crate) async fn find_visible(
+    conn: &mut diesel_async::AsyncPgConnection,
+    id: Uuid,
+    viewer: Option<&AuthUser>,
+) -> Result<ListingRow, ApiError> {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    let row = queries::find(conn, id).await?.ok_or_else(listing_not_found)?;
+    let suspended: Option<chrono::DateTime<chrono::Utc>> = crate::db::schema::users::table
+        .find(row.seller_id)
+        .select(crate::db::schema::users::suspended_at)
+        .first(conn)
+        .await?;
+    if can_view(&row, suspended.is_some(), viewer) {
+        Ok(row)
+    } else {
+        Err(listing_not_found())
+    }
+}
+
 /// Loads and locks a listing the caller owns.
 pub(crate) async fn lock_owned(
     conn: &mut diesel_async::AsyncPgConnection,

@@ -6,9 +6,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::{can_view, listing_not_found};
+use super::{find_visible, listing_not_found};
 use crate::auth::{AuthUser, ROLE_INSPECTOR};
-use crate::db::schema::{condition_reports, listings, users};
+use crate::db::schema::{condition_reports, listings};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::listings::input::{validate_condition_report, ConditionReportInput, Cooling, CosmeticGrade, Firmware};
 use crate::listings::model::ConditionReport;
@@ -130,12 +130,7 @@ async fn list_condition_reports(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<Vec<ConditionReport>>> {
     let mut conn = state.pool.get().await?;
-    let listing = queries::find(&mut conn, *id).await?.ok_or_else(listing_not_found)?;
-    let suspended: Option<chrono::DateTime<chrono::Utc>> =
-        users::table.find(listing.seller_id).select(users::suspended_at).first(&mut conn).await?;
-    if !can_view(&listing, suspended.is_some(), viewer.as_ref()) {
-        return Err(listing_not_found());
-    }
+    let listing = find_visible(&mut conn, *id, viewer.as_ref()).await?;
     Ok(web::Json(queries::condition_reports(&mut conn, listing.id).await?))
 }
 

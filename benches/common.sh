@@ -1,0 +1,39 @@
+# Shared by the benchmark scripts: build the release binary, start `serve`
+# against a database, wait until ready, and clean up on exit.
+# Expects: SERVER, DB, PORT; optional DROP_DB=1 to drop DB on exit.
+
+command -v wrk >/dev/null || { echo "wrk is required: apt-get install -y wrk" >&2; exit 1; }
+cargo build --release --quiet
+BIN=${CARGO_TARGET_DIR:-target}/release/rigmarket
+WORK=$(mktemp -d)
+BASE="http://127.0.0.1:$PORT"
+
+cleanup() {
+    if [[ -n "${PID:-}" ]]; then kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true; fi
+    if [[ "${DROP_DB:-0}" == 1 ]]; then
+        psql "$SERVER/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# start_server [serve flags...]: starts the service in the background (PID).
+start_server() {
+    DATABASE_URL="$SERVER/$DB" RIGMARKET_HTTP_ADDR="127.0.0.1:$PORT" RIGMARKET_MAIL_DIR="$WORK/mail" \
+        RIGMARKET_STORAGE_DIR="$WORK/storage" RIGMARKET_DB_POOL_SIZE="${POOL_SIZE:-16}" RUST_LOG=warn \
+        "$BIN" serve "$@" &
+    PID=$!
+}
+
+wait_ready() {
+    until curl -sf "$BASE/health/ready" >/dev/null; do sleep 0.01; done
+}
+
+# bench PATH [wrk args...]: one wrk run, summarised.
+bench() {
+    local path=$1
+    shift
+    echo "## wrk -t$THREADS -c$CONNECTIONS -d$DURATION $* $path"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$BASE$path" |
+        grep -E "Requests/sec|Latency  |50%|99%|Non-2xx"
+}
