@@ -1,7 +1,8 @@
 //! Login throttling, shared by every instance through the `login_throttle` table:
-//! consecutive failures per account email and per client IP; past a free allowance
-//! each further failure doubles the wait (1 s, 2 s, 4 s ... up to 15 minutes). The
-//! email key exists whether or not the account does, so throttling reveals nothing.
+//! consecutive failures per account email and per client IP. From the fifth (per
+//! account) or twentieth (per IP) failure on, each failure doubles the wait
+//! (1 s, 2 s, 4 s ... up to 15 minutes). The email key exists whether or not the
+//! account does, so throttling reveals nothing.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -9,7 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::db::schema::login_throttle;
 
-/// Failures allowed before waits start.
+/// Failures after which every further attempt waits.
 pub const FREE_FAILURES_PER_ACCOUNT: i32 = 5;
 pub const FREE_FAILURES_PER_IP: i32 = 20;
 const MAX_BLOCK: Duration = Duration::minutes(15);
@@ -18,7 +19,7 @@ const STREAK_MEMORY: Duration = Duration::hours(1);
 
 /// How long a key is blocked after `failures` consecutive failures.
 pub fn block_after(failures: i32, free: i32) -> Option<Duration> {
-    let excess = failures - free;
+    let excess = failures - free + 1;
     if excess <= 0 {
         return None;
     }
@@ -55,10 +56,9 @@ pub async fn blocked_for(
     let until: Option<DateTime<Utc>> = login_throttle::table
         .filter(login_throttle::key.eq_any(names))
         .filter(login_throttle::blocked_until.gt(now))
-        .select(diesel::dsl::max(login_throttle::blocked_until).assume_not_null())
-        .first::<DateTime<Utc>>(conn)
-        .await
-        .optional()?;
+        .select(diesel::dsl::max(login_throttle::blocked_until))
+        .first::<Option<DateTime<Utc>>>(conn)
+        .await?;
     Ok(until.map(|until| (until - now).num_seconds().max(1) as u64))
 }
 
@@ -103,10 +103,10 @@ mod tests {
 
     #[test]
     fn waits_start_after_the_allowance_and_double_up_to_a_cap() {
-        assert_eq!(block_after(5, 5), None);
-        assert_eq!(block_after(6, 5), Some(Duration::seconds(1)));
-        assert_eq!(block_after(7, 5), Some(Duration::seconds(2)));
-        assert_eq!(block_after(10, 5), Some(Duration::seconds(16)));
+        assert_eq!(block_after(4, 5), None);
+        assert_eq!(block_after(5, 5), Some(Duration::seconds(1)));
+        assert_eq!(block_after(6, 5), Some(Duration::seconds(2)));
+        assert_eq!(block_after(9, 5), Some(Duration::seconds(16)));
         assert_eq!(block_after(40, 5), Some(Duration::minutes(15)));
         assert_eq!(block_after(i32::MAX, 5), Some(Duration::minutes(15)));
     }

@@ -130,7 +130,14 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
         let state = app_state(req);
         let token = authorization(req);
+        let sent_key = api_key_header(req).is_some();
         Box::pin(async move {
+            if sent_key && token.is_none() {
+                return Err(ApiError::unauthorized(
+                    "api_key_not_accepted",
+                    "This endpoint needs a signed-in user, not an API key.",
+                ));
+            }
             let token = token.ok_or_else(authentication_required)?;
             if api_keys::looks_like_key(&token) {
                 return Err(ApiError::unauthorized(

@@ -3,6 +3,9 @@
 
 mod support;
 
+mod accounts;
+mod admin_users;
+mod api_keys;
 mod catalog;
 mod cli;
 mod db;

@@ -199,6 +199,7 @@ async fn create_api_key(
     user: AuthUser,
     body: web::Json<CreateApiKey>,
 ) -> ApiResult<HttpResponse> {
+    user.require_verified()?;
     let body = body.into_inner();
     let name = body.name.trim().to_string();
     let rpm = body.requests_per_minute.unwrap_or(api_keys::DEFAULT_REQUESTS_PER_MINUTE);
