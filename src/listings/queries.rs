@@ -140,20 +140,30 @@ pub async fn open_flags(conn: &mut AsyncPgConnection, before: Option<Uuid>, limi
     query.load(conn).await
 }
 
+/// The moderation queue: oldest submission first, paged by `(submitted_at, id)`.
 pub async fn by_status(
     conn: &mut AsyncPgConnection,
     status: ListingStatus,
-    after: Option<Uuid>,
+    after: Option<(Option<DateTime<Utc>>, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<ListingRow>> {
     let mut query = listings::table
         .filter(listings::status.eq(status.as_str()))
-        .order(listings::id.asc())
+        .order((listings::submitted_at.asc().nulls_first(), listings::id.asc()))
         .limit(limit)
         .select(ListingRow::as_select())
         .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(listings::id.gt(after));
+    match after {
+        Some((Some(at), id)) => {
+            query =
+                query.filter(listings::submitted_at.gt(at).or(listings::submitted_at.eq(at).and(listings::id.gt(id))))
+        }
+        Some((None, id)) => {
+            query = query.filter(
+                listings::submitted_at.is_not_null().or(listings::submitted_at.is_null().and(listings::id.gt(id))),
+            )
+        }
+        None => {}
     }
     query.load(conn).await
 }

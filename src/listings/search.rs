@@ -17,7 +17,7 @@ use crate::catalog::tiers::EfficiencyTier;
 use crate::db::schema::{listings, manufacturers, users};
 use crate::error::ApiError;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SearchSort {
     #[default]
@@ -243,8 +243,10 @@ pub enum SortKey {
     Time(DateTime<Utc>),
 }
 
+/// Names its sort, so a cursor from one sort cannot continue another.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SearchCursor {
+    sort: SearchSort,
     key: SortKey,
     id: Uuid,
 }
@@ -257,7 +259,7 @@ pub fn sort_key(sort: SearchSort, row: &ListingRow) -> SearchCursor {
         SearchSort::DiscountDesc => SortKey::Int(row.discount_rank),
         SearchSort::EfficiencyAsc => SortKey::Float(row.model_efficiency_j_per_th),
     };
-    SearchCursor { key, id: row.id }
+    SearchCursor { sort, key, id: row.id }
 }
 
 fn bad_cursor() -> ApiError {
@@ -275,9 +277,12 @@ pub fn ordered(mut query: Boxed, sort: SearchSort, cursor: Option<SearchCursor>)
         SearchSort::DiscountDesc => query.order((l::discount_rank.desc(), l::id.desc())),
         SearchSort::EfficiencyAsc => query.order((l::model_efficiency_j_per_th.asc(), l::id.asc())),
     };
-    let Some(SearchCursor { key, id }) = cursor else {
+    let Some(SearchCursor { sort: cursor_sort, key, id }) = cursor else {
         return Ok(query);
     };
+    if cursor_sort != sort {
+        return Err(bad_cursor());
+    }
     Ok(match (sort, key) {
         (SearchSort::Newest, SortKey::Time(at)) => {
             query.filter(l::published_at.lt(at).or(l::published_at.eq(at).and(l::id.lt(id))))

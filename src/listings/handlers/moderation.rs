@@ -48,11 +48,11 @@ async fn moderation_queue(
 ) -> ApiResult<web::Json<Page<ListingView>>> {
     admin.require_admin()?;
     let limit = page.limit()?;
-    let after = page.cursor::<Uuid>()?;
+    let after = page.cursor::<(Option<chrono::DateTime<chrono::Utc>>, Uuid)>()?;
     let mut conn = state.pool.get().await?;
     let rows =
         queries::by_status(&mut conn, query.status.unwrap_or(ListingStatus::PendingReview), after, limit + 1).await?;
-    let (rows, next_cursor) = page_from(rows, limit, |row| row.id);
+    let (rows, next_cursor) = page_from(rows, limit, |row| (row.submitted_at, row.id));
     Ok(web::Json(Page { items: view::render(&state, &mut conn, rows).await?, next_cursor }))
 }
 
@@ -238,7 +238,7 @@ async fn flag_listing(
         return Err(ApiError::validation("details", "must be at most 2000 characters"));
     }
     let mut conn = state.pool.get().await?;
-    let listing = queries::find(&mut conn, *id).await?.ok_or_else(listing_not_found)?;
+    let listing = super::find_visible(&mut conn, *id, Some(&user)).await?;
     if !listing.status().is_public() {
         return Err(listing_not_found());
     }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod database;
+pub mod listings;
 pub mod proxy;
 pub mod s3;
 pub mod smtp;
