@@ -39,4 +39,4 @@ FROM draws d
 JOIN models m ON m.idx = d.g % m.n
 JOIN sellers s ON s.idx = d.g % 200;
 
-ANALYZE listings;
+ANALYZE;

@@ -30,9 +30,14 @@ enum Command {
         /// Do not run job workers in this process.
         #[arg(long)]
         no_worker: bool,
+        /// Do not run the Stratum V1 listener for hashrate proofs.
+        #[arg(long)]
+        no_stratum: bool,
     },
     /// Run only the job workers.
     Worker,
+    /// Run only the Stratum V1 listener for hashrate proofs.
+    Stratum,
     /// Apply pending database migrations and seed reference data, then exit.
     Migrate,
     /// Administrative actions.
@@ -96,7 +101,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     }
     let mut config = Config::from_env()?;
     let cluster = match cli.command {
-        Command::Serve { .. } | Command::Worker | Command::Migrate | Command::SeedDemo => {
+        Command::Serve { .. } | Command::Worker | Command::Stratum | Command::Migrate | Command::SeedDemo => {
             maybe_private_cluster(&mut config).await?
         }
         _ => None,
@@ -131,10 +136,11 @@ async fn postgres_answers(url: &str) -> bool {
 
 async fn dispatch(command: Command, config: Config) -> anyhow::Result<i32> {
     match command {
-        Command::Serve { no_http, no_worker } => {
-            serve(config, Roles { http: !no_http, worker: !no_worker }).await?;
+        Command::Serve { no_http, no_worker, no_stratum } => {
+            serve(config, Roles { http: !no_http, worker: !no_worker, stratum: !no_stratum }).await?;
         }
-        Command::Worker => serve(config, Roles { http: false, worker: true }).await?,
+        Command::Worker => serve(config, Roles { http: false, worker: true, stratum: false }).await?,
+        Command::Stratum => serve(config, Roles { http: false, worker: false, stratum: true }).await?,
         Command::Migrate | Command::SeedDemo => {
             crate::prepare_database(&config).await?;
             println!("database is migrated and the catalog is seeded");

@@ -8,7 +8,8 @@
 //! `RIGMARKET_S3_SECRET_KEY`, `RIGMARKET_STORAGE_DIR`, `RIGMARKET_CORS_ORIGINS`,
 //! `RIGMARKET_DB_POOL_SIZE`, `RIGMARKET_DB_STATEMENT_TIMEOUT_MS`,
 //! `RIGMARKET_JSON_LIMIT_BYTES`, `RIGMARKET_WORKER_CONCURRENCY`,
-//! `RIGMARKET_TRUST_FORWARDED_FOR`, `RIGMARKET_FIRE_SALE_THRESHOLD_PCT`.
+//! `RIGMARKET_TRUST_FORWARDED_FOR`, `RIGMARKET_FIRE_SALE_THRESHOLD_PCT`,
+//! `RIGMARKET_STRATUM_JOB_INTERVAL_SECS`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -39,6 +40,8 @@ pub struct Config {
     pub worker_concurrency: usize,
     /// Take the client IP from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// How often each stratum connection gets a fresh job.
+    pub stratum_job_interval: Duration,
     /// Discount (basis points) from which a listing is a fire sale.
     pub fire_sale_threshold_bps: i64,
 }
@@ -154,6 +157,9 @@ impl Config {
                 .unwrap_or_default(),
             json_limit_bytes: parse_num("RIGMARKET_JSON_LIMIT_BYTES", 256 * 1024)?,
             worker_concurrency: parse_num("RIGMARKET_WORKER_CONCURRENCY", 2)?.max(1),
+            stratum_job_interval: Duration::from_secs(
+                parse_num("RIGMARKET_STRATUM_JOB_INTERVAL_SECS", 30)?.max(1) as u64
+            ),
             fire_sale_threshold_bps: match get("RIGMARKET_FIRE_SALE_THRESHOLD_PCT") {
                 Some(raw) => {
                     crate::catalog::tiers::parse_scaled_decimal(raw, 2).filter(|bps| *bps <= 10_000).ok_or_else(

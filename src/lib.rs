@@ -54,6 +54,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The port miners connect to (the bound one when configured as port 0).
+    pub fn stratum_port(&self) -> u16 {
+        self.config.stratum_addr.port()
+    }
+
     pub async fn new(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let pool =
             db::build_pool(config.database_url.expose_secret(), config.db_pool_size, config.db_statement_timeout)?;
@@ -82,6 +87,7 @@ impl AppState {
 pub struct Roles {
     pub http: bool,
     pub worker: bool,
+    pub stratum: bool,
 }
 
 /// Prepares the database for this version of the code: creates it when missing,
@@ -107,6 +113,7 @@ pub struct Application {
     state: AppState,
     roles: Roles,
     http_listener: Option<TcpListener>,
+    stratum_listener: Option<TcpListener>,
 }
 
 impl Application {
@@ -124,8 +131,18 @@ impl Application {
         } else {
             None
         };
+        let stratum_listener = if roles.stratum {
+            let listener = TcpListener::bind(config.stratum_addr)
+                .with_context(|| format!("binding stratum on {}", config.stratum_addr))?;
+            listener.set_nonblocking(true)?;
+            // With port 0, proof tickets must name the port the OS picked.
+            config.stratum_addr = listener.local_addr()?;
+            Some(listener)
+        } else {
+            None
+        };
         let state = AppState::new(config, clock).await?;
-        Ok(Self { state, roles, http_listener })
+        Ok(Self { state, roles, http_listener, stratum_listener })
     }
 
     pub fn http_port(&self) -> Option<u16> {
@@ -149,6 +166,14 @@ impl Application {
             }
         }
 
+        let stratum = match self.stratum_listener {
+            Some(listener) => Some(tokio::spawn(proofs::stratum::serve(
+                self.state.clone(),
+                tokio::net::TcpListener::from_std(listener)?,
+                workers_stop_rx.clone(),
+            ))),
+            None => None,
+        };
         let server = match self.http_listener {
             Some(listener) => {
                 let server = http::server(self.state.clone(), listener)?;
@@ -159,6 +184,7 @@ impl Application {
         };
         tracing::info!(
             http = ?self.state.config.http_addr,
+            stratum = ?self.roles.stratum.then_some(self.state.config.stratum_addr),
             workers = workers.len(),
             mail = self.state.mailer.describe(),
             storage = self.state.storage.describe(),
@@ -171,6 +197,9 @@ impl Application {
         if let Some((task, handle)) = server {
             handle.stop(true).await;
             task.await.context("HTTP server task")??;
+        }
+        if let Some(stratum) = stratum {
+            let _ = stratum.await;
         }
         for worker in workers {
             let _ = tokio::time::timeout(Duration::from_secs(60), worker).await;

@@ -35,7 +35,7 @@ CREATE TABLE listings (
     -- USD cents per nominal TH/s, rounded.
     usd_per_th_cents           BIGINT      NOT NULL GENERATED ALWAYS AS
         (round(unit_price_cents::numeric * 1000000000000 / model_hashrate_hs)::bigint) STORED,
-    reference_unit_price_cents BIGINT,
+    reference_unit_price_cents BIGINT CHECK (reference_unit_price_cents > 0),
     -- 1 - price / reference, in basis points (2000 = 20 %); NULL without a reference.
     discount_bps               BIGINT GENERATED ALWAYS AS (CASE WHEN reference_unit_price_cents IS NULL THEN NULL
         ELSE 10000 - round(unit_price_cents::numeric * 10000 / reference_unit_price_cents)::bigint END) STORED,

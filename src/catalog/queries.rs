@@ -277,14 +277,15 @@ pub async fn effective_reference(
             Some(PriceBasis::Th) => cents_for_hashrate(price.amount_cents, model.hashrate_hs),
             _ => price.amount_cents,
         };
-        return Ok(Some(EffectiveReference {
+        let reference = EffectiveReference {
             unit_price_cents,
             currency: "USD",
             origin: ReferenceOrigin::Model,
             priced_on: price.priced_on,
             tier_band: None,
             usd_per_th_cents: (price.basis == PriceBasis::Th.as_str()).then_some(price.amount_cents),
-        }));
+        };
+        return Ok(Some(reference).filter(|r| r.unit_price_cents > 0));
     }
     // Band membership is decided in NUMERIC so boundaries (38.0 J/TH) are exact.
     let tier_point: Option<TierPointRow> = diesel::sql_query(
@@ -302,16 +303,20 @@ pub async fn effective_reference(
     .get_result(conn)
     .await
     .optional()?;
-    Ok(tier_point.map(|point| EffectiveReference {
-        unit_price_cents: cents_for_hashrate(point.usd_per_th_cents, model.hashrate_hs),
-        currency: "USD",
-        origin: ReferenceOrigin::TierIndex,
-        priced_on: point.priced_on,
-        tier_band: Some(
-            TierBand { key: point.tier, min_j_per_th: point.min_j_per_th, max_j_per_th: point.max_j_per_th }.key,
-        ),
-        usd_per_th_cents: Some(point.usd_per_th_cents),
-    }))
+    // A reference that rounds to zero cents (a MH/s-class rig priced per TH) is
+    // no reference: a discount against it would be meaningless.
+    Ok(tier_point
+        .map(|point| EffectiveReference {
+            unit_price_cents: cents_for_hashrate(point.usd_per_th_cents, model.hashrate_hs),
+            currency: "USD",
+            origin: ReferenceOrigin::TierIndex,
+            priced_on: point.priced_on,
+            tier_band: Some(
+                TierBand { key: point.tier, min_j_per_th: point.min_j_per_th, max_j_per_th: point.max_j_per_th }.key,
+            ),
+            usd_per_th_cents: Some(point.usd_per_th_cents),
+        })
+        .filter(|reference| reference.unit_price_cents > 0))
 }
 
 pub async fn update_model(

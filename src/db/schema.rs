@@ -300,6 +300,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    hashrate_proofs (id) {
+        id -> Uuid,
+        listing_id -> Uuid,
+        requested_by -> Uuid,
+        purpose -> Text,
+        token_hash -> Bytea,
+        status -> Text,
+        units -> Int4,
+        claimed_hashrate_hs -> Int8,
+        share_difficulty -> Float8,
+        duration_secs -> Int4,
+        challenge -> Bytea,
+        created_at -> Timestamptz,
+        connect_deadline -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        ends_at -> Nullable<Timestamptz>,
+        ended_at -> Nullable<Timestamptz>,
+        shares_accepted -> Int8,
+        shares_rejected -> Jsonb,
+        estimated_hashrate_hs -> Nullable<Float8>,
+        ci95_low_hs -> Nullable<Float8>,
+        ci95_high_hs -> Nullable<Float8>,
+        ratio_to_claim -> Nullable<Float8>,
+        valid_until -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    proof_shares (proof_id, header_hash) {
+        proof_id -> Uuid,
+        header_hash -> Bytea,
+        worker -> Text,
+        accepted_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(rig_models -> manufacturers (manufacturer_id));
 diesel::joinable!(reference_prices -> rig_models (rig_model_id));
 diesel::joinable!(reference_prices -> users (created_by));
@@ -315,6 +352,9 @@ diesel::joinable!(listing_price_changes -> listings (listing_id));
 diesel::joinable!(condition_reports -> listings (listing_id));
 diesel::joinable!(listing_photos -> listings (listing_id));
 diesel::joinable!(listing_flags -> listings (listing_id));
+diesel::joinable!(hashrate_proofs -> listings (listing_id));
+diesel::joinable!(hashrate_proofs -> users (requested_by));
+diesel::joinable!(proof_shares -> hashrate_proofs (proof_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     jobs,
@@ -336,4 +376,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     condition_reports,
     listing_photos,
     listing_flags,
+    hashrate_proofs,
+    proof_shares,
 );

@@ -33,7 +33,8 @@ pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
             .configure(crate::catalog::configure)
             .configure(crate::accounts::configure)
             .configure(crate::audit::configure)
-            .configure(crate::listings::configure),
+            .configure(crate::listings::configure)
+            .configure(crate::proofs::configure),
     );
 }
 

@@ -23,6 +23,8 @@ pub const KIND_PRUNE_DEAD_JOBS: &str = "prune_dead_jobs";
 pub const KIND_PRUNE_RATE_LIMITS: &str = "prune_rate_limits";
 pub const KIND_LISTING_DEADLINES: &str = "listing_deadlines";
 pub const KIND_REFRESH_REFERENCES: &str = "refresh_listing_references";
+pub const KIND_FINALIZE_PROOF: &str = "finalize_hashrate_proof";
+pub const KIND_EXPIRE_PROOF: &str = "expire_hashrate_proof";
 
 /// How long dead jobs stay visible before the daily prune removes them.
 const DEAD_JOB_RETENTION_DAYS: i64 = 30;
@@ -43,12 +45,26 @@ async fn dispatch(state: &AppState, conn: &mut AsyncPgConnection, job: &Job) -> 
             crate::listings::queries::refresh_references(conn, model, state.clock.now()).await?;
             Ok(())
         }
+        KIND_FINALIZE_PROOF => crate::proofs::records::finalize(conn, proof_id(job)?, state.clock.now()).await,
+        KIND_EXPIRE_PROOF => {
+            crate::proofs::records::expire_if_unused(conn, proof_id(job)?, state.clock.now()).await?;
+            Ok(())
+        }
         KIND_PRUNE_RATE_LIMITS => {
             crate::ratelimit::prune(conn, state.clock.now()).await?;
             Ok(())
         }
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
+}
+
+fn proof_id(job: &Job) -> anyhow::Result<uuid::Uuid> {
+    let id = job
+        .payload
+        .get("proof_id")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| anyhow::anyhow!("payload without proof_id"))?;
+    Ok(id.parse()?)
 }
 
 async fn prune_dead_jobs(state: &AppState, conn: &mut AsyncPgConnection) -> anyhow::Result<()> {

@@ -203,9 +203,10 @@ pub struct ListingView {
     /// The latest condition report, summarised.
     pub condition: Option<ConditionSummary>,
     pub photos: Vec<PhotoView>,
-    /// The latest hashrate proof verdict (`null` until a proof has run).
-    #[schema(value_type = Option<Object>)]
-    pub hashrate_proof: Option<serde_json::Value>,
+    /// The latest hashrate proof of the listing (`null` until one is requested).
+    pub hashrate_proof: Option<crate::proofs::records::ProofSummary>,
+    /// USD per measured TH/s, while a verified proof is valid.
+    pub usd_per_verified_th: Option<f64>,
     pub created_at: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub published_at: Option<DateTime<Utc>>,

@@ -15,6 +15,7 @@ use super::model::{
 };
 use crate::catalog::tiers::EfficiencyTier;
 use crate::db::schema::{condition_reports, listing_photos, manufacturers, rig_models, users};
+use crate::proofs::records::ProofRow;
 use crate::AppState;
 
 const PHOTO_URL_TTL: Duration = Duration::from_secs(15 * 60);
@@ -102,6 +103,7 @@ pub async fn render(
         });
     }
 
+    let proofs = latest_proofs(conn, &listing_ids).await?;
     let threshold = state.config.fire_sale_threshold_bps;
     let mut conditions = conditions;
     Ok(rows
@@ -153,7 +155,8 @@ pub async fn render(
                 hosting,
                 condition: conditions.remove(&row.id),
                 photos: photos.remove(&row.id).unwrap_or_default(),
-                hashrate_proof: None,
+                usd_per_verified_th: verified_usd_per_th(&row, proofs.get(&row.id)),
+                hashrate_proof: proofs.get(&row.id).map(|p| p.summary()),
                 created_at: row.created_at,
                 submitted_at: row.submitted_at,
                 published_at: row.published_at,
@@ -162,6 +165,29 @@ pub async fn render(
             }
         })
         .collect())
+}
+
+/// The latest proof of each listing.
+async fn latest_proofs(conn: &mut AsyncPgConnection, listing_ids: &[Uuid]) -> QueryResult<HashMap<Uuid, ProofRow>> {
+    use crate::db::schema::hashrate_proofs;
+    Ok(hashrate_proofs::table
+        .filter(hashrate_proofs::listing_id.eq_any(listing_ids))
+        .filter(hashrate_proofs::purpose.eq("listing"))
+        .order((hashrate_proofs::listing_id, hashrate_proofs::created_at.desc()))
+        .distinct_on(hashrate_proofs::listing_id)
+        .select(ProofRow::as_select())
+        .load::<ProofRow>(conn)
+        .await?
+        .into_iter()
+        .map(|proof| (proof.listing_id, proof))
+        .collect())
+}
+
+/// Price per measured TH/s while a verified proof is valid.
+fn verified_usd_per_th(row: &ListingRow, proof: Option<&ProofRow>) -> Option<f64> {
+    let proof = proof.filter(|p| p.status == "verified")?;
+    let per_unit_hs = proof.estimated_hashrate_hs? / f64::from(proof.units.max(1));
+    (per_unit_hs > 0.0).then(|| (row.unit_price_cents as f64 / 100.0) / (per_unit_hs / 1e12))
 }
 
 pub async fn render_one(

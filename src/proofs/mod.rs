@@ -7,8 +7,15 @@
 //! - [`estimate`]: the verdict statistics (estimate, Garwood interval, choice of
 //!   share difficulty).
 //!
-//! Both are pure: no I/O, no clock. The stratum listener and the proof records
-//! build on them.
+//! - [`stratum`]: the Stratum V1 listener rigs mine against.
+//! - [`records`]: proofs and accepted shares in PostgreSQL, and the verdict job.
+//!
+//! `share` and `estimate` are pure: no I/O, no clock.
 
 pub mod estimate;
+mod handlers;
+pub mod records;
 pub mod share;
+pub mod stratum;
+
+pub use handlers::configure;

@@ -20,6 +20,7 @@ fn command(database_url: &str, dir: &std::path::Path) -> Command {
         .env("DATABASE_URL", database_url)
         .env("RIGMARKET_MAIL_DIR", dir.join("mail"))
         .env("RIGMARKET_STORAGE_DIR", dir.join("storage"))
+        .env("RIGMARKET_STRATUM_ADDR", "127.0.0.1:0")
         .env("RUST_LOG", "warn");
     cmd
 }

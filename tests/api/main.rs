@@ -16,6 +16,7 @@ mod listings;
 mod mail;
 mod openapi;
 mod photos;
+mod proofs;
 mod resilience;
 mod search;
 mod storage;

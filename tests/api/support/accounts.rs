@@ -196,7 +196,7 @@ impl SecondInstance {
         config.mail.transport = rigmarket::config::MailTransportConfig::Files { dir: temp.path().join("mail") };
         config.storage = rigmarket::config::StorageConfig::Local { dir: temp.path().join("storage") };
         let clock = Clock::manual(now);
-        let instance = Application::build(config, clock.clone(), Roles { http: true, worker: false })
+        let instance = Application::build(config, clock.clone(), Roles { http: true, worker: false, stratum: false })
             .await
             .expect("build the second instance");
         let address = format!("http://127.0.0.1:{}", instance.http_port().unwrap());

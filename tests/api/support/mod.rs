@@ -32,6 +32,7 @@ pub fn base_config(database_url: &str) -> Config {
     let mut vars = HashMap::from([
         ("DATABASE_URL".to_string(), database_url.to_string()),
         ("RIGMARKET_HTTP_ADDR".to_string(), "127.0.0.1:0".to_string()),
+        ("RIGMARKET_STRATUM_ADDR".to_string(), "127.0.0.1:0".to_string()),
         ("RIGMARKET_PUBLIC_URL".to_string(), "http://127.0.0.1:0".to_string()),
         ("RIGMARKET_CORS_ORIGINS".to_string(), "https://app.rigmarket.test".to_string()),
         ("RIGMARKET_DB_POOL_SIZE".to_string(), "4".to_string()),
@@ -45,6 +46,7 @@ pub struct TestAppBuilder {
     smtp: bool,
     s3: bool,
     worker: bool,
+    stratum: bool,
     now: Option<DateTime<Utc>>,
     database_port: Option<u16>,
 }
@@ -63,6 +65,11 @@ impl TestAppBuilder {
     /// Run job workers in the background (default: tests drain the queue).
     pub fn with_worker(mut self) -> Self {
         self.worker = true;
+        self
+    }
+    /// Run the Stratum V1 listener on a free port.
+    pub fn with_stratum(mut self) -> Self {
+        self.stratum = true;
         self
     }
     pub fn at(mut self, now: DateTime<Utc>) -> Self {
@@ -113,9 +120,10 @@ impl TestAppBuilder {
             None
         };
         let clock = Clock::manual(self.now.unwrap_or_else(default_now));
-        let app = Application::build(config, clock.clone(), Roles { http: true, worker: self.worker })
-            .await
-            .expect("build the app");
+        let app =
+            Application::build(config, clock.clone(), Roles { http: true, worker: self.worker, stratum: self.stratum })
+                .await
+                .expect("build the app");
         let address = format!("http://127.0.0.1:{}", app.http_port().unwrap());
         let state = app.state().clone();
         let (stop, stopped) = watch::channel(false);

@@ -1,0 +1,2 @@
+DROP TABLE proof_shares;
+DROP TABLE hashrate_proofs;

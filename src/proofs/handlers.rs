@@ -1,0 +1,256 @@
+//! Proof endpoints: a seller asks for a proof on a listing, anyone reads its
+//! verdict.
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::estimate::{choose_share_difficulty, DEFAULT_TARGET_SHARES};
+use super::records::{self, ProofRow, WorkerResult, CONNECT_WINDOW};
+use super::share::Difficulty;
+use crate::accounts::secret_token;
+use crate::auth::AuthUser;
+use crate::db::schema::hashrate_proofs;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::listings::lifecycle::ListingStatus;
+use crate::AppState;
+
+/// The smallest share difficulty the server hands out: it bounds the share rate
+/// (and so the work per proof) whatever hashrate is claimed.
+pub const MIN_SHARE_DIFFICULTY: f64 = 1e-9;
+pub const DEFAULT_DURATION_SECS: i32 = 600;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"units": 2, "duration_secs": 600}))]
+pub struct NewProof {
+    /// Units that will mine together (default 1, at most the listing's quantity).
+    units: Option<i32>,
+    /// Window length once the first share arrives (60-3600, default 600).
+    duration_secs: Option<i32>,
+}
+
+/// What a seller points the rigs at. `password` is not a secret: the token in
+/// `username` is; keep it private until the proof has run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProofTicket {
+    pub id: Uuid,
+    pub listing_id: Uuid,
+    #[schema(example = "awaiting_shares")]
+    pub status: String,
+    #[schema(example = "stratum+tcp://stratum.rigmarket.example:3333")]
+    pub stratum_url: String,
+    /// `<proof token>.<worker>`: replace `worker` with each unit's serial or label.
+    #[schema(example = "pX2Zk9vQm1mN2c3b4a5d6e7f8g9h0i1j2k3l4m5n6o7.worker")]
+    pub username: String,
+    #[schema(example = "x")]
+    pub password: String,
+    pub share_difficulty: f64,
+    pub claimed_hashrate_hs: i64,
+    pub duration_secs: i32,
+    /// The proof expires if no share arrives by then.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A proof and its verdict.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProofView {
+    pub id: Uuid,
+    pub listing_id: Uuid,
+    #[schema(example = "verified")]
+    pub status: String,
+    pub claimed_hashrate_hs: i64,
+    pub share_difficulty: f64,
+    pub duration_secs: i32,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub shares_accepted: i64,
+    /// Rejected shares by reason (`low_difficulty`, `duplicate`, `stale_job` ...).
+    #[schema(value_type = Object)]
+    pub shares_rejected: serde_json::Value,
+    pub estimated_hashrate_hs: Option<f64>,
+    pub ci95_low_hs: Option<f64>,
+    pub ci95_high_hs: Option<f64>,
+    pub ratio_to_claim: Option<f64>,
+    pub workers: Vec<WorkerResult>,
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+pub async fn view(conn: &mut diesel_async::AsyncPgConnection, proof: ProofRow) -> QueryResult<ProofView> {
+    let workers = if matches!(proof.status.as_str(), "verified" | "failed") {
+        records::worker_results(conn, &proof).await?
+    } else {
+        Vec::new()
+    };
+    Ok(ProofView {
+        id: proof.id,
+        listing_id: proof.listing_id,
+        status: proof.status,
+        claimed_hashrate_hs: proof.claimed_hashrate_hs,
+        share_difficulty: proof.share_difficulty,
+        duration_secs: proof.duration_secs,
+        started_at: proof.started_at,
+        ended_at: proof.ended_at,
+        shares_accepted: proof.shares_accepted,
+        shares_rejected: proof.shares_rejected,
+        estimated_hashrate_hs: proof.estimated_hashrate_hs,
+        ci95_low_hs: proof.ci95_low_hs,
+        ci95_high_hs: proof.ci95_high_hs,
+        ratio_to_claim: proof.ratio_to_claim,
+        workers,
+        valid_until: proof.valid_until,
+    })
+}
+
+fn stratum_url(state: &AppState) -> String {
+    let host = state.config.public_url.host_str().unwrap_or("127.0.0.1").to_string();
+    format!("stratum+tcp://{host}:{}", state.stratum_port())
+}
+
+/// Ask for a hashrate proof on one of your listings.
+#[utoipa::path(
+    tag = "proofs",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Listing id")),
+    request_body = NewProof,
+    responses(
+        (status = 201, body = ProofTicket),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/listings/{id}/hashrate-proofs")]
+async fn request_proof(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<NewProof>,
+) -> ApiResult<HttpResponse> {
+    user.require_verified()?;
+    let body = body.into_inner();
+    let duration = body.duration_secs.unwrap_or(DEFAULT_DURATION_SECS);
+    if !(60..=3600).contains(&duration) {
+        return Err(ApiError::validation("duration_secs", "must be between 60 and 3600"));
+    }
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let (ticket, token) = conn
+        .transaction(async |conn| {
+            let listing = crate::listings::queries::lock(conn, *id)
+                .await?
+                .filter(|l| l.seller_id == user.id())
+                .ok_or_else(|| ApiError::not_found("listing_not_found", "You have no listing with this id."))?;
+            if !matches!(listing.status(), ListingStatus::Draft | ListingStatus::PendingReview | ListingStatus::Active)
+            {
+                return Err(ApiError::conflict(
+                    "invalid_listing_status",
+                    "Proofs run on draft, pending or active listings.",
+                ));
+            }
+            let units = body.units.unwrap_or(1);
+            if !(1..=listing.quantity).contains(&units) {
+                return Err(ApiError::validation("units", format!("must be between 1 and {}", listing.quantity)));
+            }
+            let claimed = listing.model_hashrate_hs.saturating_mul(i64::from(units));
+            let difficulty = choose_share_difficulty(
+                claimed as f64,
+                f64::from(duration),
+                DEFAULT_TARGET_SHARES,
+                Difficulty::new(MIN_SHARE_DIFFICULTY).expect("positive"),
+            )
+            .map_err(|e| ApiError::Internal(e.into()))?;
+            let token = secret_token::issue("p");
+            let mut challenge = vec![0u8; 16];
+            rand::rng().fill_bytes(&mut challenge);
+            let proof_id = Uuid::now_v7();
+            let deadline = now + CONNECT_WINDOW;
+            diesel::insert_into(hashrate_proofs::table)
+                .values((
+                    hashrate_proofs::id.eq(proof_id),
+                    hashrate_proofs::listing_id.eq(listing.id),
+                    hashrate_proofs::requested_by.eq(user.id()),
+                    hashrate_proofs::purpose.eq("listing"),
+                    hashrate_proofs::token_hash.eq(&token.digest),
+                    hashrate_proofs::status.eq("awaiting_shares"),
+                    hashrate_proofs::units.eq(units),
+                    hashrate_proofs::claimed_hashrate_hs.eq(claimed),
+                    hashrate_proofs::share_difficulty.eq(difficulty.value()),
+                    hashrate_proofs::duration_secs.eq(duration),
+                    hashrate_proofs::challenge.eq(&challenge),
+                    hashrate_proofs::created_at.eq(now),
+                    hashrate_proofs::connect_deadline.eq(deadline),
+                ))
+                .execute(conn)
+                .await?;
+            let payload = serde_json::json!({ "proof_id": proof_id });
+            crate::jobs::enqueue(conn, crate::jobs::KIND_EXPIRE_PROOF, &payload, deadline).await?;
+            let ticket = ProofTicket {
+                id: proof_id,
+                listing_id: listing.id,
+                status: "awaiting_shares".into(),
+                stratum_url: String::new(),
+                username: String::new(),
+                password: "x".into(),
+                share_difficulty: difficulty.value(),
+                claimed_hashrate_hs: claimed,
+                duration_secs: duration,
+                expires_at: deadline,
+            };
+            Ok::<_, ApiError>((ticket, token.plaintext))
+        })
+        .await?;
+    let ticket = ProofTicket { stratum_url: stratum_url(&state), username: format!("{token}.worker"), ..ticket };
+    Ok(HttpResponse::Created().json(ticket))
+}
+
+/// A proof, its verdict and per-worker results (public).
+#[utoipa::path(
+    tag = "proofs",
+    params(("id" = Uuid, Path, description = "Proof id")),
+    responses(
+        (status = 200, body = ProofView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/hashrate-proofs/{id}")]
+async fn get_proof(state: web::Data<AppState>, id: web::Path<Uuid>) -> ApiResult<web::Json<ProofView>> {
+    let mut conn = state.pool.get().await?;
+    let proof = records::find(&mut conn, *id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("proof_not_found", "No hashrate proof has this id."))?;
+    Ok(web::Json(view(&mut conn, proof).await?))
+}
+
+/// Every proof of a listing, newest first.
+#[utoipa::path(
+    tag = "proofs",
+    params(("id" = Uuid, Path, description = "Listing id")),
+    responses(
+        (status = 200, body = Vec<ProofView>),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/listings/{id}/hashrate-proofs")]
+async fn listing_proofs(
+    state: web::Data<AppState>,
+    viewer: Option<AuthUser>,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<Vec<ProofView>>> {
+    let mut conn = state.pool.get().await?;
+    let listing = crate::listings::find_visible(&mut conn, *id, viewer.as_ref()).await?;
+    let mut views = Vec::new();
+    for proof in records::of_listing(&mut conn, listing.id).await? {
+        views.push(view(&mut conn, proof).await?);
+    }
+    Ok(web::Json(views))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(request_proof).service(get_proof).service(listing_proofs);
+}

@@ -1,0 +1,292 @@
+//! Proof records in PostgreSQL: creation, the authorisation lookup by token,
+//! accepted and rejected shares, and the verdict. Every share is committed
+//! before the miner hears "accepted", so a restart loses at most the line in
+//! flight.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::estimate::{verdict, ProofStatus as VerdictStatus, DEFAULT_MIN_SHARES};
+use super::share::Difficulty;
+use crate::db::schema::{hashrate_proofs, listings, proof_shares, users};
+
+/// No share within this long after creation ends a proof as `expired`.
+pub const CONNECT_WINDOW: Duration = Duration::minutes(30);
+/// A verified proof speaks for the listing this long.
+pub const VALIDITY: Duration = Duration::days(30);
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = hashrate_proofs)]
+pub struct ProofRow {
+    pub id: Uuid,
+    pub listing_id: Uuid,
+    pub requested_by: Uuid,
+    pub purpose: String,
+    pub token_hash: Vec<u8>,
+    pub status: String,
+    pub units: i32,
+    pub claimed_hashrate_hs: i64,
+    pub share_difficulty: f64,
+    pub duration_secs: i32,
+    pub challenge: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    pub connect_deadline: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub shares_accepted: i64,
+    pub shares_rejected: serde_json::Value,
+    pub estimated_hashrate_hs: Option<f64>,
+    pub ci95_low_hs: Option<f64>,
+    pub ci95_high_hs: Option<f64>,
+    pub ratio_to_claim: Option<f64>,
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+/// What a listing shows of its latest proof.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProofSummary {
+    pub id: Uuid,
+    #[schema(example = "verified")]
+    pub status: String,
+    pub claimed_hashrate_hs: i64,
+    pub estimated_hashrate_hs: Option<f64>,
+    pub ci95_low_hs: Option<f64>,
+    pub ci95_high_hs: Option<f64>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+impl ProofRow {
+    pub fn summary(&self) -> ProofSummary {
+        ProofSummary {
+            id: self.id,
+            status: self.status.clone(),
+            claimed_hashrate_hs: self.claimed_hashrate_hs,
+            estimated_hashrate_hs: self.estimated_hashrate_hs,
+            ci95_low_hs: self.ci95_low_hs,
+            ci95_high_hs: self.ci95_high_hs,
+            ended_at: self.ended_at,
+            valid_until: self.valid_until,
+        }
+    }
+
+    /// Still taking shares at `now`.
+    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
+        match self.status.as_str() {
+            "awaiting_shares" => now < self.connect_deadline,
+            "collecting" => self.ends_at.is_some_and(|end| now < end),
+            _ => false,
+        }
+    }
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<ProofRow>> {
+    hashrate_proofs::table.find(id).select(ProofRow::as_select()).first(conn).await.optional()
+}
+
+pub async fn find_by_token(conn: &mut AsyncPgConnection, token: &str) -> QueryResult<Option<ProofRow>> {
+    hashrate_proofs::table
+        .filter(hashrate_proofs::token_hash.eq(crate::accounts::secret_token::digest(token)))
+        .select(ProofRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn of_listing(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<Vec<ProofRow>> {
+    hashrate_proofs::table
+        .filter(hashrate_proofs::listing_id.eq(listing_id))
+        .order(hashrate_proofs::created_at.desc())
+        .limit(100)
+        .select(ProofRow::as_select())
+        .load(conn)
+        .await
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShareOutcome {
+    Accepted,
+    Duplicate,
+    /// The proof stopped taking shares (window over, expired, decided).
+    Closed,
+}
+
+/// Records an accepted share; the first one starts the proof's window and
+/// schedules its verdict.
+pub async fn record_share(
+    conn: &mut AsyncPgConnection,
+    proof_id: Uuid,
+    worker: &str,
+    header_hash: &[u8],
+    now: DateTime<Utc>,
+) -> anyhow::Result<ShareOutcome> {
+    conn.transaction(async |conn| {
+        let proof: ProofRow =
+            hashrate_proofs::table.find(proof_id).select(ProofRow::as_select()).for_update().first(conn).await?;
+        if !proof.is_open(now) {
+            return Ok(ShareOutcome::Closed);
+        }
+        let inserted = diesel::insert_into(proof_shares::table)
+            .values((
+                proof_shares::proof_id.eq(proof_id),
+                proof_shares::header_hash.eq(header_hash),
+                proof_shares::worker.eq(worker),
+                proof_shares::accepted_at.eq(now),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        if inserted == 0 {
+            return Ok(ShareOutcome::Duplicate);
+        }
+        if proof.started_at.is_none() {
+            let ends_at = now + Duration::seconds(i64::from(proof.duration_secs));
+            diesel::update(hashrate_proofs::table.find(proof_id))
+                .set((
+                    hashrate_proofs::status.eq("collecting"),
+                    hashrate_proofs::started_at.eq(now),
+                    hashrate_proofs::ends_at.eq(ends_at),
+                    hashrate_proofs::shares_accepted.eq(1),
+                ))
+                .execute(conn)
+                .await?;
+            crate::jobs::enqueue(
+                conn,
+                crate::jobs::KIND_FINALIZE_PROOF,
+                &serde_json::json!({ "proof_id": proof_id }),
+                ends_at,
+            )
+            .await?;
+        } else {
+            diesel::update(hashrate_proofs::table.find(proof_id))
+                .set(hashrate_proofs::shares_accepted.eq(hashrate_proofs::shares_accepted + 1))
+                .execute(conn)
+                .await?;
+        }
+        Ok(ShareOutcome::Accepted)
+    })
+    .await
+}
+
+/// Counts a rejected share under its reason code.
+pub async fn record_reject(conn: &mut AsyncPgConnection, proof_id: Uuid, reason: &str) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE hashrate_proofs SET shares_rejected = shares_rejected || \
+         jsonb_build_object($1::text, COALESCE((shares_rejected ->> $1::text)::bigint, 0) + 1) WHERE id = $2",
+    )
+    .bind::<Text, _>(reason)
+    .bind::<diesel::sql_types::Uuid, _>(proof_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct WorkerResult {
+    pub name: String,
+    pub shares_accepted: i64,
+    pub estimated_hashrate_hs: f64,
+    pub ci95_low_hs: f64,
+    pub ci95_high_hs: f64,
+}
+
+/// Per-worker estimates over the proof's window.
+pub async fn worker_results(conn: &mut AsyncPgConnection, proof: &ProofRow) -> QueryResult<Vec<WorkerResult>> {
+    let counts: Vec<(String, i64)> = proof_shares::table
+        .filter(proof_shares::proof_id.eq(proof.id))
+        .group_by(proof_shares::worker)
+        .select((proof_shares::worker, diesel::dsl::count_star()))
+        .order(proof_shares::worker)
+        .load(conn)
+        .await?;
+    let Ok(difficulty) = Difficulty::new(proof.share_difficulty) else {
+        return Ok(Vec::new());
+    };
+    let seconds = f64::from(proof.duration_secs);
+    Ok(counts
+        .into_iter()
+        .map(|(name, shares)| {
+            let (low, high) = super::estimate::hashrate_interval(
+                shares as u64,
+                difficulty,
+                seconds,
+                super::estimate::Confidence::NINETY_FIVE,
+            );
+            WorkerResult {
+                name,
+                shares_accepted: shares,
+                estimated_hashrate_hs: super::estimate::estimate_hashrate(shares as u64, difficulty, seconds),
+                ci95_low_hs: low,
+                ci95_high_hs: high,
+            }
+        })
+        .collect())
+}
+
+/// Decides a proof whose window has ended (a job at `ends_at`), records the
+/// verdict, marks the listing verified when it passed, and tells the seller.
+pub async fn finalize(conn: &mut AsyncPgConnection, proof_id: Uuid, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let proof: ProofRow =
+        hashrate_proofs::table.find(proof_id).select(ProofRow::as_select()).for_update().first(conn).await?;
+    if proof.status != "collecting" {
+        return Ok(());
+    }
+    let difficulty = Difficulty::new(proof.share_difficulty)?;
+    let result = verdict(
+        proof.shares_accepted as u64,
+        difficulty,
+        f64::from(proof.duration_secs),
+        proof.claimed_hashrate_hs as f64,
+        DEFAULT_MIN_SHARES,
+    )?;
+    let verified = result.status == VerdictStatus::Verified;
+    let ended_at = proof.ends_at.unwrap_or(now);
+    diesel::update(hashrate_proofs::table.find(proof.id))
+        .set((
+            hashrate_proofs::status.eq(if verified { "verified" } else { "failed" }),
+            hashrate_proofs::ended_at.eq(ended_at),
+            hashrate_proofs::estimated_hashrate_hs.eq(result.estimate),
+            hashrate_proofs::ci95_low_hs.eq(result.ci95_low),
+            hashrate_proofs::ci95_high_hs.eq(result.ci95_high),
+            hashrate_proofs::ratio_to_claim.eq(result.ratio_to_claim),
+            hashrate_proofs::valid_until.eq(verified.then_some(ended_at + VALIDITY)),
+        ))
+        .execute(conn)
+        .await?;
+    if proof.purpose == "listing" {
+        // The listing is "verified" exactly while its latest verified proof is valid.
+        let until = verified.then_some(ended_at + VALIDITY);
+        diesel::update(listings::table.find(proof.listing_id))
+            .set(listings::hashrate_verified_until.eq(until))
+            .execute(conn)
+            .await?;
+    }
+    let email: String = users::table.find(proof.requested_by).select(users::email).first(conn).await?;
+    let template = crate::mail::templates::ProofVerdict {
+        verified,
+        estimated_ths: result.estimate / 1e12,
+        low_ths: result.ci95_low / 1e12,
+        high_ths: result.ci95_high / 1e12,
+        claimed_ths: proof.claimed_hashrate_hs as f64 / 1e12,
+        shares: proof.shares_accepted,
+    };
+    crate::mail::enqueue(conn, &email, &template, now).await?;
+    tracing::info!(proof.id = %proof.id, verified, shares = proof.shares_accepted, "hashrate proof decided");
+    Ok(())
+}
+
+/// Ends a proof no rig connected to (a job at its connect deadline).
+pub async fn expire_if_unused(conn: &mut AsyncPgConnection, proof_id: Uuid, now: DateTime<Utc>) -> QueryResult<bool> {
+    let expired =
+        diesel::update(hashrate_proofs::table.find(proof_id).filter(hashrate_proofs::status.eq("awaiting_shares")))
+            .set((hashrate_proofs::status.eq("expired"), hashrate_proofs::ended_at.eq(now)))
+            .execute(conn)
+            .await?;
+    Ok(expired == 1)
+}
