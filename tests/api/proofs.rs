@@ -382,3 +382,97 @@ async fn only_the_seller_asks_for_a_proof_and_bad_windows_are_refused() {
         assert_problem(app.post_json(&path, Some(&seller), &bad).await, 422, "validation_failed").await;
     }
 }
+
+#[tokio::test]
+async fn a_version_rolling_miner_is_accepted_within_the_negotiated_mask_only() {
+    let app = TestApp::builder().with_stratum().spawn().await;
+    let (_, ticket) = proof_setup(&app, 60, 1).await;
+    let username = ticket["username"].as_str().unwrap().to_string();
+    let mut miner = Miner::connect(port_of(&ticket)).await;
+    // As ASIC firmware does (BIP 310): configure before subscribing.
+    let configured =
+        miner.call("mining.configure", json!([["version-rolling"], {"version-rolling.mask": "ffffffff"}])).await;
+    assert_eq!(configured["result"]["version-rolling"], true);
+    assert_eq!(configured["result"]["version-rolling.mask"], "1fffe000");
+    let subscribed = miner.call("mining.subscribe", json!(["bmminer/2.0.0"])).await;
+    miner.extranonce1 = hex::decode(subscribed["result"][1].as_str().unwrap()).unwrap();
+    assert_eq!(miner.call("mining.authorize", json!([username, "x"])).await["result"], true);
+    assert_eq!(miner.call("mining.suggest_difficulty", json!([512])).await["result"], true, "acknowledged");
+    miner.wait_for_job().await;
+
+    let job = miner.job.clone().unwrap();
+    let target = share_target(Difficulty::new(miner.difficulty).unwrap());
+    let rolled_bits = 0x0000_6000_u32; // inside the mask
+    let rolled_version = (job.version & !0x1fff_e000) | rolled_bits;
+    let share = (0u32..2_000_000)
+        .map(|nonce| Submission {
+            extranonce2: vec![0, 0, 0, 3],
+            ntime: job.ntime,
+            nonce,
+            version_bits: Some(rolled_bits),
+        })
+        .find(|s| {
+            let header = header_bytes(&job, &miner.extranonce1, s, rolled_version);
+            let hash = <bitcoin::hashes::sha256d::Hash as bitcoin::hashes::Hash>::hash(&header);
+            bitcoin::Target::from_le_bytes(*bitcoin::hashes::Hash::as_byte_array(&hash)) <= target
+        })
+        .expect("a rolled share");
+    let submit = |bits: u32| {
+        json!([
+            username,
+            job.job_id,
+            hex::encode(&share.extranonce2),
+            format!("{:08x}", share.ntime),
+            format!("{:08x}", share.nonce),
+            format!("{bits:08x}")
+        ])
+    };
+    assert_eq!(miner.call("mining.submit", submit(rolled_bits)).await["result"], true, "six-parameter submit");
+    let outside = miner.call("mining.submit", submit(0x0000_0001)).await;
+    assert_eq!(outside["error"][0], 20, "{outside}");
+    let (_, proof) = app.get_json(&format!("/v1/hashrate-proofs/{}", ticket["id"].as_str().unwrap())).await;
+    assert_eq!(proof["shares_rejected"]["version_bits_outside_mask"], 1);
+}
+
+#[tokio::test]
+async fn accepted_shares_survive_a_restart_of_the_listener() {
+    let app = TestApp::builder().with_stratum().spawn().await;
+    let (_, ticket) = proof_setup(&app, 60, 1).await;
+    let username = ticket["username"].as_str().unwrap().to_string();
+    let mut miner = Miner::start(port_of(&ticket), &username).await;
+    let shares = miner.mine(0, 1, 100_000);
+    for share in &shares[..5] {
+        assert_eq!(miner.submit(&username, share).await["result"], true);
+    }
+    let proof_id = ticket["id"].as_str().unwrap().to_string();
+    // A second stratum process (a restart, or another instance) picks the proof
+    // up from PostgreSQL: its window, its count and its recorded shares.
+    let second = rigmarket::Application::build(
+        {
+            let mut config = crate::support::base_config(&app.direct_database_url);
+            config.mail = app.state.config.mail.clone();
+            config.storage = app.state.config.storage.clone();
+            config
+        },
+        app.clock.clone(),
+        rigmarket::Roles { http: false, worker: false, stratum: true },
+    )
+    .await
+    .unwrap();
+    let port = second.state().stratum_port();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(second.run_until_stopped(stopped));
+    // The rig reconnects to the other process: its new shares add to the ones
+    // already recorded, in the same window.
+    let mut again = Miner::start(port, &username).await;
+    let fresh = again.mine(0, 2, 100_000);
+    for share in &fresh[..3] {
+        assert_eq!(again.submit(&username, share).await["result"], true);
+    }
+    assert_eq!(miner.submit(&username, &shares[0]).await["error"][0], 22, "already recorded");
+    let (_, proof) = app.get_json(&format!("/v1/hashrate-proofs/{proof_id}")).await;
+    assert_eq!(proof["shares_accepted"], 8);
+    assert_eq!(proof["status"], "collecting");
+    let _ = stop.send(true);
+    running.await.unwrap().unwrap();
+}
