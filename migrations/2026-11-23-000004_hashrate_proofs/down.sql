@@ -1,2 +1,3 @@
+DROP TABLE relay_jobs;
 DROP TABLE proof_shares;
 DROP TABLE hashrate_proofs;

@@ -42,3 +42,15 @@ CREATE TABLE proof_shares (
     PRIMARY KEY (proof_id, header_hash)
 );
 CREATE INDEX proof_shares_worker_idx ON proof_shares (proof_id, worker);
+
+-- Jobs handed to relays (`GET /v1/hashrate-proofs/{id}/job`) for rigs that cannot
+-- reach the stratum port; shares posted later are checked against them.
+CREATE TABLE relay_jobs (
+    proof_id     UUID        NOT NULL REFERENCES hashrate_proofs (id),
+    job_id       TEXT        NOT NULL,
+    extranonce1  BYTEA       NOT NULL,
+    prevhash     BYTEA       NOT NULL,
+    ntime        BIGINT      NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (proof_id, job_id)
+);

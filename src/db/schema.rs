@@ -337,6 +337,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    relay_jobs (proof_id, job_id) {
+        proof_id -> Uuid,
+        job_id -> Text,
+        extranonce1 -> Bytea,
+        prevhash -> Bytea,
+        ntime -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(rig_models -> manufacturers (manufacturer_id));
 diesel::joinable!(reference_prices -> rig_models (rig_model_id));
 diesel::joinable!(reference_prices -> users (created_by));
@@ -355,6 +366,7 @@ diesel::joinable!(listing_flags -> listings (listing_id));
 diesel::joinable!(hashrate_proofs -> listings (listing_id));
 diesel::joinable!(hashrate_proofs -> users (requested_by));
 diesel::joinable!(proof_shares -> hashrate_proofs (proof_id));
+diesel::joinable!(relay_jobs -> hashrate_proofs (proof_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     jobs,
@@ -378,4 +390,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     listing_flags,
     hashrate_proofs,
     proof_shares,
+    relay_jobs,
 );

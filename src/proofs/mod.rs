@@ -14,8 +14,14 @@
 
 pub mod estimate;
 mod handlers;
+pub mod intake;
 pub mod records;
+mod relay;
 pub mod share;
 pub mod stratum;
 
-pub use handlers::configure;
+/// Routes of the proofs API.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    handlers::configure(cfg);
+    relay::configure(cfg);
+}

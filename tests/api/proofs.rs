@@ -119,30 +119,12 @@ impl Miner {
     /// Does `hashes` real double-SHA-256 attempts from `start_nonce`; returns the
     /// submissions that meet the share target.
     fn mine(&self, start_nonce: u32, extranonce2: u32, hashes: u32) -> Vec<Submission> {
-        let job = self.job.as_ref().unwrap();
-        let mut submission = Submission {
-            extranonce2: extranonce2.to_be_bytes().to_vec(),
-            ntime: job.ntime,
-            nonce: 0,
-            version_bits: None,
-        };
-        let mut found = Vec::new();
-        for nonce in start_nonce..start_nonce.saturating_add(hashes) {
-            submission.nonce = nonce;
-            if self.meets_target(&submission) {
-                found.push(submission.clone());
-            }
-        }
-        found
+        mine_job(self.job.as_ref().unwrap(), &self.extranonce1, self.difficulty, start_nonce, extranonce2, hashes)
     }
 
     /// Whether a submission meets this connection's share target.
     fn meets_target(&self, share: &Submission) -> bool {
-        let job = self.job.as_ref().unwrap();
-        let target = share_target(Difficulty::new(self.difficulty).unwrap());
-        let header = header_bytes(job, &self.extranonce1, share, job.version);
-        let hash = <bitcoin::hashes::sha256d::Hash as bitcoin::hashes::Hash>::hash(&header);
-        bitcoin::Target::from_le_bytes(*bitcoin::hashes::Hash::as_byte_array(&hash)) <= target
+        meets_target(self.job.as_ref().unwrap(), &self.extranonce1, self.difficulty, share)
     }
 
     async fn submit(&mut self, username: &str, share: &Submission) -> Value {
@@ -156,6 +138,35 @@ impl Miner {
         ]);
         self.call("mining.submit", params).await
     }
+}
+
+fn meets_target(job: &Job, extranonce1: &[u8], difficulty: f64, share: &Submission) -> bool {
+    let target = share_target(Difficulty::new(difficulty).unwrap());
+    let header = header_bytes(job, extranonce1, share, job.version);
+    let hash = <bitcoin::hashes::sha256d::Hash as bitcoin::hashes::Hash>::hash(&header);
+    bitcoin::Target::from_le_bytes(*bitcoin::hashes::Hash::as_byte_array(&hash)) <= target
+}
+
+/// `hashes` real double-SHA-256 attempts from `start_nonce`; the submissions
+/// that meet the share target.
+fn mine_job(
+    job: &Job,
+    extranonce1: &[u8],
+    difficulty: f64,
+    start: u32,
+    extranonce2: u32,
+    hashes: u32,
+) -> Vec<Submission> {
+    let mut submission =
+        Submission { extranonce2: extranonce2.to_be_bytes().to_vec(), ntime: job.ntime, nonce: 0, version_bits: None };
+    let mut found = Vec::new();
+    for nonce in start..start.saturating_add(hashes) {
+        submission.nonce = nonce;
+        if meets_target(job, extranonce1, difficulty, &submission) {
+            found.push(submission.clone());
+        }
+    }
+    found
 }
 
 async fn proof_setup(app: &TestApp, duration_secs: i32, units: i32) -> (String, Value) {
@@ -475,4 +486,51 @@ async fn accepted_shares_survive_a_restart_of_the_listener() {
     assert_eq!(proof["status"], "collecting");
     let _ = stop.send(true);
     running.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_relay_fetches_jobs_and_posts_shares_checked_like_stratum_ones() {
+    let app = TestApp::builder().with_stratum().spawn().await;
+    let (_, ticket) = proof_setup(&app, 60, 1).await;
+    let proof_id = ticket["id"].as_str().unwrap().to_string();
+    let token = ticket["username"].as_str().unwrap().split('.').next().unwrap().to_string();
+    let job_path = app.url(&format!("/v1/hashrate-proofs/{proof_id}/job"));
+    assert_eq!(app.client.get(&job_path).send().await.unwrap().status(), 401);
+    assert_eq!(app.client.get(&job_path).bearer_auth("pWrong").send().await.unwrap().status(), 401);
+    let job: Value = app.client.get(&job_path).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+
+    let text = |k: &str| job[k].as_str().unwrap().to_string();
+    let branch: [&str; 0] = [];
+    let parsed = Job::from_notify(&NotifyParams {
+        job_id: &text("job_id"),
+        prevhash: &text("prevhash"),
+        coinb1: &text("coinb1"),
+        coinb2: &text("coinb2"),
+        merkle_branch: &branch,
+        version: &text("version"),
+        nbits: &text("nbits"),
+        ntime: &text("ntime"),
+    })
+    .unwrap();
+    let extranonce1 = hex::decode(text("extranonce1")).unwrap();
+    let found = mine_job(&parsed, &extranonce1, job["share_difficulty"].as_f64().unwrap(), 0, 5, 200_000);
+    let as_json = |s: &Submission, en1: &str| {
+        json!({"worker": "SN-9", "job_id": text("job_id"), "extranonce1": en1, "extranonce2": hex::encode(&s.extranonce2),
+               "ntime": format!("{:08x}", s.ntime), "nonce": format!("{:08x}", s.nonce)})
+    };
+    let body = json!([
+        as_json(&found[0], &text("extranonce1")),
+        as_json(&found[1], &text("extranonce1")),
+        as_json(&found[0], &text("extranonce1")),
+        as_json(&found[2], "deadbeef")
+    ]);
+    let shares_path = app.url(&format!("/v1/hashrate-proofs/{proof_id}/shares"));
+    let receipt: Value =
+        app.client.post(&shares_path).bearer_auth(&token).json(&body).send().await.unwrap().json().await.unwrap();
+    assert_eq!(receipt["accepted"], 2, "{receipt}");
+    assert_eq!(receipt["results"][2]["reason"], "duplicate");
+    assert_eq!(receipt["results"][3]["reason"], "stale_job", "a job is bound to its extranonce1");
+    let (_, proof) = app.get_json(&format!("/v1/hashrate-proofs/{proof_id}")).await;
+    assert_eq!(proof["shares_accepted"], 2);
+    assert_eq!(proof["status"], "collecting");
 }

@@ -9,8 +9,9 @@ use uuid::Uuid;
 
 use super::protocol::{self, codes, Request};
 use super::work::{self, EXTRANONCE2_BYTES};
-use crate::proofs::records::{self, ShareOutcome};
-use crate::proofs::share::{verify_share, Difficulty, Job, ShareReject, Submission, NTIME_MAX_AHEAD_SECS};
+use crate::proofs::intake::{self, Credit, Intake};
+use crate::proofs::records;
+use crate::proofs::share::{Difficulty, Job, ShareReject, Submission};
 use crate::AppState;
 
 /// Malformed lines in a row after which the connection is closed.
@@ -175,62 +176,49 @@ impl Session {
         };
         let params = &request.params;
         if !(5..=6).contains(&params.len()) {
-            return self.reject(state, &authorized, id, &ShareReject::Malformed(malformed("params"))).await;
+            return self.reject(state, &authorized, id, ShareReject::Malformed(malformed("params"))).await;
         }
         if protocol::param_str(params, 0) != Some(authorized.username.as_str()) {
             return protocol::error(id, codes::UNAUTHORIZED, "Unauthorized worker");
         }
         let field = |i| protocol::param_str(params, i).unwrap_or("");
         let Some(job) = self.jobs.iter().find(|j| j.job_id == field(1)).cloned() else {
-            return self.reject(state, &authorized, id, &ShareReject::StaleJob).await;
+            return self.reject(state, &authorized, id, ShareReject::StaleJob).await;
         };
         let version_bits = params.get(5).and_then(Value::as_str);
         let submission = match Submission::from_stratum(field(2), field(3), field(4), version_bits) {
             Ok(submission) => submission,
-            Err(reject) => return self.reject(state, &authorized, id, &reject).await,
+            Err(reject) => return self.reject(state, &authorized, id, reject).await,
         };
-        let checked = verify_share(
+        let credit = Credit {
+            proof_id: authorized.proof_id,
+            worker: authorized.worker.clone(),
+            difficulty: authorized.difficulty,
+        };
+        let taken = intake::take_share(
+            state,
+            &credit,
             &job,
             &self.extranonce1,
             EXTRANONCE2_BYTES,
             &submission,
             self.version_mask,
-            authorized.difficulty,
-            NTIME_MAX_AHEAD_SECS,
-        );
-        let share = match checked {
-            Ok(share) => share,
-            Err(reject) => return self.reject(state, &authorized, id, &reject).await,
-        };
-        let hash = bitcoin::hashes::Hash::as_byte_array(&share.hash).to_vec();
-        let recorded = match state.pool.get().await {
-            Ok(mut conn) => {
-                records::record_share(&mut conn, authorized.proof_id, &authorized.worker, &hash, state.clock.now())
-                    .await
-            }
-            Err(err) => Err(err.into()),
-        };
-        match recorded {
-            Ok(ShareOutcome::Accepted) => protocol::ok(id, json!(true)),
-            Ok(ShareOutcome::Duplicate) => self.reject(state, &authorized, id, &ShareReject::Duplicate).await,
-            Ok(ShareOutcome::Closed) => {
+        )
+        .await;
+        match taken {
+            Intake::Accepted => protocol::ok(id, json!(true)),
+            Intake::Rejected(reason) => protocol::error(id, reason.stratum_error_code(), reason.code()),
+            Intake::Closed => {
                 self.authorized = None;
                 protocol::error(id, codes::UNAUTHORIZED, "The proof is no longer taking shares")
             }
-            Err(err) => {
-                tracing::warn!(proof.id = %authorized.proof_id, error = %format!("{err:#}"), "could not record a share");
-                protocol::error(id, codes::OTHER, "Temporarily unable to record shares")
-            }
+            Intake::Unavailable => protocol::error(id, codes::OTHER, "Temporarily unable to record shares"),
         }
     }
 
-    async fn reject(&self, state: &AppState, authorized: &Authorized, id: &Value, reject: &ShareReject) -> String {
-        if let Ok(mut conn) = state.pool.get().await {
-            if let Err(err) = records::record_reject(&mut conn, authorized.proof_id, reject.code()).await {
-                tracing::warn!(proof.id = %authorized.proof_id, error = %err, "could not count a rejected share");
-            }
-        }
-        protocol::error(id, reject.stratum_error_code(), reject.code())
+    async fn reject(&self, state: &AppState, authorized: &Authorized, id: &Value, reason: ShareReject) -> String {
+        intake::reject(state, authorized.proof_id, reason.clone()).await;
+        protocol::error(id, reason.stratum_error_code(), reason.code())
     }
 }
 

@@ -1,0 +1,248 @@
+//! The HTTP route for rigs that cannot reach the stratum port: a relay fetches
+//! jobs and posts shares with the proof token as its bearer credential. Shares
+//! are checked by the same intake as stratum submissions.
+
+use actix_web::{get, post, web, HttpRequest};
+use chrono::Duration;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::intake::{self, Credit, Intake};
+use super::records::{self, ProofRow};
+use super::share::{Difficulty, Job, ShareReject, Submission};
+use super::stratum::protocol::SERVER_VERSION_MASK;
+use super::stratum::work::{self, EXTRANONCE2_BYTES};
+use crate::accounts::secret_token;
+use crate::db::schema::relay_jobs;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::AppState;
+
+/// How long a relay job accepts shares.
+const RELAY_JOB_TTL: Duration = Duration::minutes(5);
+const MAX_SHARES_PER_POST: usize = 1000;
+
+fn proof_token(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(|t| t.trim().to_string())
+}
+
+/// The proof the bearer token opens, if it is still taking shares.
+async fn open_proof(state: &AppState, req: &HttpRequest, id: Uuid) -> ApiResult<ProofRow> {
+    let token = proof_token(req).ok_or_else(|| {
+        ApiError::unauthorized("authentication_required", "Send `Authorization: Bearer <proof token>`.")
+    })?;
+    let mut conn = state.pool.get().await?;
+    let proof = records::find(&mut conn, id).await?.filter(|p| p.token_hash == secret_token::digest(&token));
+    let proof =
+        proof.ok_or_else(|| ApiError::unauthorized("invalid_proof_token", "The token does not open this proof."))?;
+    if !proof.is_open(state.clock.now()) {
+        return Err(ApiError::conflict("proof_closed", "This proof no longer takes shares."));
+    }
+    Ok(proof)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RelayJob {
+    pub job_id: String,
+    pub extranonce1: String,
+    pub extranonce2_size: usize,
+    pub prevhash: String,
+    pub coinb1: String,
+    pub coinb2: String,
+    pub merkle_branch: Vec<String>,
+    pub version: String,
+    pub nbits: String,
+    pub ntime: String,
+    pub share_difficulty: f64,
+    /// Version bits the relay may roll.
+    pub version_mask: String,
+}
+
+/// A job to mine for a proof (relay; proof token as bearer). Valid 5 minutes.
+#[utoipa::path(
+    tag = "proofs",
+    params(("id" = Uuid, Path, description = "Proof id")),
+    responses(
+        (status = 200, body = RelayJob),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/hashrate-proofs/{id}/job")]
+async fn relay_job(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<RelayJob>> {
+    let proof = open_proof(&state, &req, *id).await?;
+    let now = state.clock.now();
+    let mut extranonce1 = [0u8; 4];
+    rand::rng().fill_bytes(&mut extranonce1);
+    let job_id = Uuid::new_v4().simple().to_string()[..16].to_string();
+    let job = work::new_job(job_id.clone(), &proof.challenge, now.timestamp().clamp(0, i64::from(u32::MAX)) as u32);
+    let mut conn = state.pool.get().await?;
+    diesel::insert_into(relay_jobs::table)
+        .values((
+            relay_jobs::proof_id.eq(proof.id),
+            relay_jobs::job_id.eq(&job_id),
+            relay_jobs::extranonce1.eq(extranonce1.to_vec()),
+            relay_jobs::prevhash.eq(job.prevhash.to_vec()),
+            relay_jobs::ntime.eq(i64::from(job.ntime)),
+            relay_jobs::created_at.eq(now),
+        ))
+        .execute(&mut conn)
+        .await?;
+    let notify = work::notify_params(&job, true);
+    let text = |i: usize| notify[i].as_str().unwrap_or_default().to_string();
+    Ok(web::Json(RelayJob {
+        job_id,
+        extranonce1: hex::encode(extranonce1),
+        extranonce2_size: EXTRANONCE2_BYTES,
+        prevhash: text(1),
+        coinb1: text(2),
+        coinb2: text(3),
+        merkle_branch: Vec::new(),
+        version: text(5),
+        nbits: text(6),
+        ntime: text(7),
+        share_difficulty: proof.share_difficulty,
+        version_mask: format!("{SERVER_VERSION_MASK:08x}"),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RelayShare {
+    #[schema(example = "SN-0001")]
+    worker: String,
+    job_id: String,
+    extranonce1: String,
+    #[schema(example = "00000003")]
+    extranonce2: String,
+    #[schema(example = "60b5b6c0")]
+    ntime: String,
+    #[schema(example = "1a2b3c4d")]
+    nonce: String,
+    version_bits: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ShareResult {
+    pub index: usize,
+    pub accepted: bool,
+    /// The reject reason code when not accepted.
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RelayReceipt {
+    pub accepted: usize,
+    pub rejected: usize,
+    pub results: Vec<ShareResult>,
+}
+
+/// Submit shares mined on relay jobs (proof token as bearer; up to 1,000 per call).
+#[utoipa::path(
+    tag = "proofs",
+    params(("id" = Uuid, Path, description = "Proof id")),
+    request_body = Vec<RelayShare>,
+    responses(
+        (status = 200, body = RelayReceipt),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/hashrate-proofs/{id}/shares")]
+async fn relay_shares(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: web::Json<Vec<RelayShare>>,
+) -> ApiResult<web::Json<RelayReceipt>> {
+    let shares = body.into_inner();
+    if shares.is_empty() || shares.len() > MAX_SHARES_PER_POST {
+        return Err(ApiError::validation("shares", format!("send 1 to {MAX_SHARES_PER_POST} shares")));
+    }
+    let proof = open_proof(&state, &req, *id).await?;
+    let difficulty = Difficulty::new(proof.share_difficulty).map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+    let now = state.clock.now();
+    let mut results = Vec::with_capacity(shares.len());
+    for (index, share) in shares.into_iter().enumerate() {
+        let outcome = take_relay_share(&state, &proof, difficulty, &share, now).await?;
+        results.push(match outcome {
+            Intake::Accepted => ShareResult { index, accepted: true, reason: None },
+            Intake::Rejected(reason) => ShareResult { index, accepted: false, reason: Some(reason.code().into()) },
+            Intake::Closed => ShareResult { index, accepted: false, reason: Some("proof_closed".into()) },
+            Intake::Unavailable => return Err(ApiError::Unavailable("share intake".into())),
+        });
+    }
+    let accepted = results.iter().filter(|r| r.accepted).count();
+    Ok(web::Json(RelayReceipt { accepted, rejected: results.len() - accepted, results }))
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = relay_jobs)]
+struct StoredJob {
+    extranonce1: Vec<u8>,
+    prevhash: Vec<u8>,
+    ntime: i64,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+async fn take_relay_share(
+    state: &AppState,
+    proof: &ProofRow,
+    difficulty: Difficulty,
+    share: &RelayShare,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<Intake> {
+    let mut conn = state.pool.get().await?;
+    let stored: Option<StoredJob> = relay_jobs::table
+        .find((proof.id, &share.job_id))
+        .select(StoredJob::as_select())
+        .first(&mut conn)
+        .await
+        .optional()?;
+    drop(conn);
+    let fresh = stored.filter(|job| {
+        job.created_at > now - RELAY_JOB_TTL
+            && hex::decode(&share.extranonce1).is_ok_and(|given| given == job.extranonce1)
+    });
+    let Some(StoredJob { extranonce1, prevhash, ntime, .. }) = fresh else {
+        return Ok(intake::reject(state, proof.id, ShareReject::StaleJob).await);
+    };
+    let submission =
+        match Submission::from_stratum(&share.extranonce2, &share.ntime, &share.nonce, share.version_bits.as_deref()) {
+            Ok(submission) => submission,
+            Err(reason) => return Ok(intake::reject(state, proof.id, reason).await),
+        };
+    let (coinb1, coinb2) = work::coinbase_parts(&proof.challenge);
+    let job = Job {
+        job_id: share.job_id.clone(),
+        prevhash: prevhash.try_into().unwrap_or([0u8; 32]),
+        coinb1,
+        coinb2,
+        merkle_branch: Vec::new(),
+        version: work::JOB_VERSION,
+        nbits: work::JOB_NBITS,
+        ntime: ntime as u32,
+    };
+    let worker: String = share.worker.chars().take(64).collect();
+    let credit =
+        Credit { proof_id: proof.id, worker: if worker.is_empty() { "default".into() } else { worker }, difficulty };
+    Ok(intake::take_share(state, &credit, &job, &extranonce1, EXTRANONCE2_BYTES, &submission, SERVER_VERSION_MASK)
+        .await)
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(relay_job).service(relay_shares);
+}
