@@ -8,6 +8,8 @@ pub mod protocol;
 pub mod session;
 pub mod work;
 
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -22,13 +24,17 @@ use session::Session;
 /// Accepts miners until `shutdown` flips, then lets every session close.
 pub async fn serve(state: AppState, listener: TcpListener, shutdown: watch::Receiver<bool>) {
     let job_interval = state.config.stratum_job_interval;
+    // Extranonce1 values count up from a random start: unique for every
+    // connection of this process, and unlikely to meet another process's range.
+    let next_extranonce1 = Arc::new(AtomicU32::new(rand::rng().next_u32()));
     let mut stop = shutdown.clone();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((socket, peer)) => {
                     tracing::debug!(%peer, "miner connected");
-                    tokio::spawn(run_session(state.clone(), socket, shutdown.clone(), job_interval));
+                    let extranonce1 = next_extranonce1.fetch_add(1, Ordering::Relaxed).to_be_bytes();
+                    tokio::spawn(run_session(state.clone(), socket, extranonce1, shutdown.clone(), job_interval));
                 }
                 Err(err) => tracing::warn!(error = %err, "stratum accept failed"),
             },
@@ -38,10 +44,14 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: watch::Rece
     tracing::info!("stratum listener stopped");
 }
 
-async fn run_session(state: AppState, socket: TcpStream, mut shutdown: watch::Receiver<bool>, job_interval: Duration) {
+async fn run_session(
+    state: AppState,
+    socket: TcpStream,
+    extranonce1: [u8; 4],
+    mut shutdown: watch::Receiver<bool>,
+    job_interval: Duration,
+) {
     let _ = socket.set_nodelay(true);
-    let mut extranonce1 = [0u8; 4];
-    rand::rng().fill_bytes(&mut extranonce1);
     let mut session = Session::new(extranonce1);
     let mut lines = Framed::new(socket, LinesCodec::new_with_max_length(protocol::MAX_LINE_BYTES));
     let mut refresh = tokio::time::interval(job_interval);
