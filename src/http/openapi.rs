@@ -60,5 +60,10 @@ pub fn spec_json() -> String {
 }
 
 pub fn docs_routes(cfg: &mut web::ServiceConfig, spec: OpenApiDoc) {
-    cfg.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec));
+    cfg.service(web::resource("/docs").route(
+        web::get().to(|| async {
+            actix_web::HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
+        }),
+    ))
+    .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec));
 }

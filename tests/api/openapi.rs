@@ -20,6 +20,9 @@ async fn the_service_serves_its_spec_and_an_offline_docs_page() {
     assert_eq!(served, generated);
     assert!(served["paths"]["/v1/rig-models"]["get"].is_object());
 
+    let bare = app.get("/docs").await;
+    assert_eq!(bare.status(), 308);
+    assert_eq!(bare.headers()["location"], "/docs/");
     let page = app.get("/docs/").await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
