@@ -13,3 +13,10 @@ pub mod sessions;
 pub mod throttle;
 
 pub use handlers::configure;
+
+/// Where to write to a user (sellers, buyers, proof requesters).
+pub async fn email_of(conn: &mut diesel_async::AsyncPgConnection, user_id: uuid::Uuid) -> diesel::QueryResult<String> {
+    use diesel::QueryDsl;
+    use diesel_async::RunQueryDsl;
+    crate::db::schema::users::table.find(user_id).select(crate::db::schema::users::email).first(conn).await
+}

@@ -328,11 +328,13 @@ async fn create_reference_prices(
     }
     let today = state.clock.now().date_naive();
     let mut conn = state.pool.get().await?;
+    let requested: Vec<Uuid> = inputs.iter().map(|input| input.rig_model_id).collect();
+    let known = queries::existing_model_ids(&mut conn, &requested).await?;
     let mut errors = Vec::new();
     let mut prices = Vec::with_capacity(inputs.len());
     for (index, input) in inputs.into_iter().enumerate() {
         let field = |name: &str| format!("[{index}].{name}");
-        if queries::find_model(&mut conn, input.rig_model_id).await?.is_none() {
+        if !known.contains(&input.rig_model_id) {
             errors.push(FieldError::new(field("rig_model_id"), "no rig model has this id"));
         }
         if input.priced_on > today {

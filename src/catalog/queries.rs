@@ -21,10 +21,6 @@ pub struct ModelFilter {
 /// Sort key of the catalog listing: manufacturer name, model name, id.
 pub type ModelCursor = (String, String, Uuid);
 
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
-
 pub async fn list_models(
     conn: &mut AsyncPgConnection,
     filter: &ModelFilter,
@@ -38,10 +34,10 @@ pub async fn list_models(
         .limit(limit)
         .into_boxed();
     if let Some(manufacturer) = &filter.manufacturer {
-        query = query.filter(manufacturers::name.ilike(escape_like(manufacturer)));
+        query = query.filter(manufacturers::name.ilike(crate::db::escape_like(manufacturer)));
     }
     if let Some(algorithm) = &filter.algorithm {
-        query = query.filter(rig_models::algorithm.ilike(escape_like(algorithm)));
+        query = query.filter(rig_models::algorithm.ilike(crate::db::escape_like(algorithm)));
     }
     if let Some(tier) = filter.tier {
         query = query.filter(rig_models::tier.eq(tier.key()));
@@ -64,6 +60,20 @@ pub async fn find_model(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<O
         .first(conn)
         .await
         .optional()
+}
+
+/// Which of `ids` are models (one query for a whole batch).
+pub async fn existing_model_ids(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<std::collections::HashSet<Uuid>> {
+    Ok(rig_models::table
+        .filter(rig_models::id.eq_any(ids))
+        .select(rig_models::id)
+        .load::<Uuid>(conn)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 pub async fn find_model_by_name(

@@ -69,6 +69,11 @@ pub fn build_pool(database_url: &str, max_size: usize, statement_timeout: Durati
         .context("building the database pool")
 }
 
+/// Escapes `%`, `_` and `\` so user text matches literally in LIKE/ILIKE.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 /// True for errors that mean "the database is unreachable", which the API maps
 /// to 503 rather than 500.
 pub fn is_connection_error(err: &DieselError) -> bool {

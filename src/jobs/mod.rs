@@ -134,14 +134,23 @@ pub async fn drain(state: &AppState) -> anyhow::Result<usize> {
 pub async fn run_worker(state: AppState, worker_index: usize, mut shutdown: watch::Receiver<bool>) {
     tracing::info!(worker.index = worker_index, "job worker started");
     let mut consecutive_errors: u32 = 0;
+    let mut last_scheduled: Option<std::time::Instant> = None;
     while !*shutdown.borrow() {
+        // Periodic tasks have second-level precision at best: schedule them at
+        // most once per poll interval, not before every job of a busy queue.
+        let schedule = last_scheduled.is_none_or(|at| at.elapsed() >= IDLE_POLL);
         let tick = async {
-            let mut conn = state.pool.get().await?;
-            periodic::enqueue_due(&mut conn, state.clock.now()).await?;
-            drop(conn);
+            if schedule {
+                let mut conn = state.pool.get().await?;
+                periodic::enqueue_due(&mut conn, state.clock.now()).await?;
+            }
             run_next(&state).await
         };
-        let pause = match tick.await {
+        let outcome = tick.await;
+        if schedule && outcome.is_ok() {
+            last_scheduled = Some(std::time::Instant::now());
+        }
+        let pause = match outcome {
             Ok(RunOutcome::Idle) => {
                 consecutive_errors = 0;
                 IDLE_POLL

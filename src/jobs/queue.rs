@@ -136,19 +136,26 @@ pub struct QueueDepth {
 }
 
 pub async fn depth(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryResult<QueueDepth> {
-    use diesel::dsl::count_star;
-    let due = jobs::table
-        .filter(jobs::status.eq(STATUS_QUEUED).and(jobs::run_at.le(now)))
-        .select(count_star())
-        .first(conn)
-        .await?;
-    let scheduled = jobs::table
-        .filter(jobs::status.eq(STATUS_QUEUED).and(jobs::run_at.gt(now)))
-        .select(count_star())
-        .first(conn)
-        .await?;
-    let dead = jobs::table.filter(jobs::status.eq(STATUS_DEAD)).select(count_star()).first(conn).await?;
-    Ok(QueueDepth { due, scheduled, dead })
+    #[derive(QueryableByName)]
+    struct Counts {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        due: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        scheduled: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        dead: i64,
+    }
+    // One pass over the table for all three gauges.
+    let counts: Counts = diesel::sql_query(
+        "SELECT count(*) FILTER (WHERE status = 'queued' AND run_at <= $1) AS due,
+                count(*) FILTER (WHERE status = 'queued' AND run_at > $1) AS scheduled,
+                count(*) FILTER (WHERE status = 'dead') AS dead
+           FROM jobs",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(now)
+    .get_result(conn)
+    .await?;
+    Ok(QueueDepth { due: counts.due, scheduled: counts.scheduled, dead: counts.dead })
 }
 
 #[cfg(test)]

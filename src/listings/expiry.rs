@@ -7,7 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::lifecycle::ListingStatus;
-use crate::db::schema::{listings, users};
+use crate::db::schema::listings;
 use crate::mail::{self, templates};
 
 const OPEN: [&str; 3] = ["draft", "pending_review", "active"];
@@ -50,7 +50,7 @@ pub async fn sweep(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyhow::
         .await?,
     );
     for (_, title, power_off_at, seller) in due {
-        let email: String = users::table.find(seller).select(users::email).first(conn).await?;
+        let email = crate::accounts::email_of(conn, seller).await?;
         let power_off_at = power_off_at.unwrap_or(now);
         mail::enqueue(conn, &email, &templates::PowerOffReminder { title, power_off_at }, now).await?;
         report.reminded += 1;
@@ -66,7 +66,7 @@ pub async fn sweep(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyhow::
     .get_results(conn)
     .await?;
     for (id, title, seller) in &expired {
-        let email: String = users::table.find(seller).select(users::email).first(conn).await?;
+        let email = crate::accounts::email_of(conn, *seller).await?;
         mail::enqueue(conn, &email, &templates::ListingExpired { title: title.clone() }, now).await?;
         tracing::info!(listing.id = %id, "listing expired at its hosting deadline");
     }

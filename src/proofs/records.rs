@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::estimate::{verdict, ProofStatus as VerdictStatus, DEFAULT_MIN_SHARES};
 use super::share::Difficulty;
-use crate::db::schema::{hashrate_proofs, listings, proof_shares, users};
+use crate::db::schema::{hashrate_proofs, listings, proof_shares};
 
 /// No share within this long after creation ends a proof as `expired`.
 pub const CONNECT_WINDOW: Duration = Duration::minutes(30);
@@ -267,7 +267,7 @@ pub async fn finalize(conn: &mut AsyncPgConnection, proof_id: Uuid, now: DateTim
             .execute(conn)
             .await?;
     }
-    let email: String = users::table.find(proof.requested_by).select(users::email).first(conn).await?;
+    let email = crate::accounts::email_of(conn, proof.requested_by).await?;
     let template = crate::mail::templates::ProofVerdict {
         verified,
         estimated_ths: result.estimate / 1e12,

@@ -49,17 +49,17 @@ impl LocalStore {
         Ok(Self { dir, public_url, signing_key: mac.finalize().into_bytes().to_vec() })
     }
 
-    fn signature(&self, method: &str, key: &str, expires: i64, content_type: &str) -> String {
+    /// The MAC over what a URL grants: method, key, expiry and content type.
+    fn mac(&self, method: &str, key: &str, expires: i64, content_type: &str) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.signing_key).expect("HMAC takes any key length");
         mac.update(format!("{method}\n{key}\n{expires}\n{content_type}").as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        mac
     }
 
     fn verify(&self, method: &str, key: &str, query: &SignedQuery, content_type: &str) -> Result<(), ApiError> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.signing_key).expect("HMAC takes any key length");
-        mac.update(format!("{method}\n{key}\n{}\n{content_type}", query.expires).as_bytes());
         let given = hex::decode(&query.sig).map_err(|_| signature_error())?;
-        mac.verify_slice(&given).map_err(|_| signature_error())?;
+        // verify_slice compares in constant time.
+        self.mac(method, key, query.expires, content_type).verify_slice(&given).map_err(|_| signature_error())?;
         if query.expires < chrono::Utc::now().timestamp() {
             return Err(ApiError::forbidden("signature_expired", "This URL has expired."));
         }
@@ -72,7 +72,7 @@ impl LocalStore {
         url.set_path(&format!("/storage/{key}"));
         url.query_pairs_mut()
             .append_pair("expires", &expires_at.to_string())
-            .append_pair("sig", &self.signature(method, key, expires_at, content_type));
+            .append_pair("sig", &hex::encode(self.mac(method, key, expires_at, content_type).finalize().into_bytes()));
         url
     }
 

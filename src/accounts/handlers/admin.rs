@@ -57,8 +57,7 @@ async fn list_users(
     let before = page.cursor::<Uuid>()?;
     let mut select = users::table.select(UserRow::as_select()).order(users::id.desc()).limit(limit + 1).into_boxed();
     if let Some(email) = &query.email {
-        let pattern =
-            format!("%{}%", email.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern = format!("%{}%", crate::db::escape_like(&email.trim().to_lowercase()));
         select = select.filter(users::email.like(pattern));
     }
     select = match query.status {
@@ -87,6 +86,21 @@ pub struct SuspendRequest {
 
 fn user_not_found() -> ApiError {
     ApiError::not_found("user_not_found", "No user has this id.")
+}
+
+/// Why a conditional update touched no row: the user is missing (404) or not in
+/// the state the action needs (409 with `code`).
+async fn wrong_state_or_missing(
+    conn: &mut diesel_async::AsyncPgConnection,
+    id: Uuid,
+    code: &'static str,
+    detail: &'static str,
+) -> ApiError {
+    match users::table.find(id).select(users::id).first::<Uuid>(conn).await.optional() {
+        Ok(Some(_)) => ApiError::conflict(code, detail),
+        Ok(None) => user_not_found(),
+        Err(err) => err.into(),
+    }
 }
 
 /// Suspend an account: its sessions end, its listings are hidden and it can no
@@ -131,12 +145,13 @@ async fn suspend(
                 .await
                 .optional()?;
             let Some(row) = row else {
-                let exists = users::table.find(*id).select(users::id).first::<Uuid>(conn).await.optional()?.is_some();
-                return Err(if exists {
-                    ApiError::conflict("already_suspended", "This account is already suspended.")
-                } else {
-                    user_not_found()
-                });
+                return Err(wrong_state_or_missing(
+                    conn,
+                    *id,
+                    "already_suspended",
+                    "This account is already suspended.",
+                )
+                .await);
             };
             sessions::revoke_all(conn, row.id, "suspended", now).await?;
             let event = AuditEvent::new(AuditAction::UserSuspended)
@@ -187,12 +202,7 @@ async fn reinstate(
                 .await
                 .optional()?;
             let Some(row) = row else {
-                let exists = users::table.find(*id).select(users::id).first::<Uuid>(conn).await.optional()?.is_some();
-                return Err(if exists {
-                    ApiError::conflict("not_suspended", "This account is not suspended.")
-                } else {
-                    user_not_found()
-                });
+                return Err(wrong_state_or_missing(conn, *id, "not_suspended", "This account is not suspended.").await);
             };
             let event =
                 AuditEvent::new(AuditAction::UserReinstated).actor(admin.id()).target_user(row.id).ip(ip.as_deref());

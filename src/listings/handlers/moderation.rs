@@ -4,14 +4,14 @@
 use actix_web::{get, post, web, HttpResponse};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{listing_not_found, wrong_status};
 use crate::auth::AuthUser;
-use crate::db::schema::{listing_flags, listings, users};
+use crate::db::schema::{listing_flags, listings};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::listings::discount::discount_bps;
@@ -54,10 +54,6 @@ async fn moderation_queue(
         queries::by_status(&mut conn, query.status.unwrap_or(ListingStatus::PendingReview), after, limit + 1).await?;
     let (rows, next_cursor) = page_from(rows, limit, |row| (row.submitted_at, row.id));
     Ok(web::Json(Page { items: view::render(&state, &mut conn, rows).await?, next_cursor }))
-}
-
-async fn seller_email(conn: &mut AsyncPgConnection, seller: Uuid) -> QueryResult<String> {
-    users::table.find(seller).select(users::email).first(conn).await
 }
 
 /// Applies an admin decision under the listing's lock and emails the seller in
@@ -106,7 +102,7 @@ async fn decide(
                 .get_result(conn)
                 .await?
         };
-        let email = seller_email(conn, row.seller_id).await?;
+        let email = crate::accounts::email_of(conn, row.seller_id).await?;
         let template =
             templates::ListingReviewed { title: row.title.clone(), approved: next == ListingStatus::Active, reason };
         mail::enqueue(conn, &email, &template, now).await?;
@@ -364,7 +360,7 @@ async fn resolve_flag(
                         ))
                         .execute(conn)
                         .await?;
-                    let email = seller_email(conn, row.seller_id).await?;
+                    let email = crate::accounts::email_of(conn, row.seller_id).await?;
                     let template = templates::ListingReviewed {
                         title: row.title.clone(),
                         approved: false,

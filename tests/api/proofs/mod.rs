@@ -213,23 +213,5 @@ async fn mine_window(app: &TestApp, miner: &mut Miner, username: &str, rate: u32
 
 /// A fresh session for the seller created by `proof_setup`.
 async fn seller_token(app: &TestApp) -> String {
-    use diesel::prelude::*;
-    use diesel_async::RunQueryDsl;
-    use rigmarket::db::schema::users;
-    let user: rigmarket::accounts::model::UserRow = users::table
-        .filter(users::email.eq("seller@rigmarket.test"))
-        .select(rigmarket::accounts::model::UserRow::as_select())
-        .first(&mut *app.conn().await)
-        .await
-        .unwrap();
-    rigmarket::accounts::sessions::start(
-        &mut *app.conn().await,
-        &app.state.config,
-        &user,
-        &Default::default(),
-        app.clock.now(),
-    )
-    .await
-    .unwrap()
-    .access_token
+    app.session_for("seller@rigmarket.test").await
 }

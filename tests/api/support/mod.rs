@@ -220,24 +220,31 @@ impl TestApp {
             .execute(&mut self.conn().await)
             .await
             .expect("insert user");
-        let user = diesel::QueryDsl::select(
-            diesel::QueryDsl::find(users::table, id),
-            <rigmarket::accounts::model::UserRow as diesel::SelectableHelper<diesel::pg::Pg>>::as_select(),
-        )
-        .first(&mut self.conn().await)
-        .await
-        .expect("load user");
-        let tokens = rigmarket::accounts::sessions::start(
+        (id, self.session_for(email).await)
+    }
+
+    /// A new session (access token) for an existing account, as a login would.
+    pub async fn session_for(&self, email: &str) -> String {
+        use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
+        use rigmarket::accounts::model::UserRow;
+        use rigmarket::db::schema::users;
+        let user: UserRow = users::table
+            .filter(users::email.eq(email.to_lowercase()))
+            .select(UserRow::as_select())
+            .first(&mut *self.conn().await)
+            .await
+            .expect("load user");
+        let config = &self.state.config;
+        rigmarket::accounts::sessions::start(
             &mut *self.conn().await,
-            &self.state.config,
+            config,
             &user,
             &Default::default(),
             self.clock.now(),
         )
         .await
-        .expect("start a session");
-        let token = tokens.access_token;
-        (id, token)
+        .expect("start a session")
+        .access_token
     }
 
     pub async fn admin_token(&self) -> String {
