@@ -44,6 +44,8 @@ pub struct Config {
     pub stratum_job_interval: Duration,
     /// Discount (basis points) from which a listing is a fire sale.
     pub fire_sale_threshold_bps: i64,
+    /// BTCPay Server payments; `None` when its variables are unset.
+    pub btcpay: Option<crate::payments::btcpay::BtcpayConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -169,6 +171,7 @@ impl Config {
                 None => 2000,
             },
             trust_forwarded_for: get("RIGMARKET_TRUST_FORWARDED_FOR").is_some_and(|v| v == "true" || v == "1"),
+            btcpay: crate::payments::btcpay::BtcpayConfig::from_vars(vars)?,
         };
         config.check_production_safety()?;
         Ok(config)

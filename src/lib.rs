@@ -19,6 +19,7 @@ pub mod http;
 pub mod jobs;
 pub mod listings;
 pub mod mail;
+pub mod payments;
 pub mod proofs;
 pub mod ratelimit;
 pub mod storage;
