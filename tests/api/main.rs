@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod admin_users;
 mod api_keys;
+mod btcpay;
 mod catalog;
 mod cli;
 mod db;

@@ -3,6 +3,7 @@
 //! and a real S3-compatible server.
 
 pub mod accounts;
+pub mod btcpay;
 pub mod database;
 pub mod listings;
 pub mod proxy;
