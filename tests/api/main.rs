@@ -16,6 +16,7 @@ mod jobs;
 mod listings;
 mod mail;
 mod openapi;
+mod orders;
 mod photos;
 mod proofs;
 mod resilience;

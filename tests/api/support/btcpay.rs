@@ -26,6 +26,8 @@ use sha2::Sha256;
 pub const STORE_ID: &str = "MockStore7QhX2v";
 pub const API_KEY: &str = "mock-greenfield-api-key-0123456789";
 pub const WEBHOOK_ID: &str = "MockWebhookK3nD";
+/// The webhook secret `TestApp::builder().with_btcpay()` configures.
+pub const WEBHOOK_SECRET: &str = "test-webhook-secret-6f1d2a";
 const SATS_PER_CENT: i64 = 10;
 const DEFAULT_EXPIRATION_MINUTES: i64 = 15;
 
