@@ -58,14 +58,14 @@ pub async fn leave(
     review: &NewReview,
     now: DateTime<Utc>,
 ) -> Result<Review, ApiError> {
-    if !matches!(order.status(), OrderStatus::Completed | OrderStatus::Resolved) {
-        return Err(ApiError::conflict("invalid_order_status", "Reviews open once an order is completed or resolved."));
-    }
     let subject = match role {
         ActorRole::Buyer => order.seller_id,
         ActorRole::Seller => order.buyer_id,
         _ => return Err(ApiError::forbidden("order_action_forbidden", "Only the buyer and the seller review.")),
     };
+    if !matches!(order.status(), OrderStatus::Completed | OrderStatus::Resolved) {
+        return Err(ApiError::conflict("invalid_order_status", "Reviews open once an order is completed or resolved."));
+    }
     let mut problems = crate::listings::input::Problems::default();
     if !(1..=5).contains(&review.rating) {
         problems.add("rating", "must be 1 to 5");

@@ -34,7 +34,7 @@ impl Market {
         let app = builder.spawn().await;
         let seller = party(&app, "seller").await;
         let buyer = party(&app, "buyer").await;
-        let admin = app.admin_token().await;
+        let admin = party_with_roles(&app, "admin", &["admin"]).await.token;
         let listing = id_of(&create_active(&app, &seller.token, &admin, listing_overrides).await);
         Self { app, seller, buyer, admin, listing }
     }
@@ -45,10 +45,15 @@ impl Market {
     }
 }
 
+/// A verified account whose token outlives the clock moves of a test.
 pub async fn party(app: &TestApp, name: &str) -> Party {
+    party_with_roles(app, name, &[]).await
+}
+
+pub async fn party_with_roles(app: &TestApp, name: &str, roles: &[&str]) -> Party {
     let email = format!("{name}-{}@rigmarket.test", Uuid::new_v4().simple());
-    let (id, token) = app.create_user(&email, &[]).await;
-    Party { id, email, token }
+    let (id, _) = app.create_user(&email, roles).await;
+    Party { id, token: app.long_session_for(&email).await, email }
 }
 
 pub fn address() -> Value {

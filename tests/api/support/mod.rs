@@ -264,6 +264,32 @@ impl TestApp {
         .access_token
     }
 
+    /// A session opened 400 days ahead of the clock, for tests that move the
+    /// clock through weeks of an order's life without logging in again (access
+    /// token expiry itself is tested in `accounts::sessions`).
+    pub async fn long_session_for(&self, email: &str) -> String {
+        use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
+        use rigmarket::accounts::model::UserRow;
+        use rigmarket::db::schema::users;
+        let user: UserRow = users::table
+            .filter(users::email.eq(email.to_lowercase()))
+            .select(UserRow::as_select())
+            .first(&mut *self.conn().await)
+            .await
+            .expect("load user");
+        let opened = self.clock.now() + chrono::Duration::days(400);
+        rigmarket::accounts::sessions::start(
+            &mut *self.conn().await,
+            &self.state.config,
+            &user,
+            &Default::default(),
+            opened,
+        )
+        .await
+        .expect("start a session")
+        .access_token
+    }
+
     pub async fn admin_token(&self) -> String {
         self.create_user(&format!("admin-{}@rigmarket.test", Uuid::new_v4().simple()), &["admin"]).await.1
     }
