@@ -5,8 +5,11 @@
 //!
 //! A webhook body is never trusted alone: after its HMAC signature checks out,
 //! the invoice is read back from BTCPay's API, and only an invoice settled in
-//! full, for this order's amount and currency, pays it. Deliveries are recorded
-//! by id in the transaction of their effect, so a replay is a no-op.
+//! full, for this order's amount and currency, pays it. What BTCPay received
+//! beyond the total, or for an order that closed unpaid (paid late, or part of
+//! it before the invoice expired), is owed back to the buyer in the ledger, once
+//! per order. Deliveries are recorded by id in the transaction of their effect,
+//! so a replay is a no-op.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -189,8 +192,11 @@ pub async fn handle_webhook(
     if event.is_test() || event.store_id != client.config().store_id {
         return Ok(WebhookOutcome::Ignored);
     }
-    let check = match (&event.kind, event.invoice_id.as_deref()) {
-        (WebhookEventType::InvoiceSettled, Some(invoice)) => {
+    let money_moved = money_may_have_moved(&event);
+    let check = match event.invoice_id.as_deref() {
+        // Invoices no order made (the store's other sales, archived ones) are not
+        // looked up: BTCPay may not even know them, and they are not ours to pay.
+        Some(invoice) if money_moved && invoice_has_order(state, invoice).await? => {
             Some(client.payment_check(invoice).await.map_err(unavailable)?)
         }
         _ => None,
@@ -198,6 +204,24 @@ pub async fn handle_webhook(
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
     conn.transaction(async |conn| apply_webhook(state, conn, &event, check.as_ref(), now).await).await
+}
+
+/// A settlement, or an expiry with part of the amount paid: BTCPay is asked
+/// what arrived before anything is recorded.
+fn money_may_have_moved(event: &WebhookEvent) -> bool {
+    match event.kind {
+        WebhookEventType::InvoiceSettled => true,
+        WebhookEventType::InvoiceExpired => event.partially_paid == Some(true),
+        _ => false,
+    }
+}
+
+async fn invoice_has_order(state: &AppState, invoice_id: &str) -> Result<bool, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let found = diesel::select(diesel::dsl::exists(orders::table.filter(orders::btcpay_invoice_id.eq(invoice_id))))
+        .get_result(&mut conn)
+        .await?;
+    Ok(found)
 }
 
 async fn apply_webhook(
@@ -252,28 +276,40 @@ async fn apply_to_order(
     let details =
         json!({ "delivery_id": event.delivery_id, "invoice_id": event.invoice_id, "event": event.kind.as_str() });
     let status = order.status();
+    if money_may_have_moved(event) && check.is_none() {
+        // The invoice was attached to this order after `handle_webhook` looked:
+        // refuse, and the redelivery checks it with BTCPay.
+        return Err(ApiError::Unavailable(format!("invoice of order {} was not checked", order.id)));
+    }
+    if let Some(check) = check {
+        let matches = check.order_id == Some(order.id)
+            && check.amount_cents == order.total_cents
+            && check.currency == order.currency;
+        if !matches {
+            flow::note(conn, order, Actor::btcpay(), "btcpay_invoice_mismatch", details, false, now).await?;
+            return Ok(WebhookOutcome::Mismatch);
+        }
+    }
     match (&event.kind, check) {
         (WebhookEventType::InvoiceSettled, Some(check)) => {
-            let matches = check.order_id == Some(order.id)
-                && check.amount_cents == order.total_cents
-                && check.currency == order.currency;
-            if !matches {
-                flow::note(conn, order, Actor::btcpay(), "btcpay_invoice_mismatch", details, false, now).await?;
-                return Ok(WebhookOutcome::Mismatch);
-            }
             if !check.fully_paid {
                 flow::note(conn, order, Actor::btcpay(), "btcpay_underpaid", details, false, now).await?;
                 let text = "BTCPay reports the invoice as not paid in full, so the order is still awaiting payment.";
                 super::notify::tell(conn, order, ActorRole::Buyer, "payment incomplete", text, now).await?;
                 return Ok(WebhookOutcome::Underpaid);
             }
+            // Settled in full: at least the total arrived, possibly more (owed back).
+            let received = check.paid_cents.unwrap_or(check.amount_cents).max(order.total_cents);
             match status {
                 OrderStatus::AwaitingPayment => {
-                    flow::pay(state, conn, order, Actor::btcpay(), check.amount_cents, details, now).await?;
+                    flow::pay(state, conn, order, Actor::btcpay(), received, details, now).await?;
                     Ok(WebhookOutcome::Paid)
                 }
                 OrderStatus::Expired | OrderStatus::Cancelled => {
-                    record_late_payment(conn, order, check.amount_cents, details, now).await?;
+                    if late_payment_recorded(conn, order).await? {
+                        return Ok(WebhookOutcome::Duplicate);
+                    }
+                    record_late_payment(conn, order, received, details, now).await?;
                     Ok(WebhookOutcome::LatePaymentRefundable)
                 }
                 // Already paid (by this invoice or an admin): nothing more to do.
@@ -281,18 +317,30 @@ async fn apply_to_order(
             }
         }
         (WebhookEventType::InvoiceExpired, _) if status == OrderStatus::AwaitingPayment => {
-            let details = json!({ "partially_paid": event.partially_paid, "delivery_id": event.delivery_id });
-            flow::close_without_sale(
+            let expiry = json!({ "partially_paid": event.partially_paid, "delivery_id": event.delivery_id });
+            let expired = flow::close_without_sale(
                 conn,
                 order,
                 Move::Expire,
                 Actor::system(),
                 "btcpay_invoice_expired",
-                details,
+                expiry,
                 now,
             )
             .await?;
+            record_partial_payment(conn, &expired, check, details, now).await?;
             Ok(WebhookOutcome::Expired)
+        }
+        (WebhookEventType::InvoiceExpired, check @ Some(_))
+            if matches!(status, OrderStatus::Expired | OrderStatus::Cancelled) =>
+        {
+            // The order closed first (its payment deadline, a cancellation); the
+            // part that was paid is owed back all the same.
+            if record_partial_payment(conn, order, check, details, now).await? {
+                Ok(WebhookOutcome::LatePaymentRefundable)
+            } else {
+                Ok(WebhookOutcome::Duplicate)
+            }
         }
         (WebhookEventType::InvoiceExpired | WebhookEventType::InvoiceInvalid, _) => {
             flow::note(conn, order, Actor::btcpay(), &format!("btcpay_{}", event.kind.as_str()), details, false, now)
@@ -303,6 +351,36 @@ async fn apply_to_order(
     }
 }
 
+/// Whether money that arrived for this closed order is already owed back (at
+/// most one such transaction per order; the order's row lock is held).
+async fn late_payment_recorded(conn: &mut AsyncPgConnection, order: &OrderRow) -> QueryResult<bool> {
+    use crate::db::schema::ledger_transactions;
+    diesel::select(diesel::dsl::exists(
+        ledger_transactions::table
+            .filter(ledger_transactions::order_id.eq(order.id))
+            .filter(ledger_transactions::kind.eq(TransactionKind::LatePayment.as_str())),
+    ))
+    .get_result(conn)
+    .await
+}
+
+/// Part of the amount arrived before the invoice expired: it is owed back.
+/// Returns whether anything was recorded now.
+async fn record_partial_payment(
+    conn: &mut AsyncPgConnection,
+    order: &OrderRow,
+    check: Option<&PaymentCheck>,
+    details: serde_json::Value,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let received = check.and_then(|c| c.paid_cents).unwrap_or(0);
+    if received <= 0 || late_payment_recorded(conn, order).await? {
+        return Ok(false);
+    }
+    record_late_payment(conn, order, received, details, now).await?;
+    Ok(true)
+}
+
 /// Money for an order that already closed unpaid: all of it is owed back.
 async fn record_late_payment(
     conn: &mut AsyncPgConnection,
@@ -311,14 +389,18 @@ async fn record_late_payment(
     details: serde_json::Value,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let posting = Posting::new(TransactionKind::LatePayment, Some(order.id), "paid after the order closed").transfer(
+    let posting = Posting::new(TransactionKind::LatePayment, Some(order.id), "paid for a closed order").transfer(
         Account::External,
         Account::BuyerRefund(order.buyer_id),
         amount_cents,
     );
     ledger::post(conn, &posting, now).await?;
     flow::note(conn, order, Actor::btcpay(), "late_payment_refundable", details, false, now).await?;
-    let text = "Your payment arrived after the order had closed. It is owed back to you in full and will be returned.";
-    super::notify::tell(conn, order, ActorRole::Buyer, "late payment", text, now).await?;
+    let text = format!(
+        "BTCPay received {} for this order, which closed without being paid in full. All of it is owed back to \
+         you and will be returned.",
+        super::notify::money(amount_cents)
+    );
+    super::notify::tell(conn, order, ActorRole::Buyer, "late payment", &text, now).await?;
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! Fixtures: a market with a verified seller, buyer and admin around one active
 //! S19 Pro lot, and small helpers for each step of an order.
 
+mod btcpay;
 mod forbidden;
 mod lifecycle;
 

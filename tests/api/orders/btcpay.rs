@@ -1,0 +1,646 @@
+//! BTCPay payments end to end: invoices created through the Greenfield mock at
+//! placement (or by the invoice timer when BTCPay is down), and real HMAC-signed
+//! webhook deliveries that pay, are refused, replayed, underpaid, expired, paid
+//! late or overpaid, with the ledger checked after every movement of money.
+
+use rigmarket::ledger::Account;
+use serde_json::json;
+
+use super::*;
+use crate::support::accounts::{mails_for, text_of};
+use crate::support::assert_problem;
+use crate::support::btcpay::{self, redelivery_body, sign, webhook_body, BtcpayMock, WEBHOOK_SECRET};
+
+async fn btcpay_market() -> Market {
+    Market::open(TestApp::builder().with_smtp().with_btcpay(), json!({})).await
+}
+
+fn mock(market: &Market) -> &BtcpayMock {
+    market.app.btcpay.as_ref().expect("the market was opened with_btcpay()")
+}
+
+async fn place_btcpay(market: &Market, quantity: i32) -> Value {
+    let key = Uuid::new_v4().to_string();
+    let body = order_body(&market.listing, quantity, "btcpay");
+    json_with_status(place(&market.app, &market.buyer.token, Some(&key), &body).await, 201).await
+}
+
+/// The invoice id behind the order's checkout link (`{mock}/i/{id}`).
+fn invoice_of(market: &Market, order: &Value) -> String {
+    let url = order["payment"]["invoice_url"].as_str().unwrap_or_else(|| panic!("no invoice_url in {order}"));
+    let prefix = format!("{}/i/", mock(market).base_url);
+    url.strip_prefix(&prefix).unwrap_or_else(|| panic!("{url} is not a checkout link of the mock")).to_string()
+}
+
+fn new_delivery_id() -> String {
+    Uuid::new_v4().simple().to_string()
+}
+
+async fn post_webhook(app: &TestApp, body: &str, signature: Option<&str>) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(app.url("/v1/payments/btcpay/webhook"))
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(signature) = signature {
+        request = request.header("BTCPay-Sig", signature);
+    }
+    request.send().await.expect("request sent")
+}
+
+/// Delivers `body` signed with the configured secret: status and JSON answer.
+async fn deliver(app: &TestApp, body: &str) -> (u16, Value) {
+    let response = post_webhook(app, body, Some(&sign(WEBHOOK_SECRET, body))).await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Delivers a signed body and returns the outcome; panics unless 200.
+async fn outcome_of(app: &TestApp, body: &str) -> String {
+    let (status, answer) = deliver(app, body).await;
+    assert_eq!(status, 200, "{answer}");
+    answer["outcome"].as_str().unwrap_or_else(|| panic!("no outcome in {answer}")).to_string()
+}
+
+/// A signed `InvoiceSettled` delivery with a fresh id; returns the outcome.
+async fn settled_webhook(market: &Market, invoice: &str) -> String {
+    outcome_of(&market.app, &webhook_body("InvoiceSettled", invoice, &new_delivery_id())).await
+}
+
+/// The kinds of the order's ledger transactions, oldest first, and its escrow balance.
+async fn ledger_of(market: &Market, order: &Value) -> (Vec<String>, i64) {
+    let path = format!("/v1/orders/{}/ledger", oid(order));
+    let (status, ledger) = crate::support::listings::get_as(&market.app, &path, Some(&market.buyer.token)).await;
+    assert_eq!(status, 200, "{ledger}");
+    let kinds = ledger["transactions"].as_array().unwrap().iter().map(|t| t["kind"].as_str().unwrap().into()).collect();
+    (kinds, ledger["escrow_balance_cents"].as_i64().unwrap())
+}
+
+async fn status_of(market: &Market, order: &Value) -> String {
+    let (status, body) = get_order(&market.app, &market.buyer.token, &oid(order)).await;
+    assert_eq!(status, 200, "{body}");
+    body["status"].as_str().unwrap().to_string()
+}
+
+/// Rows in `btcpay_deliveries`.
+async fn deliveries_recorded(app: &TestApp) -> i64 {
+    use rigmarket::db::schema::btcpay_deliveries;
+    btcpay_deliveries::table.count().get_result(&mut *app.conn().await).await.unwrap()
+}
+
+fn reference_of(order: &Value) -> String {
+    order["payment"]["reference"].as_str().unwrap().to_string()
+}
+
+/// The order emails `address` received with this status (or notice) in the subject.
+async fn order_mails(market: &Market, order: &Value, address: &str, what: &str) -> usize {
+    mails_for(&market.app, address, &format!("Order {}: {what}", reference_of(order))).await.len()
+}
+
+fn total(order: &Value) -> i64 {
+    order["total_cents"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn placing_a_btcpay_order_creates_its_invoice_for_the_total() {
+    let market = btcpay_market().await;
+    let order = place_btcpay(&market, 2).await;
+
+    assert_eq!(order["status"], "awaiting_payment");
+    assert_eq!(order["total_cents"], 190_000);
+    assert_eq!(order["payment"]["method"], "btcpay");
+    assert!(order["payment"].get("instructions").is_none(), "no wire instructions for BTCPay: {order}");
+    let created = mock(&market).created();
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(created[0]["amount"], "1900.00", "the total as a decimal string of whole cents");
+    assert_eq!(created[0]["currency"], "USD");
+    assert_eq!(created[0]["metadata"]["orderId"], oid(&order));
+    assert_eq!(created[0]["metadata"]["buyerEmail"], market.buyer.email);
+    assert_eq!(created[0]["checkout"]["expirationMinutes"], 48 * 60, "the invoice lives as long as the order waits");
+    let invoice = invoice_of(&market, &order);
+    let stored = mock(&market).invoice(&invoice).expect("the invoice exists at BTCPay");
+    assert_eq!((stored.amount_cents, stored.currency.as_str()), (190_000, "USD"));
+
+    let (_, read) = get_order(&market.app, &market.buyer.token, &oid(&order)).await;
+    assert_eq!(read["payment"]["invoice_url"], order["payment"]["invoice_url"]);
+    assert_eq!(units(&market.app, &market.listing).await, (8, 2, 0));
+    assert_eq!(ledger_of(&market, &order).await, (vec![], 0), "nothing is paid yet");
+
+    // The invoice timer finds the invoice already there and creates no second one.
+    advance(&market.app, chrono::Duration::minutes(5)).await;
+    assert_eq!(mock(&market).created().len(), 1);
+}
+
+#[tokio::test]
+async fn btcpay_orders_are_refused_when_btcpay_is_not_configured() {
+    let market = Market::open(TestApp::builder(), json!({})).await;
+    let body = order_body(&market.listing, 1, "btcpay");
+    let response = place(&market.app, &market.buyer.token, Some("no-btcpay-here"), &body).await;
+    assert_problem(response, 422, "payment_method_unavailable").await;
+    assert_eq!(order_count(&market.app).await, 0);
+    assert_eq!(units(&market.app, &market.listing).await, (10, 0, 0));
+
+    // The webhook endpoint has nothing to verify against either.
+    let body = webhook_body("InvoiceSettled", "SomeInvoice", &new_delivery_id());
+    let response = post_webhook(&market.app, &body, Some(&sign(WEBHOOK_SECRET, &body))).await;
+    assert_problem(response, 404, "btcpay_not_configured").await;
+}
+
+#[tokio::test]
+async fn an_invoice_btcpay_could_not_create_at_placement_comes_from_the_timer_and_is_emailed() {
+    let market = btcpay_market().await;
+    mock(&market).fail_next(1);
+
+    let order = place_btcpay(&market, 1).await;
+    assert_eq!(order["status"], "awaiting_payment");
+    assert!(order["payment"].get("invoice_url").is_none(), "no invoice yet: {order}");
+    assert!(mock(&market).created().is_empty());
+
+    advance(&market.app, chrono::Duration::seconds(29)).await;
+    assert!(mock(&market).created().is_empty(), "the timer waits 30 s");
+
+    // Still down at the first timer run: the job is retried later.
+    mock(&market).fail_next(1);
+    advance(&market.app, chrono::Duration::seconds(1)).await;
+    assert!(mock(&market).created().is_empty());
+    let (_, read) = get_order(&market.app, &market.buyer.token, &oid(&order)).await;
+    assert!(read["payment"].get("invoice_url").is_none(), "{read}");
+
+    advance(&market.app, chrono::Duration::seconds(10)).await;
+    let created = mock(&market).created();
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(created[0]["amount"], "950.00");
+    assert_eq!(created[0]["metadata"]["orderId"], oid(&order));
+    let (_, read) = get_order(&market.app, &market.buyer.token, &oid(&order)).await;
+    let invoice = invoice_of(&market, &read);
+    let link = read["payment"]["invoice_url"].as_str().unwrap().to_string();
+    assert!(mock(&market).invoice(&invoice).is_some());
+
+    let mails = mails_for(&market.app, &market.buyer.email, "your BTCPay invoice").await;
+    assert_eq!(mails.len(), 1);
+    assert!(text_of(&mails[0]).contains(&link), "the email carries the checkout link:\n{}", text_of(&mails[0]));
+
+    // And the invoice it made pays the order.
+    mock(&market).settle(&invoice);
+    assert_eq!(settled_webhook(&market, &invoice).await, "paid");
+    assert_eq!(status_of(&market, &order).await, "paid");
+    assert_ledger_sound(&market.app).await;
+}
+
+#[tokio::test]
+async fn a_signed_settlement_paid_in_full_pays_the_order_and_both_parties_hear_of_it() {
+    let market = btcpay_market().await;
+    let order = place_btcpay(&market, 2).await;
+    let invoice = invoice_of(&market, &order);
+    let external_before = balance(&market.app, Account::External).await;
+
+    mock(&market).settle(&invoice);
+    assert_eq!(settled_webhook(&market, &invoice).await, "paid");
+
+    let (_, paid) = get_order(&market.app, &market.buyer.token, &oid(&order)).await;
+    assert_eq!(paid["status"], "paid");
+    assert_eq!(paid["payment"]["paid_amount_cents"], 190_000);
+    assert!(paid["payment"]["paid_at"].is_string(), "{paid}");
+    assert!(paid["deadlines"]["ship_by"].is_string(), "the ship clock starts: {paid}");
+    let history = events(&market.app, &market.buyer.token, &oid(&order)).await;
+    assert_eq!(
+        history.last().unwrap(),
+        &(json!("awaiting_payment"), "paid".to_string(), "paid".to_string(), "btcpay".to_string())
+    );
+    assert_eq!(ledger_of(&market, &order).await, (vec!["payment".to_string()], 190_000));
+    assert_eq!(balance(&market.app, Account::External).await, external_before - 190_000);
+    assert_eq!(balance(&market.app, Account::Escrow(oid(&order).parse().unwrap())).await, 190_000);
+    assert_eq!(order_mails(&market, &order, &market.buyer.email, "paid").await, 1);
+    assert_eq!(order_mails(&market, &order, &market.seller.email, "paid").await, 1);
+    assert_eq!(units(&market.app, &market.listing).await, (8, 2, 0), "paid units stay reserved");
+    assert_ledger_sound(&market.app).await;
+}
+
+#[tokio::test]
+async fn deliveries_with_a_bad_signature_are_refused_and_change_nothing() {
+    let market = btcpay_market().await;
+    let order = place_btcpay(&market, 1).await;
+    let invoice = invoice_of(&market, &order);
+    mock(&market).settle(&invoice);
+    let body = webhook_body("InvoiceSettled", &invoice, &new_delivery_id());
+    let good = sign(WEBHOOK_SECRET, &body);
+
+    let tampered = body.replacen(&invoice, &invoice.to_uppercase(), 1);
+    assert_ne!(tampered, body);
+    let wrong_secret = sign("not-the-webhook-secret", &body);
+    let bare_hex = good.trim_start_matches("sha256=").to_string();
+    let attempts: Vec<(&str, &str, Option<&str>)> = vec![
+        ("wrong secret", &body, Some(&wrong_secret)),
+        ("tampered body", &tampered, Some(&good)),
+        ("missing header", &body, None),
+        ("no sha256= scheme", &body, Some(&bare_hex)),
+        ("empty header", &body, Some("")),
+    ];
+    for (what, sent, signature) in attempts {
+        let response = post_webhook(&market.app, sent, signature).await;
+        assert_eq!(response.status().as_u16(), 401, "{what}");
+        assert_problem(response, 401, "invalid_signature").await;
+    }
+    assert_eq!(status_of(&market, &order).await, "awaiting_payment");
+    assert_eq!(deliveries_recorded(&market.app).await, 0, "a refused delivery is not recorded");
+    assert_eq!(ledger_of(&market, &order).await, (vec![], 0));
+    assert_eq!(events(&market.app, &market.buyer.token, &oid(&order)).await.len(), 1, "only `placed`");
+
+    // The very same body, correctly signed, was payable all along.
+    let response = post_webhook(&market.app, &body, Some(&good)).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(status_of(&market, &order).await, "paid");
+    assert_ledger_sound(&market.app).await;
+}
+
+#[tokio::test]
+async fn replayed_and_redelivered_settlements_pay_once() {
+    let market = btcpay_market().await;
+    let order = place_btcpay(&market, 1).await;
+    let invoice = invoice_of(&market, &order);
+    mock(&market).settle(&invoice);
+    let first = new_delivery_id();
+    let body = webhook_body("InvoiceSettled", &invoice, &first);
+
+    assert_eq!(outcome_of(&market.app, &body).await, "paid");
+    assert_eq!(outcome_of(&market.app, &body).await, "duplicate", "the same delivery again");
+    let redelivery = redelivery_body("InvoiceSettled", &invoice, &new_delivery_id(), &first);
+    assert_eq!(outcome_of(&market.app, &redelivery).await, "duplicate", "a redelivery of the first");
+    // A distinct delivery about the same invoice (a second webhook on the store) does not pay twice either.
+    assert_eq!(settled_webhook(&market, &invoice).await, "duplicate");
+
+    assert_eq!(ledger_of(&market, &order).await, (vec!["payment".to_string()], 95_000));
+    let paid_events: Vec<_> = events(&market.app, &market.buyer.token, &oid(&order))
+        .await
+        .into_iter()
+        .filter(|(_, to, reason, _)| to == "paid" && reason == "paid")
+        .collect();
+    assert_eq!(paid_events.len(), 1, "{paid_events:?}");
+    assert_eq!(order_mails(&market, &order, &market.buyer.email, "paid").await, 1, "one email, not one per delivery");
+    assert_ledger_sound(&market.app).await;
+}
+
+#[tokio::test]
+async fn underpaid_invoices_do_not_pay_and_the_buyer_is_told() {
+    let market = btcpay_market().await;
+    let half_paid = place_btcpay(&market, 1).await;
+    let marked = place_btcpay(&market, 1).await;
+    mock(&market).underpay(&invoice_of(&market, &half_paid));
+    mock(&market).mark_settled_but_due(&invoice_of(&market, &marked));
+
+    for order in [&half_paid, &marked] {
+        assert_eq!(settled_webhook(&market, &invoice_of(&market, order)).await, "underpaid");
+        assert_eq!(status_of(&market, order).await, "awaiting_payment");
+        assert_eq!(ledger_of(&market, order).await, (vec![], 0));
+        assert_eq!(order_mails(&market, order, &market.buyer.email, "payment incomplete").await, 1);
+        assert_eq!(order_mails(&market, order, &market.buyer.email, "paid").await, 0);
+        let history = events(&market.app, &market.buyer.token, &oid(order)).await;
+        assert_eq!(history.last().unwrap().2, "btcpay_underpaid", "{history:?}");
+    }
+    assert_eq!(balance(&market.app, Account::External).await, 0, "no money was taken in");
+    assert_ledger_sound(&market.app).await;
+}
+
+#[tokio::test]
+async fn a_settled_claim_is_checked_against_the_greenfield_api() {
+    let market = btcpay_market().await;
+    let order = place_btcpay(&market, 1).await;
+    let invoice = invoice_of(&market, &order);
+    assert_eq!(mock(&market).invoice(&invoice).unwrap().status, "New");
+
+    // Correctly signed, but BTCPay itself says nobody paid yet.
+    assert_ne!(settled_webhook(&market, &invoice).await, "paid");
+    assert_eq!(status_of(&market, &order).await, "awaiting_payment");
+    assert_eq!(ledger_of(&market, &order).await, (vec![], 0));
+
+    // Paid but unconfirmed is not paid either.
+    mock(&market).process(&invoice);
+    assert_ne!(settled_webhook(&market, &invoice).await, "paid");
+    assert_eq!(status_of(&market, &order).await, "awaiting_payment");
+    assert_ledger_sound(&market.app).await;
+}
+
+#[tokio::test]
+async fn settlements_of_invoices_that_are_not_ours_are_acknowledged_and_ignored() {
+    let market = btcpay_market().await;
+    let order = place_btcpay(&market, 1).await;
+    // An invoice of the same store that no order made (the store's own point of sale, say).
+    let foreign: Value = market
+        .app
+        .client
+        .post(format!("{}/api/v1/stores/{}/invoices", mock(&market).base_url, btcpay::STORE_ID))
+        .header("Authorization", format!("token {}", btcpay::API_KEY))
+        .json(&json!({"amount": "950.00", "currency": "USD"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let foreign = foreign["id"].as_str().unwrap().to_string();
+    mock(&market).settle(&foreign);
+    assert_eq!(settled_webhook(&market, &foreign).await, "unknown_invoice");
+    // An invoice BTCPay itself no longer knows (archived, or another store's).
+    assert_eq!(settled_webhook(&market, "NoSuchInvoiceAnywhere").await, "unknown_invoice");
+    // A delivery about another store is none of ours.
+    let other_store = webhook_body("InvoiceSettled", &invoice_of(&market, &order), &new_delivery_id())
+        .replace(btcpay::STORE_ID, "SomeOtherStore");
+    assert_eq!(outcome_of(&market.app, &other_store).await, "ignored");
+
+    assert_eq!(status_of(&market, &order).await, "awaiting_payment");
+    assert_eq!(balance(&market.app, Account::External).await, 0);
+    assert_ledger_sound(&market.app).await;
+}
+
+#[tokio::test]
+async fn btcpay_down_during_the_check_answers_503_and_a_redelivery_pays() {
+    let market = btcpay_market().await;
+    let order = place_btcpay(&market, 1).await;
+    let invoice = invoice_of(&market, &order);
+    mock(&market).settle(&invoice);
+    let first = new_delivery_id();
+    let body = webhook_body("InvoiceSettled", &invoice, &first);
+
+    mock(&market).fail_next(1);
+    let response = post_webhook(&market.app, &body, Some(&sign(WEBHOOK_SECRET, &body))).await;
+    assert_problem(response, 503, "service_unavailable").await;
+    assert_eq!(status_of(&market, &order).await, "awaiting_payment");
+    assert_eq!(deliveries_recorded(&market.app).await, 0, "nothing recorded, so the redelivery is not a duplicate");
+
+    let redelivery = redelivery_body("InvoiceSettled", &invoice, &new_delivery_id(), &first);
+    assert_eq!(outcome_of(&market.app, &redelivery).await, "paid");
+    assert_eq!(outcome_of(&market.app, &body).await, "duplicate");
+    assert_eq!(ledger_of(&market, &order).await, (vec!["payment".to_string()], 95_000));
+    assert_ledger_sound(&market.app).await;
+}
+
+#[tokio::test]
+async fn an_expired_invoice_expires_the_order_and_releases_its_units() {
+    let market = btcpay_market().await;
+    let order = place_btcpay(&market, 3).await;
+    let invoice = invoice_of(&market, &order);
+    assert_eq!(units(&market.app, &market.listing).await, (7, 3, 0));
+
+    mock(&market).expire(&invoice);
+    let first = new_delivery_id();
+    assert_eq!(outcome_of(&market.app, &webhook_body("InvoiceExpired", &invoice, &first)).await, "expired");
+    assert_eq!(status_of(&market, &order).await, "expired");
+    assert_eq!(units(&market.app, &market.listing).await, (10, 0, 0));
+    let history = events(&market.app, &market.buyer.token, &oid(&order)).await;
+    assert_eq!(
+        history.last().unwrap(),
+        &(json!("awaiting_payment"), "expired".to_string(), "btcpay_invoice_expired".to_string(), "system".into())
+    );
+    assert_eq!(order_mails(&market, &order, &market.buyer.email, "expired").await, 1);
+    assert_eq!(order_mails(&market, &order, &market.seller.email, "expired").await, 1);
+
+    let redelivery = redelivery_body("InvoiceExpired", &invoice, &new_delivery_id(), &first);
+    assert_eq!(outcome_of(&market.app, &redelivery).await, "duplicate");
+    assert_eq!(outcome_of(&market.app, &webhook_body("InvoiceInvalid", &invoice, &new_delivery_id())).await, "noted");
+    assert_eq!(status_of(&market, &order).await, "expired");
+    assert_eq!(units(&market.app, &market.listing).await, (10, 0, 0), "released once");
+
+    // The payment deadline later finds nothing to do.
+    advance(&market.app, chrono::Duration::hours(49)).await;
+    assert_eq!(status_of(&market, &order).await, "expired");
+    assert_eq!(order_mails(&market, &order, &market.buyer.email, "expired").await, 1);
+    assert_ledger_sound(&market.app).await;
+}
+
+#[tokio::test]
+async fn a_settlement_after_the_order_expired_does_not_pay_it_and_is_owed_back() {
+    let market = btcpay_market().await;
+    let order = place_btcpay(&market, 1).await;
+    let invoice = invoice_of(&market, &order);
+    advance(&market.app, chrono::Duration::hours(48)).await;
+    assert_eq!(status_of(&market, &order).await, "expired", "the payment deadline passed");
+
+    mock(&market).settle(&invoice);
+    assert_eq!(settled_webhook(&market, &invoice).await, "late_payment_refundable");
+    assert_eq!(status_of(&market, &order).await, "expired");
+    assert_eq!(units(&market.app, &market.listing).await, (10, 0, 0), "the units stay released");
+    assert_eq!(ledger_of(&market, &order).await, (vec!["late_payment".to_string()], 0));
+    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, 95_000);
+    assert_eq!(order_mails(&market, &order, &market.buyer.email, "late payment").await, 1);
+    assert_ledger_sound(&market.app).await;
+
+    // Another delivery about the same late payment owes nothing more.
+    let (status, answer) = deliver(&market.app, &webhook_body("InvoiceSettled", &invoice, &new_delivery_id())).await;
+    assert_eq!((status, answer["outcome"].as_str()), (200, Some("duplicate")), "{answer}");
+    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, 95_000);
+    assert_eq!(order_mails(&market, &order, &market.buyer.email, "late payment").await, 1);
+
+    // The buyer's balance shows it, and an admin can record the return.
+    let (_, balances) =
+        crate::support::listings::get_as(&market.app, "/v1/me/balances", Some(&market.buyer.token)).await;
+    assert_eq!(balances["buyer_refund_cents"], 95_000);
+    assert_ledger_sound(&market.app).await;
+}
+
+#[tokio::test]
+async fn an_overpaid_invoice_pays_the_order_and_owes_the_excess_back() {
+    let market = btcpay_market().await;
+    let order = place_btcpay(&market, 2).await;
+    let invoice = invoice_of(&market, &order);
+
+    mock(&market).overpay(&invoice);
+    assert_eq!(settled_webhook(&market, &invoice).await, "paid");
+
+    // The mock took 10 % more bitcoin than the invoice asked, at 100,000 USD per BTC.
+    let excess = total(&order) / 10;
+    let (_, paid) = get_order(&market.app, &market.buyer.token, &oid(&order)).await;
+    assert_eq!(paid["status"], "paid");
+    assert_eq!(paid["payment"]["paid_amount_cents"], total(&order) + excess, "what BTCPay received");
+    assert_eq!(ledger_of(&market, &order).await, (vec!["payment".to_string(), "overpayment".to_string()], 190_000));
+    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, excess);
+    assert_eq!(balance(&market.app, Account::External).await, -(total(&order) + excess));
+    assert_ledger_sound(&market.app).await;
+}
+
+#[tokio::test]
+async fn admins_cannot_confirm_a_btcpay_order_as_a_wire() {
+    let market = btcpay_market().await;
+    let order = place_btcpay(&market, 1).await;
+    let body = json!({"amount_cents": 95_000, "received_at": market.app.clock.now(), "note": "looks paid"});
+    let path = format!("/v1/admin/orders/{}/confirm-payment", oid(&order));
+    assert_problem(act(&market.app, &market.admin, &path, Some(body)).await, 409, "wrong_payment_method").await;
+    assert_eq!(status_of(&market, &order).await, "awaiting_payment");
+    assert_eq!(ledger_of(&market, &order).await, (vec![], 0));
+}
+
+/// Counts what one order went through: payment transactions and `paid` events.
+async fn payments_and_paid_events(market: &Market, order: &Value) -> (usize, usize) {
+    let (kinds, _) = ledger_of(market, order).await;
+    let payments = kinds.iter().filter(|k| *k == "payment").count();
+    let paid = events(&market.app, &market.buyer.token, &oid(order))
+        .await
+        .into_iter()
+        .filter(|(_, to, reason, _)| to == "paid" && reason == "paid")
+        .count();
+    (payments, paid)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_deliveries_racing_on_one_invoice_pay_it_once() {
+    let market = btcpay_market().await;
+    for round in 0..10 {
+        let order = place_btcpay(&market, 1).await;
+        let invoice = invoice_of(&market, &order);
+        mock(&market).settle(&invoice);
+        let a = webhook_body("InvoiceSettled", &invoice, &new_delivery_id());
+        let b = webhook_body("InvoiceSettled", &invoice, &new_delivery_id());
+
+        let (first, second) = tokio::join!(deliver(&market.app, &a), deliver(&market.app, &b));
+
+        let mut outcomes = vec![first.1["outcome"].clone(), second.1["outcome"].clone()];
+        outcomes.sort_by_key(|o| o.to_string());
+        assert_eq!((first.0, second.0), (200, 200), "round {round}: {first:?} {second:?}");
+        assert_eq!(outcomes, vec![json!("duplicate"), json!("paid")], "round {round}");
+        assert_eq!(payments_and_paid_events(&market, &order).await, (1, 1), "round {round}");
+        assert_eq!(ledger_of(&market, &order).await.1, 95_000, "round {round}");
+    }
+    assert_ledger_sound(&market.app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_delivery_racing_itself_pays_once() {
+    let market = btcpay_market().await;
+    for round in 0..10 {
+        let order = place_btcpay(&market, 1).await;
+        let invoice = invoice_of(&market, &order);
+        mock(&market).settle(&invoice);
+        let first = new_delivery_id();
+        let original = webhook_body("InvoiceSettled", &invoice, &first);
+        let redelivery = redelivery_body("InvoiceSettled", &invoice, &new_delivery_id(), &first);
+
+        let (a, b) = tokio::join!(deliver(&market.app, &original), deliver(&market.app, &redelivery));
+
+        let mut outcomes = vec![a.1["outcome"].clone(), b.1["outcome"].clone()];
+        outcomes.sort_by_key(|o| o.to_string());
+        assert_eq!(outcomes, vec![json!("duplicate"), json!("paid")], "round {round}: {a:?} {b:?}");
+        assert_eq!(payments_and_paid_events(&market, &order).await, (1, 1), "round {round}");
+    }
+    assert_ledger_sound(&market.app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settlement_racing_an_admin_cancel_ends_one_consistent_way() {
+    let market = btcpay_market().await;
+    let mut owed = 0;
+    for round in 0..10 {
+        let order = place_btcpay(&market, 1).await;
+        let invoice = invoice_of(&market, &order);
+        mock(&market).settle(&invoice);
+        let body = webhook_body("InvoiceSettled", &invoice, &new_delivery_id());
+        let cancel_path = format!("/v1/admin/orders/{}/cancel", oid(&order));
+        let note = json!({"note": "buyer asked to cancel"});
+
+        let ((hook_status, hook), cancel) =
+            tokio::join!(deliver(&market.app, &body), act(&market.app, &market.admin, &cancel_path, Some(note)));
+
+        let cancel_status = cancel.status().as_u16();
+        let cancelled: Value = cancel.json().await.unwrap();
+        assert_eq!((hook_status, cancel_status), (200, 200), "round {round}: {hook} {cancelled}");
+        let (kinds, escrow) = ledger_of(&market, &order).await;
+        match hook["outcome"].as_str().unwrap() {
+            // The webhook won: paid, then the cancel refunded the escrow.
+            "paid" => {
+                assert_eq!(cancelled["status"], "refunded", "round {round}");
+                assert_eq!(kinds, vec!["payment", "refund"], "round {round}");
+            }
+            // The cancel won: the money arrived for a closed order and is owed back.
+            "late_payment_refundable" => {
+                assert_eq!(cancelled["status"], "cancelled", "round {round}");
+                assert_eq!(kinds, vec!["late_payment"], "round {round}");
+            }
+            other => panic!("round {round}: unexpected outcome {other}"),
+        }
+        assert_eq!(escrow, 0, "round {round}");
+        owed += 95_000;
+        assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, owed, "round {round}");
+        assert!(payments_and_paid_events(&market, &order).await.0 <= 1);
+    }
+    assert_eq!(units(&market.app, &market.listing).await, (10, 0, 0), "every unit back on sale");
+    assert_ledger_sound(&market.app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settlement_racing_the_payment_deadline_ends_one_consistent_way() {
+    let market = btcpay_market().await;
+    let order = place_btcpay(&market, 1).await;
+    let invoice = invoice_of(&market, &order);
+    mock(&market).settle(&invoice);
+    market.app.clock.advance(chrono::Duration::hours(48));
+    let body = webhook_body("InvoiceSettled", &invoice, &new_delivery_id());
+
+    let ((status, hook), _) = tokio::join!(deliver(&market.app, &body), market.app.drain_jobs());
+
+    assert_eq!(status, 200, "{hook}");
+    let (kinds, escrow) = ledger_of(&market, &order).await;
+    match hook["outcome"].as_str().unwrap() {
+        "paid" => {
+            assert_eq!(status_of(&market, &order).await, "paid");
+            assert_eq!((kinds, escrow), (vec!["payment".to_string()], 95_000));
+        }
+        "late_payment_refundable" => {
+            assert_eq!(status_of(&market, &order).await, "expired");
+            assert_eq!((kinds, escrow), (vec!["late_payment".to_string()], 0));
+        }
+        other => panic!("unexpected outcome {other}"),
+    }
+    assert_ledger_sound(&market.app).await;
+}
+
+/// An `InvoiceExpired` delivery that says part of the amount was paid.
+fn partially_paid_expiry(invoice: &str) -> String {
+    let mut body: Value = serde_json::from_str(&webhook_body("InvoiceExpired", invoice, &new_delivery_id())).unwrap();
+    body["partiallyPaid"] = json!(true);
+    serde_json::to_string_pretty(&body).unwrap()
+}
+
+#[tokio::test]
+async fn part_of_the_amount_paid_before_the_invoice_expired_is_owed_back() {
+    let market = btcpay_market().await;
+    let order = place_btcpay(&market, 2).await;
+    let invoice = invoice_of(&market, &order);
+    mock(&market).underpay(&invoice);
+
+    // BTCPay's settlement claim is refused, then the invoice expires half paid.
+    assert_eq!(settled_webhook(&market, &invoice).await, "underpaid");
+    assert_eq!(outcome_of(&market.app, &partially_paid_expiry(&invoice)).await, "expired");
+
+    assert_eq!(status_of(&market, &order).await, "expired");
+    assert_eq!(units(&market.app, &market.listing).await, (10, 0, 0));
+    let half = total(&order) / 2;
+    assert_eq!(ledger_of(&market, &order).await, (vec!["late_payment".to_string()], 0));
+    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, half);
+    let mails =
+        mails_for(&market.app, &market.buyer.email, &format!("Order {}: late payment", reference_of(&order))).await;
+    assert_eq!(mails.len(), 1);
+    assert!(text_of(&mails[0]).contains("950.00 USD"), "{}", text_of(&mails[0]));
+    // Delivered again under another id: owed once.
+    assert_eq!(outcome_of(&market.app, &partially_paid_expiry(&invoice)).await, "duplicate");
+    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, half);
+    assert_ledger_sound(&market.app).await;
+}
+
+#[tokio::test]
+async fn a_partial_payment_reported_after_the_deadline_expired_the_order_is_owed_back() {
+    let market = btcpay_market().await;
+    let order = place_btcpay(&market, 1).await;
+    let invoice = invoice_of(&market, &order);
+    advance(&market.app, chrono::Duration::hours(48)).await;
+    assert_eq!(status_of(&market, &order).await, "expired");
+
+    mock(&market).underpay(&invoice);
+    assert_eq!(outcome_of(&market.app, &partially_paid_expiry(&invoice)).await, "late_payment_refundable");
+    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, total(&order) / 2);
+    // An expiry with nothing paid owes nothing.
+    let other = place_btcpay(&market, 1).await;
+    let other_invoice = invoice_of(&market, &other);
+    mock(&market).expire(&other_invoice);
+    assert_eq!(outcome_of(&market.app, &partially_paid_expiry(&other_invoice)).await, "expired");
+    assert_eq!(ledger_of(&market, &other).await, (vec![], 0));
+    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, total(&order) / 2);
+    assert_ledger_sound(&market.app).await;
+}
