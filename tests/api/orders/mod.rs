@@ -9,6 +9,7 @@ mod btcpay;
 mod disputes;
 mod forbidden;
 mod lifecycle;
+mod reviews;
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
