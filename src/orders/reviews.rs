@@ -115,7 +115,9 @@ pub async fn seller_reputations(
         .group_by(order_reviews::subject_id)
         .select((
             order_reviews::subject_id,
-            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Double>>("avg(rating)::float8"),
+            // Rounded on the exact numeric average: 4.225 is a hair below as a
+            // double, and rounding that would say 4.22.
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Double>>("round(avg(rating), 2)::float8"),
             count_star(),
         ))
         .load(conn)
@@ -130,7 +132,7 @@ pub async fn seller_reputations(
     let mut reputations: HashMap<Uuid, Reputation> = sellers.iter().map(|s| (*s, Reputation::default())).collect();
     for (seller, average, count) in rated {
         let entry = reputations.entry(seller).or_default();
-        entry.average_rating = average.map(|a| (a * 100.0).round() / 100.0);
+        entry.average_rating = average;
         entry.review_count = count;
     }
     for (seller, count) in sales {

@@ -288,3 +288,36 @@ async fn concurrent_payouts_cannot_spend_the_same_balance_twice() {
     assert_eq!(my_balances(app, &market.seller.token).await.0, owed - 1);
     assert_ledger_sound(app).await;
 }
+
+#[tokio::test]
+async fn the_average_rating_rounds_half_up_to_two_decimals() {
+    use diesel_async::RunQueryDsl;
+    use rigmarket::db::schema::order_reviews;
+    let market = Market::open(TestApp::builder(), json!({})).await;
+    let app = &market.app;
+    let order = completed_order(&market, 1).await;
+    json_with_status(review(app, &market.buyer.token, &order, 5, "Great.").await, 201).await;
+    // 39 more buyers' ratings (8 fives, 31 fours), written straight to the table
+    // (40 real orders would say nothing more): 169 / 40 = 4.225, which is 4.23 to
+    // two decimals; 4.225 as a double is a hair below, so float rounding says 4.22.
+    let order_id: Uuid = oid(&order).parse().unwrap();
+    for i in 0..39 {
+        let (author, _) = app.create_user(&format!("rater-{i}@rigmarket.test"), &[]).await;
+        diesel::insert_into(order_reviews::table)
+            .values((
+                order_reviews::order_id.eq(order_id),
+                order_reviews::author_id.eq(author),
+                order_reviews::subject_id.eq(market.seller.id),
+                order_reviews::author_role.eq("buyer"),
+                order_reviews::rating.eq(if i < 8 { 5_i16 } else { 4 }),
+                order_reviews::comment.eq("Fine."),
+                order_reviews::created_at.eq(app.clock.now()),
+            ))
+            .execute(&mut *app.conn().await)
+            .await
+            .unwrap();
+    }
+    let (_, profile) = app.get_json(&format!("/v1/users/{}", market.seller.id)).await;
+    assert_eq!(profile["reputation"]["review_count"], 40);
+    assert_eq!(profile["reputation"]["average_rating"], 4.23, "4.225 rounds half up: {profile}");
+}
