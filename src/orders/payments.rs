@@ -96,6 +96,8 @@ pub async fn attach_invoice_after_placement(
         let Some(updated) = store_invoice(conn, &locked, &invoice.id, &invoice.checkout_link, now).await? else {
             return Ok(locked);
         };
+        // The placement email went out before the invoice existed; this one has its link.
+        tell_invoice_link(conn, &updated, &invoice.checkout_link, now).await?;
         let view = super::view::render_one(state, conn, updated.clone()).await?;
         let json = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
         super::idempotency::store(conn, key, 201, &json, Some(order.id), now).await?;
@@ -116,10 +118,19 @@ pub async fn create_missing_invoice(
     let email = crate::accounts::email_of(conn, order.buyer_id).await?;
     let invoice = client.create_invoice(&invoice_request(order, email, now)).await?;
     if let Some(updated) = store_invoice(conn, order, &invoice.id, &invoice.checkout_link, now).await? {
-        let text = format!("Pay with bitcoin here: {}", invoice.checkout_link);
-        super::notify::tell(conn, &updated, ActorRole::Buyer, "your BTCPay invoice", &text, now).await?;
+        tell_invoice_link(conn, &updated, &invoice.checkout_link, now).await?;
     }
     Ok(())
+}
+
+async fn tell_invoice_link(
+    conn: &mut AsyncPgConnection,
+    order: &OrderRow,
+    checkout_link: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let text = format!("Pay with bitcoin here: {checkout_link}");
+    super::notify::tell(conn, order, ActorRole::Buyer, "your BTCPay invoice", &text, now).await
 }
 
 /// Admin: a wire transfer arrived for this order.

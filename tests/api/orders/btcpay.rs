@@ -125,10 +125,15 @@ async fn placing_a_btcpay_order_creates_its_invoice_for_the_total() {
     assert_eq!(read["payment"]["invoice_url"], order["payment"]["invoice_url"]);
     assert_eq!(units(&market.app, &market.listing).await, (8, 2, 0));
     assert_eq!(ledger_of(&market, &order).await, (vec![], 0), "nothing is paid yet");
+    let link = order["payment"]["invoice_url"].as_str().unwrap();
+    let mails = mails_for(&market.app, &market.buyer.email, "your BTCPay invoice").await;
+    assert_eq!(mails.len(), 1, "the buyer can pay from the email too");
+    assert!(text_of(&mails[0]).contains(link), "{}", text_of(&mails[0]));
 
     // The invoice timer finds the invoice already there and creates no second one.
     advance(&market.app, chrono::Duration::minutes(5)).await;
     assert_eq!(mock(&market).created().len(), 1);
+    assert_eq!(mails_for(&market.app, &market.buyer.email, "your BTCPay invoice").await.len(), 1);
 }
 
 #[tokio::test]
