@@ -5,7 +5,9 @@
 //! Fixtures: a market with a verified seller, buyer and admin around one active
 //! S19 Pro lot, and small helpers for each step of an order.
 
+mod concurrency;
 mod forbidden;
+mod idempotency;
 mod lifecycle;
 
 use diesel::prelude::*;
