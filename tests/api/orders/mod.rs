@@ -6,6 +6,7 @@
 //! S19 Pro lot, and small helpers for each step of an order.
 
 mod concurrency;
+mod crash;
 mod forbidden;
 mod idempotency;
 mod lifecycle;
