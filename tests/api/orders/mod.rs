@@ -7,6 +7,7 @@
 
 mod concurrency;
 mod crash;
+mod delivery_proof;
 mod forbidden;
 mod idempotency;
 mod lifecycle;
