@@ -35,7 +35,7 @@ pub async fn sync_sold_out(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReserveRefusal {
     NotFound,
-    /// Not `active` (draft, sold out, withdrawn, expired ...).
+    /// Not on sale (draft, under review, withdrawn, rejected, expired).
     NotBuyable,
     /// Fewer units are available than asked for.
     Insufficient {
@@ -55,8 +55,11 @@ pub async fn reserve(
     let Some(row) = super::queries::lock(conn, listing_id).await? else {
         return Ok(Err(ReserveRefusal::NotFound));
     };
-    if row.status() != ListingStatus::Active {
-        return Ok(Err(ReserveRefusal::NotBuyable));
+    match row.status() {
+        ListingStatus::Active => {}
+        // Sold out is "no units left", not "closed": the buyer was just too late.
+        ListingStatus::SoldOut => return Ok(Err(ReserveRefusal::Insufficient { available: 0 })),
+        _ => return Ok(Err(ReserveRefusal::NotBuyable)),
     }
     if row.quantity_available < quantity {
         return Ok(Err(ReserveRefusal::Insufficient { available: row.quantity_available }));

@@ -29,7 +29,7 @@ pub async fn request(
             "A delivery proof runs during the inspection of a delivered order.",
         ));
     }
-    if open_proof_end(conn, order.id, now).await?.is_some() {
+    if pending_verdict_at(conn, order.id, now).await?.is_some() {
         return Err(ApiError::conflict("proof_in_progress", "A delivery proof for this order is already running."));
     }
     let nominal: i64 = listings::table.find(order.listing_id).select(listings::model_hashrate_hs).first(conn).await?;
@@ -56,8 +56,13 @@ pub async fn request(
     Ok(issued)
 }
 
-/// When the order's running delivery proof stops taking shares, if one runs.
-pub async fn open_proof_end(
+/// How long after a delivery proof's window its verdict is waited for.
+pub const VERDICT_GRACE: chrono::Duration = chrono::Duration::minutes(5);
+
+/// When the verdict of the order's undecided delivery proof is due (its window's
+/// end, or its connect deadline, plus [`VERDICT_GRACE`]), while that is still
+/// ahead of `now`.
+pub async fn pending_verdict_at(
     conn: &mut AsyncPgConnection,
     order_id: Uuid,
     now: DateTime<Utc>,
@@ -70,8 +75,12 @@ pub async fn open_proof_end(
         .await?;
     Ok(proofs
         .iter()
-        .filter(|p| p.is_open(now))
-        .map(|p| if p.status == "collecting" { p.ends_at.unwrap_or(now) } else { p.connect_deadline })
+        .map(|p| match (p.status.as_str(), p.ends_at) {
+            ("collecting", Some(ends)) => ends,
+            _ => p.connect_deadline,
+        })
+        .map(|end| end + VERDICT_GRACE)
+        .filter(|due| *due > now)
         .max())
 }
 

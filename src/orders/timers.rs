@@ -5,7 +5,7 @@
 //! and the deadline has really passed, so N workers on N instances fire each
 //! timer once and a stale timer is a no-op.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -66,9 +66,6 @@ pub async fn schedule_deadline(
     }
     schedule(conn, order_id, deadline_timer, deadline).await
 }
-
-/// How long after a delivery proof's window an inspection waits for its verdict.
-const PROOF_VERDICT_GRACE: Duration = Duration::minutes(5);
 
 /// Runs one timer job (dispatched from `jobs`).
 pub async fn fire(state: &AppState, conn: &mut AsyncPgConnection, job: &Job) -> anyhow::Result<()> {
@@ -138,8 +135,8 @@ pub async fn fire(state: &AppState, conn: &mut AsyncPgConnection, job: &Job) -> 
         }
         Timer::InspectionEnd if status == OrderStatus::Delivered && past(order.inspect_until) => {
             // A delivery proof still running gets its verdict first: it may open a dispute.
-            if let Some(ends) = super::delivery_proof::open_proof_end(conn, order.id, now).await? {
-                schedule(conn, order.id, Timer::InspectionEnd, ends + PROOF_VERDICT_GRACE).await?;
+            if let Some(due) = super::delivery_proof::pending_verdict_at(conn, order.id, now).await? {
+                schedule(conn, order.id, Timer::InspectionEnd, due).await?;
                 tracing::info!(order.id = %order.id, "inspection end deferred until the delivery proof's verdict");
                 return Ok(());
             }

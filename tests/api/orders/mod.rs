@@ -6,8 +6,12 @@
 //! S19 Pro lot, and small helpers for each step of an order.
 
 mod btcpay;
+mod concurrency;
+mod crash;
+mod delivery_proof;
 mod disputes;
 mod forbidden;
+mod idempotency;
 mod lifecycle;
 mod reviews;
 
