@@ -649,3 +649,52 @@ async fn a_partial_payment_reported_after_the_deadline_expired_the_order_is_owed
     assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, total(&order) / 2);
     assert_ledger_sound(&market.app).await;
 }
+
+#[tokio::test]
+async fn test_deliveries_malformed_bodies_and_invoices_for_another_amount_pay_nothing() {
+    let market = btcpay_market().await;
+    let app = &market.app;
+    let order = place_btcpay(&market, 1).await;
+    let invoice = invoice_of(&market, &order);
+    mock(&market).settle(&invoice);
+
+    // Signed, but not a delivery.
+    let garbage = r#"{"hello": "world"}"#;
+    assert_problem(post_webhook(app, garbage, Some(&sign(WEBHOOK_SECRET, garbage))).await, 400, "malformed_webhook")
+        .await;
+    // BTCPay's "send test webhook" button.
+    let test = webhook_body("InvoiceSettled", "__test__b1d2__test__", &new_delivery_id());
+    assert_eq!(outcome_of(app, &test).await, "ignored");
+    assert_eq!(status_of(&market, &order).await, "awaiting_payment");
+
+    // The order's invoice replaced by one for another amount and order (as a
+    // mix-up at BTCPay would): settled, it still does not pay the order.
+    let other: Value = app
+        .client
+        .post(format!("{}/api/v1/stores/{}/invoices", mock(&market).base_url, btcpay::STORE_ID))
+        .header("Authorization", format!("token {}", btcpay::API_KEY))
+        .json(&json!({"amount": "1.00", "currency": "USD", "metadata": {"orderId": Uuid::now_v7().to_string()}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let other = other["id"].as_str().unwrap().to_string();
+    {
+        use rigmarket::db::schema::orders;
+        let id: Uuid = oid(&order).parse().unwrap();
+        diesel::update(orders::table.find(id))
+            .set(orders::btcpay_invoice_id.eq(&other))
+            .execute(&mut *app.conn().await)
+            .await
+            .unwrap();
+    }
+    mock(&market).settle(&other);
+    assert_eq!(settled_webhook(&market, &other).await, "mismatch");
+    assert_eq!(status_of(&market, &order).await, "awaiting_payment");
+    assert_eq!(ledger_of(&market, &order).await, (vec![], 0));
+    let history = events(app, &market.buyer.token, &oid(&order)).await;
+    assert_eq!(history.last().unwrap().2, "btcpay_invoice_mismatch");
+    assert_ledger_sound(app).await;
+}
