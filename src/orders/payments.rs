@@ -119,6 +119,9 @@ pub async fn create_missing_invoice(
     let invoice = client.create_invoice(&invoice_request(order, email, now)).await?;
     if let Some(updated) = store_invoice(conn, order, &invoice.id, &invoice.checkout_link, now).await? {
         tell_invoice_link(conn, &updated, &invoice.checkout_link, now).await?;
+        // A replay of the placement now answers with the invoice too.
+        let view = serde_json::to_value(super::view::render_one(state, conn, updated).await?)?;
+        super::idempotency::refresh_answer(conn, order.id, &view).await?;
     }
     Ok(())
 }
@@ -133,23 +136,73 @@ async fn tell_invoice_link(
     super::notify::tell(conn, order, ActorRole::Buyer, "your BTCPay invoice", &text, now).await
 }
 
-/// Admin: a wire transfer arrived for this order.
-pub async fn confirm_wire(
+/// Before an admin confirms a BTCPay order: BTCPay's own account of its invoice,
+/// read before the order is locked (the row lock is never held across a call
+/// to BTCPay). `None` for wire orders.
+pub async fn check_before_admin_confirmation(
+    state: &AppState,
+    order_id: uuid::Uuid,
+) -> Result<Option<PaymentCheck>, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let Some(order) = queries::find(&mut conn, order_id).await? else { return Ok(None) };
+    if order.payment_method != "btcpay" {
+        return Ok(None);
+    }
+    let invoice = order.btcpay_invoice_id.ok_or_else(invoice_pending)?;
+    Ok(Some(btcpay(state)?.payment_check(&invoice).await.map_err(unavailable)?))
+}
+
+fn invoice_pending() -> ApiError {
+    ApiError::conflict("invoice_pending", "This order's BTCPay invoice is still being created; retry shortly.")
+}
+
+/// The invoice BTCPay describes is this order's, for its amount and currency.
+fn invoice_matches(check: &PaymentCheck, order: &OrderRow) -> bool {
+    check.order_id == Some(order.id) && check.amount_cents == order.total_cents && check.currency == order.currency
+}
+
+/// What arrived for an invoice settled in full: at least the total (an excess is owed back).
+fn received_cents(check: &PaymentCheck, order: &OrderRow) -> i64 {
+    check.paid_cents.unwrap_or(check.amount_cents).max(order.total_cents)
+}
+
+/// What an admin states about a payment, with BTCPay's view for BTCPay orders.
+pub struct AdminConfirmation<'a> {
+    pub amount_cents: i64,
+    pub check: Option<&'a PaymentCheck>,
+    pub details: serde_json::Value,
+}
+
+/// Admin: the money arrived. A wire order is paid with the amount the bank
+/// received. A BTCPay order is paid only when BTCPay itself reports its invoice
+/// settled in full (`check`, read just before): the admin confirms what BTCPay
+/// saw, for example while its webhook is stuck, and can never pay an invoice
+/// that is not. Either way the order's row lock and the ledger's one payment
+/// per order make an admin and a webhook racing on it pay it once.
+pub async fn confirm_by_admin(
     state: &AppState,
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
     admin: Actor,
-    amount_cents: i64,
-    details: serde_json::Value,
+    confirmation: AdminConfirmation<'_>,
     now: DateTime<Utc>,
 ) -> Result<OrderRow, ApiError> {
-    if order.payment_method != "wire" {
-        return Err(ApiError::conflict(
-            "wrong_payment_method",
-            "This order is paid through BTCPay; its invoice confirms the payment.",
+    let AdminConfirmation { amount_cents, check, details } = confirmation;
+    if order.payment_method != "btcpay" {
+        return flow::pay(state, conn, order, admin, amount_cents, details, now).await;
+    }
+    flow::check(order, super::state::Move::Pay, admin)?;
+    // The invoice was attached between the check and the lock: look again.
+    let check = check.ok_or_else(invoice_pending)?;
+    if !invoice_matches(check, order) || !check.fully_paid {
+        return Err(ApiError::unprocessable(
+            "payment_not_settled",
+            "BTCPay does not report this order's invoice as settled in full, so it cannot be confirmed.",
         ));
     }
-    flow::pay(state, conn, order, admin, amount_cents, details, now).await
+    let mut details = details;
+    details["confirmed_against"] = json!("btcpay");
+    flow::pay(state, conn, order, admin, received_cents(check, order), details, now).await
 }
 
 /// What a webhook delivery did, for BTCPay's delivery log.
@@ -293,10 +346,7 @@ async fn apply_to_order(
         return Err(ApiError::Unavailable(format!("invoice of order {} was not checked", order.id)));
     }
     if let Some(check) = check {
-        let matches = check.order_id == Some(order.id)
-            && check.amount_cents == order.total_cents
-            && check.currency == order.currency;
-        if !matches {
+        if !invoice_matches(check, order) {
             flow::note(conn, order, Actor::btcpay(), "btcpay_invoice_mismatch", details, false, now).await?;
             return Ok(WebhookOutcome::Mismatch);
         }
@@ -310,7 +360,7 @@ async fn apply_to_order(
                 return Ok(WebhookOutcome::Underpaid);
             }
             // Settled in full: at least the total arrived, possibly more (owed back).
-            let received = check.paid_cents.unwrap_or(check.amount_cents).max(order.total_cents);
+            let received = received_cents(check, order);
             match status {
                 OrderStatus::AwaitingPayment => {
                     flow::pay(state, conn, order, Actor::btcpay(), received, details, now).await?;
@@ -352,6 +402,18 @@ async fn apply_to_order(
             } else {
                 Ok(WebhookOutcome::Duplicate)
             }
+        }
+        (WebhookEventType::InvoiceInvalid, _) if status.holds_funds() => {
+            // A payment BTCPay now calls invalid (a double spend, a reversed mark):
+            // the money is not certain, so the seller must hold the rigs until an
+            // admin has looked.
+            flow::note(conn, order, Actor::btcpay(), "btcpay_payment_invalid", details, false, now).await?;
+            let text = "BTCPay marked this order's payment as invalid. Do not ship (or hand over) anything until \
+                        an administrator has confirmed the payment; the order stays in escrow meanwhile.";
+            for party in [ActorRole::Buyer, ActorRole::Seller] {
+                super::notify::tell(conn, order, party, "payment marked invalid", text, now).await?;
+            }
+            Ok(WebhookOutcome::Noted)
         }
         (WebhookEventType::InvoiceExpired | WebhookEventType::InvoiceInvalid, _) => {
             flow::note(conn, order, Actor::btcpay(), &format!("btcpay_{}", event.kind.as_str()), details, false, now)

@@ -124,7 +124,13 @@ pub async fn seller_reputations(
         .await?;
     let sales: Vec<(Uuid, i64)> = orders::table
         .filter(orders::seller_id.eq_any(sellers))
-        .filter(orders::status.eq(OrderStatus::Completed.as_str()))
+        // A sale is an order that closed with money released to the seller:
+        // completed, or a dispute resolved with less than a full refund.
+        .filter(
+            orders::status
+                .eq(OrderStatus::Completed.as_str())
+                .or(orders::status.eq(OrderStatus::Resolved.as_str()).and(orders::seller_credit_cents.gt(0))),
+        )
         .group_by(orders::seller_id)
         .select((orders::seller_id, count_star()))
         .load(conn)

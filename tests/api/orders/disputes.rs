@@ -417,3 +417,24 @@ async fn parties_and_admins_talk_on_the_order_with_evidence_that_downloads() {
     let (_, page) = get_as(app, &path(&order, "/messages"), Some(&market.buyer.token)).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 4, "the outsider wrote nothing");
 }
+
+#[tokio::test]
+async fn an_admin_cancelling_a_disputed_order_refunds_it_and_voids_the_open_offer() {
+    let market = dispute_market().await;
+    let app = &market.app;
+    let order = disputed_order(&market, 1).await;
+    json_with_status(offer(&market, &order, 10_000).await, 201).await;
+    let cancelled = act_ok(
+        app,
+        &market.admin,
+        &format!("/v1/admin/orders/{}/cancel", oid(&order)),
+        Some(json!({"note": "seller fraud"})),
+    )
+    .await;
+    assert_eq!(cancelled["status"], "refunded");
+    assert_eq!(cancelled["settlement"]["refund_cents"], 95_000);
+    let (_, offers) = get_as(app, &path(&order, "/settlement-offers"), Some(&market.buyer.token)).await;
+    assert_eq!(offers[0]["status"], "void");
+    assert_eq!(escrow_of(&market, &order).await, 0);
+    assert_ledger_sound(app).await;
+}

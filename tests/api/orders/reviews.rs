@@ -141,7 +141,8 @@ async fn a_sellers_reputation_adds_up_on_the_profile_and_in_listing_json() {
 
     let average = (rated.iter().sum::<i64>() as f64 / rated.len() as f64 * 100.0).round() / 100.0;
     assert_eq!(average, 3.75);
-    let expected = json!({"average_rating": average, "review_count": rated.len(), "completed_sales": 4});
+    // Sales: the four completed orders and the dispute resolved with money to the seller.
+    let expected = json!({"average_rating": average, "review_count": rated.len(), "completed_sales": 5});
     let (status, body) = app.get_json(&profile).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["reputation"], expected, "{body}");
@@ -163,7 +164,7 @@ async fn a_sellers_reputation_adds_up_on_the_profile_and_in_listing_json() {
     assert_eq!(average, 4.17);
     assert_eq!(
         app.get_json(&profile).await.1["reputation"],
-        json!({"average_rating": average, "review_count": 6, "completed_sales": 6})
+        json!({"average_rating": average, "review_count": 6, "completed_sales": 7})
     );
     let (_, body) = get_as(app, &listing, None).await;
     assert_eq!(body["seller"]["reputation"]["review_count"], 6, "public listing JSON: {body}");
@@ -223,7 +224,9 @@ async fn payouts_spend_what_is_owed_once_per_idempotency_key() {
             (json!("external"), json!(100_000))
         ]
     );
-    let replay = json_with_status(payout(app, &market.admin, Some("p-1"), &body).await, 201).await;
+    let replay = payout(app, &market.admin, Some("p-1"), &body).await;
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    let replay = json_with_status(replay, 201).await;
     assert_eq!(replay["id"], first["id"], "the same transaction, not a second payout");
     let reused = json!({"user_id": market.seller.id, "amount_cents": 1, "reference": "other"});
     assert_problem(payout(app, &market.admin, Some("p-1"), &reused).await, 422, "idempotency_key_reused").await;
