@@ -20,7 +20,7 @@ trap cleanup EXIT
 # start_server [serve flags...]: starts the service in the background (PID).
 start_server() {
     DATABASE_URL="$SERVER/$DB" RIGMARKET_HTTP_ADDR="127.0.0.1:$PORT" RIGMARKET_MAIL_DIR="$WORK/mail" \
-        RIGMARKET_STORAGE_DIR="$WORK/storage" RIGMARKET_DB_POOL_SIZE="${POOL_SIZE:-16}" RUST_LOG=warn \
+        RIGMARKET_STORAGE_DIR="$WORK/storage" RIGMARKET_DB_POOL_SIZE="${POOL_SIZE:-16}" RUST_LOG="${SERVER_LOG:-warn}" \
         "$BIN" serve "$@" &
     PID=$!
 }

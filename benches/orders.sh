@@ -13,7 +13,8 @@ SERVER=${BENCH_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}
 DB="rigmarket_bench_orders_$$" PORT=${PORT:-18186} DROP_DB=1 POOL_SIZE=$CONNECTIONS
 source benches/common.sh
 
-start_server --no-worker --no-stratum
+# Refusals are logged at warn; keep the output to the measurements.
+SERVER_LOG=error start_server --no-worker --no-stratum
 wait_ready
 PASSWORD="correct horse battery"
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
@@ -41,14 +42,16 @@ new_listing() { # new_listing QUANTITY -> id of an active listing
 }
 echo "seeding 32 buyers and 201 listings"
 for i in $(seq 1 32); do account "buyer$i@bench.test" >>"$WORK/tokens"; done
-for i in $(seq 1 200); do new_listing 1000000000 >>"$WORK/listings"; done
-new_listing 1000000000 >"$WORK/hot"
+for i in $(seq 1 200); do new_listing 100000 >>"$WORK/listings"; done
+new_listing 100000 >"$WORK/hot"
 psql "$SERVER/$DB" -qc "ANALYZE"
 
 export ORDER_TOKENS="$WORK/tokens"
 bench /health/live
-ORDER_LISTINGS="$WORK/listings" bench /v1/orders -s benches/place_order.lua
-ORDER_LISTINGS="$WORK/hot" bench /v1/orders -s benches/place_order.lua
+echo "## placement, uncontended (200 listings)"
+ORDER_RUN=spread ORDER_LISTINGS="$WORK/listings" bench /v1/orders -s benches/place_order.lua
+echo "## placement, one hot listing"
+ORDER_RUN=hot ORDER_LISTINGS="$WORK/hot" bench /v1/orders -s benches/place_order.lua
 psql "$SERVER/$DB" -Atc "SELECT 'orders placed: ' || count(*) || ', units reserved: ' || sum(quantity) FROM orders"
 psql "$SERVER/$DB" -Atc "SELECT 'hot listing: ' || quantity_reserved || ' reserved, ' || (SELECT count(*) FROM orders o WHERE o.listing_id = l.id) || ' orders' FROM listings l WHERE id = '$(cat "$WORK/hot")'"
 

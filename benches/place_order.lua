@@ -1,6 +1,6 @@
 -- wrk script: POST /v1/orders for one unit, with a fresh Idempotency-Key per
 -- request, a buyer token and a listing picked at random from the files named by
--- ORDER_TOKENS and ORDER_LISTINGS (one per line).
+-- ORDER_TOKENS and ORDER_LISTINGS (one per line); ORDER_RUN names the run.
 local function lines(path)
     local out = {}
     for line in io.lines(path) do
@@ -12,7 +12,16 @@ end
 local tokens = lines(os.getenv("ORDER_TOKENS"))
 local listings = lines(os.getenv("ORDER_LISTINGS"))
 local counter = 0
-local thread_tag = tostring(math.random(1, 1e9))
+-- Keys must be unique across threads and runs: the run's name, the thread's
+-- number (given in setup) and a counter.
+local threads = 0
+function setup(thread)
+    threads = threads + 1
+    thread:set("thread_number", threads)
+end
+function init(args)
+    math.randomseed(thread_number * 7919)
+end
 
 local address = '{"name":"Bench Buyer","line1":"1 Road","city":"Almaty","postal_code":"050000",'
     .. '"country":"KZ","phone":"+7 701 555 0101"}'
@@ -25,7 +34,7 @@ request = function()
     local headers = {
         ["Content-Type"] = "application/json",
         ["Authorization"] = "Bearer " .. tokens[math.random(1, #tokens)],
-        ["Idempotency-Key"] = thread_tag .. "-" .. counter,
+        ["Idempotency-Key"] = os.getenv("ORDER_RUN") .. "-" .. thread_number .. "-" .. counter,
     }
     return wrk.format("POST", "/v1/orders", headers, body)
 end

@@ -17,9 +17,11 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
 }
 
 /// Locks the listing row for the rest of the transaction (every state change
-/// and every reservation goes through this lock).
+/// and every reservation goes through this lock). `FOR NO KEY UPDATE`: rows
+/// that reference the listing (an order being placed holds a key-share lock on
+/// it through its foreign key) neither block it nor deadlock with it.
 pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<ListingRow>> {
-    listings::table.find(id).select(ListingRow::as_select()).for_update().first(conn).await.optional()
+    listings::table.find(id).select(ListingRow::as_select()).for_no_key_update().first(conn).await.optional()
 }
 
 pub async fn set_status(

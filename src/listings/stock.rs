@@ -41,20 +41,27 @@ pub enum ReserveRefusal {
     Insufficient {
         available: i32,
     },
+    /// The price moved since the caller read it.
+    PriceChanged,
 }
 
-/// Reserves `quantity` units of an active listing. Takes the listing's row lock,
-/// so concurrent buyers are served one after another and none is oversold (the
+/// Reserves `quantity` units of an active listing at `unit_price_cents` (the
+/// price the caller read and snapshotted). Takes the listing's row lock, so
+/// concurrent buyers are served one after another and none is oversold (the
 /// `listings_units_fit` CHECK would refuse an oversell even if this were skipped).
 pub async fn reserve(
     conn: &mut AsyncPgConnection,
     listing_id: uuid::Uuid,
     quantity: i32,
+    unit_price_cents: i64,
     now: DateTime<Utc>,
 ) -> QueryResult<Result<ListingRow, ReserveRefusal>> {
     let Some(row) = super::queries::lock(conn, listing_id).await? else {
         return Ok(Err(ReserveRefusal::NotFound));
     };
+    if row.unit_price_cents != unit_price_cents {
+        return Ok(Err(ReserveRefusal::PriceChanged));
+    }
     match row.status() {
         ListingStatus::Active => {}
         // Sold out is "no units left", not "closed": the buyer was just too late.

@@ -22,6 +22,8 @@ use crate::auth::AuthUser;
 use crate::db::schema::{orders, users};
 use crate::error::ApiError;
 use crate::listings::discount::discount_bps;
+use crate::listings::lifecycle::ListingStatus;
+use crate::listings::model::ListingRow;
 use crate::listings::stock::{self, ReserveRefusal};
 use crate::AppState;
 
@@ -51,6 +53,9 @@ fn refusal(refusal: ReserveRefusal, quantity: i32) -> ApiError {
             "insufficient_quantity",
             format!("Only {available} unit(s) are available; {quantity} were asked for."),
         ),
+        ReserveRefusal::PriceChanged => {
+            ApiError::conflict("listing_changed", "The listing's price changed while ordering; review it and retry.")
+        }
     }
 }
 
@@ -67,22 +72,31 @@ pub async fn place(state: &AppState, buyer: &AuthUser, key: KeyUse<'_>, body: &P
         if let Some(replay) = idempotency::claim(conn, key).await? {
             return Ok(Placed::Replayed(replay));
         }
-        let order = insert_order(state, conn, buyer, body, now).await?;
+        let listing = buyable_listing(conn, buyer, body, now).await?;
+        let order = insert_order(state, conn, buyer, body, &listing, now).await?;
         let view = super::view::render_one(state, conn, order.clone()).await?;
         let json = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
         idempotency::store(conn, key, 201, &json, Some(order.id), now).await?;
+        // Last, the one step that needs the listing's row lock: buyers of a hot
+        // listing queue on it only for the reservation and the commit. A refusal
+        // here rolls back everything above.
+        stock::reserve(conn, listing.id, body.quantity, listing.unit_price_cents, now)
+            .await?
+            .map_err(|r| refusal(r, body.quantity))?;
+        tracing::info!(order.id = %order.id, listing.id = %listing.id, quantity = order.quantity, "order placed");
         Ok(Placed::New(Box::new(order)))
     })
     .await
 }
 
-async fn insert_order(
-    state: &AppState,
+/// The listing, if it can be bought now (read without a lock; the reservation
+/// re-checks under the lock). Refusing here spares a doomed order its writes.
+async fn buyable_listing(
     conn: &mut AsyncPgConnection,
     buyer: &AuthUser,
     body: &PlaceOrder,
     now: DateTime<Utc>,
-) -> Result<OrderRow, ApiError> {
+) -> Result<ListingRow, ApiError> {
     let listing =
         crate::listings::queries::find(conn, body.listing_id).await?.ok_or_else(crate::listings::listing_not_found)?;
     let seller_suspended: Option<DateTime<Utc>> =
@@ -99,8 +113,24 @@ async fn insert_order(
             "The rigs are powered off too soon for payment and shipping to complete safely.",
         ));
     }
-    let listing =
-        stock::reserve(conn, body.listing_id, body.quantity, now).await?.map_err(|r| refusal(r, body.quantity))?;
+    match listing.status() {
+        ListingStatus::Active if listing.quantity_available >= body.quantity => Ok(listing),
+        ListingStatus::Active | ListingStatus::SoldOut => {
+            Err(refusal(ReserveRefusal::Insufficient { available: listing.quantity_available.max(0) }, body.quantity))
+        }
+        _ => Err(refusal(ReserveRefusal::NotBuyable, body.quantity)),
+    }
+}
+
+/// Writes the order with its snapshot of `listing`, its event, emails and timers.
+async fn insert_order(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    buyer: &AuthUser,
+    body: &PlaceOrder,
+    listing: &ListingRow,
+    now: DateTime<Utc>,
+) -> Result<OrderRow, ApiError> {
     let subtotal = listing
         .unit_price_cents
         .checked_mul(i64::from(body.quantity))
@@ -149,7 +179,6 @@ async fn insert_order(
     if body.payment_method == PaymentMethod::Btcpay {
         timers::schedule(conn, order.id, Timer::BtcpayInvoice, now + INVOICE_RETRY_AFTER).await?;
     }
-    tracing::info!(order.id = %order.id, listing.id = %listing.id, quantity = order.quantity, "order placed");
     Ok(order)
 }
 

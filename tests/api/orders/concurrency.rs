@@ -112,3 +112,47 @@ async fn two_instances_draining_the_queue_together_fire_each_timer_once() {
     assert_eq!(rigmarket::jobs::drain(&other).await.unwrap(), 0, "nothing left to fire");
     assert_ledger_sound(app).await;
 }
+
+#[tokio::test]
+async fn a_price_change_while_an_order_is_being_placed_refuses_the_order_instead_of_deadlocking() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    let market = Market::open(TestApp::builder(), json!({"quantity": 10, "unit_price_cents": 95_000})).await;
+    let app = &market.app;
+    // Hold the placement for a moment after it wrote the order, before it reserves.
+    let mut admin = AsyncPgConnection::establish(&app.direct_database_url).await.unwrap();
+    for statement in [
+        "CREATE FUNCTION placement_pause() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN PERFORM pg_sleep(1.5); RETURN NULL; END $$",
+        "CREATE TRIGGER placement_pause AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION placement_pause()",
+    ] {
+        diesel::sql_query(statement).execute(&mut admin).await.unwrap();
+    }
+    let placing = {
+        let (client, url, token) = (app.client.clone(), app.url("/v1/orders"), market.buyer.token.clone());
+        let body = order_body(&market.listing, 2, "wire");
+        tokio::spawn(async move {
+            let response =
+                client.post(url).bearer_auth(token).header("Idempotency-Key", "during-edit").json(&body).send().await;
+            let response = response.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // The seller cuts the price meanwhile; the edit is not blocked by the placement.
+    let edit = app
+        .patch_json(
+            &format!("/v1/listings/{}", market.listing),
+            Some(&market.seller.token),
+            &json!({"unit_price_cents": 80_000}),
+        )
+        .await;
+    assert_eq!(edit.status(), 200);
+    assert!(!placing.is_finished(), "the edit went through while the placement was still running");
+    let (status, body) = placing.await.unwrap();
+    assert_eq!((status, body["code"].as_str()), (409, Some("listing_changed")), "{body}");
+    diesel::sql_query("DROP TRIGGER placement_pause ON orders").execute(&mut admin).await.unwrap();
+    assert_eq!(order_count(app).await, 0);
+    assert_eq!(units(app, &market.listing).await, (10, 0, 0));
+    let order = place_ok(&market, 2).await;
+    assert_eq!(order["unit_price_cents"], 80_000, "a fresh attempt gets the new price");
+}
