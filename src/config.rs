@@ -9,7 +9,8 @@
 //! `RIGMARKET_DB_POOL_SIZE`, `RIGMARKET_DB_STATEMENT_TIMEOUT_MS`,
 //! `RIGMARKET_JSON_LIMIT_BYTES`, `RIGMARKET_WORKER_CONCURRENCY`,
 //! `RIGMARKET_TRUST_FORWARDED_FOR`, `RIGMARKET_FIRE_SALE_THRESHOLD_PCT`,
-//! `RIGMARKET_STRATUM_JOB_INTERVAL_SECS`.
+//! `RIGMARKET_STRATUM_JOB_INTERVAL_SECS`, `RIGMARKET_PRICE_INDEX_IP_PER_MINUTE`,
+//! `RIGMARKET_PRICE_INDEX_USER_PER_MINUTE`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -44,6 +45,10 @@ pub struct Config {
     pub stratum_job_interval: Duration,
     /// Discount (basis points) from which a listing is a fire sale.
     pub fire_sale_threshold_bps: i64,
+    /// Price-index requests per minute per client IP (public answers, failed authentication).
+    pub price_index_ip_per_minute: u32,
+    /// Price-index requests per minute per signed-in user (API keys have their own quota).
+    pub price_index_user_per_minute: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -169,6 +174,9 @@ impl Config {
                 None => 2000,
             },
             trust_forwarded_for: get("RIGMARKET_TRUST_FORWARDED_FOR").is_some_and(|v| v == "true" || v == "1"),
+            price_index_ip_per_minute: parse_num("RIGMARKET_PRICE_INDEX_IP_PER_MINUTE", 30)?.clamp(1, 1_000_000) as u32,
+            price_index_user_per_minute: parse_num("RIGMARKET_PRICE_INDEX_USER_PER_MINUTE", 60)?.clamp(1, 1_000_000)
+                as u32,
         };
         config.check_production_safety()?;
         Ok(config)

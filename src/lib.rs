@@ -16,6 +16,7 @@ pub mod db;
 pub mod error;
 pub mod geo;
 pub mod http;
+pub mod index;
 pub mod jobs;
 pub mod listings;
 pub mod mail;

@@ -34,7 +34,8 @@ pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
             .configure(crate::accounts::configure)
             .configure(crate::audit::configure)
             .configure(crate::listings::configure)
-            .configure(crate::proofs::configure),
+            .configure(crate::proofs::configure)
+            .configure(crate::index::configure),
     );
 }
 
