@@ -16,6 +16,7 @@ mod listings;
 mod mail;
 mod openapi;
 mod photos;
+mod price_index;
 mod proofs;
 mod resilience;
 mod search;
