@@ -63,8 +63,19 @@ enum Command {
         #[command(subcommand)]
         action: JobsAction,
     },
+    /// The escrow ledger.
+    Ledger {
+        #[command(subcommand)]
+        action: LedgerAction,
+    },
     /// Print the OpenAPI document generated from the code.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum LedgerAction {
+    /// Check every ledger invariant; exits 1 and names each order that breaks one.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -187,9 +198,24 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<i32> {
                 }
             }
         }
+        Command::Ledger { action: LedgerAction::Verify } => return verify_ledger(config).await,
         Command::Openapi => unreachable!("handled before configuration is read"),
     }
     Ok(0)
+}
+
+async fn verify_ledger(config: Config) -> anyhow::Result<i32> {
+    let mut conn = connect(&config).await?;
+    let violations = crate::ledger::verify::verify(&mut conn).await?;
+    if violations.is_empty() {
+        println!("ledger verified: every transaction balances, escrow matches every order");
+        return Ok(0);
+    }
+    for violation in &violations {
+        eprintln!("{violation}");
+    }
+    eprintln!("{} ledger violation(s)", violations.len());
+    Ok(1)
 }
 
 async fn serve(config: Config, roles: Roles) -> anyhow::Result<()> {

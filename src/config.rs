@@ -10,7 +10,10 @@
 //! `RIGMARKET_JSON_LIMIT_BYTES`, `RIGMARKET_WORKER_CONCURRENCY`,
 //! `RIGMARKET_TRUST_FORWARDED_FOR`, `RIGMARKET_FIRE_SALE_THRESHOLD_PCT`,
 //! `RIGMARKET_STRATUM_JOB_INTERVAL_SECS`, `RIGMARKET_PRICE_INDEX_IP_PER_MINUTE`,
-//! `RIGMARKET_PRICE_INDEX_USER_PER_MINUTE`.
+//! `RIGMARKET_PRICE_INDEX_USER_PER_MINUTE`, and for escrow orders
+//! `RIGMARKET_PLATFORM_FEE_BPS`, `RIGMARKET_ORDER_PAYMENT_WINDOW`,
+//! `RIGMARKET_ORDER_SHIP_WINDOW`, `RIGMARKET_ORDER_AUTO_REFUND_AFTER_SHIP_DEADLINE`,
+//! `RIGMARKET_ORDER_AUTO_DELIVERY_AFTER`, `RIGMARKET_WIRE_INSTRUCTIONS`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -49,6 +52,57 @@ pub struct Config {
     pub price_index_ip_per_minute: u32,
     /// Price-index requests per minute per signed-in user (API keys have their own quota).
     pub price_index_user_per_minute: u32,
+    /// BTCPay Server payments; `None` when its variables are unset.
+    pub btcpay: Option<crate::payments::btcpay::BtcpayConfig>,
+    pub orders: OrderSettings,
+}
+
+/// Escrow order rules that operators may tune.
+#[derive(Debug, Clone)]
+pub struct OrderSettings {
+    /// Taken from the seller's side at release, in basis points (200 = 2 %).
+    pub platform_fee_bps: i32,
+    /// From placement to `expired` when unpaid.
+    pub payment_window: chrono::Duration,
+    /// From payment to `ship_by` (clamped to the hosting power-off minus 48 h).
+    pub ship_window: chrono::Duration,
+    /// From a missed `ship_by` to the automatic full refund.
+    pub auto_refund_after_ship_deadline: chrono::Duration,
+    /// From shipping to `delivered` when the buyer does not confirm.
+    pub auto_delivery_after: chrono::Duration,
+    /// Bank details shown with every wire order (the order's reference is added).
+    pub wire_instructions: String,
+}
+
+impl Default for OrderSettings {
+    fn default() -> Self {
+        Self {
+            platform_fee_bps: 200,
+            payment_window: chrono::Duration::hours(48),
+            ship_window: chrono::Duration::days(7),
+            auto_refund_after_ship_deadline: chrono::Duration::days(7),
+            auto_delivery_after: chrono::Duration::days(21),
+            wire_instructions: "Wire the total in USD to: rigmarket Escrow Ltd, IBAN GB00 RIGM 0000 0000 0000 00, \
+                                BIC RIGMGB2L. Quote the reference exactly; payments without it are returned."
+                .into(),
+        }
+    }
+}
+
+/// `90s`, `30m`, `48h`, `7d` (or a bare number of seconds) as a duration.
+pub fn parse_duration(text: &str) -> Option<chrono::Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let amount: i64 = digits.parse().ok()?;
+    let seconds = match unit.trim() {
+        "" | "s" => amount,
+        "m" => amount.checked_mul(60)?,
+        "h" => amount.checked_mul(3600)?,
+        "d" => amount.checked_mul(86_400)?,
+        _ => return None,
+    };
+    (seconds > 0 && seconds <= 366 * 86_400).then(|| chrono::Duration::seconds(seconds))
 }
 
 #[derive(Debug, Clone)]
@@ -142,6 +196,32 @@ impl Config {
             }
         };
 
+        let duration = |var: &'static str, default: chrono::Duration| -> Result<chrono::Duration, ConfigError> {
+            get(var).map_or(Ok(default), |v| {
+                parse_duration(v).ok_or_else(|| invalid(var, "expected a duration such as 90s, 30m, 48h or 7d"))
+            })
+        };
+        let order_defaults = OrderSettings::default();
+        let orders = OrderSettings {
+            platform_fee_bps: match get("RIGMARKET_PLATFORM_FEE_BPS") {
+                Some(raw) => raw
+                    .parse::<i32>()
+                    .ok()
+                    .filter(|bps| (0..=10_000).contains(bps))
+                    .ok_or_else(|| invalid("RIGMARKET_PLATFORM_FEE_BPS", "expected basis points from 0 to 10000"))?,
+                None => order_defaults.platform_fee_bps,
+            },
+            payment_window: duration("RIGMARKET_ORDER_PAYMENT_WINDOW", order_defaults.payment_window)?,
+            ship_window: duration("RIGMARKET_ORDER_SHIP_WINDOW", order_defaults.ship_window)?,
+            auto_refund_after_ship_deadline: duration(
+                "RIGMARKET_ORDER_AUTO_REFUND_AFTER_SHIP_DEADLINE",
+                order_defaults.auto_refund_after_ship_deadline,
+            )?,
+            auto_delivery_after: duration("RIGMARKET_ORDER_AUTO_DELIVERY_AFTER", order_defaults.auto_delivery_after)?,
+            wire_instructions: get("RIGMARKET_WIRE_INSTRUCTIONS")
+                .map(str::to_string)
+                .unwrap_or(order_defaults.wire_instructions),
+        };
         let config = Config {
             database_url: SecretString::from(get("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL).to_string()),
             db_pool_size: parse_num("RIGMARKET_DB_POOL_SIZE", 16)?.max(2),
@@ -177,6 +257,8 @@ impl Config {
             price_index_ip_per_minute: parse_num("RIGMARKET_PRICE_INDEX_IP_PER_MINUTE", 30)?.clamp(1, 1_000_000) as u32,
             price_index_user_per_minute: parse_num("RIGMARKET_PRICE_INDEX_USER_PER_MINUTE", 60)?.clamp(1, 1_000_000)
                 as u32,
+            btcpay: crate::payments::btcpay::BtcpayConfig::from_vars(vars)?,
+            orders,
         };
         config.check_production_safety()?;
         Ok(config)
@@ -274,6 +356,27 @@ mod tests {
     fn s3_needs_all_its_settings() {
         let err = Config::from_vars(&vars(&[("RIGMARKET_S3_ENDPOINT", "http://127.0.0.1:9000")])).unwrap_err();
         assert!(err.to_string().contains("RIGMARKET_S3_BUCKET"), "{err}");
+    }
+
+    #[test]
+    fn order_timers_read_durations_and_refuse_nonsense() {
+        let config = Config::from_vars(&vars(&[
+            ("RIGMARKET_ORDER_PAYMENT_WINDOW", "30m"),
+            ("RIGMARKET_ORDER_SHIP_WINDOW", "10d"),
+            ("RIGMARKET_PLATFORM_FEE_BPS", "150"),
+        ]))
+        .unwrap();
+        assert_eq!(config.orders.payment_window, chrono::Duration::minutes(30));
+        assert_eq!(config.orders.ship_window, chrono::Duration::days(10));
+        assert_eq!(config.orders.auto_delivery_after, chrono::Duration::days(21));
+        assert_eq!(config.orders.platform_fee_bps, 150);
+        for bad in ["", "0h", "-5h", "7 weeks", "h", "1000d"] {
+            assert!(parse_duration(bad).is_none(), "{bad:?}");
+        }
+        assert_eq!(parse_duration("90"), Some(chrono::Duration::seconds(90)));
+        let err = Config::from_vars(&vars(&[("RIGMARKET_ORDER_AUTO_DELIVERY_AFTER", "soon")])).unwrap_err();
+        assert!(err.to_string().contains("RIGMARKET_ORDER_AUTO_DELIVERY_AFTER"), "{err}");
+        assert!(Config::from_vars(&vars(&[("RIGMARKET_PLATFORM_FEE_BPS", "20000")])).is_err());
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub enum ApiError {
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
 }
 
 /// The problem+json body. `errors` is present only for validation failures.
@@ -200,6 +200,22 @@ impl From<diesel::result::Error> for ApiError {
             }
             other if crate::db::is_connection_error(&other) => ApiError::Unavailable(other.to_string()),
             other => ApiError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+/// Domain code returns `anyhow` for the unexpected; a database failure inside one
+/// (a lost connection mid-transaction) is still a 503, and an `ApiError` carried
+/// through it keeps its meaning.
+impl From<anyhow::Error> for ApiError {
+    fn from(err: anyhow::Error) -> Self {
+        let err = match err.downcast::<diesel::result::Error>() {
+            Ok(db) => return db.into(),
+            Err(err) => err,
+        };
+        match err.downcast::<ApiError>() {
+            Ok(api) => api,
+            Err(err) => ApiError::Internal(err),
         }
     }
 }

@@ -18,8 +18,11 @@ pub mod geo;
 pub mod http;
 pub mod index;
 pub mod jobs;
+pub mod ledger;
 pub mod listings;
 pub mod mail;
+pub mod orders;
+pub mod payments;
 pub mod proofs;
 pub mod ratelimit;
 pub mod storage;
@@ -49,6 +52,8 @@ pub struct AppState {
     pub mailer: Mailer,
     pub storage: ObjectStore,
     pub metrics: Metrics,
+    /// The BTCPay Server client, when `RIGMARKET_BTCPAY_*` are set.
+    pub btcpay: Option<payments::btcpay::BtcpayClient>,
     /// A real argon2id hash of a random password, verified against when a login
     /// names an unknown email so that it costs the same time as a wrong password.
     pub dummy_password_hash: Arc<str>,
@@ -64,6 +69,12 @@ impl AppState {
         let pool =
             db::build_pool(config.database_url.expose_secret(), config.db_pool_size, config.db_statement_timeout)?;
         let mailer = Mailer::new(&config.mail)?;
+        let btcpay = config
+            .btcpay
+            .as_ref()
+            .map(payments::btcpay::BtcpayClient::new)
+            .transpose()
+            .context("setting up the BTCPay client")?;
         let storage = ObjectStore::from_config(&config.storage, &config.public_url, &config.jwt_secret)
             .await
             .context("setting up object storage")?;
@@ -78,6 +89,7 @@ impl AppState {
             mailer,
             storage,
             metrics: Metrics::new(),
+            btcpay,
             dummy_password_hash: dummy_password_hash.into(),
         })
     }

@@ -81,6 +81,8 @@ pub struct PublicProfile {
     #[schema(example = "KZ")]
     pub country: Option<String>,
     pub member_since: DateTime<Utc>,
+    /// As a seller: buyers' average rating, their count, completed sales.
+    pub reputation: crate::orders::reviews::Reputation,
 }
 
 /// An account as admins see it in the user list.

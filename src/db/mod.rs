@@ -78,7 +78,10 @@ pub fn escape_like(text: &str) -> String {
 /// to 503 rather than 500.
 pub fn is_connection_error(err: &DieselError) -> bool {
     match err {
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        // diesel-async reports a connection that died under it (no SQLSTATE) this way.
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
+            true
+        }
         DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
             let message = info.message().to_ascii_lowercase();
             message.contains("connection") || message.contains("timeout") || message.contains("terminating")

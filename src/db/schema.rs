@@ -325,6 +325,7 @@ diesel::table! {
         ci95_high_hs -> Nullable<Float8>,
         ratio_to_claim -> Nullable<Float8>,
         valid_until -> Nullable<Timestamptz>,
+        order_id -> Nullable<Uuid>,
     }
 }
 
@@ -348,6 +349,160 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    orders (id) {
+        id -> Uuid,
+        listing_id -> Uuid,
+        buyer_id -> Uuid,
+        seller_id -> Uuid,
+        status -> Text,
+        quantity -> Int4,
+        unit_price_cents -> Int8,
+        subtotal_cents -> Int8,
+        total_cents -> Int8,
+        fee_bps -> Int4,
+        fee_cents -> Int8,
+        currency -> Text,
+        reference_unit_price_cents -> Nullable<Int8>,
+        discount_bps -> Nullable<Int8>,
+        payment_method -> Text,
+        payment_reference -> Text,
+        btcpay_invoice_id -> Nullable<Text>,
+        btcpay_checkout_url -> Nullable<Text>,
+        shipping_address -> Jsonb,
+        inspection_days -> Int4,
+        carrier -> Nullable<Text>,
+        tracking_number -> Nullable<Text>,
+        pay_by -> Timestamptz,
+        ship_by -> Nullable<Timestamptz>,
+        auto_refund_at -> Nullable<Timestamptz>,
+        auto_delivery_at -> Nullable<Timestamptz>,
+        inspect_until -> Nullable<Timestamptz>,
+        paid_at -> Nullable<Timestamptz>,
+        paid_amount_cents -> Nullable<Int8>,
+        shipped_at -> Nullable<Timestamptz>,
+        delivered_at -> Nullable<Timestamptz>,
+        disputed_at -> Nullable<Timestamptz>,
+        closed_at -> Nullable<Timestamptz>,
+        refund_cents -> Nullable<Int8>,
+        seller_credit_cents -> Nullable<Int8>,
+        platform_fee_cents -> Nullable<Int8>,
+        dispute_reason -> Nullable<Text>,
+        dispute_description -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    order_events (id) {
+        id -> Int8,
+        order_id -> Uuid,
+        actor_id -> Nullable<Uuid>,
+        actor_role -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        reason -> Text,
+        details -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ledger_transactions (id) {
+        id -> Uuid,
+        order_id -> Nullable<Uuid>,
+        kind -> Text,
+        memo -> Text,
+        reference -> Nullable<Text>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ledger_entries (id) {
+        id -> Int8,
+        transaction_id -> Uuid,
+        account -> Text,
+        amount_cents -> Int8,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Uuid,
+        key -> Text,
+        request_hash -> Bytea,
+        response_status -> Int4,
+        response_body -> Jsonb,
+        order_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    btcpay_deliveries (delivery_id) {
+        delivery_id -> Text,
+        event_type -> Text,
+        invoice_id -> Nullable<Text>,
+        order_id -> Nullable<Uuid>,
+        outcome -> Text,
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    settlement_offers (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        offered_by -> Uuid,
+        refund_cents -> Int8,
+        message -> Text,
+        status -> Text,
+        created_at -> Timestamptz,
+        decided_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    order_evidence (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        uploaded_by -> Uuid,
+        object_key -> Text,
+        content_type -> Text,
+        size_bytes -> Int8,
+        status -> Text,
+        created_at -> Timestamptz,
+        attached_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    order_messages (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        author_id -> Nullable<Uuid>,
+        author_role -> Text,
+        body -> Text,
+        evidence_ids -> Array<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    order_reviews (order_id, author_id) {
+        order_id -> Uuid,
+        author_id -> Uuid,
+        subject_id -> Uuid,
+        author_role -> Text,
+        rating -> Int2,
+        comment -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(rig_models -> manufacturers (manufacturer_id));
 diesel::joinable!(reference_prices -> rig_models (rig_model_id));
 diesel::joinable!(reference_prices -> users (created_by));
@@ -367,6 +522,15 @@ diesel::joinable!(hashrate_proofs -> listings (listing_id));
 diesel::joinable!(hashrate_proofs -> users (requested_by));
 diesel::joinable!(proof_shares -> hashrate_proofs (proof_id));
 diesel::joinable!(relay_jobs -> hashrate_proofs (proof_id));
+diesel::joinable!(hashrate_proofs -> orders (order_id));
+diesel::joinable!(orders -> listings (listing_id));
+diesel::joinable!(order_events -> orders (order_id));
+diesel::joinable!(ledger_transactions -> orders (order_id));
+diesel::joinable!(ledger_entries -> ledger_transactions (transaction_id));
+diesel::joinable!(settlement_offers -> orders (order_id));
+diesel::joinable!(order_evidence -> orders (order_id));
+diesel::joinable!(order_messages -> orders (order_id));
+diesel::joinable!(order_reviews -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     jobs,
@@ -391,6 +555,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     hashrate_proofs,
     proof_shares,
     relay_jobs,
+    orders,
+    order_events,
+    ledger_transactions,
+    ledger_entries,
+    idempotency_keys,
+    btcpay_deliveries,
+    settlement_offers,
+    order_evidence,
+    order_messages,
+    order_reviews,
 );
 
 // The price index (src/index/, migration 2026-12-01-000010_price_index).

@@ -22,6 +22,8 @@ use utoipa_swagger_ui::SwaggerUi;
     tags(
         (name = "health", description = "Liveness, readiness, metrics"),
         (name = "catalog", description = "Rig models, efficiency tiers and reference prices"),
+        (name = "orders", description = "Escrow orders: placement, payment, shipping, inspection, disputes, reviews"),
+        (name = "payments", description = "Payment provider callbacks (BTCPay Server)"),
         (name = "admin", description = "Operations reserved to administrators"),
     )
 )]

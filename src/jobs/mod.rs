@@ -50,6 +50,7 @@ async fn dispatch(state: &AppState, conn: &mut AsyncPgConnection, job: &Job) -> 
             crate::proofs::records::expire_if_unused(conn, proof_id(job)?, state.clock.now()).await?;
             Ok(())
         }
+        crate::orders::timers::KIND_ORDER_TIMER => crate::orders::timers::fire(state, conn, job).await,
         KIND_PRUNE_RATE_LIMITS => {
             crate::ratelimit::prune(conn, state.clock.now()).await?;
             Ok(())

@@ -15,4 +15,4 @@ pub mod stock;
 pub mod view;
 
 pub use handlers::configure;
-pub(crate) use handlers::find_visible;
+pub(crate) use handlers::{find_visible, listing_not_found};

@@ -118,6 +118,7 @@ pub struct Hosting {
 pub struct SellerSummary {
     pub id: Uuid,
     pub display_name: String,
+    pub reputation: crate::orders::reviews::Reputation,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

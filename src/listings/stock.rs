@@ -30,3 +30,79 @@ pub async fn sync_sold_out(
         .get_result(conn)
         .await
 }
+
+/// Why units could not be reserved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReserveRefusal {
+    NotFound,
+    /// Not on sale (draft, under review, withdrawn, rejected, expired).
+    NotBuyable,
+    /// Fewer units are available than asked for.
+    Insufficient {
+        available: i32,
+    },
+}
+
+/// Reserves `quantity` units of an active listing. Takes the listing's row lock,
+/// so concurrent buyers are served one after another and none is oversold (the
+/// `listings_units_fit` CHECK would refuse an oversell even if this were skipped).
+pub async fn reserve(
+    conn: &mut AsyncPgConnection,
+    listing_id: uuid::Uuid,
+    quantity: i32,
+    now: DateTime<Utc>,
+) -> QueryResult<Result<ListingRow, ReserveRefusal>> {
+    let Some(row) = super::queries::lock(conn, listing_id).await? else {
+        return Ok(Err(ReserveRefusal::NotFound));
+    };
+    match row.status() {
+        ListingStatus::Active => {}
+        // Sold out is "no units left", not "closed": the buyer was just too late.
+        ListingStatus::SoldOut => return Ok(Err(ReserveRefusal::Insufficient { available: 0 })),
+        _ => return Ok(Err(ReserveRefusal::NotBuyable)),
+    }
+    if row.quantity_available < quantity {
+        return Ok(Err(ReserveRefusal::Insufficient { available: row.quantity_available }));
+    }
+    let row = diesel::update(listings::table.find(listing_id))
+        .set((listings::quantity_reserved.eq(listings::quantity_reserved + quantity), listings::updated_at.eq(now)))
+        .returning(ListingRow::as_returning())
+        .get_result(conn)
+        .await?;
+    Ok(Ok(sync_sold_out(conn, row, now).await?))
+}
+
+/// Hands reserved units back (an order cancelled or expired before shipping).
+pub async fn release(
+    conn: &mut AsyncPgConnection,
+    listing_id: uuid::Uuid,
+    quantity: i32,
+    now: DateTime<Utc>,
+) -> QueryResult<ListingRow> {
+    super::queries::lock(conn, listing_id).await?.ok_or(diesel::result::Error::NotFound)?;
+    let row = diesel::update(listings::table.find(listing_id))
+        .set((listings::quantity_reserved.eq(listings::quantity_reserved - quantity), listings::updated_at.eq(now)))
+        .returning(ListingRow::as_returning())
+        .get_result(conn)
+        .await?;
+    sync_sold_out(conn, row, now).await
+}
+
+/// Turns reserved units into sold ones (an order closed after shipping).
+pub async fn mark_sold(
+    conn: &mut AsyncPgConnection,
+    listing_id: uuid::Uuid,
+    quantity: i32,
+    now: DateTime<Utc>,
+) -> QueryResult<ListingRow> {
+    super::queries::lock(conn, listing_id).await?.ok_or(diesel::result::Error::NotFound)?;
+    diesel::update(listings::table.find(listing_id))
+        .set((
+            listings::quantity_reserved.eq(listings::quantity_reserved - quantity),
+            listings::quantity_sold.eq(listings::quantity_sold + quantity),
+            listings::updated_at.eq(now),
+        ))
+        .returning(ListingRow::as_returning())
+        .get_result(conn)
+        .await
+}

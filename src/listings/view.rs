@@ -40,6 +40,7 @@ pub async fn render(
         .await?
         .into_iter()
         .collect();
+    let reputations = crate::orders::reviews::seller_reputations(conn, &seller_ids).await?;
     let models: HashMap<Uuid, (String, String, i32)> = rig_models::table
         .inner_join(manufacturers::table)
         .filter(rig_models::id.eq_any(&model_ids))
@@ -121,6 +122,7 @@ pub async fn render(
                 seller: SellerSummary {
                     id: row.seller_id,
                     display_name: sellers.get(&row.seller_id).cloned().unwrap_or_default(),
+                    reputation: reputations.get(&row.seller_id).cloned().unwrap_or_default(),
                 },
                 status: row.status(),
                 rejection_reason: row.rejection_reason.clone(),

@@ -4,26 +4,18 @@
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
-use rand::RngCore;
+use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::estimate::{choose_share_difficulty, DEFAULT_TARGET_SHARES};
-use super::records::{self, ProofRow, WorkerResult, CONNECT_WINDOW};
-use super::share::Difficulty;
-use crate::accounts::secret_token;
+use super::records::{self, IssuedProof, ProofPurpose, ProofRequest, ProofRow, WorkerResult};
 use crate::auth::AuthUser;
-use crate::db::schema::hashrate_proofs;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::listings::lifecycle::ListingStatus;
 use crate::AppState;
 
-/// The smallest share difficulty the server hands out: it bounds the share rate
-/// (and so the work per proof) whatever hashrate is claimed.
-pub const MIN_SHARE_DIFFICULTY: f64 = 1e-9;
-pub const DEFAULT_DURATION_SECS: i32 = 600;
+pub use super::records::DEFAULT_DURATION_SECS;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -33,6 +25,16 @@ pub struct NewProof {
     units: Option<i32>,
     /// Window length once the first share arrives (60-3600, default 600).
     duration_secs: Option<i32>,
+}
+
+/// The window a proof runs for, checked.
+pub fn proof_duration(requested: Option<i32>) -> Result<i32, ApiError> {
+    let duration = requested.unwrap_or(DEFAULT_DURATION_SECS);
+    if (60..=3600).contains(&duration) {
+        Ok(duration)
+    } else {
+        Err(ApiError::validation("duration_secs", "must be between 60 and 3600"))
+    }
 }
 
 /// What a seller points the rigs at. `password` is not a secret: the token in
@@ -112,6 +114,22 @@ fn stratum_url(state: &AppState) -> String {
     format!("stratum+tcp://{host}:{}", state.stratum_port())
 }
 
+/// What the requester points the rigs at, for a freshly issued proof.
+pub fn ticket(state: &AppState, issued: IssuedProof) -> ProofTicket {
+    ProofTicket {
+        id: issued.id,
+        listing_id: issued.listing_id,
+        status: "awaiting_shares".into(),
+        stratum_url: stratum_url(state),
+        username: format!("{}.worker", issued.token),
+        password: "x".into(),
+        share_difficulty: issued.share_difficulty,
+        claimed_hashrate_hs: issued.claimed_hashrate_hs,
+        duration_secs: issued.duration_secs,
+        expires_at: issued.expires_at,
+    }
+}
+
 /// Ask for a hashrate proof on one of your listings.
 #[utoipa::path(
     tag = "proofs",
@@ -134,13 +152,10 @@ async fn request_proof(
 ) -> ApiResult<HttpResponse> {
     user.require_verified()?;
     let body = body.into_inner();
-    let duration = body.duration_secs.unwrap_or(DEFAULT_DURATION_SECS);
-    if !(60..=3600).contains(&duration) {
-        return Err(ApiError::validation("duration_secs", "must be between 60 and 3600"));
-    }
+    let duration = proof_duration(body.duration_secs)?;
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
-    let (ticket, token) = conn
+    let issued = conn
         .transaction(async |conn| {
             let listing = crate::listings::queries::lock(conn, *id)
                 .await?
@@ -158,55 +173,18 @@ async fn request_proof(
                 return Err(ApiError::validation("units", format!("must be between 1 and {}", listing.quantity)));
             }
             let claimed = listing.model_hashrate_hs.saturating_mul(i64::from(units));
-            let difficulty = choose_share_difficulty(
-                claimed as f64,
-                f64::from(duration),
-                DEFAULT_TARGET_SHARES,
-                Difficulty::new(MIN_SHARE_DIFFICULTY).expect("positive"),
-            )
-            .map_err(|e| ApiError::Internal(e.into()))?;
-            let token = secret_token::issue("p");
-            let mut challenge = vec![0u8; 16];
-            rand::rng().fill_bytes(&mut challenge);
-            let proof_id = Uuid::now_v7();
-            let deadline = now + CONNECT_WINDOW;
-            diesel::insert_into(hashrate_proofs::table)
-                .values((
-                    hashrate_proofs::id.eq(proof_id),
-                    hashrate_proofs::listing_id.eq(listing.id),
-                    hashrate_proofs::requested_by.eq(user.id()),
-                    hashrate_proofs::purpose.eq("listing"),
-                    hashrate_proofs::token_hash.eq(&token.digest),
-                    hashrate_proofs::status.eq("awaiting_shares"),
-                    hashrate_proofs::units.eq(units),
-                    hashrate_proofs::claimed_hashrate_hs.eq(claimed),
-                    hashrate_proofs::share_difficulty.eq(difficulty.value()),
-                    hashrate_proofs::duration_secs.eq(duration),
-                    hashrate_proofs::challenge.eq(&challenge),
-                    hashrate_proofs::created_at.eq(now),
-                    hashrate_proofs::connect_deadline.eq(deadline),
-                ))
-                .execute(conn)
-                .await?;
-            let payload = serde_json::json!({ "proof_id": proof_id });
-            crate::jobs::enqueue(conn, crate::jobs::KIND_EXPIRE_PROOF, &payload, deadline).await?;
-            let ticket = ProofTicket {
-                id: proof_id,
+            let request = ProofRequest {
                 listing_id: listing.id,
-                status: "awaiting_shares".into(),
-                stratum_url: String::new(),
-                username: String::new(),
-                password: "x".into(),
-                share_difficulty: difficulty.value(),
+                requested_by: user.id(),
+                purpose: ProofPurpose::Listing,
+                units,
                 claimed_hashrate_hs: claimed,
                 duration_secs: duration,
-                expires_at: deadline,
             };
-            Ok::<_, ApiError>((ticket, token.plaintext))
+            Ok::<_, ApiError>(records::issue(conn, &request, now).await?)
         })
         .await?;
-    let ticket = ProofTicket { stratum_url: stratum_url(&state), username: format!("{token}.worker"), ..ticket };
-    Ok(HttpResponse::Created().json(ticket))
+    Ok(HttpResponse::Created().json(ticket(&state, issued)))
 }
 
 /// A proof, its verdict and per-worker results (public).

@@ -20,6 +20,8 @@ mod relay;
 pub mod share;
 pub mod stratum;
 
+pub use handlers::{proof_duration, ticket, ProofTicket};
+
 /// Routes of the proofs API.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     handlers::configure(cfg);

@@ -11,9 +11,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::estimate::{verdict, ProofStatus as VerdictStatus, DEFAULT_MIN_SHARES};
+use super::estimate::{verdict, ProofStatus as VerdictStatus, DEFAULT_MIN_SHARES, VERIFY_FRACTION_OF_CLAIM};
 use super::share::Difficulty;
 use crate::db::schema::{hashrate_proofs, listings, proof_shares};
+
+/// The smallest share difficulty the server hands out: it bounds the share rate
+/// (and so the work per proof) whatever hashrate is claimed.
+pub const MIN_SHARE_DIFFICULTY: f64 = 1e-9;
+pub const DEFAULT_DURATION_SECS: i32 = 600;
 
 /// No share within this long after creation ends a proof as `expired`.
 pub const CONNECT_WINDOW: Duration = Duration::minutes(30);
@@ -46,6 +51,99 @@ pub struct ProofRow {
     pub ci95_high_hs: Option<f64>,
     pub ratio_to_claim: Option<f64>,
     pub valid_until: Option<DateTime<Utc>>,
+    pub order_id: Option<Uuid>,
+}
+
+/// Why a proof runs: to back a listing, or to check a delivery during an order's
+/// inspection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProofPurpose {
+    Listing,
+    Delivery { order_id: Uuid },
+}
+
+impl ProofPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Listing => "listing",
+            Self::Delivery { .. } => "delivery",
+        }
+    }
+}
+
+pub struct ProofRequest {
+    pub listing_id: Uuid,
+    pub requested_by: Uuid,
+    pub purpose: ProofPurpose,
+    pub units: i32,
+    pub claimed_hashrate_hs: i64,
+    pub duration_secs: i32,
+}
+
+/// A new proof and the token (shown once) its miners authorize with.
+pub struct IssuedProof {
+    pub id: Uuid,
+    pub listing_id: Uuid,
+    pub token: String,
+    pub share_difficulty: f64,
+    pub claimed_hashrate_hs: i64,
+    pub duration_secs: i32,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Creates a proof with a fresh challenge and a share difficulty sized for the
+/// claim, and schedules its expiry if nothing connects.
+pub async fn issue(
+    conn: &mut AsyncPgConnection,
+    request: &ProofRequest,
+    now: DateTime<Utc>,
+) -> anyhow::Result<IssuedProof> {
+    use rand::RngCore;
+    let difficulty = super::estimate::choose_share_difficulty(
+        request.claimed_hashrate_hs as f64,
+        f64::from(request.duration_secs),
+        super::estimate::DEFAULT_TARGET_SHARES,
+        Difficulty::new(MIN_SHARE_DIFFICULTY)?,
+    )?;
+    let token = crate::accounts::secret_token::issue("p");
+    let mut challenge = vec![0u8; 16];
+    rand::rng().fill_bytes(&mut challenge);
+    let id = Uuid::now_v7();
+    let deadline = now + CONNECT_WINDOW;
+    let order_id = match request.purpose {
+        ProofPurpose::Delivery { order_id } => Some(order_id),
+        ProofPurpose::Listing => None,
+    };
+    diesel::insert_into(hashrate_proofs::table)
+        .values((
+            hashrate_proofs::id.eq(id),
+            hashrate_proofs::listing_id.eq(request.listing_id),
+            hashrate_proofs::requested_by.eq(request.requested_by),
+            hashrate_proofs::purpose.eq(request.purpose.as_str()),
+            hashrate_proofs::order_id.eq(order_id),
+            hashrate_proofs::token_hash.eq(&token.digest),
+            hashrate_proofs::status.eq("awaiting_shares"),
+            hashrate_proofs::units.eq(request.units),
+            hashrate_proofs::claimed_hashrate_hs.eq(request.claimed_hashrate_hs),
+            hashrate_proofs::share_difficulty.eq(difficulty.value()),
+            hashrate_proofs::duration_secs.eq(request.duration_secs),
+            hashrate_proofs::challenge.eq(&challenge),
+            hashrate_proofs::created_at.eq(now),
+            hashrate_proofs::connect_deadline.eq(deadline),
+        ))
+        .execute(conn)
+        .await?;
+    let payload = serde_json::json!({ "proof_id": id });
+    crate::jobs::enqueue(conn, crate::jobs::KIND_EXPIRE_PROOF, &payload, deadline).await?;
+    Ok(IssuedProof {
+        id,
+        listing_id: request.listing_id,
+        token: token.plaintext,
+        share_difficulty: difficulty.value(),
+        claimed_hashrate_hs: request.claimed_hashrate_hs,
+        duration_secs: request.duration_secs,
+        expires_at: deadline,
+    })
 }
 
 /// What a listing shows of its latest proof.
@@ -277,6 +375,21 @@ pub async fn finalize(conn: &mut AsyncPgConnection, proof_id: Uuid, now: DateTim
         shares: proof.shares_accepted,
     };
     crate::mail::enqueue(conn, &email, &template, now).await?;
+    let claimed = proof.claimed_hashrate_hs as f64;
+    if let Some(order_id) = proof.order_id.filter(|_| result.ci95_high < VERIFY_FRACTION_OF_CLAIM * claimed) {
+        // The rigs delivered hash measurably less than sold: dispute evidence.
+        let summary = format!(
+            "measured {:.3} TH/s (95 % interval {:.3} to {:.3}) against {:.3} TH/s claimed for {} unit(s)",
+            result.estimate / 1e12,
+            result.ci95_low / 1e12,
+            result.ci95_high / 1e12,
+            claimed / 1e12,
+            proof.units
+        );
+        crate::orders::disputes::record_shortfall(conn, order_id, proof.id, &summary, now)
+            .await
+            .map_err(|err| anyhow::anyhow!("recording the delivery shortfall: {err}"))?;
+    }
     tracing::info!(proof.id = %proof.id, verified, shares = proof.shares_accepted, "hashrate proof decided");
     Ok(())
 }

@@ -164,11 +164,15 @@ async fn change_password(
 #[get("/users/{id}")]
 async fn public_profile(state: web::Data<AppState>, id: web::Path<Uuid>) -> ApiResult<web::Json<PublicProfile>> {
     let user = load_user(&state, *id).await?;
+    let mut conn = state.pool.get().await?;
+    let reputation =
+        crate::orders::reviews::seller_reputations(&mut conn, &[user.id]).await?.remove(&user.id).unwrap_or_default();
     Ok(web::Json(PublicProfile {
         id: user.id,
         display_name: user.display_name,
         country: user.country,
         member_since: user.created_at,
+        reputation,
     }))
 }
 

@@ -65,7 +65,8 @@ async fn a_public_profile_shows_name_country_and_member_since_but_not_the_email(
 
     let (status, profile) = app.get_json(&format!("/v1/users/{id}")).await;
     assert_eq!(status, 200, "{profile}");
-    assert_eq!(keys(&profile), set(&["id", "display_name", "country", "member_since"]), "{profile}");
+    assert_eq!(keys(&profile), set(&["id", "display_name", "country", "member_since", "reputation"]), "{profile}");
+    assert_eq!(profile["reputation"], json!({"average_rating": null, "review_count": 0, "completed_sales": 0}));
     assert_eq!(profile["display_name"], "Rosa Mining");
     assert_eq!(profile["country"], "KZ");
     let since: chrono::DateTime<chrono::Utc> = profile["member_since"].as_str().unwrap().parse().unwrap();

@@ -17,7 +17,8 @@ async fn a_draft_goes_through_review_to_live_and_the_seller_is_emailed() {
     .await;
     let id = id_of(&draft);
     assert_eq!(draft["status"], "draft");
-    assert_eq!(draft["seller"], json!({"id": seller_id, "display_name": "seller"}));
+    let no_reputation = json!({"average_rating": null, "review_count": 0, "completed_sales": 0});
+    assert_eq!(draft["seller"], json!({"id": seller_id, "display_name": "seller", "reputation": no_reputation}));
     assert_eq!(draft["rig_model"]["id"], s19.as_str());
     assert_eq!(draft["rig_model"]["manufacturer"], "Bitmain");
     assert_eq!(draft["rig_model"]["name"], "Antminer S19 Pro");

@@ -20,9 +20,9 @@ use tokio::net::TcpStream;
 use crate::support::{assert_problem, TestApp};
 
 /// A model of a tiny "rig": 20 kH/s, so a 60 s proof is 1.2 M hashes.
-const RIG_HASHRATE_HS: i64 = 20_000;
+pub(crate) const RIG_HASHRATE_HS: i64 = 20_000;
 
-struct Miner {
+pub(crate) struct Miner {
     reader: BufReader<OwnedReadHalf>,
     writer: OwnedWriteHalf,
     next_id: u64,
@@ -109,7 +109,7 @@ impl Miner {
         }
     }
 
-    async fn start(port: u16, username: &str) -> Self {
+    pub(crate) async fn start(port: u16, username: &str) -> Self {
         let mut miner = Self::connect(port).await;
         let subscribed = miner.call("mining.subscribe", json!(["rigmarket-test-miner/1.0"])).await;
         miner.extranonce1 = hex::decode(subscribed["result"][1].as_str().unwrap()).unwrap();
@@ -188,12 +188,18 @@ async fn proof_setup(app: &TestApp, duration_secs: i32, units: i32) -> (String, 
     (listing["id"].as_str().unwrap().to_string(), response.json().await.unwrap())
 }
 
-fn port_of(ticket: &Value) -> u16 {
+pub(crate) fn port_of(ticket: &Value) -> u16 {
     ticket["stratum_url"].as_str().unwrap().rsplit(':').next().unwrap().parse().unwrap()
 }
 
 /// Mines at `rate` hashes per clock second until the proof window has closed.
-async fn mine_window(app: &TestApp, miner: &mut Miner, username: &str, rate: u32, seconds: i64) -> (u64, u64) {
+pub(crate) async fn mine_window(
+    app: &TestApp,
+    miner: &mut Miner,
+    username: &str,
+    rate: u32,
+    seconds: i64,
+) -> (u64, u64) {
     let (mut accepted, mut refused) = (0, 0);
     let mut nonce = 0u32;
     for second in 0..=seconds + 1 {

@@ -193,6 +193,8 @@ impl SecondInstance {
     pub async fn start(app: &TestApp, now: DateTime<Utc>) -> Self {
         let temp = tempfile::tempdir().unwrap();
         let mut config = super::base_config(&app.direct_database_url);
+        // One deployment, one public URL: tokens issued by either instance are valid on both.
+        config.public_url = app.state.config.public_url.clone();
         config.mail.transport = rigmarket::config::MailTransportConfig::Files { dir: temp.path().join("mail") };
         config.storage = rigmarket::config::StorageConfig::Local { dir: temp.path().join("storage") };
         let clock = Clock::manual(now);

@@ -3,6 +3,7 @@
 //! and a real S3-compatible server.
 
 pub mod accounts;
+pub mod btcpay;
 pub mod database;
 pub mod listings;
 pub mod proxy;
@@ -47,6 +48,7 @@ pub struct TestAppBuilder {
     s3: bool,
     worker: bool,
     stratum: bool,
+    btcpay: bool,
     now: Option<DateTime<Utc>>,
     database_port: Option<u16>,
 }
@@ -70,6 +72,12 @@ impl TestAppBuilder {
     /// Run the Stratum V1 listener on a free port.
     pub fn with_stratum(mut self) -> Self {
         self.stratum = true;
+        self
+    }
+    /// Take BTCPay payments through an in-process mock of the Greenfield API
+    /// (webhooks are signed with [`btcpay::WEBHOOK_SECRET`]).
+    pub fn with_btcpay(mut self) -> Self {
+        self.btcpay = true;
         self
     }
     pub fn at(mut self, now: DateTime<Utc>) -> Self {
@@ -119,6 +127,13 @@ impl TestAppBuilder {
             config.storage = rigmarket::config::StorageConfig::Local { dir: temp.path().join("storage") };
             None
         };
+        let btcpay = if self.btcpay {
+            let mock = btcpay::BtcpayMock::start().await;
+            config.btcpay = Some(mock.config(btcpay::WEBHOOK_SECRET));
+            Some(mock)
+        } else {
+            None
+        };
         let clock = Clock::manual(self.now.unwrap_or_else(default_now));
         let app =
             Application::build(config, clock.clone(), Roles { http: true, worker: self.worker, stratum: self.stratum })
@@ -135,6 +150,7 @@ impl TestAppBuilder {
             clock,
             direct_database_url: direct_url,
             smtp,
+            btcpay,
             _s3: s3,
             stop,
             running: Some(running),
@@ -151,6 +167,7 @@ pub struct TestApp {
     pub clock: Clock,
     pub direct_database_url: String,
     pub smtp: Option<SmtpServer>,
+    pub btcpay: Option<btcpay::BtcpayMock>,
     _s3: Option<s3::S3Server>,
     stop: watch::Sender<bool>,
     running: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -241,6 +258,32 @@ impl TestApp {
             &user,
             &Default::default(),
             self.clock.now(),
+        )
+        .await
+        .expect("start a session")
+        .access_token
+    }
+
+    /// A session opened 400 days ahead of the clock, for tests that move the
+    /// clock through weeks of an order's life without logging in again (access
+    /// token expiry itself is tested in `accounts::sessions`).
+    pub async fn long_session_for(&self, email: &str) -> String {
+        use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
+        use rigmarket::accounts::model::UserRow;
+        use rigmarket::db::schema::users;
+        let user: UserRow = users::table
+            .filter(users::email.eq(email.to_lowercase()))
+            .select(UserRow::as_select())
+            .first(&mut *self.conn().await)
+            .await
+            .expect("load user");
+        let opened = self.clock.now() + chrono::Duration::days(400);
+        rigmarket::accounts::sessions::start(
+            &mut *self.conn().await,
+            &self.state.config,
+            &user,
+            &Default::default(),
+            opened,
         )
         .await
         .expect("start a session")

@@ -1,0 +1,14 @@
+ALTER TABLE hashrate_proofs DROP CONSTRAINT hashrate_proofs_delivery_has_order;
+ALTER TABLE hashrate_proofs DROP COLUMN order_id;
+DROP TABLE order_reviews;
+DROP TABLE order_messages;
+DROP TABLE order_evidence;
+DROP TABLE settlement_offers;
+DROP TABLE btcpay_deliveries;
+DROP TABLE idempotency_keys;
+DROP TABLE ledger_entries;
+DROP TABLE ledger_transactions;
+DROP FUNCTION ledger_transaction_balances();
+DROP TABLE order_events;
+DROP FUNCTION ledger_immutable();
+DROP TABLE orders;

@@ -1,0 +1,95 @@
+//! Delivery proofs: during inspection the buyer runs the same Stratum hashrate
+//! proof as sellers do, claimed at the model's nominal hashrate times the units
+//! bought. Its verdict job turns a shortfall into dispute evidence
+//! (`disputes::record_shortfall`), and the inspection does not end while one is
+//! still running.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::OrderRow;
+use super::queries::Actor;
+use super::state::OrderStatus;
+use crate::db::schema::{hashrate_proofs, listings};
+use crate::error::ApiError;
+use crate::proofs::records::{self, IssuedProof, ProofPurpose, ProofRequest, ProofRow};
+
+pub async fn request(
+    conn: &mut AsyncPgConnection,
+    order: &OrderRow,
+    buyer: Uuid,
+    duration_secs: i32,
+    now: DateTime<Utc>,
+) -> Result<IssuedProof, ApiError> {
+    if order.status() != OrderStatus::Delivered {
+        return Err(ApiError::conflict(
+            "invalid_order_status",
+            "A delivery proof runs during the inspection of a delivered order.",
+        ));
+    }
+    if pending_verdict_at(conn, order.id, now).await?.is_some() {
+        return Err(ApiError::conflict("proof_in_progress", "A delivery proof for this order is already running."));
+    }
+    let nominal: i64 = listings::table.find(order.listing_id).select(listings::model_hashrate_hs).first(conn).await?;
+    let request = ProofRequest {
+        listing_id: order.listing_id,
+        requested_by: buyer,
+        purpose: ProofPurpose::Delivery { order_id: order.id },
+        units: order.quantity,
+        claimed_hashrate_hs: nominal.saturating_mul(i64::from(order.quantity)),
+        duration_secs,
+    };
+    let issued = records::issue(conn, &request, now).await?;
+    let details = serde_json::json!({ "proof_id": issued.id, "claimed_hashrate_hs": issued.claimed_hashrate_hs });
+    super::flow::note(
+        conn,
+        order,
+        Actor::user(super::state::ActorRole::Buyer, buyer),
+        "delivery_proof_requested",
+        details,
+        false,
+        now,
+    )
+    .await?;
+    Ok(issued)
+}
+
+/// How long after a delivery proof's window its verdict is waited for.
+pub const VERDICT_GRACE: chrono::Duration = chrono::Duration::minutes(5);
+
+/// When the verdict of the order's undecided delivery proof is due (its window's
+/// end, or its connect deadline, plus [`VERDICT_GRACE`]), while that is still
+/// ahead of `now`.
+pub async fn pending_verdict_at(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<DateTime<Utc>>> {
+    let proofs: Vec<ProofRow> = hashrate_proofs::table
+        .filter(hashrate_proofs::order_id.eq(order_id))
+        .filter(hashrate_proofs::status.eq_any(["awaiting_shares", "collecting"]))
+        .select(ProofRow::as_select())
+        .load(conn)
+        .await?;
+    Ok(proofs
+        .iter()
+        .map(|p| match (p.status.as_str(), p.ends_at) {
+            ("collecting", Some(ends)) => ends,
+            _ => p.connect_deadline,
+        })
+        .map(|end| end + VERDICT_GRACE)
+        .filter(|due| *due > now)
+        .max())
+}
+
+/// The delivery proofs of an order, newest first.
+pub async fn of_order(conn: &mut AsyncPgConnection, order_id: Uuid) -> QueryResult<Vec<ProofRow>> {
+    hashrate_proofs::table
+        .filter(hashrate_proofs::order_id.eq(order_id))
+        .order(hashrate_proofs::created_at.desc())
+        .select(ProofRow::as_select())
+        .load(conn)
+        .await
+}

@@ -1,0 +1,170 @@
+//! Admin decisions on orders: confirm a wire payment, resolve a dispute with any
+//! split, cancel (refunding whatever is held), and the order queue.
+
+use actix_web::{get, post, web};
+use diesel_async::AsyncConnection;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::lock_for_admin;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::pagination::{Page, PageParams};
+use crate::orders::input::{check_text, AdminNote, ConfirmPayment, ResolveDispute};
+use crate::orders::model::OrderView;
+use crate::orders::queries::{Actor, OrderScope};
+use crate::orders::state::{ActorRole, Move, OrderStatus};
+use crate::orders::{disputes, flow, payments, view};
+use crate::AppState;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdminOrderQuery {
+    /// e.g. `disputed` for the dispute queue, `awaiting_payment` for wires to match.
+    #[param(inline)]
+    status: Option<OrderStatus>,
+}
+
+/// Every order, newest first (admin).
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(AdminOrderQuery, PageParams),
+    responses(
+        (status = 200, body = inline(Page<OrderView>)),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/orders")]
+async fn admin_orders(
+    state: web::Data<AppState>,
+    admin: AuthUser,
+    query: web::Query<AdminOrderQuery>,
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<OrderView>>> {
+    admin.require_admin()?;
+    super::orders::list(&state, OrderScope::All, query.status, &page).await.map(web::Json)
+}
+
+/// Confirm that a wire transfer arrived (admin). Less than the total is refused
+/// (`payment_short`); more is accepted and the excess is owed back to the buyer.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    request_body = ConfirmPayment,
+    responses(
+        (status = 200, body = OrderView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/admin/orders/{id}/confirm-payment")]
+async fn confirm_payment(
+    state: web::Data<AppState>,
+    admin: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<ConfirmPayment>,
+) -> ApiResult<web::Json<OrderView>> {
+    admin.require_admin()?;
+    let body = body.into_inner();
+    let now = state.clock.now();
+    if body.amount_cents <= 0 {
+        return Err(ApiError::validation("amount_cents", "must be positive"));
+    }
+    if body.received_at > now + chrono::Duration::minutes(5) {
+        return Err(ApiError::validation("received_at", "cannot be in the future"));
+    }
+    check_text("note", &body.note, 2000)?;
+    let mut conn = state.pool.get().await?;
+    let order = conn
+        .transaction(async |conn| {
+            let order = lock_for_admin(conn, *id, &admin).await?;
+            let details = serde_json::json!({
+                "amount_cents": body.amount_cents, "received_at": body.received_at, "note": body.note.trim(),
+            });
+            let actor = Actor::user(ActorRole::Admin, admin.id());
+            payments::confirm_wire(&state, conn, &order, actor, body.amount_cents, details, now).await
+        })
+        .await?;
+    Ok(web::Json(view::render_one(&state, &mut conn, order).await?))
+}
+
+/// Resolve a dispute (admin): `refund_cents` to the buyer, the rest to the
+/// seller less the platform fee.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    request_body = ResolveDispute,
+    responses(
+        (status = 200, body = OrderView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/admin/orders/{id}/resolve")]
+async fn resolve(
+    state: web::Data<AppState>,
+    admin: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<ResolveDispute>,
+) -> ApiResult<web::Json<OrderView>> {
+    admin.require_admin()?;
+    let body = body.into_inner();
+    check_text("note", &body.note, 2000)?;
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let order = conn
+        .transaction(async |conn| {
+            let order = lock_for_admin(conn, *id, &admin).await?;
+            disputes::resolve_by_admin(&state, conn, &order, admin.id(), body.refund_cents, body.note.trim(), now).await
+        })
+        .await?;
+    Ok(web::Json(view::render_one(&state, &mut conn, order).await?))
+}
+
+/// Cancel an order (admin): before payment it is cancelled and the units
+/// released; after payment everything held is refunded to the buyer.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    request_body = AdminNote,
+    responses(
+        (status = 200, body = OrderView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/admin/orders/{id}/cancel")]
+async fn admin_cancel(
+    state: web::Data<AppState>,
+    admin: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<AdminNote>,
+) -> ApiResult<web::Json<OrderView>> {
+    admin.require_admin()?;
+    check_text("note", &body.note, 2000)?;
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let order = conn
+        .transaction(async |conn| {
+            let order = lock_for_admin(conn, *id, &admin).await?;
+            let actor = Actor::user(ActorRole::Admin, admin.id());
+            let details = serde_json::json!({ "note": body.note.trim() });
+            flow::close_without_sale(conn, &order, Move::AdminCancel, actor, "cancelled_by_admin", details, now).await
+        })
+        .await?;
+    Ok(web::Json(view::render_one(&state, &mut conn, order).await?))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(admin_orders).service(confirm_payment).service(resolve).service(admin_cancel);
+}

@@ -1,0 +1,202 @@
+//! Placing orders and reading them: lists, one order, its events and its ledger.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::find_for;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::pagination::{page_from, Page, PageParams};
+use crate::ledger::{self, Account, TransactionView};
+use crate::orders::input::PlaceOrder;
+use crate::orders::model::{OrderEvent, OrderView, PaymentMethod};
+use crate::orders::place::{self, Placed};
+use crate::orders::queries::{self, OrderScope};
+use crate::orders::state::OrderStatus;
+use crate::orders::{idempotency, payments, view};
+use crate::AppState;
+
+/// Place an order: reserves the units and returns payment instructions (wire) or
+/// a BTCPay invoice link. Requires `Idempotency-Key`: the same key and body
+/// answer the first answer again (`Idempotent-Replayed: true`), a different body
+/// is 422, and a key whose first request is still running is 409.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "Unique per order attempt, e.g. a UUID")),
+    request_body = PlaceOrder,
+    responses(
+        (status = 201, body = OrderView),
+        (status = 400, description = "Missing Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "insufficient_quantity, listing_not_buyable, idempotency_key_in_use", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/orders")]
+async fn place_order(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    buyer: AuthUser,
+    body: web::Json<PlaceOrder>,
+) -> ApiResult<HttpResponse> {
+    buyer.require_verified()?;
+    let key = idempotency::key_from(&req)?;
+    let body = body.into_inner().normalized();
+    body.validate().into_result()?;
+    if body.payment_method == PaymentMethod::Btcpay && state.btcpay.is_none() {
+        return Err(ApiError::unprocessable(
+            "payment_method_unavailable",
+            "BTCPay payments are not enabled on this server; pay by wire.",
+        ));
+    }
+    let hash = idempotency::request_hash(place::ROUTE, &body);
+    let key_use = idempotency::KeyUse { user: buyer.id(), key: &key, request_hash: &hash };
+    let order = match place::place(&state, &buyer, key_use, &body).await? {
+        Placed::Replayed(replay) => {
+            let status =
+                actix_web::http::StatusCode::from_u16(replay.status).unwrap_or(actix_web::http::StatusCode::CREATED);
+            return Ok(HttpResponse::build(status).insert_header(("Idempotent-Replayed", "true")).json(replay.body));
+        }
+        Placed::New(order) if body.payment_method == PaymentMethod::Btcpay => {
+            payments::attach_invoice_after_placement(&state, *order, key_use).await?
+        }
+        Placed::New(order) => *order,
+    };
+    let mut conn = state.pool.get().await?;
+    Ok(HttpResponse::Created().json(view::render_one(&state, &mut conn, order).await?))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleFilter {
+    Buyer,
+    Seller,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrderQuery {
+    /// Orders where you are the buyer, or the seller (default: both).
+    #[param(inline)]
+    role: Option<RoleFilter>,
+    #[param(inline)]
+    status: Option<OrderStatus>,
+}
+
+/// Your orders, newest first.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(OrderQuery, PageParams),
+    responses(
+        (status = 200, body = inline(Page<OrderView>)),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/orders")]
+async fn list_orders(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<OrderQuery>,
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<OrderView>>> {
+    let scope = match query.role {
+        Some(RoleFilter::Buyer) => OrderScope::Buyer(user.id()),
+        Some(RoleFilter::Seller) => OrderScope::Seller(user.id()),
+        None => OrderScope::Party(user.id()),
+    };
+    list(&state, scope, query.status, &page).await.map(web::Json)
+}
+
+pub(super) async fn list(
+    state: &AppState,
+    scope: OrderScope,
+    status: Option<OrderStatus>,
+    page: &PageParams,
+) -> ApiResult<Page<OrderView>> {
+    let limit = page.limit()?;
+    let before = page.cursor::<Uuid>()?;
+    let mut conn = state.pool.get().await?;
+    let rows = queries::list(&mut conn, scope, status, before, limit + 1).await?;
+    let (rows, next_cursor) = page_from(rows, limit, |row| row.id);
+    Ok(Page { items: view::render(state, &mut conn, rows).await?, next_cursor })
+}
+
+/// One order (its parties and admins; anyone else gets 404).
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/orders/{id}")]
+async fn get_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<Uuid>) -> ApiResult<web::Json<OrderView>> {
+    let mut conn = state.pool.get().await?;
+    let (order, _) = find_for(&mut conn, *id, &user).await?;
+    Ok(web::Json(view::render_one(&state, &mut conn, order).await?))
+}
+
+/// The order's history: every transition with its actor, statuses and reason.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, body = Vec<OrderEvent>),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/orders/{id}/events")]
+async fn order_events(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<Vec<OrderEvent>>> {
+    let mut conn = state.pool.get().await?;
+    let (order, _) = find_for(&mut conn, *id, &user).await?;
+    Ok(web::Json(queries::events(&mut conn, order.id).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderLedger {
+    pub order_id: Uuid,
+    /// What escrow holds for this order now.
+    pub escrow_balance_cents: i64,
+    pub transactions: Vec<TransactionView>,
+}
+
+/// The ledger transactions of an order (double entry: each sums to zero).
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, body = OrderLedger),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/orders/{id}/ledger")]
+async fn order_ledger(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<OrderLedger>> {
+    let mut conn = state.pool.get().await?;
+    let (order, _) = find_for(&mut conn, *id, &user).await?;
+    Ok(web::Json(OrderLedger {
+        order_id: order.id,
+        escrow_balance_cents: ledger::balance(&mut conn, Account::Escrow(order.id)).await?,
+        transactions: ledger::transactions_where(&mut conn, Some(order.id), None).await?,
+    }))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(place_order).service(list_orders).service(get_order).service(order_events).service(order_ledger);
+}

@@ -1,0 +1,392 @@
+//! What buyers and sellers do to an order: cancel, ship, confirm delivery,
+//! accept, dispute, offer and accept settlements, run a delivery proof, review.
+//! Each runs in one transaction on the locked order and answers the result.
+
+use actix_web::{get, post, web, HttpResponse};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use uuid::Uuid;
+
+use super::{find_for, lock_for};
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::orders::disputes::{self, SettlementOffer};
+use crate::orders::flow::{self, DisputeOpening, Shipment};
+use crate::orders::input::{check_text, OpenDispute, SettlementOfferInput, ShipOrder};
+use crate::orders::model::{OrderRow, OrderView};
+
+use crate::orders::reviews::{self, NewReview, Review};
+use crate::orders::state::{ActorRole, Move, OrderStatus};
+use crate::orders::{delivery_proof, view};
+use crate::proofs::ProofTicket;
+use crate::AppState;
+
+async fn respond(state: &AppState, conn: &mut AsyncPgConnection, order: OrderRow) -> ApiResult<web::Json<OrderView>> {
+    Ok(web::Json(view::render_one(state, conn, order).await?))
+}
+
+/// Cancel as the buyer: before payment, or for a full refund once the ship
+/// deadline has passed without a shipment.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "invalid_order_status, ship_deadline_not_passed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/orders/{id}/cancel")]
+async fn cancel(state: web::Data<AppState>, user: AuthUser, id: web::Path<Uuid>) -> ApiResult<web::Json<OrderView>> {
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let order = conn
+        .transaction(async |conn| {
+            let (order, actor) = lock_for(conn, *id, &user).await?;
+            flow::check(&order, Move::BuyerCancel, actor)?;
+            if order.status() == OrderStatus::Paid && order.ship_by.is_none_or(|by| now < by) {
+                return Err(ApiError::conflict(
+                    "ship_deadline_not_passed",
+                    "A paid order can be cancelled once its ship deadline has passed without a shipment.",
+                ));
+            }
+            let reason = if order.status() == OrderStatus::Paid {
+                "cancelled_after_missed_ship_deadline"
+            } else {
+                "cancelled_by_buyer"
+            };
+            flow::close_without_sale(conn, &order, Move::BuyerCancel, actor, reason, serde_json::json!({}), now).await
+        })
+        .await?;
+    respond(&state, &mut conn, order).await
+}
+
+/// Ship as the seller, with the carrier and tracking number.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    request_body = ShipOrder,
+    responses(
+        (status = 200, body = OrderView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/orders/{id}/ship")]
+async fn ship(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<ShipOrder>,
+) -> ApiResult<web::Json<OrderView>> {
+    let body = body.into_inner();
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let order = conn
+        .transaction(async |conn| {
+            let (order, actor) = lock_for(conn, *id, &user).await?;
+            flow::check(&order, Move::Ship, actor)?;
+            body.validate(order.paid_at, now).into_result()?;
+            let shipment = Shipment {
+                carrier: body.carrier.trim().to_string(),
+                tracking_number: body.tracking_number.trim().to_string(),
+                shipped_at: body.shipped_at.unwrap_or(now),
+            };
+            flow::ship(&state, conn, &order, actor, shipment, now).await
+        })
+        .await?;
+    respond(&state, &mut conn, order).await
+}
+
+/// Confirm delivery as the buyer: the inspection window starts.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/orders/{id}/confirm-delivery")]
+async fn confirm_delivery(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<OrderView>> {
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let order = conn
+        .transaction(async |conn| {
+            let (order, actor) = lock_for(conn, *id, &user).await?;
+            flow::deliver(conn, &order, Move::ConfirmDelivery, actor, now).await
+        })
+        .await?;
+    respond(&state, &mut conn, order).await
+}
+
+/// Accept the rigs as the buyer: the escrow is released to the seller.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/orders/{id}/accept")]
+async fn accept(state: web::Data<AppState>, user: AuthUser, id: web::Path<Uuid>) -> ApiResult<web::Json<OrderView>> {
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let order = conn
+        .transaction(async |conn| {
+            let (order, actor) = lock_for(conn, *id, &user).await?;
+            flow::complete(&state, conn, &order, Move::Accept, actor, now).await
+        })
+        .await?;
+    respond(&state, &mut conn, order).await
+}
+
+/// Open a dispute as the buyer: during inspection, or for non-delivery once shipped.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    request_body = OpenDispute,
+    responses(
+        (status = 200, body = OrderView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/orders/{id}/disputes")]
+async fn open_dispute(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<OpenDispute>,
+) -> ApiResult<web::Json<OrderView>> {
+    let body = body.into_inner();
+    check_text("description", &body.description, 5000)?;
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let order = conn
+        .transaction(async |conn| {
+            let (order, actor) = lock_for(conn, *id, &user).await?;
+            let opening = DisputeOpening {
+                reason: body.reason.as_str().to_string(),
+                description: body.description.trim().to_string(),
+            };
+            disputes::open(conn, &order, actor, opening, &body.evidence_ids, now).await
+        })
+        .await?;
+    respond(&state, &mut conn, order).await
+}
+
+/// Offer a partial refund as the seller (replaces an earlier open offer).
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    request_body = SettlementOfferInput,
+    responses(
+        (status = 201, body = SettlementOffer),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/orders/{id}/settlement-offers")]
+async fn offer_settlement(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<SettlementOfferInput>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    check_text("message", &body.message, 2000)?;
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let offer = conn
+        .transaction(async |conn| {
+            let (order, actor) = lock_for(conn, *id, &user).await?;
+            if actor.role != ActorRole::Seller {
+                return Err(ApiError::forbidden("order_action_forbidden", "Only the seller can offer a settlement."));
+            }
+            disputes::offer(conn, &order, user.id(), body.refund_cents, body.message.trim(), now).await
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(offer))
+}
+
+/// The settlement offers made on an order, oldest first.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, body = Vec<SettlementOffer>),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/orders/{id}/settlement-offers")]
+async fn list_offers(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<Vec<SettlementOffer>>> {
+    let mut conn = state.pool.get().await?;
+    let (order, _) = find_for(&mut conn, *id, &user).await?;
+    Ok(web::Json(disputes::offers(&mut conn, order.id).await?))
+}
+
+/// Accept the seller's open offer as the buyer: the dispute is resolved with it.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id"), ("offer_id" = Uuid, Path, description = "Offer id")),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/orders/{id}/settlement-offers/{offer_id}/accept")]
+async fn accept_offer(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> ApiResult<web::Json<OrderView>> {
+    let (id, offer_id) = path.into_inner();
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let order = conn
+        .transaction(async |conn| {
+            let (order, actor) = lock_for(conn, id, &user).await?;
+            flow::check(&order, Move::AcceptOffer, actor)?;
+            disputes::accept_offer(&state, conn, &order, user.id(), offer_id, now).await
+        })
+        .await?;
+    respond(&state, &mut conn, order).await
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"duration_secs": 600}))]
+pub struct NewDeliveryProof {
+    /// Window length once the first share arrives (60-3600, default 600).
+    duration_secs: Option<i32>,
+}
+
+/// Run a delivery hashrate proof as the buyer during inspection. Claimed is the
+/// model's nominal hashrate times the units bought; a result whose interval's
+/// upper bound is below 90 % of that opens (or joins) a `hashrate_shortfall` dispute.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    request_body = NewDeliveryProof,
+    responses(
+        (status = 201, body = ProofTicket),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/orders/{id}/hashrate-proofs")]
+async fn request_delivery_proof(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<NewDeliveryProof>,
+) -> ApiResult<HttpResponse> {
+    let duration = crate::proofs::proof_duration(body.duration_secs)?;
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let issued = conn
+        .transaction(async |conn| {
+            let (order, actor) = lock_for(conn, *id, &user).await?;
+            if actor.role != ActorRole::Buyer {
+                return Err(ApiError::forbidden("order_action_forbidden", "Only the buyer runs a delivery proof."));
+            }
+            delivery_proof::request(conn, &order, user.id(), duration, now).await
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(crate::proofs::ticket(&state, issued)))
+}
+
+/// Review the other party once the order is completed or resolved (once each).
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    request_body = NewReview,
+    responses(
+        (status = 201, body = Review),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "invalid_order_status, already_reviewed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/orders/{id}/review")]
+async fn review(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<NewReview>,
+) -> ApiResult<HttpResponse> {
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let (order, actor) = find_for(&mut conn, *id, &user).await?;
+    let review = reviews::leave(&mut conn, &order, user.id(), actor.role, &body, now).await?;
+    Ok(HttpResponse::Created().json(review))
+}
+
+/// The reviews left on an order.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, body = Vec<Review>),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/orders/{id}/reviews")]
+async fn order_reviews(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<Vec<Review>>> {
+    let mut conn = state.pool.get().await?;
+    let (order, _) = find_for(&mut conn, *id, &user).await?;
+    Ok(web::Json(reviews::of_order(&mut conn, order.id).await?))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(cancel)
+        .service(ship)
+        .service(confirm_delivery)
+        .service(accept)
+        .service(open_dispute)
+        .service(offer_settlement)
+        .service(list_offers)
+        .service(accept_offer)
+        .service(request_delivery_proof)
+        .service(review)
+        .service(order_reviews);
+}

@@ -1,0 +1,46 @@
+//! `POST /v1/payments/btcpay/webhook`: BTCPay Server's signed deliveries. The raw
+//! body is read as bytes, because the signature covers exactly those bytes.
+
+use actix_web::{post, web, HttpRequest};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{ApiResult, Problem};
+use crate::orders::payments::{self, WebhookOutcome};
+use crate::payments::btcpay::SIGNATURE_HEADER;
+use crate::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookAnswer {
+    pub outcome: WebhookOutcome,
+}
+
+/// BTCPay Server webhook (Greenfield `InvoiceSettled`, `InvoiceExpired`,
+/// `InvoiceInvalid`; other types are acknowledged and ignored). Authenticated by
+/// `BTCPay-Sig: sha256=<HMAC-SHA256 of the raw body>`; de-duplicated by delivery id.
+#[utoipa::path(
+    tag = "payments",
+    params(("BTCPay-Sig" = String, Header, description = "sha256=<hex HMAC of the body with the webhook secret>")),
+    request_body(content = Object, description = "A Greenfield webhook delivery", content_type = "application/json"),
+    responses(
+        (status = 200, body = WebhookAnswer),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Bad or missing signature", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "BTCPay is not configured", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "BTCPay's API did not answer; redeliver later", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/payments/btcpay/webhook")]
+async fn btcpay_webhook(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ApiResult<web::Json<WebhookAnswer>> {
+    let signature = req.headers().get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    let outcome = payments::handle_webhook(&state, &body, signature).await?;
+    Ok(web::Json(WebhookAnswer { outcome }))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(btcpay_webhook);
+}

@@ -1,0 +1,262 @@
+//! The conversation on an order (parties and admins) and its evidence files.
+//! Files go straight to object storage through presigned URLs, are checked
+//! (size, real type by their first bytes) when the client says the upload is
+//! complete, and are served back through short-lived signed URLs.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::queries::Actor;
+use crate::db::schema::{order_evidence, order_messages};
+use crate::error::ApiError;
+use crate::listings::photo_check::PhotoType;
+use crate::AppState;
+
+pub const MAX_EVIDENCE_BYTES: i64 = 50 * 1024 * 1024;
+pub const MAX_EVIDENCE_PER_ORDER: i64 = 100;
+pub const MAX_EVIDENCE_PER_MESSAGE: usize = 20;
+pub const MAX_MESSAGE_CHARS: usize = 5000;
+/// Enough bytes to recognise every accepted type.
+pub const EVIDENCE_MAGIC_LEN: u64 = 12;
+pub const EVIDENCE_URL_TTL: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum EvidenceType {
+    #[serde(rename = "image/jpeg")]
+    Jpeg,
+    #[serde(rename = "image/png")]
+    Png,
+    #[serde(rename = "image/webp")]
+    Webp,
+    #[serde(rename = "application/pdf")]
+    Pdf,
+    #[serde(rename = "video/mp4")]
+    Mp4,
+}
+
+impl EvidenceType {
+    pub const ALL: [EvidenceType; 5] = [Self::Jpeg, Self::Png, Self::Webp, Self::Pdf, Self::Mp4];
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+            Self::Webp => "image/webp",
+            Self::Pdf => "application/pdf",
+            Self::Mp4 => "video/mp4",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Jpeg => "jpg",
+            Self::Png => "png",
+            Self::Webp => "webp",
+            Self::Pdf => "pdf",
+            Self::Mp4 => "mp4",
+        }
+    }
+
+    /// What the bytes really are.
+    pub fn sniff(prefix: &[u8]) -> Option<Self> {
+        if let Some(photo) = PhotoType::sniff(prefix) {
+            return Some(match photo {
+                PhotoType::Jpeg => Self::Jpeg,
+                PhotoType::Png => Self::Png,
+                PhotoType::Webp => Self::Webp,
+            });
+        }
+        if prefix.starts_with(b"%PDF-") {
+            Some(Self::Pdf)
+        } else if prefix.len() >= 8 && &prefix[4..8] == b"ftyp" {
+            Some(Self::Mp4)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = order_evidence)]
+pub struct EvidenceRow {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub uploaded_by: Uuid,
+    pub object_key: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub attached_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvidenceView {
+    pub id: Uuid,
+    pub uploaded_by: Uuid,
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// A short-lived signed URL (15 minutes).
+    pub url: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = order_messages)]
+pub struct MessageRow {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub author_id: Option<Uuid>,
+    pub author_role: String,
+    pub body: String,
+    pub evidence_ids: Vec<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageView {
+    pub id: Uuid,
+    /// `null` for messages the system wrote (a delivery proof's verdict).
+    pub author_id: Option<Uuid>,
+    #[schema(example = "buyer")]
+    pub author_role: String,
+    pub body: String,
+    pub evidence: Vec<EvidenceView>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Refuses evidence ids that are not completed uploads of this order.
+pub async fn check_evidence(conn: &mut AsyncPgConnection, order_id: Uuid, ids: &[Uuid]) -> Result<(), ApiError> {
+    if ids.len() > MAX_EVIDENCE_PER_MESSAGE {
+        return Err(ApiError::validation("evidence_ids", format!("at most {MAX_EVIDENCE_PER_MESSAGE} files")));
+    }
+    let found: Vec<Uuid> = order_evidence::table
+        .filter(order_evidence::order_id.eq(order_id))
+        .filter(order_evidence::id.eq_any(ids))
+        .filter(order_evidence::status.eq("attached"))
+        .select(order_evidence::id)
+        .load(conn)
+        .await?;
+    let missing: Vec<crate::error::FieldError> = ids
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| !found.contains(id))
+        .map(|(i, _)| {
+            crate::error::FieldError::new(format!("evidence_ids[{i}]"), "is not a completed upload of this order")
+        })
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(missing))
+    }
+}
+
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+    author: Actor,
+    body: &str,
+    evidence_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> QueryResult<MessageRow> {
+    diesel::insert_into(order_messages::table)
+        .values((
+            order_messages::id.eq(Uuid::now_v7()),
+            order_messages::order_id.eq(order_id),
+            order_messages::author_id.eq(author.user_id),
+            order_messages::author_role.eq(author.role.as_str()),
+            order_messages::body.eq(body),
+            order_messages::evidence_ids.eq(evidence_ids),
+            order_messages::created_at.eq(now),
+        ))
+        .returning(MessageRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn evidence_view(state: &AppState, row: &EvidenceRow) -> anyhow::Result<EvidenceView> {
+    Ok(EvidenceView {
+        id: row.id,
+        uploaded_by: row.uploaded_by,
+        content_type: row.content_type.clone(),
+        size_bytes: row.size_bytes,
+        url: state.storage.presign_get(&row.object_key, EVIDENCE_URL_TTL).await?.to_string(),
+        created_at: row.created_at,
+    })
+}
+
+/// Messages (oldest first, after `after`) with their evidence as signed URLs.
+pub async fn page(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+    after: Option<Uuid>,
+    limit: i64,
+) -> anyhow::Result<Vec<MessageView>> {
+    let mut query = order_messages::table
+        .filter(order_messages::order_id.eq(order_id))
+        .order(order_messages::id.asc())
+        .limit(limit)
+        .select(MessageRow::as_select())
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(order_messages::id.gt(after));
+    }
+    let rows: Vec<MessageRow> = query.load(conn).await?;
+    render(state, conn, rows).await
+}
+
+pub async fn render(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    rows: Vec<MessageRow>,
+) -> anyhow::Result<Vec<MessageView>> {
+    let ids: Vec<Uuid> = rows.iter().flat_map(|m| m.evidence_ids.iter().copied()).collect();
+    let evidence: Vec<EvidenceRow> = order_evidence::table
+        .filter(order_evidence::id.eq_any(&ids))
+        .select(EvidenceRow::as_select())
+        .load(conn)
+        .await?;
+    let mut views = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut files = Vec::new();
+        for id in &row.evidence_ids {
+            if let Some(file) = evidence.iter().find(|e| e.id == *id) {
+                files.push(evidence_view(state, file).await?);
+            }
+        }
+        views.push(MessageView {
+            id: row.id,
+            author_id: row.author_id,
+            author_role: row.author_role,
+            body: row.body,
+            evidence: files,
+            created_at: row.created_at,
+        });
+    }
+    Ok(views)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_types_are_recognised_by_their_bytes() {
+        assert_eq!(EvidenceType::sniff(b"%PDF-1.7\n%...."), Some(EvidenceType::Pdf));
+        assert_eq!(EvidenceType::sniff(b"\0\0\0\x18ftypmp42"), Some(EvidenceType::Mp4));
+        assert_eq!(EvidenceType::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(EvidenceType::Jpeg));
+        assert_eq!(EvidenceType::sniff(b"PK\x03\x04zipfile"), None);
+        for kind in EvidenceType::ALL {
+            let mime = serde_json::to_value(kind).unwrap();
+            assert_eq!(mime, kind.mime());
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Escrow orders: a buyer reserves units of a listing and pays into escrow (wire
+//! or BTCPay); the seller ships; the buyer confirms delivery and inspects (with a
+//! delivery hashrate proof if they like); the money is released to the seller
+//! minus the platform fee, or a dispute splits it. Timers move every stage on;
+//! every movement of money is a balanced ledger transaction.
+//!
+//! - [`state`], [`money`], [`deadlines`]: the rules, pure and unit-tested.
+//! - [`flow`]: transitions, each one database transaction on a locked order.
+//! - [`place`], [`payments`], [`disputes`], [`timers`], [`delivery_proof`],
+//!   [`messages`], [`reviews`]: the use cases around them.
+//! - `handlers`: the HTTP API.
+//!
+//! Reads (through `Config`): `RIGMARKET_PLATFORM_FEE_BPS`,
+//! `RIGMARKET_ORDER_PAYMENT_WINDOW`, `RIGMARKET_ORDER_SHIP_WINDOW`,
+//! `RIGMARKET_ORDER_AUTO_REFUND_AFTER_SHIP_DEADLINE`,
+//! `RIGMARKET_ORDER_AUTO_DELIVERY_AFTER`, `RIGMARKET_WIRE_INSTRUCTIONS` and the
+//! `RIGMARKET_BTCPAY_*` settings.
+
+pub mod deadlines;
+pub mod delivery_proof;
+pub mod disputes;
+pub mod flow;
+mod handlers;
+pub mod idempotency;
+pub mod input;
+pub mod messages;
+pub mod model;
+pub mod money;
+pub mod notify;
+pub mod payments;
+pub mod place;
+pub mod queries;
+pub mod reviews;
+pub mod settled;
+pub mod state;
+pub mod timers;
+pub mod view;
+
+pub use handlers::configure;
+
+pub fn order_not_found() -> crate::error::ApiError {
+    crate::error::ApiError::not_found("order_not_found", "No order with this id is visible to you.")
+}

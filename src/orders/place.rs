@@ -1,0 +1,168 @@
+//! Placing an order: in one transaction, claim the Idempotency-Key, reserve the
+//! units under the listing's row lock, snapshot price, reference, discount and
+//! fee, and write the order with its event, emails and payment timers. A BTCPay
+//! invoice is created right after the commit (never while the listing is locked),
+//! with a timer as the fallback when BTCPay is unreachable.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use rand::Rng;
+use uuid::Uuid;
+
+use super::deadlines;
+use super::idempotency::{self, KeyUse, Replay};
+use super::input::PlaceOrder;
+use super::model::{OrderRow, PaymentMethod};
+use super::money::fee_on;
+use super::queries::{self, Actor, NewEvent};
+use super::state::{ActorRole, OrderStatus};
+use super::timers::{self, Timer};
+use crate::auth::AuthUser;
+use crate::db::schema::{orders, users};
+use crate::error::ApiError;
+use crate::listings::discount::discount_bps;
+use crate::listings::stock::{self, ReserveRefusal};
+use crate::AppState;
+
+/// Orders need this much time before the listing's ship cutoff.
+const MIN_TIME_BEFORE_CUTOFF: chrono::Duration = chrono::Duration::hours(1);
+/// The invoice timer gives the inline attempt a head start.
+const INVOICE_RETRY_AFTER: chrono::Duration = chrono::Duration::seconds(30);
+
+pub const ROUTE: &str = "POST /v1/orders";
+
+/// A reference a human can copy onto a wire transfer: `RM-XXXX-XXXX` in
+/// Crockford base32 (no I, L, O, U).
+pub fn payment_reference() -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut rng = rand::rng();
+    let mut part = || (0..4).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect::<String>();
+    format!("RM-{}-{}", part(), part())
+}
+
+fn refusal(refusal: ReserveRefusal, quantity: i32) -> ApiError {
+    match refusal {
+        ReserveRefusal::NotFound => crate::listings::listing_not_found(),
+        ReserveRefusal::NotBuyable => {
+            ApiError::conflict("listing_not_buyable", "This listing is not on sale (it may be sold out or closed).")
+        }
+        ReserveRefusal::Insufficient { available } => ApiError::conflict(
+            "insufficient_quantity",
+            format!("Only {available} unit(s) are available; {quantity} were asked for."),
+        ),
+    }
+}
+
+/// The answer to `POST /v1/orders`: a new order, or the stored answer to a replay.
+pub enum Placed {
+    New(Box<OrderRow>),
+    Replayed(Replay),
+}
+
+pub async fn place(state: &AppState, buyer: &AuthUser, key: KeyUse<'_>, body: &PlaceOrder) -> Result<Placed, ApiError> {
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    conn.transaction(async |conn| {
+        if let Some(replay) = idempotency::claim(conn, key).await? {
+            return Ok(Placed::Replayed(replay));
+        }
+        let order = insert_order(state, conn, buyer, body, now).await?;
+        let view = super::view::render_one(state, conn, order.clone()).await?;
+        let json = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
+        idempotency::store(conn, key, 201, &json, Some(order.id), now).await?;
+        Ok(Placed::New(Box::new(order)))
+    })
+    .await
+}
+
+async fn insert_order(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    buyer: &AuthUser,
+    body: &PlaceOrder,
+    now: DateTime<Utc>,
+) -> Result<OrderRow, ApiError> {
+    let listing =
+        crate::listings::queries::find(conn, body.listing_id).await?.ok_or_else(crate::listings::listing_not_found)?;
+    let seller_suspended: Option<DateTime<Utc>> =
+        users::table.find(listing.seller_id).select(users::suspended_at).first(conn).await?;
+    if seller_suspended.is_some() {
+        return Err(crate::listings::listing_not_found());
+    }
+    if listing.seller_id == buyer.id() {
+        return Err(ApiError::forbidden("own_listing", "You cannot buy your own listing."));
+    }
+    if deadlines::ship_cutoff(listing.power_off_at).is_some_and(|cutoff| cutoff <= now + MIN_TIME_BEFORE_CUTOFF) {
+        return Err(ApiError::conflict(
+            "hosting_deadline_too_close",
+            "The rigs are powered off too soon for payment and shipping to complete safely.",
+        ));
+    }
+    let listing =
+        stock::reserve(conn, body.listing_id, body.quantity, now).await?.map_err(|r| refusal(r, body.quantity))?;
+    let subtotal = listing
+        .unit_price_cents
+        .checked_mul(i64::from(body.quantity))
+        .ok_or_else(|| ApiError::validation("quantity", "the total is too large"))?;
+    let fee_bps = state.config.orders.platform_fee_bps;
+    let pay_by = deadlines::pay_by(now, state.config.orders.payment_window, listing.power_off_at);
+    let order: OrderRow = diesel::insert_into(orders::table)
+        .values((
+            orders::id.eq(Uuid::now_v7()),
+            orders::listing_id.eq(listing.id),
+            orders::buyer_id.eq(buyer.id()),
+            orders::seller_id.eq(listing.seller_id),
+            orders::status.eq(OrderStatus::AwaitingPayment.as_str()),
+            orders::quantity.eq(body.quantity),
+            orders::unit_price_cents.eq(listing.unit_price_cents),
+            orders::subtotal_cents.eq(subtotal),
+            orders::total_cents.eq(subtotal),
+            orders::fee_bps.eq(fee_bps),
+            orders::fee_cents.eq(fee_on(subtotal, fee_bps)),
+            orders::currency.eq(&listing.currency),
+            orders::reference_unit_price_cents.eq(listing.reference_unit_price_cents),
+            orders::discount_bps.eq(discount_bps(listing.unit_price_cents, listing.reference_unit_price_cents)),
+            orders::payment_method.eq(body.payment_method.as_str()),
+            orders::payment_reference.eq(payment_reference()),
+            orders::shipping_address.eq(serde_json::to_value(&body.shipping_address).map_err(anyhow::Error::from)?),
+            orders::inspection_days.eq(listing.inspection_days),
+            orders::pay_by.eq(pay_by),
+            orders::created_at.eq(now),
+            orders::updated_at.eq(now),
+        ))
+        .returning(OrderRow::as_returning())
+        .get_result(conn)
+        .await?;
+    let actor = Actor::user(ActorRole::Buyer, buyer.id());
+    let event = NewEvent {
+        order_id: order.id,
+        actor,
+        from: None,
+        to: OrderStatus::AwaitingPayment,
+        reason: "placed",
+        details: serde_json::json!({ "quantity": order.quantity, "payment_method": order.payment_method }),
+    };
+    queries::append_event(conn, event, now).await?;
+    super::notify::transition(conn, &order, "placed", now).await?;
+    timers::schedule_deadline(conn, order.id, Timer::PaymentReminder, Timer::PaymentDeadline, now, pay_by).await?;
+    if body.payment_method == PaymentMethod::Btcpay {
+        timers::schedule(conn, order.id, Timer::BtcpayInvoice, now + INVOICE_RETRY_AFTER).await?;
+    }
+    tracing::info!(order.id = %order.id, listing.id = %listing.id, quantity = order.quantity, "order placed");
+    Ok(order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payment_references_are_readable_and_unambiguous() {
+        let reference = payment_reference();
+        assert_eq!(reference.len(), 12);
+        assert!(reference.starts_with("RM-") && reference.as_bytes()[7] == b'-');
+        assert!(!reference[3..].chars().any(|c| "ILOU".contains(c)), "{reference}");
+        assert_ne!(payment_reference(), payment_reference());
+    }
+}

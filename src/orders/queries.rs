@@ -1,0 +1,121 @@
+//! Order queries; each takes a connection so callers compose them in one
+//! transaction.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::{OrderEvent, OrderRow};
+use super::state::{ActorRole, OrderStatus};
+use crate::db::schema::{order_events, orders};
+
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<OrderRow>> {
+    orders::table.find(id).select(OrderRow::as_select()).first(conn).await.optional()
+}
+
+/// Locks the order for the rest of the transaction. Every transition, timer,
+/// webhook and admin action goes through this lock, so two of them can never
+/// both act on the same status.
+pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<OrderRow>> {
+    orders::table.find(id).select(OrderRow::as_select()).for_update().first(conn).await.optional()
+}
+
+pub async fn lock_by_invoice(conn: &mut AsyncPgConnection, invoice_id: &str) -> QueryResult<Option<OrderRow>> {
+    orders::table
+        .filter(orders::btcpay_invoice_id.eq(invoice_id))
+        .select(OrderRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Who did what, for the append-only history.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor {
+    pub role: ActorRole,
+    pub user_id: Option<Uuid>,
+}
+
+impl Actor {
+    pub fn system() -> Self {
+        Self { role: ActorRole::System, user_id: None }
+    }
+    pub fn btcpay() -> Self {
+        Self { role: ActorRole::Btcpay, user_id: None }
+    }
+    pub fn user(role: ActorRole, user_id: Uuid) -> Self {
+        Self { role, user_id: Some(user_id) }
+    }
+}
+
+pub struct NewEvent<'a> {
+    pub order_id: Uuid,
+    pub actor: Actor,
+    pub from: Option<OrderStatus>,
+    pub to: OrderStatus,
+    pub reason: &'a str,
+    pub details: serde_json::Value,
+}
+
+pub async fn append_event(conn: &mut AsyncPgConnection, event: NewEvent<'_>, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::insert_into(order_events::table)
+        .values((
+            order_events::order_id.eq(event.order_id),
+            order_events::actor_id.eq(event.actor.user_id),
+            order_events::actor_role.eq(event.actor.role.as_str()),
+            order_events::from_status.eq(event.from.map(OrderStatus::as_str)),
+            order_events::to_status.eq(event.to.as_str()),
+            order_events::reason.eq(event.reason),
+            order_events::details.eq(event.details),
+            order_events::created_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn events(conn: &mut AsyncPgConnection, order_id: Uuid) -> QueryResult<Vec<OrderEvent>> {
+    order_events::table
+        .filter(order_events::order_id.eq(order_id))
+        .order(order_events::id.asc())
+        .select(OrderEvent::as_select())
+        .load(conn)
+        .await
+}
+
+/// Which orders a list shows.
+#[derive(Debug, Clone, Copy)]
+pub enum OrderScope {
+    Buyer(Uuid),
+    Seller(Uuid),
+    /// Either side.
+    Party(Uuid),
+    /// Every order (admins).
+    All,
+}
+
+/// Newest first, paged by id (UUID v7 ids grow with time).
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    scope: OrderScope,
+    status: Option<OrderStatus>,
+    before: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<OrderRow>> {
+    let mut query = orders::table.order(orders::id.desc()).limit(limit).select(OrderRow::as_select()).into_boxed();
+    query = match scope {
+        OrderScope::Buyer(user) => query.filter(orders::buyer_id.eq(user)),
+        OrderScope::Seller(user) => query.filter(orders::seller_id.eq(user)),
+        OrderScope::Party(user) => query.filter(orders::buyer_id.eq(user).or(orders::seller_id.eq(user))),
+        OrderScope::All => query,
+    };
+    if let Some(status) = status {
+        query = query.filter(orders::status.eq(status.as_str()));
+    }
+    if let Some(before) = before {
+        query = query.filter(orders::id.lt(before));
+    }
+    query.load(conn).await
+}

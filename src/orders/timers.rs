@@ -1,0 +1,152 @@
+//! Order timers: every deadline is a job in the PostgreSQL queue, enqueued in the
+//! transaction that set the deadline, with a reminder job before it. A job runs
+//! inside the transaction that claimed it (`SKIP LOCKED`), takes the order's row
+//! lock and acts only if the order is still in the status the timer was set for
+//! and the deadline has really passed, so N workers on N instances fire each
+//! timer once and a stale timer is a no-op.
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::deadlines::reminder_at;
+use super::queries::{self, Actor};
+use super::state::{ActorRole, Move, OrderStatus};
+use super::{flow, payments};
+use crate::jobs::{self, Job};
+use crate::AppState;
+
+pub const KIND_ORDER_TIMER: &str = "order_timer";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timer {
+    PaymentReminder,
+    PaymentDeadline,
+    ShipReminder,
+    ShipDeadline,
+    AutoRefundReminder,
+    AutoRefund,
+    DeliveryReminder,
+    AutoDelivery,
+    InspectionReminder,
+    InspectionEnd,
+    /// Creates the BTCPay invoice when placement could not (BTCPay was down).
+    BtcpayInvoice,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct TimerPayload {
+    order_id: Uuid,
+    timer: Timer,
+}
+
+pub async fn schedule(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+    timer: Timer,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    jobs::enqueue(conn, KIND_ORDER_TIMER, &TimerPayload { order_id, timer }, at).await?;
+    Ok(())
+}
+
+/// Schedules `deadline_timer` at `deadline` and `reminder` before it.
+pub async fn schedule_deadline(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+    reminder: Timer,
+    deadline_timer: Timer,
+    opened: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if let Some(at) = reminder_at(opened, deadline) {
+        schedule(conn, order_id, reminder, at).await?;
+    }
+    schedule(conn, order_id, deadline_timer, deadline).await
+}
+
+/// Runs one timer job (dispatched from `jobs`).
+pub async fn fire(state: &AppState, conn: &mut AsyncPgConnection, job: &Job) -> anyhow::Result<()> {
+    let payload: TimerPayload = serde_json::from_value(job.payload.clone())?;
+    let now = state.clock.now();
+    let Some(order) = queries::lock(conn, payload.order_id).await? else {
+        anyhow::bail!("order {} does not exist", payload.order_id);
+    };
+    let status = order.status();
+    let system = Actor::system();
+    let past = |deadline: Option<DateTime<Utc>>| deadline.is_some_and(|d| now >= d);
+    let result = match payload.timer {
+        Timer::PaymentReminder if status == OrderStatus::AwaitingPayment => {
+            let what = format!("Pay {} cents (reference {})", order.total_cents, order.payment_reference);
+            super::notify::reminder(conn, &order, ActorRole::Buyer, &what, order.pay_by, now).await?;
+            Ok(())
+        }
+        Timer::PaymentDeadline if status == OrderStatus::AwaitingPayment && past(Some(order.pay_by)) => {
+            flow::close_without_sale(
+                conn,
+                &order,
+                Move::Expire,
+                system,
+                "payment_deadline_passed",
+                serde_json::json!({}),
+                now,
+            )
+            .await
+            .map(drop)
+        }
+        Timer::ShipReminder if status == OrderStatus::Paid => {
+            let deadline = order.ship_by.unwrap_or(now);
+            super::notify::reminder(conn, &order, ActorRole::Seller, "Ship the rigs and add tracking", deadline, now)
+                .await?;
+            Ok(())
+        }
+        Timer::ShipDeadline if status == OrderStatus::Paid && past(order.ship_by) => {
+            flow::note(conn, &order, system, "ship_deadline_missed", serde_json::json!({}), true, now).await?;
+            Ok(())
+        }
+        Timer::AutoRefundReminder if status == OrderStatus::Paid => {
+            let deadline = order.auto_refund_at.unwrap_or(now);
+            let what = "Ship now, or the buyer is refunded in full";
+            super::notify::reminder(conn, &order, ActorRole::Seller, what, deadline, now).await?;
+            Ok(())
+        }
+        Timer::AutoRefund if status == OrderStatus::Paid && past(order.auto_refund_at) => {
+            let details = serde_json::json!({ "ship_by": order.ship_by });
+            flow::close_without_sale(conn, &order, Move::AutoRefund, system, "not_shipped_in_time", details, now)
+                .await
+                .map(drop)
+        }
+        Timer::DeliveryReminder if status == OrderStatus::Shipped => {
+            let deadline = order.auto_delivery_at.unwrap_or(now);
+            let what = "Confirm delivery (or dispute non-delivery); the order counts as delivered";
+            super::notify::reminder(conn, &order, ActorRole::Buyer, what, deadline, now).await?;
+            Ok(())
+        }
+        Timer::AutoDelivery if status == OrderStatus::Shipped && past(order.auto_delivery_at) => {
+            flow::deliver(conn, &order, Move::AutoDeliver, system, now).await.map(drop)
+        }
+        Timer::InspectionReminder if status == OrderStatus::Delivered => {
+            let deadline = order.inspect_until.unwrap_or(now);
+            let what = "Accept the rigs or open a dispute; the seller is paid automatically";
+            super::notify::reminder(conn, &order, ActorRole::Buyer, what, deadline, now).await?;
+            Ok(())
+        }
+        Timer::InspectionEnd if status == OrderStatus::Delivered && past(order.inspect_until) => {
+            // A delivery proof still running gets its verdict first: it may open a dispute.
+            if let Some(due) = super::delivery_proof::pending_verdict_at(conn, order.id, now).await? {
+                schedule(conn, order.id, Timer::InspectionEnd, due).await?;
+                tracing::info!(order.id = %order.id, "inspection end deferred until the delivery proof's verdict");
+                return Ok(());
+            }
+            flow::complete(state, conn, &order, Move::AutoAccept, system, now).await.map(drop)
+        }
+        Timer::BtcpayInvoice if status == OrderStatus::AwaitingPayment && order.btcpay_invoice_id.is_none() => {
+            return payments::create_missing_invoice(state, conn, &order, now).await;
+        }
+        // The order moved on since the timer was set: nothing to do.
+        _ => Ok(()),
+    };
+    result.map_err(|err| anyhow::anyhow!("order timer {:?} on {}: {err}", payload.timer, order.id))
+}

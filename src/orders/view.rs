@@ -1,0 +1,116 @@
+//! Order rows into the JSON parties see, in batches (one query for names and one
+//! for listing titles, whatever the page size).
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::{
+    Deadlines, DisputeView, OrderRow, OrderView, PartySummary, PaymentMethod, PaymentView, SettlementView,
+    ShipmentView, ShippingAddress,
+};
+use crate::db::schema::{listings, users};
+use crate::listings::discount::bps_to_pct;
+use crate::AppState;
+
+pub async fn render(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    rows: Vec<OrderRow>,
+) -> QueryResult<Vec<OrderView>> {
+    let user_ids: Vec<Uuid> = rows.iter().flat_map(|r| [r.buyer_id, r.seller_id]).collect();
+    let listing_ids: Vec<Uuid> = rows.iter().map(|r| r.listing_id).collect();
+    let names: HashMap<Uuid, String> = users::table
+        .filter(users::id.eq_any(&user_ids))
+        .select((users::id, users::display_name))
+        .load::<(Uuid, String)>(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let titles: HashMap<Uuid, String> = listings::table
+        .filter(listings::id.eq_any(&listing_ids))
+        .select((listings::id, listings::title))
+        .load::<(Uuid, String)>(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let party = |id: Uuid| PartySummary { id, display_name: names.get(&id).cloned().unwrap_or_default() };
+    let wire_instructions = &state.config.orders.wire_instructions;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let method = if row.payment_method == "btcpay" { PaymentMethod::Btcpay } else { PaymentMethod::Wire };
+            let shipment = match (&row.carrier, &row.tracking_number, row.shipped_at) {
+                (Some(carrier), Some(tracking), Some(at)) => {
+                    Some(ShipmentView { carrier: carrier.clone(), tracking_number: tracking.clone(), shipped_at: at })
+                }
+                _ => None,
+            };
+            let dispute = row.disputed_at.map(|opened_at| DisputeView {
+                reason: row.dispute_reason.clone().unwrap_or_default(),
+                description: row.dispute_description.clone().unwrap_or_default(),
+                opened_at,
+            });
+            let settlement = row.closed_at.and(row.refund_cents).map(|refund_cents| SettlementView {
+                refund_cents,
+                seller_credit_cents: row.seller_credit_cents.unwrap_or(0),
+                platform_fee_cents: row.platform_fee_cents.unwrap_or(0),
+            });
+            let shipping_address: ShippingAddress = serde_json::from_value(row.shipping_address.clone())
+                .unwrap_or_else(|_| ShippingAddress {
+                    name: String::new(),
+                    line1: String::new(),
+                    line2: None,
+                    city: String::new(),
+                    postal_code: String::new(),
+                    country: String::new(),
+                    phone: String::new(),
+                });
+            OrderView {
+                id: row.id,
+                listing_id: row.listing_id,
+                listing_title: titles.get(&row.listing_id).cloned().unwrap_or_default(),
+                buyer: party(row.buyer_id),
+                seller: party(row.seller_id),
+                quantity: row.quantity,
+                unit_price_cents: row.unit_price_cents,
+                subtotal_cents: row.subtotal_cents,
+                fee_cents: row.fee_cents,
+                total_cents: row.total_cents,
+                currency: row.currency.clone(),
+                status: row.status(),
+                reference_unit_price_cents: row.reference_unit_price_cents,
+                discount_pct: row.discount_bps.map(bps_to_pct),
+                payment: PaymentView {
+                    method,
+                    instructions: (method == PaymentMethod::Wire)
+                        .then(|| format!("{wire_instructions} Reference: {}.", row.payment_reference)),
+                    invoice_url: row.btcpay_checkout_url.clone(),
+                    reference: row.payment_reference.clone(),
+                    paid_at: row.paid_at,
+                    paid_amount_cents: row.paid_amount_cents,
+                },
+                deadlines: Deadlines {
+                    pay_by: row.pay_by,
+                    ship_by: row.ship_by,
+                    auto_refund_at: row.auto_refund_at,
+                    auto_delivery_at: row.auto_delivery_at,
+                    inspect_until: row.inspect_until,
+                },
+                shipping_address,
+                shipment,
+                delivered_at: row.delivered_at,
+                dispute,
+                settlement,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            }
+        })
+        .collect())
+}
+
+pub async fn render_one(state: &AppState, conn: &mut AsyncPgConnection, row: OrderRow) -> QueryResult<OrderView> {
+    Ok(render(state, conn, vec![row]).await?.remove(0))
+}
