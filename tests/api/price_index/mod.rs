@@ -5,6 +5,7 @@
 //! access: keys, quotas, ETags, bad input.
 
 mod access;
+mod demo;
 mod recording;
 mod statistics;
 
