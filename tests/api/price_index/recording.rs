@@ -265,3 +265,31 @@ async fn an_observation_and_its_buckets_roll_back_with_the_event() {
     let buckets_after: i64 = price_index_buckets::table.count().get_result(&mut *conn).await.unwrap();
     assert_eq!(buckets_after, buckets_before, "no settled bucket survived the rollback");
 }
+
+#[tokio::test]
+async fn orders_closed_through_the_api_are_settled_observations() {
+    use crate::orders::{act_ok, delivered_order, oid, place_ok, Market};
+    let market =
+        Market::open(TestApp::builder().at(at("2021-06-10T09:00:00Z")), json!({"unit_price_cents": 95_000})).await;
+    let app = &market.app;
+    let listing: Uuid = market.listing.parse().unwrap();
+
+    let accepted = delivered_order(&market, 4).await;
+    act_ok(app, &market.buyer.token, &format!("/v1/orders/{}/accept", oid(&accepted)), None).await;
+    let disputed = delivered_order(&market, 2).await;
+    let dispute = json!({"reason": "not_as_described", "description": "Two fans were missing"});
+    act_ok(app, &market.buyer.token, &format!("/v1/orders/{}/disputes", oid(&disputed)), Some(dispute)).await;
+    let resolution = json!({"refund_cents": 50_000, "note": "refund for the missing fans"});
+    act_ok(app, &market.admin, &format!("/v1/admin/orders/{}/resolve", oid(&disputed)), Some(resolution)).await;
+    let abandoned = place_ok(&market, 1).await;
+    act_ok(app, &market.buyer.token, &format!("/v1/orders/{}/cancel", oid(&abandoned)), None).await;
+
+    let settled: Vec<Observation> =
+        observations_of(app, listing).await.into_iter().filter(|o| o.basis == "settled").collect();
+    assert_eq!(settled.len(), 2, "a completion and a resolution; a cancellation settles nothing");
+    assert_eq!(settled[0].order_id.unwrap().to_string(), oid(&accepted));
+    assert_eq!((settled[0].unit_price_cents, settled[0].units), (95_000, 4));
+    assert_eq!(settled[0].reference_unit_price_cents, accepted["reference_unit_price_cents"].as_i64());
+    assert_eq!(settled[1].order_id.unwrap().to_string(), oid(&disputed));
+    assert_eq!(settled[1].unit_price_cents, (2 * 95_000 - 50_000) / 2, "what the seller got per unit");
+}
