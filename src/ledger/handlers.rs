@@ -91,10 +91,10 @@ async fn record_payout(
     let key_use = idempotency::KeyUse { user: admin.id(), key: &key, request_hash: &hash };
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
-    let answer = conn
+    let (answer, replayed) = conn
         .transaction(async |conn| {
             if let Some(replay) = idempotency::claim(conn, key_use).await? {
-                return Ok::<_, ApiError>(replay.body);
+                return Ok::<_, ApiError>((replay.body, true));
             }
             // The user's row lock serialises payouts to one user, so two cannot
             // both spend the same balance.
@@ -126,10 +126,14 @@ async fn record_payout(
             let json = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
             idempotency::store(conn, key_use, 201, &json, None, now).await?;
             tracing::info!(ledger.transaction = %id, user.id = %body.user_id, amount = body.amount_cents, "payout recorded");
-            Ok(json)
+            Ok((json, false))
         })
         .await?;
-    Ok(HttpResponse::Created().json(answer))
+    let mut response = HttpResponse::Created();
+    if replayed {
+        response.insert_header((idempotency::REPLAYED_HEADER, "true"));
+    }
+    Ok(response.json(answer))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -53,7 +53,7 @@ pub async fn open(
     Ok(updated)
 }
 
-async fn close_open_offers(
+pub async fn close_open_offers(
     conn: &mut AsyncPgConnection,
     order_id: Uuid,
     status: &str,

@@ -20,6 +20,8 @@ use crate::db::schema::idempotency_keys;
 use crate::error::ApiError;
 
 pub const HEADER: &str = "idempotency-key";
+/// Marks an answer that is the stored answer of an earlier request.
+pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";
 const MAX_KEY_LEN: usize = 255;
 
 /// The `Idempotency-Key` header, required.
@@ -122,6 +124,16 @@ pub async fn store(
         ))
         .on_conflict((idempotency_keys::user_id, idempotency_keys::key))
         .do_update()
+        .set(idempotency_keys::response_body.eq(body))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Replaces the stored answer of the placement that created `order_id` (its
+/// BTCPay invoice arrived after the first answer was stored).
+pub async fn refresh_answer(conn: &mut AsyncPgConnection, order_id: Uuid, body: &serde_json::Value) -> QueryResult<()> {
+    diesel::update(idempotency_keys::table.filter(idempotency_keys::order_id.eq(order_id)))
         .set(idempotency_keys::response_body.eq(body))
         .execute(conn)
         .await?;

@@ -28,7 +28,7 @@ impl EmailTemplate for OrderNotice {
     }
 }
 
-fn money(cents: i64) -> String {
+pub fn money(cents: i64) -> String {
     format!("{}.{:02} USD", cents / 100, (cents % 100).abs())
 }
 

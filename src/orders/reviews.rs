@@ -115,14 +115,22 @@ pub async fn seller_reputations(
         .group_by(order_reviews::subject_id)
         .select((
             order_reviews::subject_id,
-            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Double>>("avg(rating)::float8"),
+            // Rounded on the exact numeric average: 4.225 is a hair below as a
+            // double, and rounding that would say 4.22.
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Double>>("round(avg(rating), 2)::float8"),
             count_star(),
         ))
         .load(conn)
         .await?;
     let sales: Vec<(Uuid, i64)> = orders::table
         .filter(orders::seller_id.eq_any(sellers))
-        .filter(orders::status.eq(OrderStatus::Completed.as_str()))
+        // A sale is an order that closed with money released to the seller:
+        // completed, or a dispute resolved with less than a full refund.
+        .filter(
+            orders::status
+                .eq(OrderStatus::Completed.as_str())
+                .or(orders::status.eq(OrderStatus::Resolved.as_str()).and(orders::seller_credit_cents.gt(0))),
+        )
         .group_by(orders::seller_id)
         .select((orders::seller_id, count_star()))
         .load(conn)
@@ -130,7 +138,7 @@ pub async fn seller_reputations(
     let mut reputations: HashMap<Uuid, Reputation> = sellers.iter().map(|s| (*s, Reputation::default())).collect();
     for (seller, average, count) in rated {
         let entry = reputations.entry(seller).or_default();
-        entry.average_rating = average.map(|a| (a * 100.0).round() / 100.0);
+        entry.average_rating = average;
         entry.review_count = count;
     }
     for (seller, count) in sales {

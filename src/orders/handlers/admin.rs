@@ -47,8 +47,10 @@ async fn admin_orders(
     super::orders::list(&state, OrderScope::All, query.status, &page).await.map(web::Json)
 }
 
-/// Confirm that a wire transfer arrived (admin). Less than the total is refused
-/// (`payment_short`); more is accepted and the excess is owed back to the buyer.
+/// Confirm that the payment arrived (admin). For wire orders, less than the total
+/// is refused (`payment_short`); more is accepted and the excess is owed back to
+/// the buyer. For BTCPay orders the invoice is read back from BTCPay and must be
+/// settled in full (`payment_not_settled` otherwise).
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
@@ -79,6 +81,7 @@ async fn confirm_payment(
         return Err(ApiError::validation("received_at", "cannot be in the future"));
     }
     check_text("note", &body.note, 2000)?;
+    let check = payments::check_before_admin_confirmation(&state, *id).await?;
     let mut conn = state.pool.get().await?;
     let order = conn
         .transaction(async |conn| {
@@ -87,7 +90,9 @@ async fn confirm_payment(
                 "amount_cents": body.amount_cents, "received_at": body.received_at, "note": body.note.trim(),
             });
             let actor = Actor::user(ActorRole::Admin, admin.id());
-            payments::confirm_wire(&state, conn, &order, actor, body.amount_cents, details, now).await
+            let confirmation =
+                payments::AdminConfirmation { amount_cents: body.amount_cents, check: check.as_ref(), details };
+            payments::confirm_by_admin(&state, conn, &order, actor, confirmation, now).await
         })
         .await?;
     Ok(web::Json(view::render_one(&state, &mut conn, order).await?))
@@ -159,6 +164,7 @@ async fn admin_cancel(
             let order = lock_for_admin(conn, *id, &admin).await?;
             let actor = Actor::user(ActorRole::Admin, admin.id());
             let details = serde_json::json!({ "note": body.note.trim() });
+            disputes::close_open_offers(conn, order.id, "void", now).await?;
             flow::close_without_sale(conn, &order, Move::AdminCancel, actor, "cancelled_by_admin", details, now).await
         })
         .await?;

@@ -59,7 +59,9 @@ async fn place_order(
         Placed::Replayed(replay) => {
             let status =
                 actix_web::http::StatusCode::from_u16(replay.status).unwrap_or(actix_web::http::StatusCode::CREATED);
-            return Ok(HttpResponse::build(status).insert_header(("Idempotent-Replayed", "true")).json(replay.body));
+            return Ok(HttpResponse::build(status)
+                .insert_header((idempotency::REPLAYED_HEADER, "true"))
+                .json(replay.body));
         }
         Placed::New(order) if body.payment_method == PaymentMethod::Btcpay => {
             payments::attach_invoice_after_placement(&state, *order, key_use).await?

@@ -46,6 +46,35 @@ pub fn decimal_is_positive(text: &str) -> Option<bool> {
     Some(nonzero && !negative)
 }
 
+/// How far past the amount due a payment went, in whole cents of the invoice
+/// currency: `due` is a payment method's remainder in its own currency
+/// (negative when overpaid) and `rate` the invoice currency per unit of it.
+/// Rounded down, so an excess owed back is never more than what arrived and a
+/// shortfall counts in full: `"-0.00095000"` at `"100000.00"` -> `9500`,
+/// `"0.00095000"` -> `-9500`. `None` when either is not a plain decimal or the
+/// product does not fit.
+pub fn cents_beyond_due(due: &str, rate: &str) -> Option<i64> {
+    let (due, due_scale) = decimal_parts(due)?;
+    let (rate, rate_scale) = decimal_parts(rate)?;
+    let scaled = due.checked_neg()?.checked_mul(rate)?.checked_mul(100)?;
+    let divisor = 10_i128.checked_pow(due_scale.checked_add(rate_scale)?)?;
+    i64::try_from(scaled.div_euclid(divisor)).ok()
+}
+
+/// `"-12.3400"` -> `(-123400, 4)`: the digits as one integer and the number of decimals.
+fn decimal_parts(text: &str) -> Option<(i128, u32)> {
+    decimal_is_positive(text)?;
+    let text = text.trim();
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let scale = u32::try_from(fraction.len()).ok()?;
+    let mantissa: i128 = format!("0{whole}{fraction}").parse().ok()?;
+    Some((if negative { -mantissa } else { mantissa }, scale))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +124,19 @@ mod tests {
         assert_eq!(decimal_is_positive(""), None);
         assert_eq!(decimal_is_positive("-"), None);
         assert_eq!(decimal_is_positive("1e-8"), None);
+    }
+
+    #[test]
+    fn payments_beyond_the_due_amount_convert_to_cents_rounded_down() {
+        assert_eq!(cents_beyond_due("-0.00095000", "100000.00"), Some(9_500), "overpaid");
+        assert_eq!(cents_beyond_due("0.00095000", "100000.00"), Some(-9_500), "still due");
+        assert_eq!(cents_beyond_due("0", "100000.00"), Some(0));
+        assert_eq!(cents_beyond_due("0.00000000", "64321.5"), Some(0));
+        // One satoshi at 64,321.50 is 0.064 cents: owed back, nothing; still due, a whole cent.
+        assert_eq!(cents_beyond_due("-0.00000001", "64321.50"), Some(0));
+        assert_eq!(cents_beyond_due("0.00000001", "64321.50"), Some(-1));
+        assert_eq!(cents_beyond_due("lots", "1"), None);
+        assert_eq!(cents_beyond_due("1", ""), None);
+        assert_eq!(cents_beyond_due("99999999999999999999999999999", "99999999999"), None, "overflow");
     }
 }

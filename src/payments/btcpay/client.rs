@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::amount::{cents_to_decimal, decimal_is_positive, decimal_to_cents};
+use super::amount::{cents_beyond_due, cents_to_decimal, decimal_is_positive, decimal_to_cents};
 use super::config::BtcpayConfig;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -104,6 +104,11 @@ pub struct PaymentCheck {
     /// counts; underpaid, expired, invalid, unconfirmed or marked settled by
     /// hand without the money arriving do not.
     pub fully_paid: bool,
+    /// What arrived, in cents of `currency` at the invoice's rate (rounded down):
+    /// more than `amount_cents` when overpaid, less when part of it came. Read
+    /// from the payment methods of a settled, expired or invalid invoice;
+    /// `None` for others, or when BTCPay gave no readable rate.
+    pub paid_cents: Option<i64>,
 }
 
 /// Cheap to clone: the HTTP connection pool and the config are shared.
@@ -167,15 +172,18 @@ impl BtcpayClient {
         let status = InvoiceStatus::parse(&wire.status)
             .ok_or_else(|| BtcpayError::Malformed(format!("unknown invoice status {:?}", wire.status)))?;
         let additional_status = wire.additional_status.clone().unwrap_or_else(|| "None".into());
-        let fully_paid = if status == InvoiceStatus::Settled {
-            let url = self.store_url(&["invoices", invoice_id, "payment-methods"])?;
-            let methods: Vec<PaymentMethodWire> = self.send(self.http.get(url)).await?;
-            settled_in_full(&additional_status, &methods)?
-        } else {
-            false
-        };
         let order_id = wire.metadata.get("orderId").and_then(|v| v.as_str()).and_then(|v| Uuid::parse_str(v).ok());
         let invoice = wire.into_invoice()?;
+        // Money may have arrived on a final invoice: read how much.
+        let methods: Vec<PaymentMethodWire> =
+            if matches!(status, InvoiceStatus::Settled | InvoiceStatus::Expired | InvoiceStatus::Invalid) {
+                let url = self.store_url(&["invoices", invoice_id, "payment-methods"])?;
+                self.send(self.http.get(url)).await?
+            } else {
+                Vec::new()
+            };
+        let fully_paid = status == InvoiceStatus::Settled && settled_in_full(&additional_status, &methods)?;
+        let paid_cents = paid_in_cents(invoice.amount_cents, &methods);
         Ok(PaymentCheck {
             invoice_id: invoice.id,
             status,
@@ -184,6 +192,7 @@ impl BtcpayClient {
             currency: invoice.currency,
             order_id,
             fully_paid,
+            paid_cents,
         })
     }
 
@@ -240,6 +249,23 @@ fn settled_in_full(additional_status: &str, methods: &[PaymentMethodWire]) -> Re
         }
     }
     Ok(true)
+}
+
+/// What arrived for an invoice of `amount_cents`: each method's `due` is the
+/// whole invoice's remainder in its currency, converted at its `rate`. The
+/// smallest reading wins, so an excess owed back is never overstated.
+fn paid_in_cents(amount_cents: i64, methods: &[PaymentMethodWire]) -> Option<i64> {
+    methods
+        .iter()
+        .map(|method| {
+            let due = method.due.as_ref().and_then(decimal_text)?;
+            let rate = method.rate.as_ref().and_then(decimal_text)?;
+            amount_cents.checked_add(cents_beyond_due(&due, &rate)?)
+        })
+        .collect::<Option<Vec<i64>>>()?
+        .into_iter()
+        .min()
+        .map(|paid| paid.max(0))
 }
 
 /// Greenfield writes decimals as strings; accept a bare JSON number too.
@@ -341,6 +367,9 @@ impl InvoiceWire {
 struct PaymentMethodWire {
     #[serde(default)]
     due: Option<serde_json::Value>,
+    /// Invoice currency per unit of this method's currency.
+    #[serde(default)]
+    rate: Option<serde_json::Value>,
 }
 
 #[cfg(test)]
@@ -348,7 +377,12 @@ mod tests {
     use super::*;
 
     fn methods(dues: &[&str]) -> Vec<PaymentMethodWire> {
-        dues.iter().map(|due| PaymentMethodWire { due: Some(serde_json::Value::String(due.to_string())) }).collect()
+        dues.iter()
+            .map(|due| PaymentMethodWire {
+                due: Some(serde_json::Value::String(due.to_string())),
+                rate: Some(serde_json::Value::String("100000.00".into())),
+            })
+            .collect()
     }
 
     #[test]
@@ -366,9 +400,21 @@ mod tests {
     }
 
     #[test]
+    fn what_arrived_is_read_from_the_remainder_at_the_rate() {
+        assert_eq!(paid_in_cents(95_000, &methods(&["0.00000000"])), Some(95_000));
+        assert_eq!(paid_in_cents(95_000, &methods(&["-0.00095000"])), Some(104_500), "10 % over");
+        assert_eq!(paid_in_cents(95_000, &methods(&["0.00475000"])), Some(47_500), "half of it");
+        assert_eq!(paid_in_cents(95_000, &methods(&["0.00950000"])), Some(0), "nothing");
+        assert_eq!(paid_in_cents(95_000, &methods(&["-0.00095000", "-0.00001000"])), Some(95_100), "the least");
+        assert_eq!(paid_in_cents(95_000, &[]), None, "no method, no reading");
+        let no_rate = [PaymentMethodWire { due: Some(serde_json::json!("-0.1")), rate: None }];
+        assert_eq!(paid_in_cents(95_000, &no_rate), None);
+    }
+
+    #[test]
     fn unreadable_due_is_malformed() {
         assert!(matches!(settled_in_full("None", &methods(&["lots"])), Err(BtcpayError::Malformed(_))));
-        let missing = [PaymentMethodWire { due: None }];
+        let missing = [PaymentMethodWire { due: None, rate: None }];
         assert!(matches!(settled_in_full("None", &missing), Err(BtcpayError::Malformed(_))));
     }
 

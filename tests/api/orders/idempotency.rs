@@ -76,8 +76,9 @@ async fn a_key_whose_first_request_is_still_running_is_409_and_free_again_if_tha
     assert_problem(place(app, &market.buyer.token, Some("slow-one"), &body).await, 409, "idempotency_key_in_use").await;
     assert_eq!(order_count(app).await, 0);
 
-    // It dies without committing: the key is free and the retry places the order.
-    drop(holder);
+    // It dies without committing (its transaction rolls back): the key is free
+    // and the retry places the order.
+    diesel_async::RunQueryDsl::execute(diesel::sql_query("ROLLBACK"), &mut holder).await.unwrap();
     json_with_status(place(app, &market.buyer.token, Some("slow-one"), &body).await, 201).await;
     assert_eq!(order_count(app).await, 1);
 }

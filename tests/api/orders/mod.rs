@@ -5,12 +5,15 @@
 //! Fixtures: a market with a verified seller, buyer and admin around one active
 //! S19 Pro lot, and small helpers for each step of an order.
 
+mod btcpay;
 mod concurrency;
 mod crash;
 mod delivery_proof;
+mod disputes;
 mod forbidden;
 mod idempotency;
 mod lifecycle;
+mod reviews;
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
