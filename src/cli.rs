@@ -56,7 +56,8 @@ enum Command {
         #[command(subcommand)]
         action: ImportAction,
     },
-    /// Load a demonstration market (grows as capabilities land).
+    /// Load the demo market (the May-July 2021 China exodus, from a fixed seed);
+    /// idempotent, local deployments only.
     SeedDemo,
     /// Inspect and retry dead jobs.
     Jobs {
@@ -152,10 +153,11 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<i32> {
         }
         Command::Worker => serve(config, Roles { http: false, worker: true, stratum: false }).await?,
         Command::Stratum => serve(config, Roles { http: false, worker: false, stratum: true }).await?,
-        Command::Migrate | Command::SeedDemo => {
+        Command::Migrate => {
             crate::prepare_database(&config).await?;
             println!("database is migrated and the catalog is seeded");
         }
+        Command::SeedDemo => println!("{}", crate::demo::seed(config).await?),
         Command::Admin { action: AdminAction::Grant { email } } => {
             let state = crate::AppState::new(config, Clock::system()).await?;
             let mut conn = state.pool.get().await?;

@@ -9,7 +9,8 @@
 //! `RIGMARKET_DB_POOL_SIZE`, `RIGMARKET_DB_STATEMENT_TIMEOUT_MS`,
 //! `RIGMARKET_JSON_LIMIT_BYTES`, `RIGMARKET_WORKER_CONCURRENCY`,
 //! `RIGMARKET_TRUST_FORWARDED_FOR`, `RIGMARKET_FIRE_SALE_THRESHOLD_PCT`,
-//! `RIGMARKET_STRATUM_JOB_INTERVAL_SECS`, and for escrow orders
+//! `RIGMARKET_STRATUM_JOB_INTERVAL_SECS`, `RIGMARKET_PRICE_INDEX_IP_PER_MINUTE`,
+//! `RIGMARKET_PRICE_INDEX_USER_PER_MINUTE`, and for escrow orders
 //! `RIGMARKET_PLATFORM_FEE_BPS`, `RIGMARKET_ORDER_PAYMENT_WINDOW`,
 //! `RIGMARKET_ORDER_SHIP_WINDOW`, `RIGMARKET_ORDER_AUTO_REFUND_AFTER_SHIP_DEADLINE`,
 //! `RIGMARKET_ORDER_AUTO_DELIVERY_AFTER`, `RIGMARKET_WIRE_INSTRUCTIONS`.
@@ -47,6 +48,10 @@ pub struct Config {
     pub stratum_job_interval: Duration,
     /// Discount (basis points) from which a listing is a fire sale.
     pub fire_sale_threshold_bps: i64,
+    /// Price-index requests per minute per client IP (public answers, failed authentication).
+    pub price_index_ip_per_minute: u32,
+    /// Price-index requests per minute per signed-in user (API keys have their own quota).
+    pub price_index_user_per_minute: u32,
     /// BTCPay Server payments; `None` when its variables are unset.
     pub btcpay: Option<crate::payments::btcpay::BtcpayConfig>,
     pub orders: OrderSettings,
@@ -249,6 +254,9 @@ impl Config {
                 None => 2000,
             },
             trust_forwarded_for: get("RIGMARKET_TRUST_FORWARDED_FOR").is_some_and(|v| v == "true" || v == "1"),
+            price_index_ip_per_minute: parse_num("RIGMARKET_PRICE_INDEX_IP_PER_MINUTE", 30)?.clamp(1, 1_000_000) as u32,
+            price_index_user_per_minute: parse_num("RIGMARKET_PRICE_INDEX_USER_PER_MINUTE", 60)?.clamp(1, 1_000_000)
+                as u32,
             btcpay: crate::payments::btcpay::BtcpayConfig::from_vars(vars)?,
             orders,
         };

@@ -12,6 +12,7 @@ pub mod secret_token;
 pub mod sessions;
 pub mod throttle;
 
+pub(crate) use handlers::client_info;
 pub use handlers::configure;
 
 /// Where to write to a user (sellers, buyers, proof requesters).

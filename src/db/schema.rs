@@ -566,3 +566,70 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_messages,
     order_reviews,
 );
+
+// The price index (src/index/, migration 2026-12-01-000010_price_index).
+
+diesel::table! {
+    price_observations (id) {
+        id -> Int8,
+        basis -> Text,
+        event -> Text,
+        listing_id -> Uuid,
+        order_id -> Nullable<Uuid>,
+        rig_model_id -> Uuid,
+        tier -> Text,
+        country -> Text,
+        units -> Int4,
+        unit_price_cents -> Int8,
+        hashrate_hs -> Int8,
+        usd_per_th_cents -> Int8,
+        verified_hashrate_hs -> Nullable<Int8>,
+        usd_per_verified_th_cents -> Nullable<Int8>,
+        reference_unit_price_cents -> Nullable<Int8>,
+        discount_bps -> Nullable<Int8>,
+        fire_sale -> Bool,
+        observed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    price_index_buckets (id) {
+        id -> Int8,
+        basis -> Text,
+        period -> Text,
+        cell -> Text,
+        country -> Nullable<Text>,
+        tier -> Nullable<Text>,
+        rig_model_id -> Nullable<Uuid>,
+        bucket_start -> Date,
+        observations -> Int4,
+        fire_sales -> Int4,
+        discounted -> Int4,
+        p25_lo -> Nullable<Int8>,
+        p25_hi -> Nullable<Int8>,
+        p50_lo -> Nullable<Int8>,
+        p50_hi -> Nullable<Int8>,
+        p75_lo -> Nullable<Int8>,
+        p75_hi -> Nullable<Int8>,
+        discount_p50_lo -> Nullable<Int8>,
+        discount_p50_hi -> Nullable<Int8>,
+        new_listings -> Int4,
+        new_fire_sales -> Int4,
+        new_discounted -> Int4,
+        new_discount_p50_lo -> Nullable<Int8>,
+        new_discount_p50_hi -> Nullable<Int8>,
+        new_fire_discount_p50_lo -> Nullable<Int8>,
+        new_fire_discount_p50_hi -> Nullable<Int8>,
+    }
+}
+
+diesel::joinable!(price_observations -> listings (listing_id));
+diesel::joinable!(price_observations -> rig_models (rig_model_id));
+
+// Pairwise, so this block stays independent of the list above.
+diesel::allow_tables_to_appear_in_same_query!(price_observations, price_index_buckets);
+diesel::allow_tables_to_appear_in_same_query!(price_observations, listings);
+diesel::allow_tables_to_appear_in_same_query!(price_observations, rig_models);
+diesel::allow_tables_to_appear_in_same_query!(price_observations, manufacturers);
+diesel::allow_tables_to_appear_in_same_query!(price_index_buckets, rig_models);
+diesel::allow_tables_to_appear_in_same_query!(price_index_buckets, manufacturers);

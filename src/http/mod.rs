@@ -36,7 +36,8 @@ pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
             .configure(crate::listings::configure)
             .configure(crate::proofs::configure)
             .configure(crate::orders::configure)
-            .configure(crate::ledger::configure),
+            .configure(crate::ledger::configure)
+            .configure(crate::index::configure),
     );
 }
 

@@ -26,7 +26,15 @@ pub async fn record(
     else {
         return Ok(());
     };
-    let _ = (state, conn, unit_price, now);
+    let sale = crate::index::observations::SettledSale {
+        order_id: order.id,
+        listing_id: order.listing_id,
+        quantity: order.quantity,
+        settled_unit_price_cents: unit_price,
+        reference_unit_price_cents: order.reference_unit_price_cents,
+        at: now,
+    };
+    crate::index::observations::record_settled(conn, &sale, state.config.fire_sale_threshold_bps).await?;
     Ok(())
 }
 

@@ -18,6 +18,7 @@ mod mail;
 mod openapi;
 mod orders;
 mod photos;
+mod price_index;
 mod proofs;
 mod resilience;
 mod search;

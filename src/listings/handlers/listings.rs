@@ -11,6 +11,7 @@ use crate::catalog::model::RigModelRow;
 use crate::db::schema::{listing_price_changes, listings, rig_models};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
+use crate::index::observations::{self, AskingEvent};
 use crate::listings::input::{self, CreateListing, UpdateListing};
 use crate::listings::lifecycle::{editable, next_status, Actor, Editable, ListingStatus, Transition};
 use crate::listings::model::{ListingRow, ListingView, PriceChange};
@@ -112,7 +113,8 @@ async fn get_listing(
 }
 
 /// Edit a listing. Drafts and rejected listings change freely; live listings only
-/// their price (recorded in the price history), quantity and description.
+/// their price (recorded in the price history, and in the price index while the
+/// listing is active), quantity and description.
 #[utoipa::path(
     tag = "listings",
     security(("bearer" = [])),
@@ -247,6 +249,11 @@ async fn update_listing(
                 }
             }
             let updated = crate::listings::stock::sync_sold_out(conn, updated, now).await?;
+            let repriced = body.unit_price_cents.is_some_and(|p| p != row.unit_price_cents);
+            if repriced && updated.status() == ListingStatus::Active {
+                let threshold = state.config.fire_sale_threshold_bps;
+                observations::record_asking(conn, &updated, AskingEvent::PriceChanged, now, threshold).await?;
+            }
             Ok::<_, ApiError>(updated)
         })
         .await?;

@@ -14,6 +14,7 @@ use crate::auth::AuthUser;
 use crate::db::schema::{listing_flags, listings};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
+use crate::index::observations::{self, AskingEvent};
 use crate::listings::discount::discount_bps;
 use crate::listings::lifecycle::{next_status, Actor, ListingStatus, Transition};
 use crate::listings::model::{FlagView, ListingRow, ListingView};
@@ -57,7 +58,8 @@ async fn moderation_queue(
 }
 
 /// Applies an admin decision under the listing's lock and emails the seller in
-/// the same transaction.
+/// the same transaction; a publication is also the listing's first asking-price
+/// observation for the price index.
 async fn decide(
     state: &AppState,
     admin: &AuthUser,
@@ -78,7 +80,7 @@ async fn decide(
             // Publication freezes the discount at that moment.
             queries::refresh_references(conn, Some(row.rig_model_id), now).await?;
             let current = queries::find(conn, row.id).await?.ok_or_else(listing_not_found)?;
-            diesel::update(listings::table.find(row.id))
+            let published: ListingRow = diesel::update(listings::table.find(row.id))
                 .set((
                     listings::status.eq(next.as_str()),
                     listings::published_at.eq(now),
@@ -90,7 +92,10 @@ async fn decide(
                 ))
                 .returning(ListingRow::as_returning())
                 .get_result(conn)
-                .await?
+                .await?;
+            let threshold = state.config.fire_sale_threshold_bps;
+            observations::record_asking(conn, &published, AskingEvent::Published, now, threshold).await?;
+            published
         } else {
             diesel::update(listings::table.find(row.id))
                 .set((

@@ -1,0 +1,12 @@
+DROP FUNCTION price_index_rebuild();
+DROP TRIGGER price_observations_append_only ON price_observations;
+DROP FUNCTION price_observations_append_only();
+DROP TRIGGER price_observations_maintain_index ON price_observations;
+DROP FUNCTION price_index_observe();
+DROP FUNCTION price_index_refresh_bucket(TEXT, TEXT, TEXT, TEXT, TEXT, UUID, DATE);
+DROP FUNCTION price_index_sample(TEXT, TEXT, TEXT, TEXT, UUID, TIMESTAMPTZ, TIMESTAMPTZ);
+DROP TYPE price_index_sample;
+DROP FUNCTION price_index_hi(BIGINT[], INTEGER, INTEGER);
+DROP FUNCTION price_index_lo(BIGINT[], INTEGER, INTEGER);
+DROP TABLE price_index_buckets;
+DROP TABLE price_observations;

@@ -1,0 +1,218 @@
+//! `rigmarket seed-demo`: a demo market generated from a fixed seed (see
+//! [`scenario`]): the May-July 2021 China exodus, closed, plus a small market of
+//! today with open orders. Idempotent: every account, lot and order has an
+//! identity derived from the seed, so a second run finds them and creates
+//! nothing. Runs only against a local deployment, because every demo account
+//! shares one published password.
+//!
+//! Reads its configuration through `Config` (`DATABASE_URL`, `RIGMARKET_PUBLIC_URL`,
+//! `RIGMARKET_FIRE_SALE_THRESHOLD_PCT`, ...).
+
+mod market;
+mod orders;
+pub mod scenario;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use anyhow::Context;
+use chrono::Duration;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::auth::{AuthUser, ROLE_ADMIN};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::schema::{api_keys, price_observations};
+use crate::AppState;
+use scenario::Scenario;
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "rigmarket-demo";
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub accounts_created: usize,
+    pub accounts_found: usize,
+    pub lots_created: usize,
+    pub lots_found: usize,
+    pub price_cuts: usize,
+    pub orders: BTreeMap<&'static str, usize>,
+    pub observations_created: BTreeMap<String, i64>,
+    pub public_url: String,
+    pub analyst_key: String,
+    pub analyst_email: String,
+}
+
+impl Report {
+    pub fn created_anything(&self) -> bool {
+        self.accounts_created + self.lots_created + self.price_cuts + self.orders.values().sum::<usize>() > 0
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.created_anything() {
+            writeln!(f, "demo market loaded:")?;
+            writeln!(f, "  accounts: {} created ({} already there)", self.accounts_created, self.accounts_found)?;
+            writeln!(
+                f,
+                "  lots: {} published ({} already there), {} price cuts",
+                self.lots_created, self.lots_found, self.price_cuts
+            )?;
+            let orders: Vec<String> = self.orders.iter().map(|(status, n)| format!("{n} {status}")).collect();
+            writeln!(f, "  orders: {}", if orders.is_empty() { "none".into() } else { orders.join(", ") })?;
+            let observations: Vec<String> =
+                self.observations_created.iter().map(|(basis, n)| format!("{n} {basis}")).collect();
+            writeln!(f, "  price observations: {}", observations.join(", "))?;
+        } else {
+            writeln!(
+                f,
+                "demo market already loaded: nothing created ({} accounts, {} lots found)",
+                self.accounts_found, self.lots_found
+            )?;
+        }
+        writeln!(
+            f,
+            "  every demo account's password: {DEMO_PASSWORD} (e.g. {}, seller01@demo.rigmarket.test)",
+            self.analyst_email
+        )?;
+        let base = self.public_url.trim_end_matches('/');
+        writeln!(f, "\nopen first:")?;
+        writeln!(f, "  {base}/v1/price-index/latest")?;
+        writeln!(
+            f,
+            "  curl -H 'X-Api-Key: {}' '{base}/v1/price-index/fire-sales?group_by=country&interval=week&from=2021-05-03&to=2021-08-01'",
+            self.analyst_key
+        )?;
+        writeln!(
+            f,
+            "  curl -H 'X-Api-Key: {}' '{base}/v1/price-index/series?group_by=tier&interval=week&from=2021-05-03&to=2021-08-01'",
+            self.analyst_key
+        )?;
+        write!(f, "  {base}/docs/")
+    }
+}
+
+async fn observation_counts(conn: &mut diesel_async::AsyncPgConnection) -> QueryResult<BTreeMap<String, i64>> {
+    let rows: Vec<(String, i64)> = price_observations::table
+        .group_by(price_observations::basis)
+        .select((price_observations::basis, diesel::dsl::count_star()))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+async fn ensure_analyst_key(
+    conn: &mut diesel_async::AsyncPgConnection,
+    scenario: &Scenario,
+    analyst_id: uuid::Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(api_keys::table)
+        .values((
+            api_keys::id.eq(uuid::Uuid::from_u128(analyst_id.as_u128() ^ 0x004b_4559)),
+            api_keys::user_id.eq(analyst_id),
+            api_keys::name.eq("demo research desk"),
+            api_keys::prefix.eq(&scenario.analyst_key[..10]),
+            api_keys::key_hash.eq(crate::accounts::secret_token::digest(&scenario.analyst_key)),
+            api_keys::requests_per_minute.eq(600),
+            api_keys::created_at.eq(now),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn seed(config: Config) -> anyhow::Result<Report> {
+    anyhow::ensure!(
+        config.is_local(),
+        "seed-demo creates accounts with a published password; it only runs when RIGMARKET_PUBLIC_URL is local"
+    );
+    crate::prepare_database(&config).await?;
+    let state = AppState::new(config, Clock::system()).await?;
+    let now = state.clock.now();
+    let scenario = scenario::build(now);
+    let threshold = state.config.fire_sale_threshold_bps;
+    let mut report = Report {
+        public_url: state.config.public_url.to_string(),
+        analyst_key: scenario.analyst_key.clone(),
+        analyst_email: scenario.analyst.email.clone(),
+        ..Default::default()
+    };
+    let mut conn = state.pool.get().await?;
+    let before = observation_counts(&mut conn).await?;
+
+    let password = DEMO_PASSWORD.to_string();
+    let hash = tokio::task::spawn_blocking(move || crate::accounts::password::hash_blocking(&password)).await??;
+    let joined = scenario::opening() - Duration::days(30);
+    let mut account = async |person: &scenario::Person, roles: &[&str]| -> anyhow::Result<uuid::Uuid> {
+        let (id, created) = market::ensure_account(&mut conn, person, roles, &hash, joined).await?;
+        if created {
+            report.accounts_created += 1;
+        } else {
+            report.accounts_found += 1;
+        }
+        Ok(id)
+    };
+    let admin_id = account(&scenario.admin, &[ROLE_ADMIN]).await?;
+    let analyst_id = account(&scenario.analyst, &[]).await?;
+    let mut seller_ids = Vec::new();
+    for seller in &scenario.sellers {
+        seller_ids.push(account(&seller.person, &[]).await?);
+    }
+    let mut buyers = Vec::new();
+    for buyer in &scenario.buyers {
+        let id = account(buyer, &[]).await?;
+        buyers.push(id);
+    }
+    ensure_analyst_key(&mut conn, &scenario, analyst_id, now).await?;
+    let mut buyer_users = Vec::new();
+    for id in &buyers {
+        let account = crate::auth::load_account(&mut conn, *id).await?.context("a demo buyer vanished")?;
+        buyer_users.push(AuthUser { account, session_id: uuid::Uuid::nil() });
+    }
+
+    for lot in &scenario.lots {
+        let seller = &scenario.sellers[lot.seller];
+        let seller_id = seller_ids[lot.seller];
+        match market::publish_lot(&mut conn, lot, seller, seller_id, threshold).await? {
+            Some(_) => report.lots_created += 1,
+            None => {
+                report.lots_found += 1;
+                continue;
+            }
+        }
+        // Price cuts and orders in the order they happened.
+        let mut cuts = lot.cuts.iter().peekable();
+        for order in &lot.orders {
+            while let Some((at, cut)) = cuts.next_if(|(at, _)| *at < order.placed_at) {
+                report.price_cuts +=
+                    usize::from(market::cut_price(&mut conn, lot.id, seller_id, *at, *cut, threshold).await?);
+            }
+            let parties = orders::Parties {
+                buyer: &buyer_users[order.buyer],
+                buyer_person: &scenario.buyers[order.buyer],
+                seller_id,
+                admin_id,
+            };
+            if let Some(placed) = orders::run(&state, lot.id, order, &parties).await? {
+                *report.orders.entry(placed.status().as_str()).or_default() += 1;
+            }
+        }
+        for (at, cut) in cuts {
+            report.price_cuts +=
+                usize::from(market::cut_price(&mut conn, lot.id, seller_id, *at, *cut, threshold).await?);
+        }
+        if let Some(deadline) =
+            seller.hosting.as_ref().map(|h| h.power_off_at).filter(|d| *d < now && lot.published_at < *d)
+        {
+            market::close_lot(&mut conn, lot, deadline).await?;
+        }
+    }
+    let after = observation_counts(&mut conn).await?;
+    report.observations_created =
+        after.into_iter().map(|(basis, n)| (basis.clone(), n - before.get(&basis).copied().unwrap_or(0))).collect();
+    Ok(report)
+}

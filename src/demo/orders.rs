@@ -1,0 +1,180 @@
+//! Drives demo orders through the orders code itself: placed with
+//! `orders::place` (under an Idempotency-Key derived from the seed, so a second
+//! run replays instead of ordering again) on a clock set to the order's historic
+//! time, then moved along by `orders::flow` in one transaction with explicit
+//! timestamps. Completions and resolutions record their settled price through
+//! the flow, exactly as in production.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::scenario::{OrderPlan, Outcome, Person};
+use crate::auth::AuthUser;
+use crate::clock::Clock;
+use crate::error::ApiError;
+use crate::orders::flow::{self, DisputeOpening, Settlement, Shipment};
+use crate::orders::idempotency::{self, KeyUse};
+use crate::orders::input::PlaceOrder;
+use crate::orders::model::{OrderRow, PaymentMethod, ShippingAddress};
+use crate::orders::place::{self, Placed};
+use crate::orders::queries::{self, Actor};
+use crate::orders::state::{ActorRole, Move};
+use crate::AppState;
+
+pub struct Parties<'a> {
+    pub buyer: &'a AuthUser,
+    pub buyer_person: &'a Person,
+    pub seller_id: Uuid,
+    pub admin_id: Uuid,
+}
+
+fn address(person: &Person) -> ShippingAddress {
+    ShippingAddress {
+        name: person.display_name.clone(),
+        line1: "1 Substation Road".into(),
+        line2: None,
+        city: person.city.into(),
+        postal_code: "100001".into(),
+        country: person.country.into(),
+        phone: "+1 512 555 0100".into(),
+    }
+}
+
+/// Places and progresses one order; `None` when the key was already used (the
+/// order exists from an earlier run) or the lot could not take it.
+pub async fn run(
+    base: &AppState,
+    listing_id: Uuid,
+    plan: &OrderPlan,
+    parties: &Parties<'_>,
+) -> anyhow::Result<Option<OrderRow>> {
+    let at_placement = AppState { clock: Clock::manual(plan.placed_at), ..base.clone() };
+    let body = PlaceOrder {
+        listing_id,
+        quantity: plan.quantity,
+        payment_method: PaymentMethod::Wire,
+        shipping_address: address(parties.buyer_person),
+    }
+    .normalized();
+    let hash = idempotency::request_hash(place::ROUTE, &body);
+    let key = KeyUse { user: parties.buyer.id(), key: &plan.key, request_hash: &hash };
+    let order = match place::place(&at_placement, parties.buyer, key, &body).await {
+        Ok(Placed::New(order)) => *order,
+        Ok(Placed::Replayed(_)) => return Ok(None),
+        // A lot that sold out or closed earlier in the scenario simply takes no more orders.
+        Err(ApiError::Conflict { code, .. }) => {
+            tracing::debug!(order.key = %plan.key, code, "demo order refused");
+            return Ok(None);
+        }
+        Err(other) => return Err(anyhow::anyhow!("placing demo order {}: {other}", plan.key)),
+    };
+    let mut conn = base.pool.get().await?;
+    let order = conn
+        .transaction(async |conn| progress(base, conn, order.id, plan, parties).await)
+        .await
+        .map_err(|err| anyhow::anyhow!("moving demo order {}: {err}", plan.key))?;
+    Ok(Some(order))
+}
+
+async fn progress(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+    plan: &OrderPlan,
+    parties: &Parties<'_>,
+) -> Result<OrderRow, ApiError> {
+    let buyer = Actor::user(ActorRole::Buyer, parties.buyer.id());
+    let seller = Actor::user(ActorRole::Seller, parties.seller_id);
+    let admin = Actor::user(ActorRole::Admin, parties.admin_id);
+    let mut order = queries::lock(conn, order_id).await?.ok_or_else(crate::orders::order_not_found)?;
+    let [pay_after, ship_after, deliver_after, last_after] = plan.step_hours.map(Duration::hours);
+    let mut at: DateTime<Utc> = plan.placed_at;
+    match plan.outcome {
+        Outcome::AwaitingPayment => return Ok(order),
+        Outcome::Cancelled => {
+            let at = at + pay_after;
+            return flow::close_without_sale(
+                conn,
+                &order,
+                Move::BuyerCancel,
+                buyer,
+                "cancelled_by_buyer",
+                json!({}),
+                at,
+            )
+            .await;
+        }
+        Outcome::Expired => {
+            let at = order.pay_by;
+            let system = Actor::system();
+            return flow::close_without_sale(
+                conn,
+                &order,
+                Move::Expire,
+                system,
+                "payment_deadline_passed",
+                json!({}),
+                at,
+            )
+            .await;
+        }
+        _ => {}
+    }
+    at += pay_after;
+    let wire = json!({ "method": "wire", "reference": order.payment_reference });
+    order = flow::pay(state, conn, &order, admin, order.total_cents, wire, at).await?;
+    match plan.outcome {
+        Outcome::Paid => return Ok(order),
+        Outcome::Refunded => {
+            let at = order.auto_refund_at.unwrap_or(at + Duration::days(14));
+            let details = json!({ "ship_by": order.ship_by });
+            return flow::close_without_sale(
+                conn,
+                &order,
+                Move::AutoRefund,
+                Actor::system(),
+                "not_shipped_in_time",
+                details,
+                at,
+            )
+            .await;
+        }
+        _ => {}
+    }
+    at += ship_after;
+    let shipment = Shipment {
+        carrier: "DHL Global Forwarding".into(),
+        tracking_number: format!("DGF{}", &order.id.simple().to_string()[..12].to_uppercase()),
+        shipped_at: at,
+    };
+    order = flow::ship(state, conn, &order, seller, shipment, at).await?;
+    if plan.outcome == Outcome::Shipped {
+        return Ok(order);
+    }
+    at += deliver_after;
+    order = flow::deliver(conn, &order, Move::ConfirmDelivery, buyer, at).await?;
+    at += last_after;
+    match plan.outcome {
+        Outcome::Delivered => Ok(order),
+        Outcome::Completed => flow::complete(state, conn, &order, Move::Accept, buyer, at).await,
+        Outcome::Disputed | Outcome::Resolved { .. } => {
+            let dispute = DisputeOpening {
+                reason: "hashrate_shortfall".into(),
+                description: "Several units hash well below spec on arrival; the delivery proof shows the gap.".into(),
+            };
+            order = flow::open_dispute(conn, &order, buyer, dispute, json!({}), at).await?;
+            let Outcome::Resolved { refund_bps } = plan.outcome else { return Ok(order) };
+            let refund_cents = order.total_cents * refund_bps / 10_000;
+            let settlement = Settlement {
+                mv: Move::Resolve,
+                actor: admin,
+                refund_cents,
+                details: json!({ "note": "partial refund" }),
+            };
+            flow::resolve(state, conn, &order, settlement, at + Duration::days(3)).await
+        }
+        _ => Ok(order),
+    }
+}

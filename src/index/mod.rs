@@ -1,0 +1,30 @@
+//! The price index (product section F): USD per TH/s by efficiency tier, rig
+//! model and country, from asking prices (listing publications and price
+//! changes) and settled prices (orders), with discount against the reference and
+//! the fire-sale share.
+//!
+//! - `observations`: what the listings and orders code call, inside the
+//!   transaction of the event, to record one observation.
+//! - The database keeps per-bucket aggregates (UTC days and ISO weeks, per tier,
+//!   country, model, tier x country, model x country) in the same transaction;
+//!   see the migration `2026-12-01-000010_price_index`. Reads never scan the
+//!   observations, except `latest`'s 7-day window.
+//! - `stats` (pure): exact `percentile_cont` from two order statistics, buckets,
+//!   time ranges; `params`, `series`, `csv_export`: requests and answers;
+//!   `access`: quotas; `http_cache`: ETag / Cache-Control / 304.
+//!
+//! Reads `RIGMARKET_PRICE_INDEX_IP_PER_MINUTE`, `RIGMARKET_PRICE_INDEX_USER_PER_MINUTE`
+//! and `RIGMARKET_FIRE_SALE_THRESHOLD_PCT` through `Config`.
+
+mod access;
+mod csv_export;
+mod handlers;
+pub mod http_cache;
+pub mod model;
+pub mod observations;
+pub mod params;
+pub mod queries;
+pub mod series;
+pub mod stats;
+
+pub use handlers::configure;
