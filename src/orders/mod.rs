@@ -6,7 +6,7 @@
 //!
 //! - [`state`], [`money`], [`deadlines`]: the rules, pure and unit-tested.
 //! - [`flow`]: transitions, each one database transaction on a locked order.
-//! - [`place`], [`payments`], [`disputes`], [`timers`], [`delivery_proof`],
+//! - [`place`], [`payments`], [`webhook`], [`disputes`], [`timers`], [`delivery_proof`],
 //!   [`messages`], [`reviews`]: the use cases around them.
 //! - `handlers`: the HTTP API.
 //!
@@ -35,6 +35,7 @@ pub mod settled;
 pub mod state;
 pub mod timers;
 pub mod view;
+pub mod webhook;
 
 pub use handlers::configure;
 

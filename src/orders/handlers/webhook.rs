@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{ApiResult, Problem};
-use crate::orders::payments::{self, WebhookOutcome};
+use crate::orders::webhook::{self, WebhookOutcome};
 use crate::payments::btcpay::SIGNATURE_HEADER;
 use crate::AppState;
 
@@ -37,7 +37,7 @@ async fn btcpay_webhook(
     body: web::Bytes,
 ) -> ApiResult<web::Json<WebhookAnswer>> {
     let signature = req.headers().get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-    let outcome = payments::handle_webhook(&state, &body, signature).await?;
+    let outcome = webhook::handle_webhook(&state, &body, signature).await?;
     Ok(web::Json(WebhookAnswer { outcome }))
 }
 
