@@ -105,6 +105,17 @@ enum JobsAction {
     Retry { id: i64 },
 }
 
+impl Cli {
+    /// Long-running processes log their work; one-shot commands print their
+    /// result and log only warnings (unless `RUST_LOG` says otherwise).
+    pub fn default_log_filter(&self) -> &'static str {
+        match self.command {
+            Command::Serve { .. } | Command::Worker | Command::Stratum => "info,actix_server=warn",
+            _ => "warn",
+        }
+    }
+}
+
 /// Runs the CLI; the returned code is the process exit status.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     if let Command::Openapi = cli.command {

@@ -2,8 +2,8 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() {
-    rigmarket::telemetry::init();
     let cli = rigmarket::cli::Cli::parse();
+    rigmarket::telemetry::init(cli.default_log_filter());
     match rigmarket::cli::run(cli).await {
         Ok(code) => std::process::exit(code),
         Err(err) => {

@@ -106,6 +106,7 @@ fn cors(origins: &[String]) -> Cors {
             HeaderName::from_static("ratelimit-limit"),
             HeaderName::from_static("ratelimit-remaining"),
             HeaderName::from_static("ratelimit-reset"),
+            HeaderName::from_static("idempotent-replayed"),
         ])
         .max_age(3600);
     for origin in origins {
