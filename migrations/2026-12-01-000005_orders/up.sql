@@ -55,6 +55,8 @@ CREATE TABLE orders (
 CREATE INDEX orders_listing_id_idx ON orders (listing_id);
 CREATE INDEX orders_buyer_id_idx ON orders (buyer_id, id DESC);
 CREATE INDEX orders_seller_id_idx ON orders (seller_id, id DESC);
+-- Seller reputation (completed sales) is counted on every listing page.
+CREATE INDEX orders_seller_status_idx ON orders (seller_id, status);
 CREATE INDEX orders_status_idx ON orders (status, id DESC);
 
 -- Every transition, in order. Nobody may rewrite history.
