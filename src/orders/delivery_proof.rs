@@ -83,13 +83,3 @@ pub async fn pending_verdict_at(
         .filter(|due| *due > now)
         .max())
 }
-
-/// The delivery proofs of an order, newest first.
-pub async fn of_order(conn: &mut AsyncPgConnection, order_id: Uuid) -> QueryResult<Vec<ProofRow>> {
-    hashrate_proofs::table
-        .filter(hashrate_proofs::order_id.eq(order_id))
-        .order(hashrate_proofs::created_at.desc())
-        .select(ProofRow::as_select())
-        .load(conn)
-        .await
-}

@@ -122,9 +122,6 @@ pub async fn store(
             idempotency_keys::order_id.eq(order_id),
             idempotency_keys::created_at.eq(now),
         ))
-        .on_conflict((idempotency_keys::user_id, idempotency_keys::key))
-        .do_update()
-        .set(idempotency_keys::response_body.eq(body))
         .execute(conn)
         .await?;
     Ok(())

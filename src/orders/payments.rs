@@ -16,7 +16,7 @@ use super::queries::{self, Actor};
 use super::state::{ActorRole, OrderStatus};
 use crate::db::schema::orders;
 use crate::error::ApiError;
-use crate::payments::btcpay::{BtcpayClient, BtcpayError, InvoiceRequest, PaymentCheck};
+use crate::payments::btcpay::{BtcpayClient, BtcpayError, Invoice, InvoiceRequest, PaymentCheck};
 use crate::AppState;
 
 pub(super) fn btcpay(state: &AppState) -> Result<&BtcpayClient, ApiError> {
@@ -57,14 +57,10 @@ async fn store_invoice(
         .optional()
 }
 
-/// Right after placement: creates the invoice and stores it on the order (and in
-/// the stored idempotent answer). On failure the order keeps waiting for its
-/// invoice timer, and the answer says the invoice is still being created.
-pub async fn attach_invoice_after_placement(
-    state: &AppState,
-    order: OrderRow,
-    key: super::idempotency::KeyUse<'_>,
-) -> Result<OrderRow, ApiError> {
+/// Right after placement: creates the invoice and records it on the order. On
+/// failure the order keeps waiting for its invoice timer, and the answer says the
+/// invoice is still being created.
+pub async fn attach_invoice_after_placement(state: &AppState, order: OrderRow) -> Result<OrderRow, ApiError> {
     let client = btcpay(state)?;
     let mut conn = state.pool.get().await?;
     let email = crate::accounts::email_of(&mut conn, order.buyer_id).await?;
@@ -81,21 +77,13 @@ pub async fn attach_invoice_after_placement(
         if locked.status() != OrderStatus::AwaitingPayment {
             return Ok(locked);
         }
-        let Some(updated) = store_invoice(conn, &locked, &invoice.id, &invoice.checkout_link, now).await? else {
-            return Ok(locked);
-        };
-        // The placement email went out before the invoice existed; this one has its link.
-        tell_invoice_link(conn, &updated, &invoice.checkout_link, now).await?;
-        let view = super::view::render_one(state, conn, updated.clone()).await?;
-        let json = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
-        super::idempotency::store(conn, key, 201, &json, Some(order.id), now).await?;
-        Ok(updated)
+        Ok(record_invoice(state, conn, &locked, &invoice, now).await?.unwrap_or(locked))
     })
     .await
 }
 
-/// The invoice timer: creates the invoice placement could not, and emails the
-/// buyer its link. Fails (and is retried with backoff) while BTCPay is down.
+/// The invoice timer: creates the invoice placement could not. Fails (and is
+/// retried with backoff) while BTCPay is down.
 pub async fn create_missing_invoice(
     state: &AppState,
     conn: &mut AsyncPgConnection,
@@ -105,13 +93,27 @@ pub async fn create_missing_invoice(
     let client = state.btcpay.as_ref().ok_or_else(|| anyhow::anyhow!("BTCPay is not configured"))?;
     let email = crate::accounts::email_of(conn, order.buyer_id).await?;
     let invoice = client.create_invoice(&invoice_request(order, email, now)).await?;
-    if let Some(updated) = store_invoice(conn, order, &invoice.id, &invoice.checkout_link, now).await? {
-        tell_invoice_link(conn, &updated, &invoice.checkout_link, now).await?;
-        // A replay of the placement now answers with the invoice too.
-        let view = serde_json::to_value(super::view::render_one(state, conn, updated).await?)?;
-        super::idempotency::refresh_answer(conn, order.id, &view).await?;
-    }
+    record_invoice(state, conn, order, &invoice, now).await?;
     Ok(())
+}
+
+/// Stores a new invoice on its (locked, still unpaid) order, emails the buyer the
+/// checkout link, and updates the placement's stored idempotent answer so that a
+/// replay answers with the invoice too. `None` when the order already had one.
+async fn record_invoice(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    order: &OrderRow,
+    invoice: &Invoice,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<OrderRow>> {
+    let Some(updated) = store_invoice(conn, order, &invoice.id, &invoice.checkout_link, now).await? else {
+        return Ok(None);
+    };
+    tell_invoice_link(conn, &updated, &invoice.checkout_link, now).await?;
+    let view = serde_json::to_value(super::view::render_one(state, conn, updated.clone()).await?)?;
+    super::idempotency::refresh_answer(conn, order.id, &view).await?;
+    Ok(Some(updated))
 }
 
 async fn tell_invoice_link(

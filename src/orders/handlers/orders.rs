@@ -64,7 +64,7 @@ async fn place_order(
                 .json(replay.body));
         }
         Placed::New(order) if body.payment_method == PaymentMethod::Btcpay => {
-            payments::attach_invoice_after_placement(&state, *order, key_use).await?
+            payments::attach_invoice_after_placement(&state, *order).await?
         }
         Placed::New(order) => *order,
     };
