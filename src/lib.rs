@@ -6,6 +6,7 @@
 //! in-flight requests and running jobs).
 
 pub mod accounts;
+pub mod architecture;
 pub mod audit;
 pub mod auth;
 pub mod catalog;

@@ -4,6 +4,7 @@
 mod support;
 
 mod accounts;
+mod architecture;
 mod admin_users;
 mod api_keys;
 mod btcpay;
