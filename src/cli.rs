@@ -172,7 +172,7 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<i32> {
         Command::Admin { action: AdminAction::Grant { email } } => {
             let state = crate::AppState::new(config, Clock::system()).await?;
             let mut conn = state.pool.get().await?;
-            match crate::auth::grant_admin(&mut conn, &email, state.clock.now()).await? {
+            match crate::accounts::grant_admin(&mut conn, &email, state.clock.now()).await? {
                 Some(account) => println!("{} ({}) is now an admin", account.email, account.id),
                 None => {
                     eprintln!("no account has the email {email}");

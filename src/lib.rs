@@ -8,7 +8,7 @@
 pub mod accounts;
 pub mod architecture;
 pub mod audit;
-pub mod auth;
+
 pub mod catalog;
 pub mod cli;
 pub mod clock;
@@ -18,6 +18,7 @@ pub mod demo;
 pub mod error;
 pub mod geo;
 pub mod http;
+pub mod idempotency;
 pub mod index;
 pub mod jobs;
 pub mod ledger;
@@ -29,6 +30,7 @@ pub mod proofs;
 pub mod ratelimit;
 pub mod storage;
 pub mod telemetry;
+pub mod validation;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -3,6 +3,7 @@
 //! change, profiles, API keys, and admin suspension.
 
 pub mod api_keys;
+pub mod caller;
 mod handlers;
 pub mod login;
 pub mod model;
@@ -11,8 +12,10 @@ pub mod registration;
 pub mod secret_token;
 pub mod sessions;
 pub mod throttle;
+pub mod token;
 
 pub(crate) use handlers::client_info;
+pub use caller::{grant_admin, load_account, AccountStatus, AuthUser, Principal, ROLE_ADMIN, ROLE_INSPECTOR};
 pub use handlers::configure;
 
 /// Where to write to a user (sellers, buyers, proof requesters).

@@ -13,7 +13,7 @@ use super::csv_import::check_model_spec;
 use super::model::{EffectiveReference, NewReferencePrice, PriceBasis, ReferencePrice, ReferenceSource, RigModelView};
 use super::queries::{self, ModelCursor, ModelFilter, ModelSpec, OnExisting};
 use super::tiers::EfficiencyTier;
-use crate::auth::AuthUser;
+use crate::accounts::AuthUser;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::AppState;

@@ -20,7 +20,7 @@ use chrono::Duration;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::auth::{AuthUser, ROLE_ADMIN};
+use crate::accounts::{AuthUser, ROLE_ADMIN};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::schema::{api_keys, price_observations};
@@ -170,7 +170,7 @@ pub async fn seed(config: Config) -> anyhow::Result<Report> {
     ensure_analyst_key(&mut conn, &scenario, analyst_id, now).await?;
     let mut buyer_users = Vec::new();
     for id in &buyers {
-        let account = crate::auth::load_account(&mut conn, *id).await?.context("a demo buyer vanished")?;
+        let account = crate::accounts::load_account(&mut conn, *id).await?.context("a demo buyer vanished")?;
         buyer_users.push(AuthUser { account, session_id: uuid::Uuid::nil() });
     }
 

@@ -11,11 +11,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::scenario::{OrderPlan, Outcome, Person};
-use crate::auth::AuthUser;
+use crate::accounts::AuthUser;
 use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::orders::flow::{self, DisputeOpening, Settlement, Shipment};
-use crate::orders::idempotency::{self, KeyUse};
+use crate::idempotency::{self, KeyUse};
 use crate::orders::input::PlaceOrder;
 use crate::orders::model::{OrderRow, PaymentMethod, ShippingAddress};
 use crate::orders::place::{self, Placed};

@@ -11,7 +11,7 @@
 
 use actix_web::{HttpMessage, HttpRequest};
 
-use crate::auth::Principal;
+use crate::accounts::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::ratelimit::Quota;
 use crate::AppState;

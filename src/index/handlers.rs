@@ -13,7 +13,7 @@ use super::model::{FireSalesResponse, LatestTier, SeriesResponse, TierBandView};
 use super::params::{wants_csv, Filters, FireSaleParams, GroupBy, LatestParams, Selection, SeriesParams};
 use super::stats::{cents_to_dollars, Interval};
 use super::{access, csv_export, queries, series};
-use crate::auth::Principal;
+use crate::accounts::Principal;
 use crate::catalog::tiers::EfficiencyTier;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::AppState;

@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{balance, transactions_where, Account, Posting, TransactionKind, TransactionView};
-use crate::auth::AuthUser;
+use crate::accounts::AuthUser;
 use crate::db::schema::users;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::orders::idempotency;
+use crate::idempotency;
 use crate::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -86,7 +86,7 @@ async fn record_payout(
     if body.amount_cents <= 0 {
         return Err(ApiError::validation("amount_cents", "must be positive"));
     }
-    crate::orders::input::check_text("reference", &body.reference, 200)?;
+    crate::validation::check_text("reference", &body.reference, 200)?;
     let hash = idempotency::request_hash("POST /v1/admin/payouts", &body);
     let key_use = idempotency::KeyUse { user: admin.id(), key: &key, request_hash: &hash };
     let now = state.clock.now();

@@ -6,9 +6,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::model::{Currency, Hosting, Incoterm};
-use crate::error::FieldError;
-use crate::geo::is_country_code;
+use super::model::{Currency, Hosting, Incoterm, ListingRow};
+use crate::validation::Problems;
 
 pub const MAX_QUANTITY: i32 = 100_000;
 pub const MAX_UNIT_PRICE_CENTS: i64 = 100_000_000_000; // $1 billion
@@ -101,114 +100,72 @@ impl UpdateListing {
     }
 }
 
-/// Collects field errors; each check appends to it.
-#[derive(Debug, Default)]
-pub struct Problems(pub Vec<FieldError>);
+/// A title of 3 to 140 characters.
+fn check_title(problems: &mut Problems, title: &str) {
+    problems.text("title", title, 3, 140);
+}
 
-impl Problems {
-    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError::new(field, message));
+fn check_description(problems: &mut Problems, description: &str) {
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        problems.add("description", format!("must be at most {MAX_DESCRIPTION_CHARS} characters"));
     }
+}
 
-    pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) {
-        let length = value.trim().chars().count();
-        if length < min || value.chars().count() > max {
-            self.add(field, format!("must be {min} to {max} characters"));
-        }
+pub fn check_quantity(problems: &mut Problems, quantity: i32) {
+    problems.within("quantity", quantity, 1..=MAX_QUANTITY);
+}
+
+pub fn check_unit_price(problems: &mut Problems, cents: i64) {
+    problems.within("unit_price_cents", cents, 1..=MAX_UNIT_PRICE_CENTS);
+}
+
+fn check_lead_time(problems: &mut Problems, days: Option<i32>) {
+    if let Some(days) = days {
+        problems.within("lead_time_days", days, 0..=365);
     }
+}
 
-    pub fn title(&mut self, title: &str) {
-        self.text("title", title, 3, 140);
+pub fn check_inspection_days(problems: &mut Problems, days: i32) {
+    problems.within("inspection_days", days, 1..=14);
+}
+
+/// Serial numbers: at most one per unit, unique, printable ASCII of 1-64
+/// characters. Reports only the first few bad entries.
+pub fn check_serial_numbers(problems: &mut Problems, serials: &[String], quantity: i32) {
+    if serials.len() > MAX_SERIAL_NUMBERS || serials.len() > quantity.max(0) as usize {
+        problems.add("serial_numbers", "must list at most one serial number per unit");
+        return;
     }
-
-    pub fn description(&mut self, description: &str) {
-        if description.chars().count() > MAX_DESCRIPTION_CHARS {
-            self.add("description", format!("must be at most {MAX_DESCRIPTION_CHARS} characters"));
-        }
-    }
-
-    pub fn quantity(&mut self, quantity: i32) {
-        if !(1..=MAX_QUANTITY).contains(&quantity) {
-            self.add("quantity", format!("must be between 1 and {MAX_QUANTITY}"));
-        }
-    }
-
-    pub fn unit_price(&mut self, cents: i64) {
-        if !(1..=MAX_UNIT_PRICE_CENTS).contains(&cents) {
-            self.add("unit_price_cents", format!("must be between 1 and {MAX_UNIT_PRICE_CENTS}"));
-        }
-    }
-
-    pub fn country(&mut self, field: &str, code: &str) {
-        if !is_country_code(code) {
-            self.add(field, "must be an ISO 3166-1 alpha-2 code such as KZ");
-        }
-    }
-
-    pub fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) {
-        if let Some(value) = value {
-            self.text(field, value, 1, max);
-        }
-    }
-
-    pub fn lead_time(&mut self, days: Option<i32>) {
-        if days.is_some_and(|d| !(0..=365).contains(&d)) {
-            self.add("lead_time_days", "must be between 0 and 365");
-        }
-    }
-
-    pub fn inspection_days(&mut self, days: i32) {
-        if !(1..=14).contains(&days) {
-            self.add("inspection_days", "must be between 1 and 14");
-        }
-    }
-
-    /// Serial numbers: at most one per unit, unique, printable ASCII of 1-64
-    /// characters. Reports only the first few bad entries.
-    pub fn serial_numbers(&mut self, serials: &[String], quantity: i32) {
-        if serials.len() > MAX_SERIAL_NUMBERS || serials.len() > quantity.max(0) as usize {
-            self.add("serial_numbers", "must list at most one serial number per unit");
-            return;
-        }
-        let mut seen = std::collections::HashSet::new();
-        let mut reported = 0;
-        for (index, serial) in serials.iter().enumerate() {
-            let well_formed = (1..=64).contains(&serial.len())
-                && serial.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'));
-            let message = if !well_formed {
-                Some("must be 1-64 characters of letters, digits, '-', '_', '.', '/'")
-            } else if !seen.insert(serial.as_str()) {
-                Some("is listed twice")
-            } else {
-                None
-            };
-            if let Some(message) = message {
-                self.add(format!("serial_numbers[{index}]"), message);
-                reported += 1;
-                if reported == 5 {
-                    break;
-                }
+    let mut seen = std::collections::HashSet::new();
+    let mut reported = 0;
+    for (index, serial) in serials.iter().enumerate() {
+        let well_formed = (1..=64).contains(&serial.len())
+            && serial.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'));
+        let message = if !well_formed {
+            Some("must be 1-64 characters of letters, digits, '-', '_', '.', '/'")
+        } else if !seen.insert(serial.as_str()) {
+            Some("is listed twice")
+        } else {
+            None
+        };
+        if let Some(message) = message {
+            problems.add(format!("serial_numbers[{index}]"), message);
+            reported += 1;
+            if reported == 5 {
+                break;
             }
         }
     }
+}
 
-    pub fn hosting(&mut self, hosting: &Hosting, now: DateTime<Utc>) {
-        self.text("hosting.facility", &hosting.facility, 1, 120);
-        self.country("hosting.country", &hosting.country);
-        if hosting.power_off_at.is_some_and(|at| at <= now) {
-            self.add("hosting.power_off_at", "must be in the future");
-        }
-        if hosting.contract_ends_on.is_some_and(|on| on < now.date_naive() - chrono::Days::new(365 * 10)) {
-            self.add("hosting.contract_ends_on", "is implausibly old");
-        }
+pub fn check_hosting(problems: &mut Problems, hosting: &Hosting, now: DateTime<Utc>) {
+    problems.text("hosting.facility", &hosting.facility, 1, 120);
+    problems.country("hosting.country", &hosting.country);
+    if hosting.power_off_at.is_some_and(|at| at <= now) {
+        problems.add("hosting.power_off_at", "must be in the future");
     }
-
-    pub fn into_result(self) -> Result<(), crate::error::ApiError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(crate::error::ApiError::Validation(self.0))
-        }
+    if hosting.contract_ends_on.is_some_and(|on| on < now.date_naive() - chrono::Days::new(365 * 10)) {
+        problems.add("hosting.contract_ends_on", "is implausibly old");
     }
 }
 
@@ -224,17 +181,55 @@ pub fn normalize_hosting(hosting: Hosting) -> Hosting {
 
 pub fn validate_create(input: &CreateListing, now: DateTime<Utc>) -> Problems {
     let mut problems = Problems::default();
-    problems.title(&input.title);
-    problems.description(&input.description);
-    problems.quantity(input.quantity);
-    problems.unit_price(input.unit_price_cents);
+    check_title(&mut problems, &input.title);
+    check_description(&mut problems, &input.description);
+    check_quantity(&mut problems, input.quantity);
+    check_unit_price(&mut problems, input.unit_price_cents);
     problems.country("country", &input.country);
     problems.optional_text("region", input.region.as_deref(), 120);
-    problems.lead_time(input.lead_time_days);
-    problems.inspection_days(input.inspection_days.unwrap_or(3));
-    problems.serial_numbers(&input.serial_numbers, input.quantity);
+    check_lead_time(&mut problems, input.lead_time_days);
+    check_inspection_days(&mut problems, input.inspection_days.unwrap_or(3));
+    check_serial_numbers(&mut problems, &input.serial_numbers, input.quantity);
     if let Some(hosting) = &input.hosting {
-        problems.hosting(hosting, now);
+        check_hosting(&mut problems, hosting, now);
+    }
+    problems
+}
+
+/// Normalises an edit (country, hosting) and checks it against the listing as
+/// it is (a quantity may not fall below what is reserved or sold).
+pub fn validate_update(body: &mut UpdateListing, current: &ListingRow, now: DateTime<Utc>) -> Problems {
+    let mut problems = Problems::default();
+    if let Some(title) = &body.title {
+        check_title(&mut problems, title);
+    }
+    if let Some(description) = &body.description {
+        check_description(&mut problems, description);
+    }
+    if let Some(quantity) = body.quantity {
+        check_quantity(&mut problems, quantity);
+        if quantity < current.quantity_reserved + current.quantity_sold {
+            problems.add("quantity", "cannot be below the units already reserved or sold");
+        }
+    }
+    if let Some(price) = body.unit_price_cents {
+        check_unit_price(&mut problems, price);
+    }
+    body.country = body.country.take().map(|c| c.trim().to_ascii_uppercase());
+    if let Some(country) = &body.country {
+        problems.country("country", country);
+    }
+    problems.optional_text("region", body.region.as_ref().and_then(|r| r.as_deref()), 120);
+    check_lead_time(&mut problems, body.lead_time_days.flatten());
+    if let Some(days) = body.inspection_days {
+        check_inspection_days(&mut problems, days);
+    }
+    if let Some(serials) = &body.serial_numbers {
+        check_serial_numbers(&mut problems, serials, body.quantity.unwrap_or(current.quantity));
+    }
+    body.hosting = body.hosting.take().map(|h| h.map(normalize_hosting));
+    if let Some(Some(hosting)) = &body.hosting {
+        check_hosting(&mut problems, hosting, now);
     }
     problems
 }
@@ -350,12 +345,12 @@ mod tests {
     }
 
     fn fields(problems: &Problems) -> Vec<&str> {
-        problems.0.iter().map(|e| e.field.as_str()).collect()
+        problems.fields()
     }
 
     #[test]
     fn a_minimal_listing_is_valid() {
-        assert!(validate_create(&listing(), now()).0.is_empty());
+        assert!(validate_create(&listing(), now()).is_empty());
     }
 
     #[test]
@@ -390,7 +385,7 @@ mod tests {
         bad.quantity = 2000;
         bad.serial_numbers = (0..1000).map(|i| format!("bad serial #{i}")).collect();
         let problems = validate_create(&bad, now());
-        assert_eq!(problems.0.len(), 5, "reports the first five, not a thousand");
+        assert_eq!(problems.fields().len(), 5, "reports the first five, not a thousand");
         let mut too_many = listing();
         too_many.serial_numbers = (0..11).map(|i| format!("SN{i}")).collect();
         assert_eq!(fields(&validate_create(&too_many, now())), vec!["serial_numbers"]);

@@ -367,10 +367,10 @@ pub async fn note(
 
 /// The party role of `user` in `order`, or 404 for outsiders (who must not learn
 /// that the order exists). Admins act as admins.
-pub fn role_of(order: &OrderRow, user: &crate::auth::AuthUser) -> Result<ActorRole, ApiError> {
+pub fn role_of(order: &OrderRow, user: &crate::accounts::AuthUser) -> Result<ActorRole, ApiError> {
     match order.party_role(user.id()) {
         Some(role) => Ok(role),
-        None if user.has_role(crate::auth::ROLE_ADMIN) => Ok(ActorRole::Admin),
+        None if user.has_role(crate::accounts::ROLE_ADMIN) => Ok(ActorRole::Admin),
         None => Err(super::order_not_found()),
     }
 }

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::model::{PaymentMethod, ShippingAddress};
-use crate::listings::input::Problems;
+use crate::validation::Problems;
 
 /// The largest lot one order may take.
 pub const MAX_ORDER_QUANTITY: i32 = 100_000;
@@ -154,13 +154,6 @@ pub struct ConfirmPayment {
     pub note: String,
 }
 
-/// A note or reason of 1 to `max` characters.
-pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), crate::error::ApiError> {
-    let mut problems = Problems::default();
-    problems.text(field, value, 1, max);
-    problems.into_result()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,7 +168,7 @@ mod tests {
     }
 
     fn fields(problems: &Problems) -> Vec<String> {
-        problems.0.iter().map(|e| e.field.clone()).collect()
+        problems.fields().into_iter().map(str::to_string).collect()
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub mod delivery_proof;
 pub mod disputes;
 pub mod flow;
 mod handlers;
-pub mod idempotency;
+
 pub mod input;
 pub mod messages;
 pub mod model;

@@ -112,7 +112,7 @@ async fn record_invoice(
     };
     tell_invoice_link(conn, &updated, &invoice.checkout_link, now).await?;
     let view = serde_json::to_value(super::view::render_one(state, conn, updated.clone()).await?)?;
-    super::idempotency::refresh_answer(conn, order.id, &view).await?;
+    crate::idempotency::refresh_answer(conn, order.id, &view).await?;
     Ok(Some(updated))
 }
 

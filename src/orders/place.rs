@@ -11,14 +11,14 @@ use rand::Rng;
 use uuid::Uuid;
 
 use super::deadlines;
-use super::idempotency::{self, KeyUse, Replay};
+use crate::idempotency::{self, KeyUse, Replay};
 use super::input::PlaceOrder;
 use super::model::{OrderRow, PaymentMethod};
 use super::money::fee_on;
 use super::queries::{self, Actor, NewEvent};
 use super::state::{ActorRole, OrderStatus};
 use super::timers::{self, Timer};
-use crate::auth::AuthUser;
+use crate::accounts::AuthUser;
 use crate::db::schema::{orders, users};
 use crate::error::ApiError;
 use crate::listings::discount::discount_bps;

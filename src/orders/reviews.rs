@@ -66,7 +66,7 @@ pub async fn leave(
     if !matches!(order.status(), OrderStatus::Completed | OrderStatus::Resolved) {
         return Err(ApiError::conflict("invalid_order_status", "Reviews open once an order is completed or resolved."));
     }
-    let mut problems = crate::listings::input::Problems::default();
+    let mut problems = crate::validation::Problems::default();
     if !(1..=5).contains(&review.rating) {
         problems.add("rating", "must be 1 to 5");
     }

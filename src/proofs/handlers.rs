@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::records::{self, IssuedProof, ProofPurpose, ProofRequest, ProofRow, WorkerResult};
-use crate::auth::AuthUser;
+use crate::accounts::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::listings::lifecycle::ListingStatus;
 use crate::AppState;

@@ -266,7 +266,7 @@ async fn granting_admin_is_audited_and_takes_effect_on_the_existing_session() {
     let (id, token) = app.create_user("promoted@rigmarket.test", &[]).await;
     assert_problem(get_bearer(&app, "/v1/admin/users", &token).await, 403, "admin_required").await;
 
-    rigmarket::auth::grant_admin(&mut *app.conn().await, "Promoted@RigMarket.test", app.clock.now())
+    rigmarket::accounts::grant_admin(&mut *app.conn().await, "Promoted@RigMarket.test", app.clock.now())
         .await
         .unwrap()
         .expect("the account exists");
@@ -281,6 +281,6 @@ async fn granting_admin_is_audited_and_takes_effect_on_the_existing_session() {
     assert_eq!(me["roles"], json!(["admin"]));
 
     // Granting again changes nothing and is not logged twice.
-    rigmarket::auth::grant_admin(&mut *app.conn().await, "promoted@rigmarket.test", app.clock.now()).await.unwrap();
+    rigmarket::accounts::grant_admin(&mut *app.conn().await, "promoted@rigmarket.test", app.clock.now()).await.unwrap();
     assert_eq!(audit_entries_for(&app, "admin.role_granted").await.len(), 1);
 }

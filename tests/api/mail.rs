@@ -28,7 +28,7 @@ async fn granting_admin_emails_the_account_owner_once_with_escaped_html() {
         .await
         .unwrap();
 
-    let account = rigmarket::auth::grant_admin(&mut *app.conn().await, " Carol@Rigmarket.TEST ", app.clock.now())
+    let account = rigmarket::accounts::grant_admin(&mut *app.conn().await, " Carol@Rigmarket.TEST ", app.clock.now())
         .await
         .unwrap()
         .expect("the account exists");
@@ -53,11 +53,11 @@ async fn granting_admin_emails_the_account_owner_once_with_escaped_html() {
     assert!(html.contains(&format!("<title>{SUBJECT}</title>")), "{html}");
 
     // Granting again changes nothing and sends nothing.
-    rigmarket::auth::grant_admin(&mut *app.conn().await, "carol@rigmarket.test", app.clock.now()).await.unwrap();
+    rigmarket::accounts::grant_admin(&mut *app.conn().await, "carol@rigmarket.test", app.clock.now()).await.unwrap();
     app.clock.advance(Duration::hours(1));
     assert_eq!(app.drain_jobs().await, 0);
     assert_eq!(smtp.received().len(), 1);
-    assert!(rigmarket::auth::grant_admin(&mut *app.conn().await, "nobody@rigmarket.test", app.clock.now())
+    assert!(rigmarket::accounts::grant_admin(&mut *app.conn().await, "nobody@rigmarket.test", app.clock.now())
         .await
         .unwrap()
         .is_none());
@@ -68,7 +68,7 @@ async fn a_refusing_smtp_server_delays_the_email_but_it_arrives_once_with_its_me
     let app = TestApp::builder().with_smtp().spawn().await;
     let smtp = app.smtp.as_ref().unwrap();
     app.create_user("dave@rigmarket.test", &[]).await;
-    rigmarket::auth::grant_admin(&mut *app.conn().await, "dave@rigmarket.test", app.clock.now()).await.unwrap();
+    rigmarket::accounts::grant_admin(&mut *app.conn().await, "dave@rigmarket.test", app.clock.now()).await.unwrap();
     let [job] = queued_jobs(&app).await.try_into().expect("one send_email job");
     let message_id = job.payload["message_id"].as_str().expect("a Message-ID in the payload").to_string();
     smtp.refuse_next(2);
@@ -109,7 +109,7 @@ async fn without_smtp_each_email_is_written_as_one_eml_file() {
             .collect()
     };
     app.create_user("erin@rigmarket.test", &[]).await;
-    rigmarket::auth::grant_admin(&mut *app.conn().await, "erin@rigmarket.test", app.clock.now()).await.unwrap();
+    rigmarket::accounts::grant_admin(&mut *app.conn().await, "erin@rigmarket.test", app.clock.now()).await.unwrap();
     let [job] = queued_jobs(&app).await.try_into().expect("one send_email job");
     assert!(eml_files().is_empty(), "nothing is written before the job runs");
 

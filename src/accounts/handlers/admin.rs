@@ -11,7 +11,7 @@ use super::client_info;
 use crate::accounts::model::{AdminUserView, UserRow};
 use crate::accounts::sessions;
 use crate::audit::{self, AuditAction, AuditEvent};
-use crate::auth::AuthUser;
+use crate::accounts::AuthUser;
 use crate::db::schema::users;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};

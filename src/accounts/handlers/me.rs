@@ -12,7 +12,7 @@ use super::client_info;
 use crate::accounts::model::{ApiKeyView, CreatedApiKey, MeView, PublicProfile, UserRow};
 use crate::accounts::{api_keys, registration};
 use crate::audit::{self, AuditAction, AuditEvent};
-use crate::auth::{AuthUser, Principal};
+use crate::accounts::{AuthUser, Principal};
 use crate::db::schema::users;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::AppState;

@@ -6,7 +6,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::{find_visible, lock_owned, wrong_status};
-use crate::auth::AuthUser;
+use crate::accounts::AuthUser;
 use crate::catalog::model::RigModelRow;
 use crate::db::schema::{listing_price_changes, listings, rig_models};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -156,39 +156,7 @@ async fn update_listing(
                 }
                 Editable::Everything => {}
             }
-            let mut problems = input::Problems::default();
-            if let Some(title) = &body.title {
-                problems.title(title);
-            }
-            if let Some(description) = &body.description {
-                problems.description(description);
-            }
-            if let Some(quantity) = body.quantity {
-                problems.quantity(quantity);
-                if quantity < row.quantity_reserved + row.quantity_sold {
-                    problems.add("quantity", "cannot be below the units already reserved or sold");
-                }
-            }
-            if let Some(price) = body.unit_price_cents {
-                problems.unit_price(price);
-            }
-            body.country = body.country.map(|c| c.trim().to_ascii_uppercase());
-            if let Some(country) = &body.country {
-                problems.country("country", country);
-            }
-            problems.optional_text("region", body.region.as_ref().and_then(|r| r.as_deref()), 120);
-            problems.lead_time(body.lead_time_days.flatten());
-            if let Some(days) = body.inspection_days {
-                problems.inspection_days(days);
-            }
-            if let Some(serials) = &body.serial_numbers {
-                problems.serial_numbers(serials, body.quantity.unwrap_or(row.quantity));
-            }
-            body.hosting = body.hosting.map(|h| h.map(input::normalize_hosting));
-            if let Some(Some(hosting)) = &body.hosting {
-                problems.hosting(hosting, now);
-            }
-            problems.into_result()?;
+            input::validate_update(&mut body, &row, now).into_result()?;
 
             let model = match body.rig_model_id {
                 Some(model_id) if model_id != row.rig_model_id => Some(load_model(conn, model_id).await?),

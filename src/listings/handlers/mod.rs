@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::model::ListingRow;
 use super::queries;
-use crate::auth::AuthUser;
+use crate::accounts::AuthUser;
 use crate::error::ApiError;
 
 pub(crate) fn listing_not_found() -> ApiError {
@@ -19,7 +19,7 @@ pub(crate) fn listing_not_found() -> ApiError {
 /// standing, otherwise only its seller and admins (others get 404, not 403, so
 /// drafts stay invisible).
 pub(crate) fn can_view(row: &ListingRow, seller_suspended: bool, viewer: Option<&AuthUser>) -> bool {
-    let privileged = viewer.is_some_and(|v| v.id() == row.seller_id || v.has_role(crate::auth::ROLE_ADMIN));
+    let privileged = viewer.is_some_and(|v| v.id() == row.seller_id || v.has_role(crate::accounts::ROLE_ADMIN));
     privileged || (row.status().is_public() && !seller_suspended)
 }
 

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{listing_not_found, wrong_status};
-use crate::auth::AuthUser;
+use crate::accounts::AuthUser;
 use crate::db::schema::{listing_flags, listings};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{lock_owned, wrong_status};
-use crate::auth::AuthUser;
+use crate::accounts::AuthUser;
 use crate::db::schema::listing_photos;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::listings::lifecycle::{editable, Editable};

@@ -7,7 +7,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::{find_visible, listing_not_found};
-use crate::auth::{AuthUser, ROLE_INSPECTOR};
+use crate::accounts::{AuthUser, ROLE_INSPECTOR};
 use crate::db::schema::{condition_reports, listings};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::listings::input::{validate_condition_report, ConditionReportInput, Cooling, CosmeticGrade, Firmware};

@@ -8,10 +8,11 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::lock_for_admin;
-use crate::auth::AuthUser;
+use crate::accounts::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{Page, PageParams};
-use crate::orders::input::{check_text, AdminNote, ConfirmPayment, ResolveDispute};
+use crate::validation::check_text;
+use crate::orders::input::{AdminNote, ConfirmPayment, ResolveDispute};
 use crate::orders::model::OrderView;
 use crate::orders::queries::{Actor, OrderScope};
 use crate::orders::state::{ActorRole, Move, OrderStatus};

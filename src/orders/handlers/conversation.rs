@@ -10,11 +10,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::find_for;
-use crate::auth::AuthUser;
+use crate::accounts::AuthUser;
 use crate::db::schema::order_evidence;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::orders::input::check_text;
+use crate::validation::check_text;
 use crate::orders::messages::{
     self, EvidenceRow, EvidenceType, EvidenceView, MessageView, EVIDENCE_MAGIC_LEN, MAX_EVIDENCE_BYTES,
     MAX_EVIDENCE_PER_ORDER, MAX_MESSAGE_CHARS,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::flow;
 use super::model::OrderRow;
 use super::queries::{self, Actor};
-use crate::auth::AuthUser;
+use crate::accounts::AuthUser;
 use crate::error::ApiError;
 
 /// Loads an order the caller may see (a party or an admin), or 404.

@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::find_for;
-use crate::auth::AuthUser;
+use crate::accounts::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::ledger::{self, Account, TransactionView};
@@ -15,7 +15,8 @@ use crate::orders::model::{OrderEvent, OrderView, PaymentMethod};
 use crate::orders::place::{self, Placed};
 use crate::orders::queries::{self, OrderScope};
 use crate::orders::state::OrderStatus;
-use crate::orders::{idempotency, payments, view};
+use crate::idempotency;
+use crate::orders::{payments, view};
 use crate::AppState;
 
 /// Place an order: reserves the units and returns payment instructions (wire) or

@@ -7,11 +7,12 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
 use super::{find_for, lock_for};
-use crate::auth::AuthUser;
+use crate::accounts::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::orders::disputes::{self, SettlementOffer};
 use crate::orders::flow::{self, DisputeOpening, Shipment};
-use crate::orders::input::{check_text, OpenDispute, SettlementOfferInput, ShipOrder};
+use crate::validation::check_text;
+use crate::orders::input::{OpenDispute, SettlementOfferInput, ShipOrder};
 use crate::orders::model::{OrderRow, OrderView};
 
 use crate::orders::reviews::{self, NewReview, Review};

@@ -2,7 +2,7 @@
 //! for another body, 409 while the first request still runs, scoped per user.
 
 use diesel_async::AsyncConnection;
-use rigmarket::orders::idempotency::{self, KeyUse};
+use rigmarket::idempotency::{self, KeyUse};
 use rigmarket::orders::input::PlaceOrder;
 use serde_json::json;
 

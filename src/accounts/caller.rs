@@ -4,7 +4,7 @@
 //! `Principal` also accepts an API key (`X-Api-Key`, or `Authorization: Bearer
 //! rmk_...`) and enforces the key's per-minute quota across instances.
 
-pub mod token;
+
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::accounts::api_keys;
+use super::{api_keys, token};
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::db::schema::{sessions, users};
 use crate::error::ApiError;

@@ -4,8 +4,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::{AuditEntry, AuditFilter};
-use crate::auth::AuthUser;
+use crate::audit::{AuditEntry, AuditFilter};
+use crate::accounts::AuthUser;
 use crate::error::{ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::AppState;
@@ -46,7 +46,7 @@ async fn list_audit_log(
     let query = query.into_inner();
     let filter = AuditFilter { actor: query.actor_id, action: query.action, from: query.from, to: query.to };
     let mut conn = state.pool.get().await?;
-    let rows = super::list(&mut conn, &filter, before, limit + 1).await?;
+    let rows = crate::audit::list(&mut conn, &filter, before, limit + 1).await?;
     let (items, next_cursor) = page_from(rows, limit, |entry| entry.id);
     Ok(web::Json(Page { items, next_cursor }))
 }

@@ -2,7 +2,6 @@
 //! suspensions, key creation ...). Events are written in the transaction of the
 //! change they describe; the database refuses UPDATE, DELETE and TRUNCATE.
 
-mod handlers;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -12,7 +11,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::schema::audit_log;
-pub use handlers::configure;
 
 /// What happened; the string form is stored and filterable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
