@@ -2,7 +2,6 @@
 //! suspensions, key creation ...). Events are written in the transaction of the
 //! change they describe; the database refuses UPDATE, DELETE and TRUNCATE.
 
-
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};

@@ -119,7 +119,7 @@ impl Cli {
 /// Runs the CLI; the returned code is the process exit status.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     if let Command::Openapi = cli.command {
-        print!("{}", crate::http::openapi::spec_json());
+        print!("{}", crate::app::openapi::spec_json());
         return Ok(0);
     }
     let mut config = Config::from_env()?;
@@ -170,7 +170,7 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<i32> {
         }
         Command::SeedDemo => println!("{}", crate::demo::seed(config).await?),
         Command::Admin { action: AdminAction::Grant { email } } => {
-            let state = crate::AppState::new(config, Clock::system()).await?;
+            let state = crate::state::AppState::new(config, Clock::system()).await?;
             let mut conn = state.pool.get().await?;
             match crate::accounts::grant_admin(&mut conn, &email, state.clock.now()).await? {
                 Some(account) => println!("{} ({}) is now an admin", account.email, account.id),
@@ -187,7 +187,7 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<i32> {
             return import_reference_prices(config, file, dry_run).await
         }
         Command::Jobs { action } => {
-            let state = crate::AppState::new(config, Clock::system()).await?;
+            let state = crate::state::AppState::new(config, Clock::system()).await?;
             let mut conn = state.pool.get().await?;
             match action {
                 JobsAction::Dead => {

@@ -42,6 +42,9 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     pub json_limit_bytes: usize,
     pub worker_concurrency: usize,
+    /// Spread job retries randomly over each backoff step (`RIGMARKET_JOB_RETRY_JITTER`,
+    /// default true; tests that assert exact retry times turn it off).
+    pub job_retry_jitter: bool,
     /// Take the client IP from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
     /// How often each stratum connection gets a fresh job.
@@ -254,6 +257,7 @@ impl Config {
                 None => 2000,
             },
             trust_forwarded_for: get("RIGMARKET_TRUST_FORWARDED_FOR").is_some_and(|v| v == "true" || v == "1"),
+            job_retry_jitter: !get("RIGMARKET_JOB_RETRY_JITTER").is_some_and(|v| v == "false" || v == "0"),
             price_index_ip_per_minute: parse_num("RIGMARKET_PRICE_INDEX_IP_PER_MINUTE", 30)?.clamp(1, 1_000_000) as u32,
             price_index_user_per_minute: parse_num("RIGMARKET_PRICE_INDEX_USER_PER_MINUTE", 60)?.clamp(1, 1_000_000)
                 as u32,

@@ -50,6 +50,28 @@ pub fn quota(limit: u32, hits: u32, until_reset: Duration) -> Quota {
 }
 
 /// Forgets windows older than an hour (a periodic job).
+/// Hourly: drops windows that can no longer count.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct PruneRateLimits(pub crate::jobs::Tick);
+
+impl crate::jobs::Job for PruneRateLimits {
+    const KIND: &'static str = "prune_rate_limits";
+}
+
+impl crate::jobs::PeriodicJob for PruneRateLimits {
+    const EVERY: Duration = Duration::hours(1);
+}
+
+pub fn register_jobs(registry: &mut crate::jobs::JobRegistry, clock: crate::clock::Clock) {
+    registry.every(move |conn, _: PruneRateLimits| {
+        let now = clock.now();
+        Box::pin(async move {
+            prune(conn, now).await?;
+            Ok(())
+        })
+    });
+}
+
 pub async fn prune(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryResult<usize> {
     diesel::delete(rate_limit_windows::table.filter(rate_limit_windows::window_start.lt(now - Duration::hours(1))))
         .execute(conn)

@@ -4,8 +4,6 @@
 //! `Principal` also accepts an API key (`X-Api-Key`, or `Authorization: Bearer
 //! rmk_...`) and enforces the key's per-minute quota across instances.
 
-
-
 use std::future::Future;
 use std::pin::Pin;
 
@@ -19,7 +17,7 @@ use super::{api_keys, token};
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::db::schema::{sessions, users};
 use crate::error::ApiError;
-use crate::AppState;
+use crate::state::AppState;
 
 pub const ROLE_ADMIN: &str = "admin";
 pub const ROLE_INSPECTOR: &str = "inspector";

@@ -6,13 +6,14 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use secrecy::SecretString;
 
 use super::model::{TokenPair, UserRow};
+use super::password::DummyHash;
 use super::registration::normalize_email;
 use super::sessions::{self, ClientInfo};
 use super::{password, throttle};
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::db::schema::users;
 use crate::error::ApiError;
-use crate::AppState;
+use crate::state::AppState;
 
 fn invalid_credentials() -> ApiError {
     ApiError::unauthorized("invalid_credentials", "The email or the password is wrong.")
@@ -20,6 +21,7 @@ fn invalid_credentials() -> ApiError {
 
 pub async fn login(
     state: &AppState,
+    dummy: &DummyHash,
     email: &str,
     password: SecretString,
     client: &ClientInfo,
@@ -38,7 +40,7 @@ pub async fn login(
     let user: Option<UserRow> =
         users::table.filter(users::email.eq(&email)).select(UserRow::as_select()).first(&mut conn).await.optional()?;
     let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let matches = password::verify(password, stored_hash, state.dummy_password_hash.to_string()).await?;
+    let matches = password::verify(password, stored_hash, dummy.phc()).await?;
     let Some(user) = user.filter(|_| matches) else {
         conn.transaction(async |conn| {
             throttle::record_failure(conn, &keys, now).await?;

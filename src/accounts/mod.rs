@@ -14,8 +14,8 @@ pub mod sessions;
 pub mod throttle;
 pub mod token;
 
-pub(crate) use handlers::client_info;
 pub use caller::{grant_admin, load_account, AccountStatus, AuthUser, Principal, ROLE_ADMIN, ROLE_INSPECTOR};
+pub(crate) use handlers::client_info;
 pub use handlers::configure;
 
 /// Where to write to a user (sellers, buyers, proof requesters).

@@ -37,6 +37,24 @@ pub fn check_policy(field: &str, password: &str, email: &str) -> Result<(), ApiE
     }
 }
 
+/// A real argon2id hash of a random password, verified against when a login
+/// names an unknown email so that it costs the same time as a wrong password.
+/// Made once per process at start-up.
+#[derive(Clone)]
+pub struct DummyHash(std::sync::Arc<str>);
+
+impl DummyHash {
+    pub async fn generate() -> anyhow::Result<Self> {
+        let hash =
+            tokio::task::spawn_blocking(|| hash_blocking(&super::secret_token::issue("dummy-").plaintext)).await??;
+        Ok(Self(hash.into()))
+    }
+
+    pub fn phc(&self) -> String {
+        self.0.to_string()
+    }
+}
+
 pub fn hash_blocking(password: &str) -> anyhow::Result<String> {
     Ok(hasher().hash_password(password.as_bytes()).map_err(|e| anyhow::anyhow!("argon2: {e}"))?.to_string())
 }

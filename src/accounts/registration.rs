@@ -8,12 +8,13 @@ use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use super::model::{RegisteredView, UserRow};
+use super::password::DummyHash;
 use super::{password, secret_token, sessions};
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::db::schema::{email_tokens, users};
 use crate::error::ApiError;
 use crate::mail::{self, templates};
-use crate::AppState;
+use crate::state::AppState;
 
 pub const VERIFY_EMAIL_TTL: Duration = Duration::hours(24);
 pub const PASSWORD_RESET_TTL: Duration = Duration::hours(1);
@@ -306,6 +307,7 @@ pub async fn confirm_password_reset(
 
 pub async fn change_password(
     state: &AppState,
+    dummy: &DummyHash,
     user_id: Uuid,
     current: SecretString,
     new_password: SecretString,
@@ -315,7 +317,7 @@ pub async fn change_password(
     let mut conn = state.pool.get().await?;
     let user: UserRow = users::table.find(user_id).select(UserRow::as_select()).first(&mut conn).await?;
     password::check_policy("new_password", new_password.expose_secret(), &user.email)?;
-    if !password::verify(current, user.password_hash.clone(), state.dummy_password_hash.to_string()).await? {
+    if !password::verify(current, user.password_hash.clone(), dummy.phc()).await? {
         return Err(ApiError::validation("current_password", "is not your current password"));
     }
     let new_hash = password::hash(new_password).await?;

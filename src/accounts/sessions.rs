@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::model::{TokenPair, UserRow};
 use super::secret_token;
-use crate::audit::{self, AuditAction, AuditEvent};
 use crate::accounts::token::{issue_access_token, ACCESS_TOKEN_TTL};
+use crate::audit::{self, AuditAction, AuditEvent};
 use crate::config::Config;
 use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::error::ApiError;

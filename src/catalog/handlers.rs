@@ -16,7 +16,7 @@ use super::tiers::EfficiencyTier;
 use crate::accounts::AuthUser;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::AppState;
+use crate::state::AppState;
 
 const MAX_BATCH: usize = 1000;
 const MAX_AMOUNT_CENTS: i64 = 1_000_000_000_000;
@@ -369,8 +369,8 @@ async fn create_reference_prices(
             models.sort();
             models.dedup();
             for model in models {
-                let payload = serde_json::json!({ "rig_model_id": model });
-                crate::jobs::enqueue(conn, crate::jobs::KIND_REFRESH_REFERENCES, &payload, now).await?;
+                let changed = super::events::ReferencesChanged { rig_model_id: Some(model) };
+                crate::jobs::enqueue(conn, &changed, now).await?;
             }
             Ok::<_, anyhow::Error>(saved)
         })

@@ -53,8 +53,7 @@ pub async fn seed_reference_data(conn: &mut AsyncPgConnection) -> anyhow::Result
 /// Listings copy their reference price; after an import a job recomputes them
 /// (committed with the import, so it cannot be forgotten).
 async fn enqueue_reference_refresh(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
-    crate::jobs::enqueue(conn, crate::jobs::KIND_REFRESH_REFERENCES, &serde_json::json!({}), chrono::Utc::now())
-        .await?;
+    crate::jobs::enqueue(conn, &super::events::ReferencesChanged::default(), chrono::Utc::now()).await?;
     Ok(())
 }
 

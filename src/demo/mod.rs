@@ -24,7 +24,7 @@ use crate::accounts::{AuthUser, ROLE_ADMIN};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::schema::{api_keys, price_observations};
-use crate::AppState;
+use crate::state::AppState;
 use scenario::Scenario;
 
 /// The password of every demo account.

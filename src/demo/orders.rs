@@ -14,14 +14,14 @@ use super::scenario::{OrderPlan, Outcome, Person};
 use crate::accounts::AuthUser;
 use crate::clock::Clock;
 use crate::error::ApiError;
-use crate::orders::flow::{self, DisputeOpening, Settlement, Shipment};
 use crate::idempotency::{self, KeyUse};
+use crate::orders::flow::{self, DisputeOpening, Settlement, Shipment};
 use crate::orders::input::PlaceOrder;
 use crate::orders::model::{OrderRow, PaymentMethod, ShippingAddress};
 use crate::orders::place::{self, Placed};
 use crate::orders::queries::{self, Actor};
 use crate::orders::state::{ActorRole, Move};
-use crate::AppState;
+use crate::state::AppState;
 
 pub struct Parties<'a> {
     pub buyer: &'a AuthUser,

@@ -1,93 +1,58 @@
-//! The HTTP layer: middleware (request ids, metrics, CORS, gzip, body limits),
-//! problem+json for every framework-level rejection, and route registration.
-//!
-//! Routes are registered through `utoipa-actix-web`, so the OpenAPI document is
-//! collected from the same registrations that serve traffic and cannot drift.
+//! HTTP plumbing every capability shares: problem+json for every
+//! framework-level rejection (bad JSON, path, query, unknown route), CORS,
+//! the response headers added to every answer (request id, `RateLimit-*`),
+//! cursor pagination and PATCH fields. The server itself is assembled by the
+//! composition root (`app`).
 
-pub mod health;
-pub mod metrics;
-pub mod openapi;
 pub mod pagination;
 pub mod patch;
 
-use std::net::TcpListener;
+use std::future::Future;
 
 use actix_cors::Cors;
-use actix_web::dev::{Server, Service, ServiceResponse};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::{middleware, web, App, HttpMessage, HttpRequest, HttpServer};
-use tracing_actix_web::{RequestId, TracingLogger};
-use utoipa_actix_web::AppExt;
+use actix_web::{web, HttpMessage, HttpRequest};
+use tracing_actix_web::RequestId;
 
 use crate::error::ApiError;
-use crate::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-/// Every documented route. Used by the server and by `openapi::spec()`.
-pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    health::configure(cfg);
-    cfg.service(
-        utoipa_actix_web::scope("/v1")
-            .configure(crate::catalog::configure)
-            .configure(crate::accounts::configure)
-            .configure(crate::listings::configure)
-            .configure(crate::proofs::configure)
-            .configure(crate::orders::configure)
-            .configure(crate::ledger::configure)
-            .configure(crate::index::configure),
-    );
+/// Middleware (through `wrap_fn`): copies the request id onto the response, and
+/// the quota a rate-limited route recorded (`ratelimit::Quota` in the request's
+/// extensions) as `RateLimit-*` headers.
+pub fn response_headers<S, B>(
+    req: ServiceRequest,
+    srv: &S,
+) -> impl Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+    let fut = srv.call(req);
+    async move {
+        let mut res: ServiceResponse<B> = fut.await?;
+        let quota = res.request().extensions().get::<crate::ratelimit::Quota>().copied();
+        let headers = res.headers_mut();
+        if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+            headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), id);
+        }
+        if let Some(quota) = quota {
+            for (name, value) in [
+                ("ratelimit-limit", quota.limit as u64),
+                ("ratelimit-remaining", quota.remaining as u64),
+                ("ratelimit-reset", quota.reset_secs),
+            ] {
+                headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
+            }
+        }
+        Ok(res)
+    }
 }
 
-pub fn server(state: AppState, listener: TcpListener) -> anyhow::Result<Server> {
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let server = HttpServer::new(move || {
-        let (app, spec) =
-            App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_api).split_for_parts();
-        app.app_data(web::Data::new(state.clone()))
-            .app_data(json_config(state.config.json_limit_bytes))
-            .app_data(web::PathConfig::default().error_handler(path_error))
-            .app_data(web::QueryConfig::default().error_handler(query_error))
-            .configure(crate::storage::local_routes)
-            .configure(|cfg| openapi::docs_routes(cfg, spec))
-            .default_service(web::to(not_found))
-            .wrap(middleware::Compress::default())
-            .wrap(cors(&state.config.cors_origins))
-            .wrap_fn(metrics::record)
-            .wrap_fn(|req, srv| {
-                let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
-                let fut = srv.call(req);
-                async move {
-                    let mut res: ServiceResponse<_> = fut.await?;
-                    let quota = res.request().extensions().get::<crate::ratelimit::Quota>().copied();
-                    let headers = res.headers_mut();
-                    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-                        headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), id);
-                    }
-                    if let Some(quota) = quota {
-                        for (name, value) in [
-                            ("ratelimit-limit", quota.limit as u64),
-                            ("ratelimit-remaining", quota.remaining as u64),
-                            ("ratelimit-reset", quota.reset_secs),
-                        ] {
-                            headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
-                        }
-                    }
-                    Ok(res)
-                }
-            })
-            .wrap(TracingLogger::default())
-    })
-    .workers(workers)
-    .disable_signals()
-    .shutdown_timeout(30)
-    .listen(listener)?
-    .run();
-    Ok(server)
-}
-
-fn cors(origins: &[String]) -> Cors {
+pub fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
         .allowed_headers([
@@ -114,7 +79,7 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
-fn json_config(limit: usize) -> web::JsonConfig {
+pub fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default().limit(limit).error_handler(move |err, _req| json_error(err, limit).into())
 }
 
@@ -139,17 +104,17 @@ fn json_error(err: JsonPayloadError, limit: usize) -> ApiError {
     }
 }
 
-fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
+pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
     let PathError::Deserialize(err) = err else {
         return ApiError::bad_request("invalid_path", "Invalid path parameter.").into();
     };
     ApiError::bad_request("invalid_path", format!("Invalid path parameter: {err}")).into()
 }
 
-fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::bad_request("invalid_query", format!("Invalid query string: {err}")).into()
 }
 
-async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::not_found("route_not_found", "No such route."))
 }

@@ -14,7 +14,7 @@ use actix_web::{HttpMessage, HttpRequest};
 use crate::accounts::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::ratelimit::Quota;
-use crate::AppState;
+use crate::state::AppState;
 
 async fn count(state: &AppState, req: &HttpRequest, bucket: String, limit: u32) -> ApiResult<()> {
     let mut conn = state.pool.get().await?;

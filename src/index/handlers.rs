@@ -16,7 +16,7 @@ use super::{access, csv_export, queries, series};
 use crate::accounts::Principal;
 use crate::catalog::tiers::EfficiencyTier;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::AppState;
+use crate::state::AppState;
 
 /// The trailing window of `latest`.
 pub const LATEST_WINDOW_DAYS: i64 = 7;

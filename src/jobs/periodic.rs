@@ -7,24 +7,24 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
+use serde::{Deserialize, Serialize};
+
 use super::queue;
 use crate::db::schema::periodic_tasks;
 
+#[derive(Debug, Clone)]
 pub struct PeriodicTask {
     /// Also the job kind it enqueues.
     pub name: &'static str,
     pub every: Duration,
 }
 
-/// The schedule. Capabilities add their sweeps here.
-pub fn schedule() -> Vec<PeriodicTask> {
-    vec![
-        PeriodicTask { name: super::KIND_PRUNE_DEAD_JOBS, every: Duration::hours(24) },
-        PeriodicTask { name: super::KIND_PRUNE_RATE_LIMITS, every: Duration::hours(1) },
-        PeriodicTask { name: super::KIND_LISTING_DEADLINES, every: Duration::hours(1) },
-        // Tier and model references are dated: a new day can change them.
-        PeriodicTask { name: super::KIND_REFRESH_REFERENCES, every: Duration::hours(6) },
-    ]
+/// The payload of a periodic job: the slot of the schedule a run is for (none
+/// for a run someone queued by hand).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct Tick {
+    #[serde(default)]
+    pub due_at: Option<DateTime<Utc>>,
 }
 
 /// Registers the tasks (first run one period from now) and updates intervals that
@@ -63,7 +63,7 @@ pub async fn enqueue_due(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> an
                 .set(periodic_tasks::next_run_at.eq(next))
                 .execute(conn)
                 .await?;
-            queue::enqueue(conn, name, &serde_json::json!({ "due_at": was_due_at }), now).await?;
+            queue::enqueue(conn, name, &Tick { due_at: Some(*was_due_at) }, now).await?;
         }
         Ok(due.into_iter().map(|(name, ..)| name).collect())
     })

@@ -14,7 +14,7 @@ const DEFAULT_MAX_ATTEMPTS: i32 = 8;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = jobs)]
-pub struct Job {
+pub struct QueuedJob {
     pub id: i64,
     pub kind: String,
     pub payload: serde_json::Value,
@@ -56,7 +56,7 @@ pub async fn enqueue(
 /// Locks the next due job for the rest of the caller's transaction. Other workers
 /// skip it; if this process dies, PostgreSQL releases the lock and the job is due
 /// again, so a claim can never be left stranded.
-pub async fn claim_next(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryResult<Option<Job>> {
+pub async fn claim_next(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryResult<Option<QueuedJob>> {
     jobs::table
         .filter(jobs::status.eq(STATUS_QUEUED))
         .filter(jobs::run_at.le(now))
@@ -64,7 +64,7 @@ pub async fn claim_next(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Que
         .limit(1)
         .for_update()
         .skip_locked()
-        .select(Job::as_select())
+        .select(QueuedJob::as_select())
         .first(conn)
         .await
         .optional()
@@ -82,12 +82,40 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::seconds((10_i64 << exponent).min(3600))
 }
 
+/// When a failed job runs again.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Spread retries over the upper half of each [`backoff`] step ("equal
+    /// jitter"): jobs that failed together (an SMTP outage) then do not all come
+    /// back in the same second. Off only where a test needs exact schedules.
+    pub jitter: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self { jitter: true }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after the `attempts`-th failure.
+    pub fn delay(&self, attempts: i32) -> Duration {
+        let full = backoff(attempts);
+        if !self.jitter {
+            return full;
+        }
+        let half = full.num_milliseconds() / 2;
+        Duration::milliseconds(half + rand::random_range(0..=half))
+    }
+}
+
 /// Records a failed attempt: schedules a retry, or marks the job dead once it has
 /// used all its attempts. Dead jobs are kept (see `list_dead`).
 pub async fn record_failure(
     conn: &mut AsyncPgConnection,
-    job: &Job,
+    job: &QueuedJob,
     error: &str,
+    retry: RetryPolicy,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
     let attempts = job.attempts + 1;
@@ -97,7 +125,7 @@ pub async fn record_failure(
             jobs::attempts.eq(attempts),
             jobs::last_error.eq(truncate(error, 2000)),
             jobs::status.eq(if dead { STATUS_DEAD } else { STATUS_QUEUED }),
-            jobs::run_at.eq(if dead { now } else { now + backoff(attempts) }),
+            jobs::run_at.eq(if dead { now } else { now + retry.delay(attempts) }),
             jobs::updated_at.eq(now),
         ))
         .execute(conn)
@@ -109,12 +137,12 @@ fn truncate(text: &str, max_chars: usize) -> String {
     text.chars().take(max_chars).collect()
 }
 
-pub async fn list_dead(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<Job>> {
+pub async fn list_dead(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<QueuedJob>> {
     jobs::table
         .filter(jobs::status.eq(STATUS_DEAD))
         .order(jobs::updated_at.desc())
         .limit(limit)
-        .select(Job::as_select())
+        .select(QueuedJob::as_select())
         .load(conn)
         .await
 }
@@ -169,5 +197,17 @@ mod tests {
         assert_eq!(backoff(5), Duration::seconds(160));
         assert_eq!(backoff(12), Duration::seconds(3600));
         assert_eq!(backoff(100), Duration::seconds(3600));
+    }
+
+    #[test]
+    fn jittered_delays_stay_in_the_upper_half_of_each_step() {
+        let policy = RetryPolicy { jitter: true };
+        for attempts in 1..=14 {
+            let full = backoff(attempts);
+            let delays: Vec<Duration> = (0..200).map(|_| policy.delay(attempts)).collect();
+            assert!(delays.iter().all(|d| *d >= full / 2 && *d <= full), "attempt {attempts}: {delays:?}");
+            assert!(delays.iter().any(|d| *d != delays[0]), "attempt {attempts} is not spread: {delays:?}");
+        }
+        assert_eq!(RetryPolicy { jitter: false }.delay(3), Duration::seconds(40));
     }
 }

@@ -13,7 +13,7 @@ use crate::accounts::AuthUser;
 use crate::db::schema::users;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::idempotency;
-use crate::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Balances {

@@ -6,6 +6,7 @@ pub mod discount;
 pub mod expiry;
 mod handlers;
 pub mod input;
+mod jobs;
 pub mod lifecycle;
 pub mod model;
 pub mod photo_check;
@@ -16,3 +17,5 @@ pub mod view;
 
 pub use handlers::configure;
 pub(crate) use handlers::{find_visible, listing_not_found};
+pub use jobs::{register_jobs, SweepListingDeadlines};
+pub use queries::{record_hashrate_verification, refresh_references};

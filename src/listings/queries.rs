@@ -208,3 +208,17 @@ pub async fn sync_model_specs(
     refresh_references(conn, Some(model.id), now).await?;
     Ok(())
 }
+
+/// Marks a listing verified until `until` (its latest proof's validity), or not
+/// verified (`None`): the proofs report each verdict here.
+pub async fn record_hashrate_verification(
+    conn: &mut AsyncPgConnection,
+    listing_id: Uuid,
+    until: Option<DateTime<Utc>>,
+) -> QueryResult<()> {
+    diesel::update(listings::table.find(listing_id))
+        .set(listings::hashrate_verified_until.eq(until))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

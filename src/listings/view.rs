@@ -16,7 +16,7 @@ use super::model::{
 use crate::catalog::tiers::EfficiencyTier;
 use crate::db::schema::{condition_reports, listing_photos, manufacturers, rig_models, users};
 use crate::proofs::records::ProofRow;
-use crate::AppState;
+use crate::state::AppState;
 
 const PHOTO_URL_TTL: Duration = Duration::from_secs(15 * 60);
 

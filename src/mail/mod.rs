@@ -20,8 +20,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{MailConfig, MailTransportConfig};
-use crate::jobs::{self, Job};
-use crate::AppState;
+use crate::jobs::{self, Job, JobRegistry};
 pub use templates::EmailTemplate;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -101,12 +100,22 @@ pub async fn enqueue(
     now: DateTime<Utc>,
 ) -> anyhow::Result<i64> {
     let email = templates::render(to, template);
-    jobs::enqueue(conn, jobs::KIND_SEND_EMAIL, &email, now).await
+    jobs::enqueue(conn, &email, now).await
 }
 
-pub(crate) async fn run_send_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
-    let email: OutgoingEmail = serde_json::from_value(job.payload.clone()).context("malformed send_email payload")?;
-    state.mailer.send(&email).await?;
-    tracing::info!(mail.message_id = %email.message_id, "email sent");
-    Ok(())
+/// A rendered email waiting in the outbox is a job.
+impl Job for OutgoingEmail {
+    const KIND: &'static str = "send_email";
+}
+
+/// Sends outbox emails through `mailer`.
+pub fn register_jobs(registry: &mut JobRegistry, mailer: Mailer) {
+    registry.on(move |_conn, email: OutgoingEmail| {
+        let mailer = mailer.clone();
+        Box::pin(async move {
+            mailer.send(&email).await?;
+            tracing::info!(mail.message_id = %email.message_id, "email sent");
+            Ok(())
+        })
+    });
 }

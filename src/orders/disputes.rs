@@ -18,7 +18,8 @@ use super::queries::{self, Actor};
 use super::state::{ActorRole, Move, OrderStatus};
 use crate::db::schema::settlement_offers;
 use crate::error::ApiError;
-use crate::AppState;
+use crate::proofs::DeliveryShortfall;
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = settlement_offers)]
@@ -185,12 +186,12 @@ pub async fn offers(conn: &mut AsyncPgConnection, order_id: Uuid) -> QueryResult
 /// dispute. Called from the proof's verdict job, in its transaction.
 pub async fn record_shortfall(
     conn: &mut AsyncPgConnection,
-    order_id: Uuid,
-    proof_id: Uuid,
-    summary: &str,
+    shortfall: &DeliveryShortfall,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let Some(order) = queries::lock(conn, order_id).await? else { return Ok(()) };
+    let DeliveryShortfall { order_id, proof_id, summary } = shortfall;
+    let summary = summary.as_str();
+    let Some(order) = queries::lock(conn, *order_id).await? else { return Ok(()) };
     let details = json!({ "proof_id": proof_id, "summary": summary });
     match order.status() {
         OrderStatus::Delivered => {

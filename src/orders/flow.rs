@@ -19,7 +19,7 @@ use crate::db::schema::orders;
 use crate::error::ApiError;
 use crate::ledger::{self, Account, Posting, TransactionKind};
 use crate::listings::stock;
-use crate::AppState;
+use crate::state::AppState;
 
 /// Columns a transition may set besides the status (`None` leaves one alone).
 #[derive(Debug, Default, AsChangeset)]

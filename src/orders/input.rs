@@ -174,7 +174,7 @@ mod tests {
     #[test]
     fn a_normalized_order_is_valid_and_hash_stable() {
         let order = order().normalized();
-        assert!(order.validate().0.is_empty(), "{:?}", order.validate());
+        assert!(order.validate().is_empty(), "{:?}", order.validate());
         assert_eq!(order.shipping_address.country, "KZ");
         assert_eq!(order.shipping_address.line2, None);
         assert_eq!(order.shipping_address.name, "A");

@@ -16,7 +16,7 @@ use super::queries::Actor;
 use crate::db::schema::{order_evidence, order_messages};
 use crate::error::ApiError;
 use crate::listings::photo_check::PhotoType;
-use crate::AppState;
+use crate::state::AppState;
 
 pub const MAX_EVIDENCE_BYTES: i64 = 50 * 1024 * 1024;
 pub const MAX_EVIDENCE_PER_ORDER: i64 = 100;

@@ -37,7 +37,9 @@ pub mod timers;
 pub mod view;
 pub mod webhook;
 
+pub use disputes::record_shortfall;
 pub use handlers::configure;
+pub use timers::{register_jobs, OrderTimer};
 
 pub fn order_not_found() -> crate::error::ApiError {
     crate::error::ApiError::not_found("order_not_found", "No order with this id is visible to you.")

@@ -17,10 +17,11 @@ use super::state::{ActorRole, OrderStatus};
 use crate::db::schema::orders;
 use crate::error::ApiError;
 use crate::payments::btcpay::{BtcpayClient, BtcpayError, Invoice, InvoiceRequest, PaymentCheck};
-use crate::AppState;
+use crate::payments::Payments;
+use crate::state::AppState;
 
-pub(super) fn btcpay(state: &AppState) -> Result<&BtcpayClient, ApiError> {
-    state
+pub(super) fn btcpay(payments: &Payments) -> Result<&BtcpayClient, ApiError> {
+    payments
         .btcpay
         .as_ref()
         .ok_or_else(|| ApiError::not_found("btcpay_not_configured", "BTCPay payments are not enabled on this server."))
@@ -60,8 +61,12 @@ async fn store_invoice(
 /// Right after placement: creates the invoice and records it on the order. On
 /// failure the order keeps waiting for its invoice timer, and the answer says the
 /// invoice is still being created.
-pub async fn attach_invoice_after_placement(state: &AppState, order: OrderRow) -> Result<OrderRow, ApiError> {
-    let client = btcpay(state)?;
+pub async fn attach_invoice_after_placement(
+    state: &AppState,
+    payments: &Payments,
+    order: OrderRow,
+) -> Result<OrderRow, ApiError> {
+    let client = btcpay(payments)?;
     let mut conn = state.pool.get().await?;
     let email = crate::accounts::email_of(&mut conn, order.buyer_id).await?;
     let invoice = match client.create_invoice(&invoice_request(&order, email, state.clock.now())).await {
@@ -86,11 +91,12 @@ pub async fn attach_invoice_after_placement(state: &AppState, order: OrderRow) -
 /// retried with backoff) while BTCPay is down.
 pub async fn create_missing_invoice(
     state: &AppState,
+    payments: &Payments,
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let client = state.btcpay.as_ref().ok_or_else(|| anyhow::anyhow!("BTCPay is not configured"))?;
+    let client = payments.btcpay.as_ref().ok_or_else(|| anyhow::anyhow!("BTCPay is not configured"))?;
     let email = crate::accounts::email_of(conn, order.buyer_id).await?;
     let invoice = client.create_invoice(&invoice_request(order, email, now)).await?;
     record_invoice(state, conn, order, &invoice, now).await?;
@@ -131,6 +137,7 @@ async fn tell_invoice_link(
 /// to BTCPay). `None` for wire orders.
 pub async fn check_before_admin_confirmation(
     state: &AppState,
+    payments: &Payments,
     order_id: uuid::Uuid,
 ) -> Result<Option<PaymentCheck>, ApiError> {
     let mut conn = state.pool.get().await?;
@@ -139,7 +146,7 @@ pub async fn check_before_admin_confirmation(
         return Ok(None);
     }
     let invoice = order.btcpay_invoice_id.ok_or_else(invoice_pending)?;
-    Ok(Some(btcpay(state)?.payment_check(&invoice).await.map_err(unavailable)?))
+    Ok(Some(btcpay(payments)?.payment_check(&invoice).await.map_err(unavailable)?))
 }
 
 fn invoice_pending() -> ApiError {

@@ -11,7 +11,6 @@ use rand::Rng;
 use uuid::Uuid;
 
 use super::deadlines;
-use crate::idempotency::{self, KeyUse, Replay};
 use super::input::PlaceOrder;
 use super::model::{OrderRow, PaymentMethod};
 use super::money::fee_on;
@@ -21,11 +20,12 @@ use super::timers::{self, Timer};
 use crate::accounts::AuthUser;
 use crate::db::schema::{orders, users};
 use crate::error::ApiError;
+use crate::idempotency::{self, KeyUse, Replay};
 use crate::listings::discount::discount_bps;
 use crate::listings::lifecycle::ListingStatus;
 use crate::listings::model::ListingRow;
 use crate::listings::stock::{self, ReserveRefusal};
-use crate::AppState;
+use crate::state::AppState;
 
 /// Orders need this much time before the listing's ship cutoff.
 const MIN_TIME_BEFORE_CUTOFF: chrono::Duration = chrono::Duration::hours(1);

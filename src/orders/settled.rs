@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 
 use super::model::OrderRow;
-use crate::AppState;
+use crate::state::AppState;
 
 /// `(total - refund) / quantity`, rounded half up to the cent: the unit price
 /// the market actually cleared at, before the platform fee.

@@ -15,9 +15,8 @@ use super::queries::{self, Actor};
 use super::state::{ActorRole, Move, OrderStatus};
 use super::{flow, payments};
 use crate::jobs::{self, Job};
-use crate::AppState;
-
-pub const KIND_ORDER_TIMER: &str = "order_timer";
+use crate::payments::Payments;
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -36,10 +35,15 @@ pub enum Timer {
     BtcpayInvoice,
 }
 
+/// One timer of one order, as a job.
 #[derive(Debug, Serialize, Deserialize)]
-struct TimerPayload {
-    order_id: Uuid,
-    timer: Timer,
+pub struct OrderTimer {
+    pub order_id: Uuid,
+    pub timer: Timer,
+}
+
+impl Job for OrderTimer {
+    const KIND: &'static str = "order_timer";
 }
 
 pub async fn schedule(
@@ -48,7 +52,7 @@ pub async fn schedule(
     timer: Timer,
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    jobs::enqueue(conn, KIND_ORDER_TIMER, &TimerPayload { order_id, timer }, at).await?;
+    jobs::enqueue(conn, &OrderTimer { order_id, timer }, at).await?;
     Ok(())
 }
 
@@ -67,9 +71,13 @@ pub async fn schedule_deadline(
     schedule(conn, order_id, deadline_timer, deadline).await
 }
 
-/// Runs one timer job (dispatched from `jobs`).
-pub async fn fire(state: &AppState, conn: &mut AsyncPgConnection, job: &Job) -> anyhow::Result<()> {
-    let payload: TimerPayload = serde_json::from_value(job.payload.clone())?;
+/// Runs one timer job.
+pub async fn fire(
+    state: &AppState,
+    providers: &Payments,
+    conn: &mut AsyncPgConnection,
+    payload: OrderTimer,
+) -> anyhow::Result<()> {
     let now = state.clock.now();
     let Some(order) = queries::lock(conn, payload.order_id).await? else {
         anyhow::bail!("order {} does not exist", payload.order_id);
@@ -143,10 +151,18 @@ pub async fn fire(state: &AppState, conn: &mut AsyncPgConnection, job: &Job) -> 
             flow::complete(state, conn, &order, Move::AutoAccept, system, now).await.map(drop)
         }
         Timer::BtcpayInvoice if status == OrderStatus::AwaitingPayment && order.btcpay_invoice_id.is_none() => {
-            return payments::create_missing_invoice(state, conn, &order, now).await;
+            return payments::create_missing_invoice(state, providers, conn, &order, now).await;
         }
         // The order moved on since the timer was set: nothing to do.
         _ => Ok(()),
     };
     result.map_err(|err| anyhow::anyhow!("order timer {:?} on {}: {err}", payload.timer, order.id))
+}
+
+/// Registers the order timers' handler.
+pub fn register_jobs(registry: &mut crate::jobs::JobRegistry, state: AppState, providers: Payments) {
+    registry.on(move |conn, timer: OrderTimer| {
+        let (state, providers) = (state.clone(), providers.clone());
+        Box::pin(async move { fire(&state, &providers, conn, timer).await })
+    });
 }

@@ -13,7 +13,7 @@ use super::model::{
 };
 use crate::db::schema::{listings, users};
 use crate::listings::discount::bps_to_pct;
-use crate::AppState;
+use crate::state::AppState;
 
 pub async fn render(
     state: &AppState,

@@ -25,7 +25,8 @@ use crate::db::schema::{btcpay_deliveries, orders};
 use crate::error::ApiError;
 use crate::ledger::{self, Account, Posting, TransactionKind};
 use crate::payments::btcpay::{parse_webhook, verify_signature, PaymentCheck, WebhookEvent, WebhookEventType};
-use crate::AppState;
+use crate::payments::Payments;
+use crate::state::AppState;
 
 /// What a webhook delivery did, for BTCPay's delivery log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -61,10 +62,11 @@ impl WebhookOutcome {
 /// Verifies, de-duplicates and applies one webhook delivery.
 pub async fn handle_webhook(
     state: &AppState,
+    payments: &Payments,
     raw_body: &[u8],
     signature: Option<&str>,
 ) -> Result<WebhookOutcome, ApiError> {
-    let client = btcpay(state)?;
+    let client = btcpay(payments)?;
     if !verify_signature(client.webhook_secret(), raw_body, signature) {
         return Err(ApiError::unauthorized("invalid_signature", "The BTCPay-Sig header does not match the body."));
     }

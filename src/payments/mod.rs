@@ -10,3 +10,18 @@
 //!   `RIGMARKET_BTCPAY_API_KEY`, `RIGMARKET_BTCPAY_WEBHOOK_SECRET`).
 
 pub mod btcpay;
+
+/// The providers this deployment takes payments through (registered by the
+/// composition root for the handlers and jobs that need them).
+#[derive(Clone, Default)]
+pub struct Payments {
+    /// `None` when `RIGMARKET_BTCPAY_*` are unset.
+    pub btcpay: Option<btcpay::BtcpayClient>,
+}
+
+impl Payments {
+    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Self> {
+        let btcpay = config.btcpay.as_ref().map(btcpay::BtcpayClient::new).transpose()?;
+        Ok(Self { btcpay })
+    }
+}

@@ -13,7 +13,7 @@ use super::records::{self, IssuedProof, ProofPurpose, ProofRequest, ProofRow, Wo
 use crate::accounts::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::listings::lifecycle::ListingStatus;
-use crate::AppState;
+use crate::state::AppState;
 
 pub use super::records::DEFAULT_DURATION_SECS;
 

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::records::{self, ShareOutcome};
 use super::share::{verify_share, Difficulty, Job, ShareReject, Submission, NTIME_MAX_AHEAD_SECS};
-use crate::AppState;
+use crate::state::AppState;
 
 /// Whom a share is credited to.
 #[derive(Debug, Clone)]

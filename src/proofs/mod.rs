@@ -15,12 +15,15 @@
 pub mod estimate;
 mod handlers;
 pub mod intake;
+mod jobs;
 pub mod records;
 mod relay;
 pub mod share;
 pub mod stratum;
 
 pub use handlers::{proof_duration, ticket, ProofTicket};
+pub use jobs::{register_jobs, ExpireProof, FinalizeProof};
+pub use records::{finalize, DeliveryShortfall};
 
 /// Routes of the proofs API.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

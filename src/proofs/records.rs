@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::estimate::{verdict, ProofStatus as VerdictStatus, DEFAULT_MIN_SHARES, VERIFY_FRACTION_OF_CLAIM};
 use super::share::Difficulty;
-use crate::db::schema::{hashrate_proofs, listings, proof_shares};
+use crate::db::schema::{hashrate_proofs, proof_shares};
 
 /// The smallest share difficulty the server hands out: it bounds the share rate
 /// (and so the work per proof) whatever hashrate is claimed.
@@ -133,8 +133,7 @@ pub async fn issue(
         ))
         .execute(conn)
         .await?;
-    let payload = serde_json::json!({ "proof_id": id });
-    crate::jobs::enqueue(conn, crate::jobs::KIND_EXPIRE_PROOF, &payload, deadline).await?;
+    crate::jobs::enqueue(conn, &super::jobs::ExpireProof { proof_id: id }, deadline).await?;
     Ok(IssuedProof {
         id,
         listing_id: request.listing_id,
@@ -254,13 +253,7 @@ pub async fn record_share(
                 ))
                 .execute(conn)
                 .await?;
-            crate::jobs::enqueue(
-                conn,
-                crate::jobs::KIND_FINALIZE_PROOF,
-                &serde_json::json!({ "proof_id": proof_id }),
-                ends_at,
-            )
-            .await?;
+            crate::jobs::enqueue(conn, &super::jobs::FinalizeProof { proof_id }, ends_at).await?;
         } else {
             diesel::update(hashrate_proofs::table.find(proof_id))
                 .set(hashrate_proofs::shares_accepted.eq(hashrate_proofs::shares_accepted + 1))
@@ -327,13 +320,28 @@ pub async fn worker_results(conn: &mut AsyncPgConnection, proof: &ProofRow) -> Q
         .collect())
 }
 
+/// A delivery proof that measured the rigs below what was sold: evidence for
+/// the order's dispute (the composition root hands it to the orders).
+#[derive(Debug, Clone)]
+pub struct DeliveryShortfall {
+    pub order_id: Uuid,
+    pub proof_id: Uuid,
+    /// The measurement in words, for the dispute's evidence.
+    pub summary: String,
+}
+
 /// Decides a proof whose window has ended (a job at `ends_at`), records the
 /// verdict, marks the listing verified when it passed, and tells the seller.
-pub async fn finalize(conn: &mut AsyncPgConnection, proof_id: Uuid, now: DateTime<Utc>) -> anyhow::Result<()> {
+/// Returns the shortfall when a delivery proof fell short of the claim.
+pub async fn finalize(
+    conn: &mut AsyncPgConnection,
+    proof_id: Uuid,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<DeliveryShortfall>> {
     let proof: ProofRow =
         hashrate_proofs::table.find(proof_id).select(ProofRow::as_select()).for_update().first(conn).await?;
     if proof.status != "collecting" {
-        return Ok(());
+        return Ok(None);
     }
     let difficulty = Difficulty::new(proof.share_difficulty)?;
     let result = verdict(
@@ -360,10 +368,7 @@ pub async fn finalize(conn: &mut AsyncPgConnection, proof_id: Uuid, now: DateTim
     if proof.purpose == "listing" {
         // The listing is "verified" exactly while its latest verified proof is valid.
         let until = verified.then_some(ended_at + VALIDITY);
-        diesel::update(listings::table.find(proof.listing_id))
-            .set(listings::hashrate_verified_until.eq(until))
-            .execute(conn)
-            .await?;
+        crate::listings::record_hashrate_verification(conn, proof.listing_id, until).await?;
     }
     let email = crate::accounts::email_of(conn, proof.requested_by).await?;
     let template = crate::mail::templates::ProofVerdict {
@@ -375,9 +380,10 @@ pub async fn finalize(conn: &mut AsyncPgConnection, proof_id: Uuid, now: DateTim
         shares: proof.shares_accepted,
     };
     crate::mail::enqueue(conn, &email, &template, now).await?;
+    tracing::info!(proof.id = %proof.id, verified, shares = proof.shares_accepted, "hashrate proof decided");
     let claimed = proof.claimed_hashrate_hs as f64;
-    if let Some(order_id) = proof.order_id.filter(|_| result.ci95_high < VERIFY_FRACTION_OF_CLAIM * claimed) {
-        // The rigs delivered hash measurably less than sold: dispute evidence.
+    // The rigs delivered hash measurably less than sold: dispute evidence.
+    let shortfall = proof.order_id.filter(|_| result.ci95_high < VERIFY_FRACTION_OF_CLAIM * claimed).map(|order_id| {
         let summary = format!(
             "measured {:.3} TH/s (95 % interval {:.3} to {:.3}) against {:.3} TH/s claimed for {} unit(s)",
             result.estimate / 1e12,
@@ -386,12 +392,9 @@ pub async fn finalize(conn: &mut AsyncPgConnection, proof_id: Uuid, now: DateTim
             claimed / 1e12,
             proof.units
         );
-        crate::orders::disputes::record_shortfall(conn, order_id, proof.id, &summary, now)
-            .await
-            .map_err(|err| anyhow::anyhow!("recording the delivery shortfall: {err}"))?;
-    }
-    tracing::info!(proof.id = %proof.id, verified, shares = proof.shares_accepted, "hashrate proof decided");
-    Ok(())
+        DeliveryShortfall { order_id, proof_id: proof.id, summary }
+    });
+    Ok(shortfall)
 }
 
 /// Ends a proof no rig connected to (a job at its connect deadline).

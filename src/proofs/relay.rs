@@ -19,7 +19,7 @@ use super::stratum::work::{self, EXTRANONCE2_BYTES};
 use crate::accounts::secret_token;
 use crate::db::schema::relay_jobs;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::AppState;
+use crate::state::AppState;
 
 /// How long a relay job accepts shares.
 const RELAY_JOB_TTL: Duration = Duration::minutes(5);

@@ -15,9 +15,9 @@ use sha2::Sha256;
 use tokio::io::AsyncReadExt;
 use url::Url;
 
+use super::ObjectStore;
 use super::{is_valid_key, ObjectMeta};
 use crate::error::ApiError;
-use crate::AppState;
 
 /// Largest object the local backend accepts; the capability that completes an
 /// upload applies its own, smaller limit.
@@ -139,8 +139,8 @@ fn signature_error() -> ApiError {
     ApiError::forbidden("signature_invalid", "The URL signature does not match.")
 }
 
-fn store(state: &AppState) -> Result<&LocalStore, ApiError> {
-    state.storage.local().ok_or_else(|| ApiError::not_found("route_not_found", "No such route."))
+fn store(storage: &ObjectStore) -> Result<&LocalStore, ApiError> {
+    storage.local().ok_or_else(|| ApiError::not_found("route_not_found", "No such route."))
 }
 
 fn checked_key(raw: &str) -> Result<&str, ApiError> {
@@ -152,13 +152,13 @@ fn checked_key(raw: &str) -> Result<&str, ApiError> {
 }
 
 async fn put_object(
-    state: web::Data<AppState>,
+    storage: web::Data<ObjectStore>,
     key: web::Path<String>,
     query: web::Query<SignedQuery>,
     request: HttpRequest,
     mut body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let store = store(&state)?;
+    let store = store(&storage)?;
     let key = checked_key(&key)?;
     let content_type = request
         .headers()
@@ -180,11 +180,11 @@ async fn put_object(
 }
 
 async fn get_object(
-    state: web::Data<AppState>,
+    storage: web::Data<ObjectStore>,
     key: web::Path<String>,
     query: web::Query<SignedQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let store = store(&state)?;
+    let store = store(&storage)?;
     let key = checked_key(&key)?;
     store.verify("GET", key, &query, "")?;
     let Some(meta) = store.head(key).await? else {

@@ -56,7 +56,8 @@ fn table_names() -> BTreeSet<String> {
         .filter_map(|line| {
             let line = line.trim_start();
             let (name, rest) = line.split_once(" (")?;
-            (rest.ends_with(") {") && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')).then(|| name.to_string())
+            (rest.ends_with(") {") && name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+                .then(|| name.to_string())
         })
         .collect()
 }
@@ -322,11 +323,11 @@ fn ownership_violations(sources: &[Source]) -> Vec<String> {
         for table in &source.tables {
             match owner_of(table) {
                 Some(owner) if owner.name == from => {}
-                Some(owner) => violations.push(format!(
-                    "{}: `{from}` names table `{table}`, which `{}` owns",
-                    source.file, owner.name
-                )),
-                None => violations.push(format!("{}: table `{table}` has no owner in src/architecture.rs", source.file)),
+                Some(owner) => violations
+                    .push(format!("{}: `{from}` names table `{table}`, which `{}` owns", source.file, owner.name)),
+                None => {
+                    violations.push(format!("{}: table `{table}` has no owner in src/architecture.rs", source.file))
+                }
             }
         }
     }
@@ -448,8 +449,7 @@ fn every_table_is_queried_only_by_its_owner() {
     let sources = load_sources();
     let violations = ownership_violations(&sources);
     assert!(violations.is_empty(), "{} foreign table uses:\n{}", violations.len(), violations.join("\n"));
-    let owned: BTreeMap<&str, &str> =
-        MODULES.iter().flat_map(|m| m.tables.iter().map(move |t| (*t, m.name))).collect();
+    let owned: BTreeMap<&str, &str> = MODULES.iter().flat_map(|m| m.tables.iter().map(move |t| (*t, m.name))).collect();
     let unowned: Vec<String> = table_names().into_iter().filter(|t| !owned.contains_key(t.as_str())).collect();
     assert!(unowned.is_empty(), "tables without an owner in src/architecture.rs: {unowned:?}");
 }
@@ -466,8 +466,7 @@ fn every_top_level_module_is_placed_in_the_layering() {
     let declared: BTreeSet<String> = load_sources().iter().map(|s| top_module(s).to_string()).collect();
     let placed: BTreeSet<String> =
         MODULES.iter().map(|m| m.name.to_string()).chain(ROOT.iter().map(|r| r.to_string())).collect();
-    let missing: Vec<&String> =
-        declared.iter().filter(|m| !placed.contains(*m) && !is_root(m.as_str())).collect();
+    let missing: Vec<&String> = declared.iter().filter(|m| !placed.contains(*m) && !is_root(m.as_str())).collect();
     assert!(missing.is_empty(), "modules missing from src/architecture.rs: {missing:?}");
 }
 
@@ -496,9 +495,12 @@ fn the_checks_catch_an_upward_import_a_foreign_table_and_a_cycle() {
         reexports: HashMap::new(),
     };
     let sources = vec![
-        source("src/proofs/queries.rs", &["proofs", "queries"], &[&["orders", "disputes", "record_shortfall"]], &[
-            "listings",
-        ]),
+        source(
+            "src/proofs/queries.rs",
+            &["proofs", "queries"],
+            &[&["orders", "disputes", "record_shortfall"]],
+            &["listings"],
+        ),
         source("src/orders/disputes.rs", &["orders", "disputes"], &[&["orders", "flow", "x"]], &[]),
         source("src/orders/flow.rs", &["orders", "flow"], &[&["orders", "disputes", "y"]], &[]),
         source("src/catalog/queries.rs", &["catalog", "queries"], &[&["AppState"]], &[]),

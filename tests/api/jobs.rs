@@ -9,9 +9,9 @@ use chrono::Duration;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use rigmarket::db::schema::jobs;
-use rigmarket::jobs::{self as queue_jobs, periodic, queue, Job, RunOutcome};
+use rigmarket::jobs::{periodic, queue, Job, PruneDeadJobs, QueuedJob, RunOutcome};
 use rigmarket::mail::EmailTemplate;
-use rigmarket::AppState;
+use rigmarket::Instance;
 use serde_json::json;
 
 use crate::support::{spawn_app, TestApp};
@@ -33,12 +33,12 @@ impl EmailTemplate for Note {
     }
 }
 
-async fn load_job(app: &TestApp, id: i64) -> Option<Job> {
-    jobs::table.find(id).select(Job::as_select()).first(&mut *app.conn().await).await.optional().unwrap()
+async fn load_job(app: &TestApp, id: i64) -> Option<QueuedJob> {
+    jobs::table.find(id).select(QueuedJob::as_select()).first(&mut *app.conn().await).await.optional().unwrap()
 }
 
-async fn jobs_of_kind(app: &TestApp, kind: &str) -> Vec<Job> {
-    jobs::table.filter(jobs::kind.eq(kind)).select(Job::as_select()).load(&mut *app.conn().await).await.unwrap()
+async fn jobs_of_kind(app: &TestApp, kind: &str) -> Vec<QueuedJob> {
+    jobs::table.filter(jobs::kind.eq(kind)).select(QueuedJob::as_select()).load(&mut *app.conn().await).await.unwrap()
 }
 
 async fn metrics(app: &TestApp) -> String {
@@ -136,8 +136,9 @@ async fn a_failing_job_backs_off_dies_after_max_attempts_and_can_be_retried() {
 
 /// Runs `enqueue_due` twice from each of two instances at the same moment and
 /// returns every task name they enqueued, asserting no task fired twice.
-async fn enqueue_due_from_both(first: &AppState, second: &AppState) -> Vec<String> {
-    let now = first.clock.now();
+async fn enqueue_due_from_both(first: &Instance, second: &Instance) -> Vec<String> {
+    let now = first.state.clock.now();
+    let (first, second) = (&first.state, &second.state);
     let (mut a, mut b) = (first.pool.get().await.unwrap(), second.pool.get().await.unwrap());
     let (mut c, mut d) = (first.pool.get().await.unwrap(), second.pool.get().await.unwrap());
     let (ra, rb, rc, rd) = tokio::join!(
@@ -153,45 +154,45 @@ async fn enqueue_due_from_both(first: &AppState, second: &AppState) -> Vec<Strin
 }
 
 fn fired_prune(fired: &[String]) -> usize {
-    fired.iter().filter(|name| *name == queue_jobs::KIND_PRUNE_DEAD_JOBS).count()
+    fired.iter().filter(|name| *name == PruneDeadJobs::KIND).count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_periodic_task_fires_once_per_period_across_instances() {
     let app = spawn_app().await;
     let other = app.another_instance().await;
-    queue_jobs::register_periodic(&app.state).await.unwrap();
-    queue_jobs::register_periodic(&other).await.unwrap();
+    app.register_periodic().await;
+    other.jobs.register_periodic().await.unwrap();
     let registered_at = app.clock.now();
 
-    assert_eq!(fired_prune(&enqueue_due_from_both(&app.state, &other).await), 0, "not due before its first period");
+    assert_eq!(fired_prune(&enqueue_due_from_both(&app.instance, &other).await), 0, "not due before its first period");
     app.clock.advance(Duration::hours(23) + Duration::minutes(59));
-    assert_eq!(fired_prune(&enqueue_due_from_both(&app.state, &other).await), 0, "not due before its first period");
+    assert_eq!(fired_prune(&enqueue_due_from_both(&app.instance, &other).await), 0, "not due before its first period");
     app.drain_jobs().await;
 
     for period in 1..=2 {
         app.clock.advance(if period == 1 { Duration::minutes(1) } else { Duration::hours(24) });
-        let fired = enqueue_due_from_both(&app.state, &other).await;
+        let fired = enqueue_due_from_both(&app.instance, &other).await;
         assert_eq!(fired_prune(&fired), 1, "period {period}: {fired:?}");
-        let queued = jobs_of_kind(&app, queue_jobs::KIND_PRUNE_DEAD_JOBS).await;
+        let queued = jobs_of_kind(&app, PruneDeadJobs::KIND).await;
         assert_eq!(queued.len(), 1, "period {period}: exactly one run is queued");
         let due_at = registered_at + Duration::hours(24 * period);
         assert_eq!(queued[0].payload, json!({ "due_at": due_at }), "period {period}");
 
         app.drain_jobs().await;
-        assert!(jobs_of_kind(&app, queue_jobs::KIND_PRUNE_DEAD_JOBS).await.is_empty(), "period {period}");
+        assert!(jobs_of_kind(&app, PruneDeadJobs::KIND).await.is_empty(), "period {period}");
         let ran = format!(r#"rigmarket_jobs_finished_total{{kind="prune_dead_jobs",outcome="ok"}} {period}"#);
         let body = metrics(&app).await;
         assert!(has_line(&body, &ran), "period {period}: expected {ran}\n{body}");
-        assert_eq!(fired_prune(&enqueue_due_from_both(&app.state, &other).await), 0, "period {period} fired twice");
+        assert_eq!(fired_prune(&enqueue_due_from_both(&app.instance, &other).await), 0, "period {period} fired twice");
     }
 }
 
 /// Runs jobs on `state` until none is left to claim; returns the ids it ran.
-async fn work(state: AppState) -> Vec<i64> {
+async fn work(instance: Instance) -> Vec<i64> {
     let mut ran = Vec::new();
     loop {
-        match queue_jobs::run_next(&state).await.expect("run_next") {
+        match instance.jobs.run_next().await.expect("run_next") {
             RunOutcome::Idle => return ran,
             RunOutcome::Succeeded { job_id } => ran.push(job_id),
             RunOutcome::Failed { job_id, .. } => panic!("job {job_id} failed"),
@@ -220,7 +221,7 @@ async fn two_workers_run_each_of_fifty_jobs_exactly_once() {
     drop(conn);
     assert_eq!(expected_ids.len(), 50);
 
-    let (first, second) = tokio::join!(tokio::spawn(work(app.state.clone())), tokio::spawn(work(other)));
+    let (first, second) = tokio::join!(tokio::spawn(work(app.instance.clone())), tokio::spawn(work(other)));
     let (first, second) = (first.unwrap(), second.unwrap());
     assert_eq!(first.len() + second.len(), 50, "first ran {}, second ran {}", first.len(), second.len());
     assert!(!first.is_empty() && !second.is_empty(), "both workers took jobs: {} / {}", first.len(), second.len());
@@ -242,7 +243,7 @@ async fn two_workers_run_each_of_fifty_jobs_exactly_once() {
 #[tokio::test]
 async fn the_daily_prune_removes_dead_jobs_older_than_thirty_days_only() {
     let app = spawn_app().await;
-    queue_jobs::register_periodic(&app.state).await.unwrap();
+    app.register_periodic().await;
     let prune_at = app.clock.now() + Duration::hours(24);
     let mut conn = app.conn().await;
     let mut insert = async |status: &str, age: Duration| -> i64 {

@@ -6,15 +6,15 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use rigmarket::config::MailTransportConfig;
 use rigmarket::db::schema::{jobs, users};
-use rigmarket::jobs::{queue, Job};
+use rigmarket::jobs::{queue, QueuedJob};
 
 use crate::support::smtp::mime_part;
 use crate::support::{spawn_app, TestApp};
 
 const SUBJECT: &str = "You are now a rigmarket administrator";
 
-async fn queued_jobs(app: &TestApp) -> Vec<Job> {
-    jobs::table.select(Job::as_select()).load(&mut *app.conn().await).await.unwrap()
+async fn queued_jobs(app: &TestApp) -> Vec<QueuedJob> {
+    jobs::table.select(QueuedJob::as_select()).load(&mut *app.conn().await).await.unwrap()
 }
 
 #[tokio::test]

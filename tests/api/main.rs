@@ -4,9 +4,9 @@
 mod support;
 
 mod accounts;
-mod architecture;
 mod admin_users;
 mod api_keys;
+mod architecture;
 mod btcpay;
 mod catalog;
 mod cli;

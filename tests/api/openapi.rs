@@ -4,7 +4,7 @@
 #[tokio::test]
 async fn committed_spec_matches_the_code() {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json")).unwrap();
-    let generated = rigmarket::http::openapi::spec_json();
+    let generated = rigmarket::app::openapi::spec_json();
     assert!(
         committed == generated,
         "openapi/openapi.json is stale; regenerate it with `cargo run -- openapi > openapi/openapi.json`"
@@ -16,7 +16,7 @@ async fn the_service_serves_its_spec_and_an_offline_docs_page() {
     let app = crate::support::spawn_app().await;
     let (status, served) = app.get_json("/openapi.json").await;
     assert_eq!(status, 200);
-    let generated: serde_json::Value = serde_json::from_str(&rigmarket::http::openapi::spec_json()).unwrap();
+    let generated: serde_json::Value = serde_json::from_str(&rigmarket::app::openapi::spec_json()).unwrap();
     assert_eq!(served, generated);
     assert!(served["paths"]["/v1/rig-models"]["get"].is_object());
 

@@ -10,13 +10,13 @@ use uuid::Uuid;
 use super::client_info;
 use crate::accounts::model::{AdminUserView, UserRow};
 use crate::accounts::sessions;
-use crate::audit::{self, AuditAction, AuditEvent};
 use crate::accounts::AuthUser;
+use crate::audit::{self, AuditAction, AuditEvent};
 use crate::db::schema::users;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::mail::{self, templates};
-use crate::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -4,11 +4,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::audit::{AuditEntry, AuditFilter};
 use crate::accounts::AuthUser;
+use crate::audit::{AuditEntry, AuditFilter};
 use crate::error::{ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

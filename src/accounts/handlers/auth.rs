@@ -8,10 +8,11 @@ use utoipa::ToSchema;
 
 use super::client_info;
 use crate::accounts::model::{RegisteredView, TokenPair};
+use crate::accounts::password::DummyHash;
 use crate::accounts::{login, password, registration, sessions};
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::AppState;
+use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -114,11 +115,12 @@ pub struct LoginRequest {
 #[post("/auth/login")]
 async fn log_in(
     state: web::Data<AppState>,
+    dummy: web::Data<DummyHash>,
     req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> ApiResult<web::Json<TokenPair>> {
     let body = body.into_inner();
-    let tokens = login::login(&state, &body.email, body.password, &client_info(&req, &state)).await?;
+    let tokens = login::login(&state, &dummy, &body.email, body.password, &client_info(&req, &state)).await?;
     Ok(web::Json(tokens))
 }
 

@@ -10,12 +10,13 @@ use uuid::Uuid;
 
 use super::client_info;
 use crate::accounts::model::{ApiKeyView, CreatedApiKey, MeView, PublicProfile, UserRow};
+use crate::accounts::password::DummyHash;
 use crate::accounts::{api_keys, registration};
-use crate::audit::{self, AuditAction, AuditEvent};
 use crate::accounts::{AuthUser, Principal};
+use crate::audit::{self, AuditAction, AuditEvent};
 use crate::db::schema::users;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::AppState;
+use crate::state::AppState;
 
 async fn load_user(state: &AppState, id: Uuid) -> ApiResult<UserRow> {
     let mut conn = state.pool.get().await?;
@@ -141,14 +142,22 @@ pub struct ChangePassword {
 #[post("/me/password")]
 async fn change_password(
     state: web::Data<AppState>,
+    dummy: web::Data<DummyHash>,
     req: HttpRequest,
     user: AuthUser,
     body: web::Json<ChangePassword>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let client = client_info(&req, &state);
-    registration::change_password(&state, user.id(), body.current_password, body.new_password, client.ip.as_deref())
-        .await?;
+    registration::change_password(
+        &state,
+        &dummy,
+        user.id(),
+        body.current_password,
+        body.new_password,
+        client.ip.as_deref(),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

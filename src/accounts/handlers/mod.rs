@@ -6,7 +6,7 @@ mod me;
 use actix_web::HttpRequest;
 
 use crate::accounts::sessions::ClientInfo;
-use crate::AppState;
+use crate::state::AppState;
 
 /// The caller's IP (the socket peer, or `X-Forwarded-For`'s first hop when the
 /// service runs behind a trusted proxy) and user agent.

@@ -16,7 +16,7 @@ use crate::listings::input::{self, CreateListing, UpdateListing};
 use crate::listings::lifecycle::{editable, next_status, Actor, Editable, ListingStatus, Transition};
 use crate::listings::model::{ListingRow, ListingView, PriceChange};
 use crate::listings::{queries, view};
-use crate::AppState;
+use crate::state::AppState;
 
 async fn load_model(conn: &mut diesel_async::AsyncPgConnection, id: Uuid) -> ApiResult<RigModelRow> {
     rig_models::table

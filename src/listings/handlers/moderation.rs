@@ -20,7 +20,7 @@ use crate::listings::lifecycle::{next_status, Actor, ListingStatus, Transition};
 use crate::listings::model::{FlagView, ListingRow, ListingView};
 use crate::listings::{queries, view};
 use crate::mail::{self, templates};
-use crate::AppState;
+use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -20,7 +20,7 @@ use crate::listings::lifecycle::{editable, Editable};
 use crate::listings::model::{ListingView, PhotoRow};
 use crate::listings::photo_check::{PhotoType, MAGIC_LEN, MAX_PHOTOS_PER_LISTING, MAX_PHOTO_BYTES};
 use crate::listings::{queries, view};
-use crate::AppState;
+use crate::state::AppState;
 
 const UPLOAD_URL_TTL: Duration = Duration::from_secs(15 * 60);
 

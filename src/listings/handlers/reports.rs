@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::listings::input::{validate_condition_report, ConditionReportInput, Cooling, CosmeticGrade, Firmware};
 use crate::listings::model::ConditionReport;
 use crate::listings::queries;
-use crate::AppState;
+use crate::state::AppState;
 
 fn grade(g: CosmeticGrade) -> &'static str {
     match g {

@@ -11,7 +11,7 @@ use crate::http::pagination::{decode_cursor, encode_cursor, MAX_LIMIT};
 use crate::listings::model::{ListingRow, ListingView};
 use crate::listings::search::{filtered, ordered, sort_key, SearchParams};
 use crate::listings::view;
-use crate::AppState;
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct SearchPage {

@@ -11,13 +11,14 @@ use super::lock_for_admin;
 use crate::accounts::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{Page, PageParams};
-use crate::validation::check_text;
 use crate::orders::input::{AdminNote, ConfirmPayment, ResolveDispute};
 use crate::orders::model::OrderView;
 use crate::orders::queries::{Actor, OrderScope};
 use crate::orders::state::{ActorRole, Move, OrderStatus};
 use crate::orders::{disputes, flow, payments, view};
-use crate::AppState;
+use crate::payments::Payments;
+use crate::state::AppState;
+use crate::validation::check_text;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -68,6 +69,7 @@ async fn admin_orders(
 #[post("/admin/orders/{id}/confirm-payment")]
 async fn confirm_payment(
     state: web::Data<AppState>,
+    providers: web::Data<Payments>,
     admin: AuthUser,
     id: web::Path<Uuid>,
     body: web::Json<ConfirmPayment>,
@@ -82,7 +84,7 @@ async fn confirm_payment(
         return Err(ApiError::validation("received_at", "cannot be in the future"));
     }
     check_text("note", &body.note, 2000)?;
-    let check = payments::check_before_admin_confirmation(&state, *id).await?;
+    let check = payments::check_before_admin_confirmation(&state, &providers, *id).await?;
     let mut conn = state.pool.get().await?;
     let order = conn
         .transaction(async |conn| {

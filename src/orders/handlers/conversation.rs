@@ -14,14 +14,14 @@ use crate::accounts::AuthUser;
 use crate::db::schema::order_evidence;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::validation::check_text;
 use crate::orders::messages::{
     self, EvidenceRow, EvidenceType, EvidenceView, MessageView, EVIDENCE_MAGIC_LEN, MAX_EVIDENCE_BYTES,
     MAX_EVIDENCE_PER_ORDER, MAX_MESSAGE_CHARS,
 };
 use crate::orders::notify;
 use crate::orders::state::ActorRole;
-use crate::AppState;
+use crate::state::AppState;
+use crate::validation::check_text;
 
 const UPLOAD_URL_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 

@@ -9,15 +9,16 @@ use super::find_for;
 use crate::accounts::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
+use crate::idempotency;
 use crate::ledger::{self, Account, TransactionView};
 use crate::orders::input::PlaceOrder;
 use crate::orders::model::{OrderEvent, OrderView, PaymentMethod};
 use crate::orders::place::{self, Placed};
 use crate::orders::queries::{self, OrderScope};
 use crate::orders::state::OrderStatus;
-use crate::idempotency;
 use crate::orders::{payments, view};
-use crate::AppState;
+use crate::payments::Payments;
+use crate::state::AppState;
 
 /// Place an order: reserves the units and returns payment instructions (wire) or
 /// a BTCPay invoice link. Requires `Idempotency-Key`: the same key and body
@@ -40,6 +41,7 @@ use crate::AppState;
 #[post("/orders")]
 async fn place_order(
     state: web::Data<AppState>,
+    providers: web::Data<Payments>,
     req: HttpRequest,
     buyer: AuthUser,
     body: web::Json<PlaceOrder>,
@@ -48,7 +50,7 @@ async fn place_order(
     let key = idempotency::key_from(&req)?;
     let body = body.into_inner().normalized();
     body.validate().into_result()?;
-    if body.payment_method == PaymentMethod::Btcpay && state.btcpay.is_none() {
+    if body.payment_method == PaymentMethod::Btcpay && providers.btcpay.is_none() {
         return Err(ApiError::unprocessable(
             "payment_method_unavailable",
             "BTCPay payments are not enabled on this server; pay by wire.",
@@ -65,7 +67,7 @@ async fn place_order(
                 .json(replay.body));
         }
         Placed::New(order) if body.payment_method == PaymentMethod::Btcpay => {
-            payments::attach_invoice_after_placement(&state, *order).await?
+            payments::attach_invoice_after_placement(&state, &providers, *order).await?
         }
         Placed::New(order) => *order,
     };

@@ -11,15 +11,15 @@ use crate::accounts::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::orders::disputes::{self, SettlementOffer};
 use crate::orders::flow::{self, DisputeOpening, Shipment};
-use crate::validation::check_text;
 use crate::orders::input::{OpenDispute, SettlementOfferInput, ShipOrder};
 use crate::orders::model::{OrderRow, OrderView};
+use crate::validation::check_text;
 
 use crate::orders::reviews::{self, NewReview, Review};
 use crate::orders::state::{ActorRole, Move, OrderStatus};
 use crate::orders::{delivery_proof, view};
 use crate::proofs::ProofTicket;
-use crate::AppState;
+use crate::state::AppState;
 
 async fn respond(state: &AppState, conn: &mut AsyncPgConnection, order: OrderRow) -> ApiResult<web::Json<OrderView>> {
     Ok(web::Json(view::render_one(state, conn, order).await?))

@@ -18,7 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_util::codec::{Framed, LinesCodec, LinesCodecError};
 
-use crate::AppState;
+use crate::state::AppState;
 use session::Session;
 
 /// Accepts miners until `shutdown` flips, then lets every session close.

@@ -12,7 +12,7 @@ use super::work::{self, EXTRANONCE2_BYTES};
 use crate::proofs::intake::{self, Credit, Intake};
 use crate::proofs::records;
 use crate::proofs::share::{Difficulty, Job, ShareReject, Submission};
-use crate::AppState;
+use crate::state::AppState;
 
 /// Malformed lines in a row after which the connection is closed.
 pub const MAX_CONSECUTIVE_ERRORS: u32 = 10;

@@ -7,7 +7,7 @@ async fn hosting_deadlines_remind_the_seller_twice_then_expire_the_listing() {
     let app = TestApp::builder().with_smtp().spawn().await;
     // What a worker does when it starts: put the production schedule (with the
     // hourly `listing_deadlines` sweep) in place; `drain_jobs` then runs what is due.
-    rigmarket::jobs::register_periodic(&app.state).await.expect("register the periodic schedule");
+    app.register_periodic().await;
     let (_, seller) = app.create_user("seller@rigmarket.test", &[]).await;
     let admin = app.admin_token().await;
     let power_off_at = app.clock.now() + Duration::days(8);
@@ -63,7 +63,7 @@ async fn hosting_deadlines_remind_the_seller_twice_then_expire_the_listing() {
 #[tokio::test]
 async fn a_listing_already_within_a_day_of_its_deadline_gets_one_reminder_not_two() {
     let app = TestApp::builder().with_smtp().spawn().await;
-    rigmarket::jobs::register_periodic(&app.state).await.expect("register the periodic schedule");
+    app.register_periodic().await;
     let (_, seller) = app.create_user("seller@rigmarket.test", &[]).await;
     let admin = app.admin_token().await;
     let power_off_at = app.clock.now() + Duration::hours(12);
@@ -92,7 +92,7 @@ async fn a_listing_already_within_a_day_of_its_deadline_gets_one_reminder_not_tw
 #[tokio::test]
 async fn sweeps_running_at_once_on_two_instances_send_each_reminder_once() {
     let app = TestApp::builder().with_smtp().spawn().await;
-    rigmarket::jobs::register_periodic(&app.state).await.expect("register the periodic schedule");
+    app.register_periodic().await;
     let (_, seller) = app.create_user("seller@rigmarket.test", &[]).await;
     let admin = app.admin_token().await;
     let power_off_at = app.clock.now() + Duration::days(3);
@@ -107,9 +107,9 @@ async fn sweeps_running_at_once_on_two_instances_send_each_reminder_once() {
     app.drain_jobs().await;
     // Besides the scheduled run, two stray sweeps (a retry, a manual run) are due.
     for _ in 0..2 {
-        rigmarket::jobs::enqueue(
+        rigmarket::jobs::queue::enqueue(
             &mut *app.conn().await,
-            rigmarket::jobs::KIND_LISTING_DEADLINES,
+            <rigmarket::listings::SweepListingDeadlines as rigmarket::jobs::Job>::KIND,
             &json!({}),
             app.clock.now(),
         )
@@ -118,7 +118,7 @@ async fn sweeps_running_at_once_on_two_instances_send_each_reminder_once() {
     }
     app.clock.advance(Duration::hours(1));
     let other = app.another_instance().await;
-    let (here, there) = tokio::join!(app.drain_jobs(), rigmarket::jobs::drain(&other));
+    let (here, there) = tokio::join!(app.drain_jobs(), other.drain_jobs());
     assert!(here + there.unwrap() >= 4, "three sweeps and the email ran");
     app.drain_jobs().await;
     assert_eq!(

@@ -87,7 +87,7 @@ async fn the_discount_follows_the_tier_index_as_new_points_take_effect() {
     // On 2022-12-24 the latest under38 point is 2022-11-15 ($20.01/TH): the S19 Pro
     // references $2,201.10 and $950 is 1 - 95,000 / 220,110 = 56.84 % off.
     let app = TestApp::builder().at(at("2022-12-24T12:00:00Z")).spawn().await;
-    rigmarket::jobs::register_periodic(&app.state).await.expect("register the periodic schedule");
+    app.register_periodic().await;
     let (_, seller) = app.create_user("seller@rigmarket.test", &[]).await;
     let admin = app.admin_token().await;
     let live = create_active(&app, &seller, &admin, json!({"unit_price_cents": 95_000})).await;

@@ -97,7 +97,7 @@ async fn two_instances_draining_the_queue_together_fire_each_timer_once() {
     let mails_before = smtp.received().len();
 
     app.clock.advance(Duration::hours(48));
-    let (mine, theirs) = tokio::join!(rigmarket::jobs::drain(&app.state), rigmarket::jobs::drain(&other));
+    let (mine, theirs) = tokio::join!(app.instance.drain_jobs(), other.drain_jobs());
     let ran = mine.unwrap() + theirs.unwrap();
     // Per order: a reminder and an expiry, then the reminder mail and two expiry mails.
     assert!(ran >= 20 * 5, "{ran} jobs ran");
@@ -109,7 +109,7 @@ async fn two_instances_draining_the_queue_together_fire_each_timer_once() {
     assert_eq!(units(app, &market.listing).await, (40, 0, 0), "each reservation released once");
     let mails = smtp.received().len() - mails_before;
     assert_eq!(mails, 20 * 3, "one reminder and one expiry notice per party, per order");
-    assert_eq!(rigmarket::jobs::drain(&other).await.unwrap(), 0, "nothing left to fire");
+    assert_eq!(other.drain_jobs().await.unwrap(), 0, "nothing left to fire");
     assert_ledger_sound(app).await;
 }
 

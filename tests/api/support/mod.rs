@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use diesel_async::RunQueryDsl;
 use rigmarket::clock::Clock;
 use rigmarket::config::Config;
-use rigmarket::{AppState, Application, Roles};
+use rigmarket::{AppState, Application, Instance, Roles};
 use serde_json::Value;
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -39,6 +39,8 @@ pub fn base_config(database_url: &str) -> Config {
         ("RIGMARKET_DB_POOL_SIZE".to_string(), "4".to_string()),
     ]);
     vars.insert("RIGMARKET_JSON_LIMIT_BYTES".into(), (64 * 1024).to_string());
+    // Tests assert exact retry times.
+    vars.insert("RIGMARKET_JOB_RETRY_JITTER".into(), "false".into());
     Config::from_vars(&vars).expect("test config is valid")
 }
 
@@ -140,13 +142,15 @@ impl TestAppBuilder {
                 .await
                 .expect("build the app");
         let address = format!("http://127.0.0.1:{}", app.http_port().unwrap());
-        let state = app.state().clone();
+        let instance = app.instance().clone();
+        let state = instance.state.clone();
         let (stop, stopped) = watch::channel(false);
         let running = tokio::spawn(app.run_until_stopped(stopped));
         TestApp {
             address,
             client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             state,
+            instance,
             clock,
             direct_database_url: direct_url,
             smtp,
@@ -164,6 +168,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub state: AppState,
+    /// This app's process: its state, services and job runner.
+    pub instance: Instance,
     pub clock: Clock,
     pub direct_database_url: String,
     pub smtp: Option<SmtpServer>,
@@ -296,15 +302,20 @@ impl TestApp {
 
     /// A second process of the same deployment (another `serve` or `worker`): its
     /// own pool and mailer, the same database, mail transport, storage and clock.
-    pub async fn another_instance(&self) -> AppState {
+    pub async fn another_instance(&self) -> Instance {
         let mut config = (*self.state.config).clone();
         config.database_url = self.direct_database_url.clone().into();
-        AppState::new(config, self.clock.clone()).await.expect("build a second instance")
+        Instance::new(config, self.clock.clone()).await.expect("build a second instance")
     }
 
     /// Runs every due job now (the clock decides what is due).
     pub async fn drain_jobs(&self) -> usize {
-        rigmarket::jobs::drain(&self.state).await.expect("drain jobs")
+        self.instance.drain_jobs().await.expect("drain jobs")
+    }
+
+    /// Registers the periodic schedule, as a worker does at start-up.
+    pub async fn register_periodic(&self) {
+        self.instance.jobs.register_periodic().await.expect("register the periodic schedule");
     }
 
     /// Stops the app as SIGTERM would and waits for it.

@@ -1,4 +1,5 @@
-//! Liveness, readiness and metrics endpoints for orchestrators and scrapers.
+//! Operations: liveness, readiness and the metrics endpoint for orchestrators
+//! and scrapers.
 
 use actix_web::{get, web, HttpResponse};
 use diesel_async::RunQueryDsl;
@@ -6,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult};
-use crate::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(live).service(ready).service(metrics);
@@ -44,6 +45,14 @@ async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<HealthStatus>>
 #[utoipa::path(tag = "health", responses((status = 200, content_type = "text/plain", body = String)))]
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let body = state.metrics.render(&state).await;
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
+    let pool = state.pool.status();
+    state.metrics.set_pool(pool.size, pool.available, pool.waiting);
+    // Queue depth is skipped (not failed) when the database is unreachable, so
+    // the scrape itself still shows the outage through the pool gauges.
+    if let Ok(mut conn) = state.pool.get().await {
+        if let Ok(depth) = crate::jobs::queue::depth(&mut conn, state.clock.now()).await {
+            state.metrics.set_queue_depth(depth.due, depth.scheduled, depth.dead);
+        }
+    }
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render())
 }

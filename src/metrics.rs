@@ -1,14 +1,12 @@
 //! Prometheus metrics: request counts and latency by route pattern and status,
-//! job outcomes, and, computed at scrape time, pool usage and job queue depth.
+//! job outcomes, and gauges (pool usage, job queue depth) that whoever serves
+//! the scrape sets just before rendering.
 
 use std::future::Future;
 use std::time::Instant;
 
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
-use actix_web::web;
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
-
-use crate::AppState;
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -78,21 +76,20 @@ impl Metrics {
         metrics
     }
 
-    /// Refreshes the scrape-time gauges and renders the text exposition format.
-    /// Queue depth is skipped (not failed) when the database is unreachable, so
-    /// the scrape itself still shows the outage through the pool gauges.
-    pub async fn render(&self, state: &AppState) -> String {
-        let status = state.pool.status();
-        self.pool_size.set(status.size as i64);
-        self.pool_available.set(status.available as i64);
-        self.pool_waiting.set(status.waiting as i64);
-        if let Ok(mut conn) = state.pool.get().await {
-            if let Ok(depth) = crate::jobs::queue::depth(&mut conn, state.clock.now()).await {
-                self.jobs_due.set(depth.due);
-                self.jobs_scheduled.set(depth.scheduled);
-                self.jobs_dead.set(depth.dead);
-            }
-        }
+    pub fn set_pool(&self, size: usize, available: usize, waiting: usize) {
+        self.pool_size.set(size as i64);
+        self.pool_available.set(available as i64);
+        self.pool_waiting.set(waiting as i64);
+    }
+
+    pub fn set_queue_depth(&self, due: i64, scheduled: i64, dead: i64) {
+        self.jobs_due.set(due);
+        self.jobs_scheduled.set(scheduled);
+        self.jobs_dead.set(dead);
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
         let mut out = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut out).expect("text encoding cannot fail");
         String::from_utf8(out).expect("prometheus text is UTF-8")
@@ -102,6 +99,7 @@ impl Metrics {
 /// Middleware (used through `wrap_fn`) that counts and times every request by
 /// its route pattern, never by raw path, so ids do not explode label cardinality.
 pub fn record<S, B>(
+    metrics: &Metrics,
     req: ServiceRequest,
     srv: &S,
 ) -> impl Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
@@ -109,16 +107,14 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
 {
     let started = Instant::now();
-    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
+    let metrics = metrics.clone();
     let method = req.method().to_string();
     let fut = srv.call(req);
     async move {
         let res = fut.await?;
-        if let Some(metrics) = metrics {
-            let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
-            metrics.http_requests.with_label_values(&[&method, &route, res.status().as_str()]).inc();
-            metrics.http_duration.with_label_values(&[&method, &route]).observe(started.elapsed().as_secs_f64());
-        }
+        let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+        metrics.http_requests.with_label_values(&[&method, &route, res.status().as_str()]).inc();
+        metrics.http_duration.with_label_values(&[&method, &route]).observe(started.elapsed().as_secs_f64());
         Ok(res)
     }
 }

@@ -49,8 +49,11 @@ pub fn base() -> OpenApiDoc {
 
 /// The full document, built from the same route registrations the server uses.
 pub fn spec() -> OpenApiDoc {
-    let (_app, spec) =
-        actix_web::App::new().into_utoipa_app().openapi(base()).configure(super::configure_api).split_for_parts();
+    let (_app, spec) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(base())
+        .configure(super::server::configure_api)
+        .split_for_parts();
     spec
 }
 

@@ -1,0 +1,58 @@
+//! The HTTP server: every capability's routes under `/v1`, the kernel's
+//! middleware, and the services handlers extract.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{middleware, web, App, HttpServer};
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
+
+use super::{openapi, Instance};
+use crate::http;
+
+/// Every documented route. Used by the server and by `openapi::spec()`.
+pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    crate::ops::configure(cfg);
+    cfg.service(
+        utoipa_actix_web::scope("/v1")
+            .configure(crate::catalog::configure)
+            .configure(crate::accounts::configure)
+            .configure(crate::listings::configure)
+            .configure(crate::proofs::configure)
+            .configure(crate::orders::configure)
+            .configure(crate::ledger::configure)
+            .configure(crate::index::configure),
+    );
+}
+
+pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<Server> {
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let server = HttpServer::new(move || {
+        let (app, spec) =
+            App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_api).split_for_parts();
+        let state = &instance.state;
+        let metrics = state.metrics.clone();
+        app.app_data(web::Data::new(state.clone()))
+            .app_data(web::Data::new(state.storage.clone()))
+            .app_data(web::Data::new(instance.payments.clone()))
+            .app_data(web::Data::new(instance.dummy_hash.clone()))
+            .app_data(http::json_config(state.config.json_limit_bytes))
+            .app_data(web::PathConfig::default().error_handler(http::path_error))
+            .app_data(web::QueryConfig::default().error_handler(http::query_error))
+            .configure(crate::storage::local_routes)
+            .configure(|cfg| openapi::docs_routes(cfg, spec))
+            .default_service(web::to(http::not_found))
+            .wrap(middleware::Compress::default())
+            .wrap(http::cors(&state.config.cors_origins))
+            .wrap_fn(move |req, srv| crate::metrics::record(&metrics, req, srv))
+            .wrap_fn(http::response_headers)
+            .wrap(TracingLogger::default())
+    })
+    .workers(workers)
+    .disable_signals()
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
