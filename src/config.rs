@@ -247,9 +247,9 @@ impl Config {
             ),
             fire_sale_threshold_bps: match get("RIGMARKET_FIRE_SALE_THRESHOLD_PCT") {
                 Some(raw) => {
-                    crate::catalog::tiers::parse_scaled_decimal(raw, 2).filter(|bps| *bps <= 10_000).ok_or_else(
-                        || invalid("RIGMARKET_FIRE_SALE_THRESHOLD_PCT", "expected a percentage from 0 to 100"),
-                    )?
+                    crate::decimal::parse_scaled_decimal(raw, 2).filter(|bps| *bps <= 10_000).ok_or_else(|| {
+                        invalid("RIGMARKET_FIRE_SALE_THRESHOLD_PCT", "expected a percentage from 0 to 100")
+                    })?
                 }
                 None => 2000,
             },
