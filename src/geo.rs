@@ -27,6 +27,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_crate_knows_exactly_the_assigned_codes() {
+        let mut theirs: Vec<&str> = rust_iso3166::ALL_ALPHA2.to_vec();
+        theirs.sort_unstable();
+        assert_eq!(theirs, COUNTRY_CODES.to_vec());
+        for code in COUNTRY_CODES {
+            assert!(rust_iso3166::from_alpha2(code).is_some(), "{code}");
+        }
+        for code in ["XK", "EU", "UK", "ZZ", "zz", "us", "kz", "XX", "AAA", "", "U"] {
+            assert!(rust_iso3166::from_alpha2(code).is_none(), "{code}");
+        }
+        // Every two-letter upper-case pair: the lookup agrees with the list.
+        for a in b'A'..=b'Z' {
+            for b in b'A'..=b'Z' {
+                let code = String::from_utf8(vec![a, b]).unwrap();
+                assert_eq!(rust_iso3166::from_alpha2(&code).is_some(), is_country_code(&code), "{code}");
+            }
+        }
+    }
+
+    #[test]
     fn knows_assigned_codes_only() {
         assert!(COUNTRY_CODES.windows(2).all(|w| w[0] < w[1]), "sorted for binary search");
         for code in ["CN", "KZ", "US", "CA", "RU", "AX"] {
