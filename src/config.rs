@@ -1,5 +1,9 @@
 //! Runtime configuration, read once from environment variables into one plain
-//! struct that is passed down explicitly (no globals).
+//! struct that is passed down explicitly (no globals). figment layers the set
+//! variables over their defaults and serde extracts them (`vars`: which variable
+//! holds what); each kind of value (address, count, duration, ...) has one parser
+//! and one error message (`values`), and every error names its variable. Empty
+//! values count as unset.
 //!
 //! Reads: `DATABASE_URL`, `RIGMARKET_HTTP_ADDR`, `RIGMARKET_STRATUM_ADDR`,
 //! `RIGMARKET_PUBLIC_URL`, `RIGMARKET_JWT_SECRET`, `RIGMARKET_SMTP_URL`,
@@ -8,12 +12,18 @@
 //! `RIGMARKET_S3_SECRET_KEY`, `RIGMARKET_STORAGE_DIR`, `RIGMARKET_CORS_ORIGINS`,
 //! `RIGMARKET_DB_POOL_SIZE`, `RIGMARKET_DB_STATEMENT_TIMEOUT_MS`,
 //! `RIGMARKET_JSON_LIMIT_BYTES`, `RIGMARKET_WORKER_CONCURRENCY`,
-//! `RIGMARKET_TRUST_FORWARDED_FOR`, `RIGMARKET_FIRE_SALE_THRESHOLD_PCT`,
+//! `RIGMARKET_JOB_RETRY_JITTER`, `RIGMARKET_TRUST_FORWARDED_FOR`, `RIGMARKET_FIRE_SALE_THRESHOLD_PCT`,
 //! `RIGMARKET_STRATUM_JOB_INTERVAL_SECS`, `RIGMARKET_PRICE_INDEX_IP_PER_MINUTE`,
-//! `RIGMARKET_PRICE_INDEX_USER_PER_MINUTE`, and for escrow orders
+//! `RIGMARKET_PRICE_INDEX_USER_PER_MINUTE`, for escrow orders
 //! `RIGMARKET_PLATFORM_FEE_BPS`, `RIGMARKET_ORDER_PAYMENT_WINDOW`,
 //! `RIGMARKET_ORDER_SHIP_WINDOW`, `RIGMARKET_ORDER_AUTO_REFUND_AFTER_SHIP_DEADLINE`,
-//! `RIGMARKET_ORDER_AUTO_DELIVERY_AFTER`, `RIGMARKET_WIRE_INSTRUCTIONS`.
+//! `RIGMARKET_ORDER_AUTO_DELIVERY_AFTER`, `RIGMARKET_WIRE_INSTRUCTIONS`, and for
+//! BTCPay Server payments ([`BtcpayConfig`], all four or none)
+//! `RIGMARKET_BTCPAY_URL`, `RIGMARKET_BTCPAY_STORE_ID`, `RIGMARKET_BTCPAY_API_KEY`,
+//! `RIGMARKET_BTCPAY_WEBHOOK_SECRET`.
+
+mod values;
+mod vars;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -23,10 +33,15 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+pub use values::parse_duration;
+
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/rigmarket";
 /// Only acceptable while the public URL points at this machine.
 pub const DEV_JWT_SECRET: &str = "rigmarket-development-secret-do-not-use-in-production";
 const MIN_PRODUCTION_SECRET_LEN: usize = 32;
+const DEFAULT_WIRE_INSTRUCTIONS: &str = "Wire the total in USD to: rigmarket Escrow Ltd, IBAN GB00 RIGM 0000 0000 \
+                                         0000 00, BIC RIGMGB2L. Quote the reference exactly; payments without it \
+                                         are returned.";
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -56,7 +71,7 @@ pub struct Config {
     /// Price-index requests per minute per signed-in user (API keys have their own quota).
     pub price_index_user_per_minute: u32,
     /// BTCPay Server payments; `None` when its variables are unset.
-    pub btcpay: Option<crate::payments::btcpay::BtcpayConfig>,
+    pub btcpay: Option<BtcpayConfig>,
     pub orders: OrderSettings,
 }
 
@@ -78,6 +93,7 @@ pub struct OrderSettings {
 }
 
 impl Default for OrderSettings {
+    /// The same values as the variables' defaults (a test keeps them equal).
     fn default() -> Self {
         Self {
             platform_fee_bps: 200,
@@ -85,27 +101,9 @@ impl Default for OrderSettings {
             ship_window: chrono::Duration::days(7),
             auto_refund_after_ship_deadline: chrono::Duration::days(7),
             auto_delivery_after: chrono::Duration::days(21),
-            wire_instructions: "Wire the total in USD to: rigmarket Escrow Ltd, IBAN GB00 RIGM 0000 0000 0000 00, \
-                                BIC RIGMGB2L. Quote the reference exactly; payments without it are returned."
-                .into(),
+            wire_instructions: DEFAULT_WIRE_INSTRUCTIONS.into(),
         }
     }
-}
-
-/// `90s`, `30m`, `48h`, `7d` (or a bare number of seconds) as a duration.
-pub fn parse_duration(text: &str) -> Option<chrono::Duration> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let amount: i64 = digits.parse().ok()?;
-    let seconds = match unit.trim() {
-        "" | "s" => amount,
-        "m" => amount.checked_mul(60)?,
-        "h" => amount.checked_mul(3600)?,
-        "d" => amount.checked_mul(86_400)?,
-        _ => return None,
-    };
-    (seconds > 0 && seconds <= 366 * 86_400).then(|| chrono::Duration::seconds(seconds))
 }
 
 #[derive(Debug, Clone)]
@@ -135,6 +133,22 @@ pub struct S3Config {
     pub secret_key: SecretString,
 }
 
+/// Where the BTCPay store is and how to talk to it: the base URL of the BTCPay
+/// Server (`RIGMARKET_BTCPAY_URL`), the store (`RIGMARKET_BTCPAY_STORE_ID`), a
+/// Greenfield API key with "view invoices" and "create invoice" on that store
+/// (`RIGMARKET_BTCPAY_API_KEY`) and the secret of the store's webhook
+/// (`RIGMARKET_BTCPAY_WEBHOOK_SECRET`). All four or none: a partial setup is a
+/// start-up error rather than a payment method that fails at checkout.
+#[derive(Debug, Clone)]
+pub struct BtcpayConfig {
+    /// Base URL of the server; may carry a path prefix (`https://host/btcpay/`).
+    pub url: Url,
+    pub store_id: String,
+    pub api_key: SecretString,
+    /// Key of the `BTCPay-Sig` HMAC on webhook deliveries.
+    pub webhook_secret: SecretString,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{var}: {message}")]
@@ -156,114 +170,7 @@ impl Config {
     /// Reads an explicit variable map, so tests can build configs without touching
     /// the process environment.
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
-        let parse_addr = |var: &'static str, default: &str| -> Result<SocketAddr, ConfigError> {
-            get(var).unwrap_or(default).parse().map_err(|e| invalid(var, format!("not a socket address: {e}")))
-        };
-        let parse_num = |var: &'static str, default: usize| -> Result<usize, ConfigError> {
-            get(var).map_or(Ok(default), |v| v.parse().map_err(|_| invalid(var, "expected a positive integer")))
-        };
-
-        let http_addr = parse_addr("RIGMARKET_HTTP_ADDR", "127.0.0.1:8080")?;
-        let public_url = match get("RIGMARKET_PUBLIC_URL") {
-            Some(raw) => Url::parse(raw).map_err(|e| invalid("RIGMARKET_PUBLIC_URL", e.to_string()))?,
-            None => {
-                Url::parse(&format!("http://{http_addr}")).map_err(|e| invalid("RIGMARKET_HTTP_ADDR", e.to_string()))?
-            }
-        };
-
-        let mail_transport = match get("RIGMARKET_SMTP_URL") {
-            Some(url) => MailTransportConfig::Smtp { url: SecretString::from(url.to_string()) },
-            None => {
-                MailTransportConfig::Files { dir: PathBuf::from(get("RIGMARKET_MAIL_DIR").unwrap_or("./var/mail")) }
-            }
-        };
-
-        let storage = match get("RIGMARKET_S3_ENDPOINT") {
-            Some(endpoint) => {
-                let require = |var: &'static str| {
-                    get(var)
-                        .map(str::to_string)
-                        .ok_or_else(|| invalid(var, "required when RIGMARKET_S3_ENDPOINT is set"))
-                };
-                StorageConfig::S3(S3Config {
-                    endpoint: Url::parse(endpoint).map_err(|e| invalid("RIGMARKET_S3_ENDPOINT", e.to_string()))?,
-                    bucket: require("RIGMARKET_S3_BUCKET")?,
-                    region: get("RIGMARKET_S3_REGION").unwrap_or("us-east-1").to_string(),
-                    access_key: require("RIGMARKET_S3_ACCESS_KEY")?,
-                    secret_key: SecretString::from(require("RIGMARKET_S3_SECRET_KEY")?),
-                })
-            }
-            None => {
-                StorageConfig::Local { dir: PathBuf::from(get("RIGMARKET_STORAGE_DIR").unwrap_or("./var/storage")) }
-            }
-        };
-
-        let duration = |var: &'static str, default: chrono::Duration| -> Result<chrono::Duration, ConfigError> {
-            get(var).map_or(Ok(default), |v| {
-                parse_duration(v).ok_or_else(|| invalid(var, "expected a duration such as 90s, 30m, 48h or 7d"))
-            })
-        };
-        let order_defaults = OrderSettings::default();
-        let orders = OrderSettings {
-            platform_fee_bps: match get("RIGMARKET_PLATFORM_FEE_BPS") {
-                Some(raw) => raw
-                    .parse::<i32>()
-                    .ok()
-                    .filter(|bps| (0..=10_000).contains(bps))
-                    .ok_or_else(|| invalid("RIGMARKET_PLATFORM_FEE_BPS", "expected basis points from 0 to 10000"))?,
-                None => order_defaults.platform_fee_bps,
-            },
-            payment_window: duration("RIGMARKET_ORDER_PAYMENT_WINDOW", order_defaults.payment_window)?,
-            ship_window: duration("RIGMARKET_ORDER_SHIP_WINDOW", order_defaults.ship_window)?,
-            auto_refund_after_ship_deadline: duration(
-                "RIGMARKET_ORDER_AUTO_REFUND_AFTER_SHIP_DEADLINE",
-                order_defaults.auto_refund_after_ship_deadline,
-            )?,
-            auto_delivery_after: duration("RIGMARKET_ORDER_AUTO_DELIVERY_AFTER", order_defaults.auto_delivery_after)?,
-            wire_instructions: get("RIGMARKET_WIRE_INSTRUCTIONS")
-                .map(str::to_string)
-                .unwrap_or(order_defaults.wire_instructions),
-        };
-        let config = Config {
-            database_url: SecretString::from(get("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL).to_string()),
-            db_pool_size: parse_num("RIGMARKET_DB_POOL_SIZE", 16)?.max(2),
-            db_statement_timeout: Duration::from_millis(parse_num("RIGMARKET_DB_STATEMENT_TIMEOUT_MS", 10_000)? as u64),
-            http_addr,
-            stratum_addr: parse_addr("RIGMARKET_STRATUM_ADDR", "127.0.0.1:3333")?,
-            public_url,
-            jwt_secret: SecretString::from(get("RIGMARKET_JWT_SECRET").unwrap_or(DEV_JWT_SECRET).to_string()),
-            mail: MailConfig {
-                from: get("RIGMARKET_MAIL_FROM").unwrap_or("rigmarket <no-reply@rigmarket.localhost>").to_string(),
-                transport: mail_transport,
-            },
-            storage,
-            cors_origins: get("RIGMARKET_CORS_ORIGINS")
-                .map(|v| {
-                    v.split(',').map(|o| o.trim().trim_end_matches('/').to_string()).filter(|o| !o.is_empty()).collect()
-                })
-                .unwrap_or_default(),
-            json_limit_bytes: parse_num("RIGMARKET_JSON_LIMIT_BYTES", 256 * 1024)?,
-            worker_concurrency: parse_num("RIGMARKET_WORKER_CONCURRENCY", 2)?.max(1),
-            stratum_job_interval: Duration::from_secs(
-                parse_num("RIGMARKET_STRATUM_JOB_INTERVAL_SECS", 30)?.max(1) as u64
-            ),
-            fire_sale_threshold_bps: match get("RIGMARKET_FIRE_SALE_THRESHOLD_PCT") {
-                Some(raw) => {
-                    crate::catalog::tiers::parse_scaled_decimal(raw, 2).filter(|bps| *bps <= 10_000).ok_or_else(
-                        || invalid("RIGMARKET_FIRE_SALE_THRESHOLD_PCT", "expected a percentage from 0 to 100"),
-                    )?
-                }
-                None => 2000,
-            },
-            trust_forwarded_for: get("RIGMARKET_TRUST_FORWARDED_FOR").is_some_and(|v| v == "true" || v == "1"),
-            job_retry_jitter: !get("RIGMARKET_JOB_RETRY_JITTER").is_some_and(|v| v == "false" || v == "0"),
-            price_index_ip_per_minute: parse_num("RIGMARKET_PRICE_INDEX_IP_PER_MINUTE", 30)?.clamp(1, 1_000_000) as u32,
-            price_index_user_per_minute: parse_num("RIGMARKET_PRICE_INDEX_USER_PER_MINUTE", 60)?.clamp(1, 1_000_000)
-                as u32,
-            btcpay: crate::payments::btcpay::BtcpayConfig::from_vars(vars)?,
-            orders,
-        };
+        let config = vars::read(vars)?;
         config.check_production_safety()?;
         Ok(config)
     }
@@ -318,77 +225,13 @@ impl Config {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    }
-
-    #[test]
-    fn defaults_are_local_and_safe() {
-        let config = Config::from_vars(&HashMap::new()).expect("defaults load");
-        assert_eq!(config.http_addr.to_string(), "127.0.0.1:8080");
-        assert_eq!(config.stratum_addr.to_string(), "127.0.0.1:3333");
-        assert!(config.is_local());
-        assert!(matches!(config.storage, StorageConfig::Local { .. }));
-        assert!(matches!(config.mail.transport, MailTransportConfig::Files { .. }));
-    }
-
-    #[test]
-    fn refuses_dev_secret_on_a_public_url() {
-        let err = Config::from_vars(&vars(&[("RIGMARKET_PUBLIC_URL", "https://rigs.example.com")])).unwrap_err();
-        assert!(err.to_string().contains("development default"), "{err}");
-    }
-
-    #[test]
-    fn refuses_short_secret_and_plain_http_in_production() {
-        let short = Config::from_vars(&vars(&[
-            ("RIGMARKET_PUBLIC_URL", "https://rigs.example.com"),
-            ("RIGMARKET_JWT_SECRET", "short"),
-        ]));
-        assert!(short.is_err());
-        let http = Config::from_vars(&vars(&[
-            ("RIGMARKET_PUBLIC_URL", "http://rigs.example.com"),
-            ("RIGMARKET_JWT_SECRET", &"x".repeat(40)),
-        ]));
-        assert!(http.unwrap_err().to_string().contains("https"));
-    }
-
-    #[test]
-    fn s3_needs_all_its_settings() {
-        let err = Config::from_vars(&vars(&[("RIGMARKET_S3_ENDPOINT", "http://127.0.0.1:9000")])).unwrap_err();
-        assert!(err.to_string().contains("RIGMARKET_S3_BUCKET"), "{err}");
-    }
-
-    #[test]
-    fn order_timers_read_durations_and_refuse_nonsense() {
-        let config = Config::from_vars(&vars(&[
-            ("RIGMARKET_ORDER_PAYMENT_WINDOW", "30m"),
-            ("RIGMARKET_ORDER_SHIP_WINDOW", "10d"),
-            ("RIGMARKET_PLATFORM_FEE_BPS", "150"),
-        ]))
-        .unwrap();
-        assert_eq!(config.orders.payment_window, chrono::Duration::minutes(30));
-        assert_eq!(config.orders.ship_window, chrono::Duration::days(10));
-        assert_eq!(config.orders.auto_delivery_after, chrono::Duration::days(21));
-        assert_eq!(config.orders.platform_fee_bps, 150);
-        for bad in ["", "0h", "-5h", "7 weeks", "h", "1000d"] {
-            assert!(parse_duration(bad).is_none(), "{bad:?}");
-        }
-        assert_eq!(parse_duration("90"), Some(chrono::Duration::seconds(90)));
-        let err = Config::from_vars(&vars(&[("RIGMARKET_ORDER_AUTO_DELIVERY_AFTER", "soon")])).unwrap_err();
-        assert!(err.to_string().contains("RIGMARKET_ORDER_AUTO_DELIVERY_AFTER"), "{err}");
-        assert!(Config::from_vars(&vars(&[("RIGMARKET_PLATFORM_FEE_BPS", "20000")])).is_err());
-    }
-
-    #[test]
-    fn hides_database_password_in_logs() {
-        let config =
-            Config::from_vars(&vars(&[("DATABASE_URL", "postgres://app:hunter2@db.internal:5432/rigmarket")])).unwrap();
-        let shown = config.database_url_for_logs();
-        assert!(!shown.contains("hunter2"));
-        assert!(shown.contains("db.internal"));
+impl BtcpayConfig {
+    /// `Ok(None)` when none of the variables is set (BTCPay payments disabled).
+    /// Empty values count as unset, as for every variable.
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Option<Self>, ConfigError> {
+        vars::read_btcpay(&vars::layered(vars))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod decimal;
 pub mod demo;
 pub mod error;
 pub mod geo;

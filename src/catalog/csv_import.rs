@@ -6,7 +6,8 @@ use std::io::Read;
 use chrono::NaiveDate;
 
 use super::queries::{ModelSpec, TierPriceRow};
-use super::tiers::{efficiency_j_per_th, parse_scaled_decimal, TierBand};
+use super::tiers::{efficiency_j_per_th, TierBand};
+use crate::decimal::parse_scaled_decimal;
 use crate::error::FieldError;
 
 /// Rows read from a CSV file, or every problem found in it.

@@ -1,5 +1,5 @@
-//! Efficiency tiers (Hashrate Index's bands) and exact decimal parsing for specs
-//! and prices. No I/O: everything here is unit-tested directly.
+//! Efficiency tiers (Hashrate Index's bands) and hashrate pricing. No I/O:
+//! everything here is unit-tested directly.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -95,24 +95,6 @@ pub fn cents_for_hashrate(cents_per_th: i64, hashrate_hs: i64) -> i64 {
     ((product + HS_PER_TH / 2) / HS_PER_TH) as i64
 }
 
-/// Parses a non-negative decimal such as `4.73` or `119.25` into an integer
-/// scaled by `10^scale` exactly (no floats), rejecting extra precision.
-pub fn parse_scaled_decimal(text: &str, scale: u32) -> Option<i64> {
-    let text = text.trim();
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty() && fraction.is_empty()
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !fraction.bytes().all(|b| b.is_ascii_digit())
-        || fraction.len() > scale as usize
-    {
-        return None;
-    }
-    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
-    let padded = format!("{fraction:0<width$}", width = scale as usize);
-    let fraction: i64 = if padded.is_empty() { 0 } else { padded.parse().ok()? };
-    whole.checked_mul(10_i64.checked_pow(scale)?)?.checked_add(fraction)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,18 +121,6 @@ mod tests {
         assert_eq!(TierBand::parse("above68").unwrap().max_j_per_th, None);
         for bad in ["", "under", "38to25", "38to38", "abovex", "19-25", "under-5"] {
             assert!(TierBand::parse(bad).is_none(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn decimals_parse_exactly() {
-        assert_eq!(parse_scaled_decimal("4.73", 12), Some(4_730_000_000_000));
-        assert_eq!(parse_scaled_decimal("119.25", 2), Some(11925));
-        assert_eq!(parse_scaled_decimal("43.2", 2), Some(4320));
-        assert_eq!(parse_scaled_decimal("28", 2), Some(2800));
-        assert_eq!(parse_scaled_decimal(".5", 2), Some(50));
-        for bad in ["", ".", "1.234", "-1", "1e3", "abc", "1.2.3"] {
-            assert_eq!(parse_scaled_decimal(bad, 2), None, "{bad}");
         }
     }
 

@@ -1,8 +1,8 @@
 //! BTCPay Server (Greenfield API v1) as an escrow payment provider.
 //!
-//! - [`config`]: `BtcpayConfig`, read from `RIGMARKET_BTCPAY_URL`,
-//!   `RIGMARKET_BTCPAY_STORE_ID`, `RIGMARKET_BTCPAY_API_KEY` and
-//!   `RIGMARKET_BTCPAY_WEBHOOK_SECRET` (all four or none).
+//! - [`BtcpayConfig`]: where the store is, read by [`crate::config`] from
+//!   `RIGMARKET_BTCPAY_URL`, `RIGMARKET_BTCPAY_STORE_ID`, `RIGMARKET_BTCPAY_API_KEY`
+//!   and `RIGMARKET_BTCPAY_WEBHOOK_SECRET` (all four or none).
 //! - [`client`]: `BtcpayClient`, which creates invoices and, before an order is
 //!   marked paid, asks BTCPay itself whether the invoice is settled in full
 //!   ([`BtcpayClient::payment_check`]); a webhook body alone is never trusted.
@@ -11,9 +11,8 @@
 
 pub mod amount;
 pub mod client;
-pub mod config;
 pub mod webhook;
 
+pub use crate::config::BtcpayConfig;
 pub use client::{BtcpayClient, BtcpayError, Invoice, InvoiceRequest, InvoiceStatus, PaymentCheck};
-pub use config::BtcpayConfig;
 pub use webhook::{parse_webhook, verify_signature, WebhookEvent, WebhookEventType, SIGNATURE_HEADER};

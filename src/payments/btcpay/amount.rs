@@ -2,7 +2,7 @@
 //! from the integer cents the rest of rigmarket uses. No floats anywhere, so a
 //! price never drifts by a cent on the way to BTCPay and back.
 
-use crate::catalog::tiers::parse_scaled_decimal;
+use crate::decimal::parse_scaled_decimal;
 
 /// `123450` -> `"1234.50"`. Negative values keep their sign so that BTCPay, not
 /// this formatter, is the one to refuse them.

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::amount::{cents_beyond_due, cents_to_decimal, decimal_is_positive, decimal_to_cents};
-use super::config::BtcpayConfig;
+use super::BtcpayConfig;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
