@@ -248,7 +248,7 @@ pub async fn grant_admin(
         crate::mail::enqueue(
             conn,
             &updated.email,
-            &crate::mail::templates::AdminRoleGranted { display_name: updated.display_name.clone() },
+            &super::emails::AdminRoleGranted { display_name: updated.display_name.clone() },
             now,
         )
         .await?;

@@ -2,6 +2,7 @@
 //! with throttling, sessions with rotating refresh tokens, password reset and
 //! change, profiles, API keys, and admin suspension.
 
+mod emails;
 pub mod api_keys;
 pub mod caller;
 mod handlers;
@@ -15,7 +16,6 @@ pub mod throttle;
 pub mod token;
 
 pub use caller::{grant_admin, load_account, AccountStatus, AuthUser, Principal, ROLE_ADMIN, ROLE_INSPECTOR};
-pub(crate) use handlers::client_info;
 pub use handlers::configure;
 
 /// Where to write to a user (sellers, buyers, proof requesters).

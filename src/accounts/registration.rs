@@ -13,7 +13,7 @@ use super::{password, secret_token, sessions};
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::db::schema::{email_tokens, users};
 use crate::error::ApiError;
-use crate::mail::{self, templates};
+use crate::mail;
 use crate::state::AppState;
 
 pub const VERIFY_EMAIL_TTL: Duration = Duration::hours(24);
@@ -163,7 +163,7 @@ pub async fn register(state: &AppState, input: Registration, ip: Option<&str>) -
                 .await?;
             if inserted == 1 {
                 let token = issue_email_token(conn, id, TokenPurpose::VerifyEmail, VERIFY_EMAIL_TTL, now).await?;
-                let template = templates::VerifyEmail {
+                let template = super::emails::VerifyEmail {
                     display_name: display_name.clone(),
                     link: link(state, "/verify-email", &token),
                 };
@@ -171,7 +171,7 @@ pub async fn register(state: &AppState, input: Registration, ip: Option<&str>) -
                 audit::record(conn, AuditEvent::new(AuditAction::Register).actor(id).target_user(id).ip(ip), now)
                     .await?;
             } else {
-                mail::enqueue(conn, &email, &templates::RegistrationAttempted, now).await?;
+                mail::enqueue(conn, &email, &super::emails::RegistrationAttempted, now).await?;
             }
             Ok::<_, anyhow::Error>(RegisteredView {
                 id,
@@ -218,7 +218,7 @@ pub async fn resend_verification(state: &AppState, email: &str) -> Result<(), Ap
         if let Some(user) = find_by_email(conn, email).await? {
             if user.email_verified_at.is_none() {
                 let token = issue_email_token(conn, user.id, TokenPurpose::VerifyEmail, VERIFY_EMAIL_TTL, now).await?;
-                let template = templates::VerifyEmail {
+                let template = super::emails::VerifyEmail {
                     display_name: user.display_name,
                     link: link(state, "/verify-email", &token),
                 };
@@ -240,7 +240,7 @@ pub async fn request_password_reset(state: &AppState, email: &str, ip: Option<&s
             mail::enqueue(
                 conn,
                 &user.email,
-                &templates::PasswordResetLink { link: link(state, "/reset-password", &token) },
+                &super::emails::PasswordResetLink { link: link(state, "/reset-password", &token) },
                 now,
             )
             .await?;
@@ -268,7 +268,7 @@ async fn set_password(
         .execute(conn)
         .await?;
     sessions::revoke_all(conn, user.id, "password_changed", now).await?;
-    mail::enqueue(conn, &user.email, &templates::PasswordChanged, now).await?;
+    mail::enqueue(conn, &user.email, &super::emails::PasswordChanged, now).await?;
     audit::record(conn, AuditEvent::new(action).actor(user.id).target_user(user.id).ip(ip), now).await?;
     Ok(())
 }

@@ -14,16 +14,10 @@ use crate::audit::{self, AuditAction, AuditEvent};
 use crate::config::Config;
 use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::error::ApiError;
+pub use crate::http::ClientInfo;
 
 pub const REFRESH_TOKEN_TTL: Duration = Duration::days(30);
 const REFRESH_PREFIX: &str = "rmr_";
-
-/// Where a request came from, for sessions and the audit log.
-#[derive(Debug, Clone, Default)]
-pub struct ClientInfo {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
 
 async fn issue_refresh_token(
     conn: &mut AsyncPgConnection,

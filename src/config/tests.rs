@@ -1,3 +1,6 @@
+use std::collections::HashMap;
+use std::time::Duration;
+
 use secrecy::ExposeSecret;
 
 use super::vars::VARS;
@@ -194,7 +197,7 @@ fn empty_values_count_as_unset() {
 
 #[test]
 fn module_doc_lists_every_variable() {
-    let doc: String = include_str!("../config.rs").lines().take_while(|line| line.starts_with("//!")).collect();
+    let doc: String = include_str!("mod.rs").lines().take_while(|line| line.starts_with("//!")).collect();
     for (name, _) in VARS {
         assert!(doc.contains(&format!("`{name}`")), "{name} is read but not listed in the module doc");
     }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::values::{Addr, Bps, Count, Flag, Link, Origins, Percent, Span};
-use super::{
+use super::settings::{
     invalid, BtcpayConfig, Config, ConfigError, MailConfig, MailTransportConfig, OrderSettings, S3Config,
     StorageConfig, DEFAULT_DATABASE_URL, DEFAULT_WIRE_INSTRUCTIONS, DEV_JWT_SECRET,
 };
@@ -272,4 +272,27 @@ pub(super) fn read_btcpay(figment: &Figment) -> Result<Option<BtcpayConfig>, Con
         api_key: require(vars.api_key, "RIGMARKET_BTCPAY_API_KEY")?,
         webhook_secret: require(vars.webhook_secret, "RIGMARKET_BTCPAY_WEBHOOK_SECRET")?,
     }))
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(&std::env::vars().collect())
+    }
+
+    /// Reads an explicit variable map, so tests can build configs without touching
+    /// the process environment.
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let config = read(vars)?;
+        config.check_production_safety()?;
+        Ok(config)
+    }
+}
+
+impl BtcpayConfig {
+    /// `Ok(None)` when none of the variables is set (BTCPay payments disabled).
+    /// Empty values count as unset, as for every variable.
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Option<Self>, ConfigError> {
+        read_btcpay(&layered(vars))
+    }
 }

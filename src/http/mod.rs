@@ -20,6 +20,29 @@ use crate::error::ApiError;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// Where a request came from, for sessions, throttling and the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The caller's IP (the socket peer, or `X-Forwarded-For`'s first hop when the
+/// service runs behind a trusted proxy) and user agent.
+pub fn client_info(req: &HttpRequest, trust_forwarded_for: bool) -> ClientInfo {
+    let forwarded = trust_forwarded_for
+        .then(|| req.headers().get("x-forwarded-for")?.to_str().ok()?.split(',').next().map(|ip| ip.trim().to_string()))
+        .flatten();
+    ClientInfo {
+        ip: forwarded.or_else(|| req.peer_addr().map(|addr| addr.ip().to_string())),
+        user_agent: req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|ua| ua.to_str().ok())
+            .map(str::to_string),
+    }
+}
+
 /// Middleware (through `wrap_fn`): copies the request id onto the response, and
 /// the quota a rate-limited route recorded (`ratelimit::Quota` in the request's
 /// extensions) as `RateLimit-*` headers.

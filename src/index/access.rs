@@ -29,7 +29,7 @@ async fn count(state: &AppState, req: &HttpRequest, bucket: String, limit: u32) 
 
 /// Counts a request against its client IP's price-index quota.
 pub async fn per_ip(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
-    let ip = crate::accounts::client_info(req, state).ip.unwrap_or_else(|| "unknown".into());
+    let ip = crate::http::client_info(req, state.config.trust_forwarded_for).ip.unwrap_or_else(|| "unknown".into());
     count(state, req, format!("price_index_ip:{ip}"), state.config.price_index_ip_per_minute).await
 }
 

@@ -8,7 +8,7 @@ use diesel_async::AsyncPgConnection;
 use futures_util::future::BoxFuture;
 
 use super::periodic::PeriodicTask;
-use super::{Job, PeriodicJob};
+use super::job::{Job, PeriodicJob};
 
 /// What a handler returns: a future borrowing the job's connection.
 pub type JobFuture<'c> = BoxFuture<'c, anyhow::Result<()>>;
@@ -50,7 +50,7 @@ impl JobRegistry {
         J: PeriodicJob,
         F: for<'c> Fn(&'c mut AsyncPgConnection, J) -> JobFuture<'c> + Send + Sync + 'static,
     {
-        let tick = serde_json::to_value(super::Tick { due_at: Some(chrono::DateTime::UNIX_EPOCH) })
+        let tick = serde_json::to_value(super::periodic::Tick { due_at: Some(chrono::DateTime::UNIX_EPOCH) })
             .expect("a tick serializes");
         if let Err(err) = serde_json::from_value::<J>(tick) {
             panic!("periodic job {} does not accept a Tick payload: {err}", J::KIND);

@@ -12,7 +12,8 @@ use tracing::Instrument;
 
 use super::periodic::{self, Tick};
 use super::queue::{self, RetryPolicy};
-use super::{Job, JobRegistry, PeriodicJob};
+use super::job::{Job, PeriodicJob};
+use super::registry::JobRegistry;
 use crate::clock::Clock;
 use crate::db::schema::jobs;
 use crate::db::DbPool;

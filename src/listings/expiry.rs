@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::lifecycle::ListingStatus;
 use crate::db::schema::listings;
-use crate::mail::{self, templates};
+use crate::mail;
 
 const OPEN: [&str; 3] = ["draft", "pending_review", "active"];
 
@@ -52,7 +52,7 @@ pub async fn sweep(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyhow::
     for (_, title, power_off_at, seller) in due {
         let email = crate::accounts::email_of(conn, seller).await?;
         let power_off_at = power_off_at.unwrap_or(now);
-        mail::enqueue(conn, &email, &templates::PowerOffReminder { title, power_off_at }, now).await?;
+        mail::enqueue(conn, &email, &super::emails::PowerOffReminder { title, power_off_at }, now).await?;
         report.reminded += 1;
     }
     let expired: Vec<(Uuid, String, Uuid)> = diesel::update(
@@ -67,7 +67,7 @@ pub async fn sweep(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyhow::
     .await?;
     for (id, title, seller) in &expired {
         let email = crate::accounts::email_of(conn, *seller).await?;
-        mail::enqueue(conn, &email, &templates::ListingExpired { title: title.clone() }, now).await?;
+        mail::enqueue(conn, &email, &super::emails::ListingExpired { title: title.clone() }, now).await?;
         tracing::info!(listing.id = %id, "listing expired at its hosting deadline");
     }
     report.expired = expired.len();

@@ -2,6 +2,7 @@
 //! storage, moderation, flags, search, and the discount against the model's
 //! reference price that marks fire sales.
 
+mod emails;
 pub mod discount;
 pub mod expiry;
 mod handlers;

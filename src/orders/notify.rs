@@ -8,7 +8,7 @@ use diesel_async::AsyncPgConnection;
 
 use super::model::OrderRow;
 use super::state::{ActorRole, OrderStatus};
-use crate::mail::templates::{escape, EmailTemplate};
+use crate::mail::{escape, EmailTemplate};
 
 /// One order email: a subject and a few plain sentences.
 pub struct OrderNotice {

@@ -12,6 +12,7 @@
 //!
 //! `share` and `estimate` are pure: no I/O, no clock.
 
+mod emails;
 pub mod estimate;
 mod handlers;
 pub mod intake;

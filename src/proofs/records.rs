@@ -371,7 +371,7 @@ pub async fn finalize(
         crate::listings::record_hashrate_verification(conn, proof.listing_id, until).await?;
     }
     let email = crate::accounts::email_of(conn, proof.requested_by).await?;
-    let template = crate::mail::templates::ProofVerdict {
+    let template = super::emails::ProofVerdict {
         verified,
         estimated_ths: result.estimate / 1e12,
         low_ths: result.ci95_low / 1e12,

@@ -1,13 +1,11 @@
-//! The local-directory backend and its HTTP routes. URLs are signed with
+//! The local-directory backend (its routes are in `routes.rs`). URLs are signed with
 //! HMAC-SHA256 over method, key, expiry and (for PUT) content type, mirroring what
 //! a presigned S3 URL guarantees, so clients use one upload flow for both backends.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use actix_web::{web, HttpRequest, HttpResponse};
 use anyhow::Context;
-use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -15,13 +13,12 @@ use sha2::Sha256;
 use tokio::io::AsyncReadExt;
 use url::Url;
 
-use super::ObjectStore;
-use super::{is_valid_key, ObjectMeta};
+use super::object::ObjectMeta;
 use crate::error::ApiError;
 
 /// Largest object the local backend accepts; the capability that completes an
 /// upload applies its own, smaller limit.
-const MAX_OBJECT_BYTES: usize = 50 * 1024 * 1024;
+pub(super) const MAX_OBJECT_BYTES: usize = 50 * 1024 * 1024;
 
 pub struct LocalStore {
     dir: PathBuf,
@@ -56,7 +53,7 @@ impl LocalStore {
         mac
     }
 
-    fn verify(&self, method: &str, key: &str, query: &SignedQuery, content_type: &str) -> Result<(), ApiError> {
+    pub(super) fn verify(&self, method: &str, key: &str, query: &SignedQuery, content_type: &str) -> Result<(), ApiError> {
         let given = hex::decode(&query.sig).map_err(|_| signature_error())?;
         // verify_slice compares in constant time.
         self.mac(method, key, query.expires, content_type).verify_slice(&given).map_err(|_| signature_error())?;
@@ -76,7 +73,7 @@ impl LocalStore {
         url
     }
 
-    fn path(&self, key: &str) -> PathBuf {
+    pub(super) fn path(&self, key: &str) -> PathBuf {
         self.dir.join(key)
     }
 
@@ -137,72 +134,4 @@ impl LocalStore {
 
 fn signature_error() -> ApiError {
     ApiError::forbidden("signature_invalid", "The URL signature does not match.")
-}
-
-fn store(storage: &ObjectStore) -> Result<&LocalStore, ApiError> {
-    storage.local().ok_or_else(|| ApiError::not_found("route_not_found", "No such route."))
-}
-
-fn checked_key(raw: &str) -> Result<&str, ApiError> {
-    if is_valid_key(raw) {
-        Ok(raw)
-    } else {
-        Err(ApiError::not_found("object_not_found", "No such object."))
-    }
-}
-
-async fn put_object(
-    storage: web::Data<ObjectStore>,
-    key: web::Path<String>,
-    query: web::Query<SignedQuery>,
-    request: HttpRequest,
-    mut body: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let store = store(&storage)?;
-    let key = checked_key(&key)?;
-    let content_type = request
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    store.verify("PUT", key, &query, &content_type)?;
-    let mut bytes = web::BytesMut::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|_| ApiError::bad_request("body_unreadable", "The upload was interrupted."))?;
-        if bytes.len() + chunk.len() > MAX_OBJECT_BYTES {
-            return Err(ApiError::PayloadTooLarge { limit_bytes: MAX_OBJECT_BYTES });
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    store.write(key, &bytes, &content_type).await?;
-    Ok(HttpResponse::Ok().finish())
-}
-
-async fn get_object(
-    storage: web::Data<ObjectStore>,
-    key: web::Path<String>,
-    query: web::Query<SignedQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let store = store(&storage)?;
-    let key = checked_key(&key)?;
-    store.verify("GET", key, &query, "")?;
-    let Some(meta) = store.head(key).await? else {
-        return Err(ApiError::not_found("object_not_found", "No such object."));
-    };
-    let bytes = tokio::fs::read(store.path(key)).await.context("reading object")?;
-    Ok(HttpResponse::Ok()
-        .content_type(meta.content_type.unwrap_or_else(|| "application/octet-stream".into()))
-        .insert_header(("Cache-Control", "private, max-age=60"))
-        .body(bytes))
-}
-
-/// `PUT`/`GET /storage/{key}`: only answers when the local backend is configured.
-pub fn local_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/storage/{key:.+}")
-            .app_data(web::PayloadConfig::new(MAX_OBJECT_BYTES))
-            .route(web::put().to(put_object))
-            .route(web::get().to(get_object)),
-    );
 }

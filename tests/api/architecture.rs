@@ -227,6 +227,18 @@ fn load_sources() -> Vec<Source> {
     let mut files = Vec::new();
     rust_files(&root, &mut files);
     files.sort();
+    let modules: BTreeSet<Vec<String>> = files
+        .iter()
+        .map(|path| module_path(path.strip_prefix(&root).expect("under src/")))
+        .collect();
+    // `use local::X` in `storage/mod.rs` names the child module `storage::local`.
+    let absolute_in = |module: &[String], path: &[String]| {
+        absolute(module, path).or_else(|| {
+            let mut child = module.to_vec();
+            child.push(path.first()?.clone());
+            modules.contains(&child).then(|| module.iter().chain(path).cloned().collect())
+        })
+    };
     let mut sources = Vec::new();
     for path in files {
         let relative = path.strip_prefix(&root).expect("under src/").to_path_buf();
@@ -242,7 +254,7 @@ fn load_sources() -> Vec<Source> {
         let crate_paths: Vec<Vec<String>> = collector
             .paths
             .iter()
-            .filter_map(|(inline, p)| absolute(&within(inline), p))
+            .filter_map(|(inline, p)| absolute_in(&within(inline), p))
             .filter(|p| !p.is_empty())
             .collect();
         let mut tables = BTreeSet::new();
@@ -260,7 +272,7 @@ fn load_sources() -> Vec<Source> {
             .reexports
             .iter()
             .filter(|(inline, _, _)| inline.is_empty())
-            .filter_map(|(_, name, path)| Some((name.clone(), absolute(&module, path)?)))
+            .filter_map(|(_, name, path)| Some((name.clone(), absolute_in(&module, path)?)))
             .collect();
         sources.push(Source { file: format!("src/{}", relative.display()), module, crate_paths, tables, reexports });
     }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::client_info;
+use crate::http::client_info;
 use crate::accounts::model::{AdminUserView, UserRow};
 use crate::accounts::sessions;
 use crate::accounts::AuthUser;
@@ -15,7 +15,7 @@ use crate::audit::{self, AuditAction, AuditEvent};
 use crate::db::schema::users;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::mail::{self, templates};
+use crate::mail;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -134,7 +134,7 @@ async fn suspend(
         return Err(ApiError::conflict("cannot_suspend_self", "Admins cannot suspend their own account."));
     }
     let now = state.clock.now();
-    let ip = client_info(&req, &state).ip;
+    let ip = client_info(&req, state.config.trust_forwarded_for).ip;
     let mut conn = state.pool.get().await?;
     let row = conn
         .transaction(async |conn| {
@@ -160,7 +160,7 @@ async fn suspend(
                 .ip(ip.as_deref())
                 .details(serde_json::json!({ "reason": reason }));
             audit::record(conn, event, now).await?;
-            mail::enqueue(conn, &row.email, &templates::AccountSuspended { reason: reason.clone() }, now).await?;
+            mail::enqueue(conn, &row.email, &crate::accounts::emails::AccountSuspended { reason: reason.clone() }, now).await?;
             Ok(row)
         })
         .await?;
@@ -187,7 +187,7 @@ async fn reinstate(
 ) -> ApiResult<web::Json<AdminUserView>> {
     admin.require_admin()?;
     let now = state.clock.now();
-    let ip = client_info(&req, &state).ip;
+    let ip = client_info(&req, state.config.trust_forwarded_for).ip;
     let mut conn = state.pool.get().await?;
     let row = conn
         .transaction(async |conn| {

@@ -6,7 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::client_info;
+use crate::http::client_info;
 use crate::accounts::model::{RegisteredView, TokenPair};
 use crate::accounts::password::DummyHash;
 use crate::accounts::{login, password, registration, sessions};
@@ -45,7 +45,7 @@ async fn register(
     registration::check_email("email", &email)?;
     registration::check_display_name("display_name", &body.display_name)?;
     password::check_policy("password", body.password.expose_secret(), &email)?;
-    let client = client_info(&req, &state);
+    let client = client_info(&req, state.config.trust_forwarded_for);
     let view = registration::register(
         &state,
         registration::Registration { email, password: body.password, display_name: body.display_name },
@@ -120,7 +120,7 @@ async fn log_in(
     body: web::Json<LoginRequest>,
 ) -> ApiResult<web::Json<TokenPair>> {
     let body = body.into_inner();
-    let tokens = login::login(&state, &dummy, &body.email, body.password, &client_info(&req, &state)).await?;
+    let tokens = login::login(&state, &dummy, &body.email, body.password, &client_info(&req, state.config.trust_forwarded_for)).await?;
     Ok(web::Json(tokens))
 }
 
@@ -148,7 +148,7 @@ async fn refresh(
     body: web::Json<RefreshRequest>,
 ) -> ApiResult<web::Json<TokenPair>> {
     let mut conn = state.pool.get().await?;
-    let client = client_info(&req, &state);
+    let client = client_info(&req, state.config.trust_forwarded_for);
     let tokens = sessions::refresh(&mut conn, &state.config, &body.refresh_token, &client, state.clock.now()).await?;
     Ok(web::Json(tokens))
 }
@@ -174,7 +174,7 @@ async fn logout(
         .await?
         .ok_or_else(|| ApiError::unauthorized("invalid_refresh_token", "The refresh token is unknown."))?;
     if sessions::revoke(&mut conn, session_id, "logout", now).await? {
-        let client = client_info(&req, &state);
+        let client = client_info(&req, state.config.trust_forwarded_for);
         let event =
             AuditEvent::new(AuditAction::Logout).actor(user_id).target("session", session_id).ip(client.ip.as_deref());
         audit::record(&mut conn, event, now).await?;
@@ -190,7 +190,7 @@ async fn request_password_reset(
     req: HttpRequest,
     body: web::Json<EmailRequest>,
 ) -> ApiResult<HttpResponse> {
-    let client = client_info(&req, &state);
+    let client = client_info(&req, state.config.trust_forwarded_for);
     registration::request_password_reset(&state, &body.email, client.ip.as_deref()).await?;
     Ok(HttpResponse::Accepted().finish())
 }
@@ -220,7 +220,7 @@ async fn confirm_password_reset(
     body: web::Json<ResetConfirmRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let client = client_info(&req, &state);
+    let client = client_info(&req, state.config.trust_forwarded_for);
     registration::confirm_password_reset(&state, &body.token, body.new_password, client.ip.as_deref()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

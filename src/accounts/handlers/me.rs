@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::client_info;
+use crate::http::client_info;
 use crate::accounts::model::{ApiKeyView, CreatedApiKey, MeView, PublicProfile, UserRow};
 use crate::accounts::password::DummyHash;
 use crate::accounts::{api_keys, registration};
@@ -148,7 +148,7 @@ async fn change_password(
     body: web::Json<ChangePassword>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let client = client_info(&req, &state);
+    let client = client_info(&req, state.config.trust_forwarded_for);
     registration::change_password(
         &state,
         &dummy,
@@ -230,7 +230,7 @@ async fn create_api_key(
         return Err(ApiError::Validation(errors));
     }
     let now = state.clock.now();
-    let ip = client_info(&req, &state).ip;
+    let ip = client_info(&req, state.config.trust_forwarded_for).ip;
     let mut conn = state.pool.get().await?;
     let created = conn
         .transaction(async |conn| {
@@ -275,7 +275,7 @@ async fn revoke_api_key(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let now = state.clock.now();
-    let ip = client_info(&req, &state).ip;
+    let ip = client_info(&req, state.config.trust_forwarded_for).ip;
     let mut conn = state.pool.get().await?;
     conn.transaction(async |conn| {
         if !api_keys::revoke(conn, user.id(), *id, now).await? {

@@ -19,7 +19,7 @@ use crate::listings::discount::discount_bps;
 use crate::listings::lifecycle::{next_status, Actor, ListingStatus, Transition};
 use crate::listings::model::{FlagView, ListingRow, ListingView};
 use crate::listings::{queries, view};
-use crate::mail::{self, templates};
+use crate::mail;
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
@@ -109,7 +109,7 @@ async fn decide(
         };
         let email = crate::accounts::email_of(conn, row.seller_id).await?;
         let template =
-            templates::ListingReviewed { title: row.title.clone(), approved: next == ListingStatus::Active, reason };
+            crate::listings::emails::ListingReviewed { title: row.title.clone(), approved: next == ListingStatus::Active, reason };
         mail::enqueue(conn, &email, &template, now).await?;
         tracing::info!(listing.id = %row.id, admin.id = %admin.id(), to = next.as_str(), "listing moderated");
         Ok(updated)
@@ -366,7 +366,7 @@ async fn resolve_flag(
                         .execute(conn)
                         .await?;
                     let email = crate::accounts::email_of(conn, row.seller_id).await?;
-                    let template = templates::ListingReviewed {
+                    let template = crate::listings::emails::ListingReviewed {
                         title: row.title.clone(),
                         approved: false,
                         reason: Some(note.clone()),

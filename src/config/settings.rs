@@ -1,31 +1,6 @@
-//! Runtime configuration, read once from environment variables into one plain
-//! struct that is passed down explicitly (no globals). figment layers the set
-//! variables over their defaults and serde extracts them (`vars`: which variable
-//! holds what); each kind of value (address, count, duration, ...) has one parser
-//! and one error message (`values`), and every error names its variable. Empty
-//! values count as unset.
-//!
-//! Reads: `DATABASE_URL`, `RIGMARKET_HTTP_ADDR`, `RIGMARKET_STRATUM_ADDR`,
-//! `RIGMARKET_PUBLIC_URL`, `RIGMARKET_JWT_SECRET`, `RIGMARKET_SMTP_URL`,
-//! `RIGMARKET_MAIL_DIR`, `RIGMARKET_MAIL_FROM`, `RIGMARKET_S3_ENDPOINT`,
-//! `RIGMARKET_S3_BUCKET`, `RIGMARKET_S3_REGION`, `RIGMARKET_S3_ACCESS_KEY`,
-//! `RIGMARKET_S3_SECRET_KEY`, `RIGMARKET_STORAGE_DIR`, `RIGMARKET_CORS_ORIGINS`,
-//! `RIGMARKET_DB_POOL_SIZE`, `RIGMARKET_DB_STATEMENT_TIMEOUT_MS`,
-//! `RIGMARKET_JSON_LIMIT_BYTES`, `RIGMARKET_WORKER_CONCURRENCY`,
-//! `RIGMARKET_JOB_RETRY_JITTER`, `RIGMARKET_TRUST_FORWARDED_FOR`, `RIGMARKET_FIRE_SALE_THRESHOLD_PCT`,
-//! `RIGMARKET_STRATUM_JOB_INTERVAL_SECS`, `RIGMARKET_PRICE_INDEX_IP_PER_MINUTE`,
-//! `RIGMARKET_PRICE_INDEX_USER_PER_MINUTE`, for escrow orders
-//! `RIGMARKET_PLATFORM_FEE_BPS`, `RIGMARKET_ORDER_PAYMENT_WINDOW`,
-//! `RIGMARKET_ORDER_SHIP_WINDOW`, `RIGMARKET_ORDER_AUTO_REFUND_AFTER_SHIP_DEADLINE`,
-//! `RIGMARKET_ORDER_AUTO_DELIVERY_AFTER`, `RIGMARKET_WIRE_INSTRUCTIONS`, and for
-//! BTCPay Server payments ([`BtcpayConfig`], all four or none)
-//! `RIGMARKET_BTCPAY_URL`, `RIGMARKET_BTCPAY_STORE_ID`, `RIGMARKET_BTCPAY_API_KEY`,
-//! `RIGMARKET_BTCPAY_WEBHOOK_SECRET`.
+//! The settings themselves: one plain struct per concern, and the checks a
+//! production deployment must pass.
 
-mod values;
-mod vars;
-
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -33,13 +8,11 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-pub use values::parse_duration;
-
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/rigmarket";
 /// Only acceptable while the public URL points at this machine.
 pub const DEV_JWT_SECRET: &str = "rigmarket-development-secret-do-not-use-in-production";
-const MIN_PRODUCTION_SECRET_LEN: usize = 32;
-const DEFAULT_WIRE_INSTRUCTIONS: &str = "Wire the total in USD to: rigmarket Escrow Ltd, IBAN GB00 RIGM 0000 0000 \
+pub(super) const MIN_PRODUCTION_SECRET_LEN: usize = 32;
+pub(super) const DEFAULT_WIRE_INSTRUCTIONS: &str = "Wire the total in USD to: rigmarket Escrow Ltd, IBAN GB00 RIGM 0000 0000 \
                                          0000 00, BIC RIGMGB2L. Quote the reference exactly; payments without it \
                                          are returned.";
 
@@ -157,24 +130,11 @@ pub enum ConfigError {
     Unsafe(String),
 }
 
-fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
+pub(super) fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { var, message: message.into() }
 }
 
 impl Config {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_vars(&std::env::vars().collect())
-    }
-
-    /// Reads an explicit variable map, so tests can build configs without touching
-    /// the process environment.
-    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let config = vars::read(vars)?;
-        config.check_production_safety()?;
-        Ok(config)
-    }
-
     /// True when the service is reachable only from this machine; dev defaults are
     /// tolerated only then.
     pub fn is_local(&self) -> bool {
@@ -182,7 +142,7 @@ impl Config {
             || self.public_url.host_str().is_some_and(|h| h.ends_with(".localhost"))
     }
 
-    fn check_production_safety(&self) -> Result<(), ConfigError> {
+    pub(super) fn check_production_safety(&self) -> Result<(), ConfigError> {
         if self.is_local() {
             return Ok(());
         }
@@ -225,13 +185,3 @@ impl Config {
     }
 }
 
-impl BtcpayConfig {
-    /// `Ok(None)` when none of the variables is set (BTCPay payments disabled).
-    /// Empty values count as unset, as for every variable.
-    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Option<Self>, ConfigError> {
-        vars::read_btcpay(&vars::layered(vars))
-    }
-}
-
-#[cfg(test)]
-mod tests;
