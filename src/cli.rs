@@ -219,7 +219,7 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<i32> {
 
 async fn verify_ledger(config: Config) -> anyhow::Result<i32> {
     let mut conn = connect(&config).await?;
-    let violations = crate::ledger::verify::verify(&mut conn).await?;
+    let violations = crate::orders::verify_ledger(&mut conn).await?;
     if violations.is_empty() {
         println!("ledger verified: every transaction balances, escrow matches every order");
         return Ok(0);

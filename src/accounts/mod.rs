@@ -24,3 +24,14 @@ pub async fn email_of(conn: &mut diesel_async::AsyncPgConnection, user_id: uuid:
     use diesel_async::RunQueryDsl;
     crate::db::schema::users::table.find(user_id).select(crate::db::schema::users::email).first(conn).await
 }
+
+/// Locks the user's row for the rest of the transaction (to serialise work on
+/// one user's money); false when no user has this id.
+pub async fn lock_user(conn: &mut diesel_async::AsyncPgConnection, user_id: uuid::Uuid) -> diesel::QueryResult<bool> {
+    use diesel::{OptionalExtension, QueryDsl};
+    use diesel_async::RunQueryDsl;
+    use crate::db::schema::users;
+    let found: Option<uuid::Uuid> =
+        users::table.find(user_id).select(users::id).for_update().first(conn).await.optional()?;
+    Ok(found.is_some())
+}

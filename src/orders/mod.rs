@@ -23,6 +23,7 @@ pub mod flow;
 mod handlers;
 
 pub mod input;
+mod ledger_check;
 pub mod messages;
 pub mod model;
 pub mod money;
@@ -38,6 +39,7 @@ pub mod view;
 pub mod webhook;
 
 pub use disputes::record_shortfall;
+pub use ledger_check::verify_ledger;
 pub use handlers::configure;
 pub use timers::{register_jobs, OrderTimer};
 

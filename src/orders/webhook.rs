@@ -246,14 +246,7 @@ async fn apply_to_order(
 /// Whether money that arrived for this closed order is already owed back (at
 /// most one such transaction per order; the order's row lock is held).
 async fn late_payment_recorded(conn: &mut AsyncPgConnection, order: &OrderRow) -> QueryResult<bool> {
-    use crate::db::schema::ledger_transactions;
-    diesel::select(diesel::dsl::exists(
-        ledger_transactions::table
-            .filter(ledger_transactions::order_id.eq(order.id))
-            .filter(ledger_transactions::kind.eq(TransactionKind::LatePayment.as_str())),
-    ))
-    .get_result(conn)
-    .await
+    ledger::has_transaction(conn, order.id, TransactionKind::LatePayment).await
 }
 
 /// Part of the amount arrived before the invoice expired: it is owed back.

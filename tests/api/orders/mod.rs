@@ -173,7 +173,7 @@ pub async fn units(app: &TestApp, listing: &str) -> (i32, i32, i32) {
 
 /// Every ledger invariant holds.
 pub async fn assert_ledger_sound(app: &TestApp) {
-    let violations = rigmarket::ledger::verify::verify(&mut *app.conn().await).await.expect("verify the ledger");
+    let violations = rigmarket::orders::verify_ledger(&mut *app.conn().await).await.expect("verify the ledger");
     assert!(violations.is_empty(), "ledger violations: {violations:#?}");
 }
 

@@ -66,7 +66,7 @@ async fn seed_demo_builds_a_coherent_market_once() {
     );
 
     let mut conn = app.conn().await;
-    let violations = rigmarket::ledger::verify::verify(&mut conn).await.unwrap();
+    let violations = rigmarket::orders::verify_ledger(&mut conn).await.unwrap();
     assert!(violations.is_empty(), "the demo orders break the ledger: {violations:?}");
     let sellers: Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> = listings::table
         .filter(listings::hosting_facility.is_not_null())
