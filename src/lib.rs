@@ -22,7 +22,7 @@ pub mod error;
 pub mod geo;
 pub mod http;
 pub mod idempotency;
-pub mod index;
+pub mod price_index;
 pub mod jobs;
 pub mod ledger;
 pub mod listings;

@@ -2,6 +2,7 @@
 //! prices, the yardstick for every listing's discount.
 
 pub mod csv_import;
+pub mod discount;
 pub mod events;
 mod handlers;
 pub mod model;

@@ -1,6 +1,8 @@
 //! Catalog queries. Each takes a connection so callers can compose them in one
 //! transaction.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text};
@@ -347,5 +349,62 @@ pub async fn update_model(
         ))
         .returning(RigModelRow::as_returning())
         .get_result(conn)
+        .await
+}
+
+/// What other capabilities show of a model: its maker, name, tier and power.
+#[derive(Debug, Clone, Default)]
+pub struct ModelLabel {
+    pub manufacturer: String,
+    pub name: String,
+    pub tier: String,
+    pub power_w: i32,
+}
+
+impl ModelLabel {
+    /// "Bitmain Antminer S19 Pro".
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.manufacturer, self.name)
+    }
+}
+
+/// Labels of many models in one query.
+pub async fn model_labels(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<HashMap<Uuid, ModelLabel>> {
+    let rows: Vec<(Uuid, String, String, String, i32)> = rig_models::table
+        .inner_join(manufacturers::table)
+        .filter(rig_models::id.eq_any(ids))
+        .select((rig_models::id, manufacturers::name, rig_models::name, rig_models::tier, rig_models::power_w))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, manufacturer, name, tier, power_w)| (id, ModelLabel { manufacturer, name, tier, power_w }))
+        .collect())
+}
+
+/// The models of a tier (only `only`, when given and in the tier).
+pub async fn models_in_tier(
+    conn: &mut AsyncPgConnection,
+    tier: EfficiencyTier,
+    only: Option<Uuid>,
+) -> QueryResult<Vec<Uuid>> {
+    let mut query = rig_models::table.filter(rig_models::tier.eq(tier.key())).select(rig_models::id).into_boxed();
+    if let Some(id) = only {
+        query = query.filter(rig_models::id.eq(id));
+    }
+    query.load(conn).await
+}
+
+/// The model row alone.
+pub async fn model_row(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<RigModelRow>> {
+    rig_models::table.find(id).select(RigModelRow::as_select()).first(conn).await.optional()
+}
+
+/// Manufacturers whose lower-cased name is `name`.
+pub async fn manufacturers_named(conn: &mut AsyncPgConnection, name: &str) -> QueryResult<Vec<Uuid>> {
+    manufacturers::table
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("lower(manufacturers.name) = ").bind::<Text, _>(name.to_string()))
+        .select(manufacturers::id)
+        .load(conn)
         .await
 }

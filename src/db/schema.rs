@@ -223,6 +223,7 @@ diesel::table! {
         published_discount_bps -> Nullable<Int8>,
         latest_condition_grade -> Nullable<Text>,
         hashrate_verified_until -> Nullable<Timestamptz>,
+        verified_unit_hashrate_hs -> Nullable<Int8>,
         search_document -> Tsvector,
         power_off_reminder_7d_at -> Nullable<Timestamptz>,
         power_off_reminder_1d_at -> Nullable<Timestamptz>,

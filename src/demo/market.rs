@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::scenario::{LotPlan, Person, Seller};
 use crate::catalog::model::RigModelRow;
 use crate::db::schema::{hashrate_proofs, listing_price_changes, listings, rig_models, users};
-use crate::index::observations::{record_asking, AskingEvent};
-use crate::listings::discount::discount_bps;
+use crate::price_index::observations::{record_asking, AskingEvent};
+use crate::catalog::discount::discount_bps;
 use crate::listings::lifecycle::ListingStatus;
 use crate::listings::model::ListingRow;
 use crate::listings::queries;
@@ -175,7 +175,8 @@ pub async fn publish_lot(
                 .await?;
         }
         let row = queries::find(conn, lot.id).await?.ok_or(diesel::NotFound)?;
-        record_asking(conn, &row, AskingEvent::Published, at, fire_sale_threshold_bps).await?;
+        record_asking(conn, &row.lot_facts(at), AskingEvent::Published, row.asking_price(at), fire_sale_threshold_bps)
+            .await?;
         Ok(Some(row))
     })
     .await
@@ -219,7 +220,14 @@ pub async fn cut_price(
             ))
             .execute(conn)
             .await?;
-        record_asking(conn, &updated, AskingEvent::PriceChanged, at, fire_sale_threshold_bps).await?;
+        record_asking(
+            conn,
+            &updated.lot_facts(at),
+            AskingEvent::PriceChanged,
+            updated.asking_price(at),
+            fire_sale_threshold_bps,
+        )
+        .await?;
         Ok(true)
     })
     .await

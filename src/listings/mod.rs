@@ -3,7 +3,7 @@
 //! reference price that marks fire sales.
 
 mod emails;
-pub mod discount;
+
 pub mod expiry;
 mod handlers;
 pub mod input;
@@ -19,4 +19,6 @@ pub mod view;
 pub use handlers::configure;
 pub(crate) use handlers::{find_visible, listing_not_found};
 pub use jobs::{register_jobs, SweepListingDeadlines};
-pub use queries::{record_hashrate_verification, refresh_references};
+pub use queries::{
+    record_hashrate_verification, record_settled_price, refresh_references, HashrateVerification,
+};

@@ -1,5 +1,6 @@
 //! Listing rows and the JSON shapes of the listings API.
 
+use crate::price_index::observations::{LotFacts, Price};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -48,6 +49,8 @@ pub struct ListingRow {
     pub published_discount_bps: Option<i64>,
     pub latest_condition_grade: Option<String>,
     pub hashrate_verified_until: Option<DateTime<Utc>>,
+    /// Measured H/s per unit of the latest verified proof (while it is valid).
+    pub verified_unit_hashrate_hs: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,
@@ -55,6 +58,29 @@ pub struct ListingRow {
 }
 
 impl ListingRow {
+    /// The lot as the price index records it at `at`.
+    pub fn lot_facts(&self, at: DateTime<Utc>) -> LotFacts {
+        let verified = self.hashrate_verified_until.is_some_and(|until| until > at);
+        LotFacts {
+            listing_id: self.id,
+            rig_model_id: self.rig_model_id,
+            tier: self.model_tier.clone(),
+            country: self.country.clone(),
+            hashrate_hs: self.model_hashrate_hs,
+            verified_unit_hashrate_hs: self.verified_unit_hashrate_hs.filter(|_| verified),
+        }
+    }
+
+    /// The whole lot's asking price at `at`, against the reference it carries.
+    pub fn asking_price(&self, at: DateTime<Utc>) -> Price {
+        Price {
+            units: self.quantity,
+            unit_price_cents: self.unit_price_cents,
+            reference_unit_price_cents: self.reference_unit_price_cents,
+            at,
+        }
+    }
+
     pub fn status(&self) -> ListingStatus {
         ListingStatus::parse(&self.status).unwrap_or(ListingStatus::Draft)
     }

@@ -6,6 +6,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::price_index::observations::{self as price_index, SettledSale};
+
 use super::lifecycle::ListingStatus;
 use super::model::{ConditionReport, FlagView, ListingRow, PhotoRow, PriceChange};
 use crate::catalog::model::RigModelRow;
@@ -209,16 +211,40 @@ pub async fn sync_model_specs(
     Ok(())
 }
 
-/// Marks a listing verified until `until` (its latest proof's validity), or not
-/// verified (`None`): the proofs report each verdict here.
+/// A listing proof's verdict, as the listing keeps it.
+#[derive(Debug, Clone, Copy)]
+pub struct HashrateVerification {
+    /// Until when the listing counts as verified; `None` after a failed proof.
+    pub until: Option<DateTime<Utc>>,
+    /// The measured H/s per unit, when verified.
+    pub unit_hashrate_hs: Option<i64>,
+}
+
+/// Records the verdict of the listing's latest proof: the proofs report each
+/// one here.
 pub async fn record_hashrate_verification(
     conn: &mut AsyncPgConnection,
     listing_id: Uuid,
-    until: Option<DateTime<Utc>>,
+    verification: HashrateVerification,
 ) -> QueryResult<()> {
     diesel::update(listings::table.find(listing_id))
-        .set(listings::hashrate_verified_until.eq(until))
+        .set((
+            listings::hashrate_verified_until.eq(verification.until),
+            listings::verified_unit_hashrate_hs.eq(verification.unit_hashrate_hs.filter(|hs| *hs >= 1)),
+        ))
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Records a settled order of `listing_id` in the price index, as the lot is now.
+/// `NotFound` when there is no such listing.
+pub async fn record_settled_price(
+    conn: &mut AsyncPgConnection,
+    listing_id: Uuid,
+    sale: &SettledSale,
+    fire_sale_threshold_bps: i64,
+) -> QueryResult<()> {
+    let listing = find(conn, listing_id).await?.ok_or(diesel::NotFound)?;
+    price_index::record_settled(conn, &listing.lot_facts(sale.at), sale, fire_sale_threshold_bps).await
 }

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::discount::{bps_to_pct, is_fire_sale};
+use crate::catalog::discount::{bps_to_pct, is_fire_sale};
 use super::model::{
     ConditionSummary, Currency, Hosting, Incoterm, ListingModelSummary, ListingRow, ListingView, PhotoRow, PhotoView,
     SellerSummary,

@@ -21,7 +21,7 @@ use crate::accounts::AuthUser;
 use crate::db::schema::{orders, users};
 use crate::error::ApiError;
 use crate::idempotency::{self, KeyUse, Replay};
-use crate::listings::discount::discount_bps;
+use crate::catalog::discount::discount_bps;
 use crate::listings::lifecycle::ListingStatus;
 use crate::listings::model::ListingRow;
 use crate::listings::stock::{self, ReserveRefusal};

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 
 use super::model::OrderRow;
+use crate::price_index::observations;
 use crate::state::AppState;
 
 /// `(total - refund) / quantity`, rounded half up to the cent: the unit price
@@ -26,15 +27,15 @@ pub async fn record(
     else {
         return Ok(());
     };
-    let sale = crate::index::observations::SettledSale {
+    let sale = observations::SettledSale {
         order_id: order.id,
-        listing_id: order.listing_id,
         quantity: order.quantity,
         settled_unit_price_cents: unit_price,
         reference_unit_price_cents: order.reference_unit_price_cents,
         at: now,
     };
-    crate::index::observations::record_settled(conn, &sale, state.config.fire_sale_threshold_bps).await?;
+    let threshold = state.config.fire_sale_threshold_bps;
+    crate::listings::record_settled_price(conn, order.listing_id, &sale, threshold).await?;
     Ok(())
 }
 

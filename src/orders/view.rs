@@ -12,7 +12,7 @@ use super::model::{
     ShipmentView, ShippingAddress,
 };
 use crate::db::schema::{listings, users};
-use crate::listings::discount::bps_to_pct;
+use crate::catalog::discount::bps_to_pct;
 use crate::state::AppState;
 
 pub async fn render(

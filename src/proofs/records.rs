@@ -367,8 +367,12 @@ pub async fn finalize(
         .await?;
     if proof.purpose == "listing" {
         // The listing is "verified" exactly while its latest verified proof is valid.
-        let until = verified.then_some(ended_at + VALIDITY);
-        crate::listings::record_hashrate_verification(conn, proof.listing_id, until).await?;
+        let per_unit = result.estimate / f64::from(proof.units.max(1));
+        let verification = crate::listings::HashrateVerification {
+            until: verified.then_some(ended_at + VALIDITY),
+            unit_hashrate_hs: (verified && per_unit.is_finite()).then(|| per_unit.round() as i64),
+        };
+        crate::listings::record_hashrate_verification(conn, proof.listing_id, verification).await?;
     }
     let email = crate::accounts::email_of(conn, proof.requested_by).await?;
     let template = super::emails::ProofVerdict {

@@ -11,7 +11,7 @@ use crate::catalog::model::RigModelRow;
 use crate::db::schema::{listing_price_changes, listings, rig_models};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::index::observations::{self, AskingEvent};
+use crate::price_index::observations::{self, AskingEvent};
 use crate::listings::input::{self, CreateListing, UpdateListing};
 use crate::listings::lifecycle::{editable, next_status, Actor, Editable, ListingStatus, Transition};
 use crate::listings::model::{ListingRow, ListingView, PriceChange};
@@ -220,7 +220,8 @@ async fn update_listing(
             let repriced = body.unit_price_cents.is_some_and(|p| p != row.unit_price_cents);
             if repriced && updated.status() == ListingStatus::Active {
                 let threshold = state.config.fire_sale_threshold_bps;
-                observations::record_asking(conn, &updated, AskingEvent::PriceChanged, now, threshold).await?;
+                observations::record_asking(conn, &updated.lot_facts(now), AskingEvent::PriceChanged, updated.asking_price(now), threshold)
+                    .await?;
             }
             Ok::<_, ApiError>(updated)
         })

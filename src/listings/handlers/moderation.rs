@@ -14,8 +14,8 @@ use crate::accounts::AuthUser;
 use crate::db::schema::{listing_flags, listings};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::index::observations::{self, AskingEvent};
-use crate::listings::discount::discount_bps;
+use crate::price_index::observations::{self, AskingEvent};
+use crate::catalog::discount::discount_bps;
 use crate::listings::lifecycle::{next_status, Actor, ListingStatus, Transition};
 use crate::listings::model::{FlagView, ListingRow, ListingView};
 use crate::listings::{queries, view};
@@ -94,7 +94,8 @@ async fn decide(
                 .get_result(conn)
                 .await?;
             let threshold = state.config.fire_sale_threshold_bps;
-            observations::record_asking(conn, &published, AskingEvent::Published, now, threshold).await?;
+            observations::record_asking(conn, &published.lot_facts(now), AskingEvent::Published, published.asking_price(now), threshold)
+                .await?;
             published
         } else {
             diesel::update(listings::table.find(row.id))

@@ -1,12 +1,13 @@
 //! Observations come from the events themselves: a publication and each price
 //! change of a live listing (asking), a settled order (settled, through
-//! `record_settled`), in the transaction of the event.
+//! `record_settled_price`), in the transaction of the event.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use rigmarket::db::schema::{hashrate_proofs, listings, price_index_buckets, price_observations};
-use rigmarket::index::observations::{record_settled, SettledSale};
+use rigmarket::listings::{record_settled_price, HashrateVerification};
+use rigmarket::price_index::observations::SettledSale;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -140,19 +141,18 @@ async fn a_settled_order_is_recorded_once_at_the_price_the_seller_got() {
     let order_id = Uuid::new_v4();
     let sale = SettledSale {
         order_id,
-        listing_id: listing,
         quantity: 4,
         settled_unit_price_cents: 80_000,
         reference_unit_price_cents: Some(100_000),
         at: at("2021-06-21T23:59:59Z"),
     };
     let mut conn = app.conn().await;
-    record_settled(&mut conn, &sale, 2000).await.unwrap();
-    record_settled(&mut conn, &sale, 2000).await.unwrap();
+    record_settled_price(&mut conn, listing, &sale, 2000).await.unwrap();
+    record_settled_price(&mut conn, listing, &sale, 2000).await.unwrap();
     let nothing_paid = SettledSale { order_id: Uuid::new_v4(), settled_unit_price_cents: 0, ..sale.clone() };
-    record_settled(&mut conn, &nothing_paid, 2000).await.unwrap();
-    let unknown = SettledSale { listing_id: Uuid::new_v4(), order_id: Uuid::new_v4(), ..sale.clone() };
-    assert!(matches!(record_settled(&mut conn, &unknown, 2000).await, Err(diesel::NotFound)));
+    record_settled_price(&mut conn, listing, &nothing_paid, 2000).await.unwrap();
+    let unknown = SettledSale { order_id: Uuid::new_v4(), ..sale.clone() };
+    assert!(matches!(record_settled_price(&mut conn, Uuid::new_v4(), &unknown, 2000).await, Err(diesel::NotFound)));
     drop(conn);
 
     let settled: Vec<Observation> =
@@ -211,23 +211,23 @@ async fn a_valid_verified_proof_adds_the_price_per_verified_th() {
         .execute(&mut *conn)
         .await
         .unwrap();
-    diesel::update(listings::table.find(listing))
-        .set(listings::hashrate_verified_until.eq(now + Duration::days(30)))
-        .execute(&mut *conn)
-        .await
-        .unwrap();
+    // What the proofs report to the listing with that verdict (216 TH/s over 2 units).
+    let verification = HashrateVerification {
+        until: Some(now + Duration::days(30)),
+        unit_hashrate_hs: Some(108_000_000_000_000),
+    };
+    rigmarket::listings::record_hashrate_verification(&mut conn, listing, verification).await.unwrap();
     let sale = SettledSale {
         order_id: Uuid::new_v4(),
-        listing_id: listing,
         quantity: 1,
         settled_unit_price_cents: 80_000,
         reference_unit_price_cents: None,
         at: now,
     };
-    record_settled(&mut conn, &sale, 2000).await.unwrap();
+    record_settled_price(&mut conn, listing, &sale, 2000).await.unwrap();
     // After the proof lapses, a sale has no verified price.
     let later = SettledSale { order_id: Uuid::new_v4(), at: now + Duration::days(31), ..sale.clone() };
-    record_settled(&mut conn, &later, 2000).await.unwrap();
+    record_settled_price(&mut conn, listing, &later, 2000).await.unwrap();
     drop(conn);
     let settled: Vec<Observation> =
         observations_of(&app, listing).await.into_iter().filter(|o| o.basis == "settled").collect();
@@ -246,7 +246,6 @@ async fn an_observation_and_its_buckets_roll_back_with_the_event() {
     assert!(buckets_before > 0, "the publication filled buckets");
     let sale = SettledSale {
         order_id: Uuid::new_v4(),
-        listing_id: listing,
         quantity: 1,
         settled_unit_price_cents: 90_000,
         reference_unit_price_cents: None,
@@ -254,7 +253,7 @@ async fn an_observation_and_its_buckets_roll_back_with_the_event() {
     };
     let failed: Result<(), diesel::result::Error> = conn
         .transaction(async |conn| {
-            record_settled(conn, &sale, 2000).await?;
+            record_settled_price(conn, listing, &sale, 2000).await?;
             Err(diesel::result::Error::RollbackTransaction)
         })
         .await;

@@ -1,8 +1,9 @@
-//! Recording price observations. The listings and orders code call these inside
+//! Recording price observations. The listings and orders call these inside
 //! the transaction of the event they record (publication, price change, settled
 //! order), so an observation exists exactly when its event committed; the
 //! database trigger on `price_observations` updates the index buckets in that
-//! same transaction.
+//! same transaction. The index knows nothing of listings: the caller describes
+//! the lot ([`LotFacts`]).
 //!
 //! Each event is one observation (the index is weighted per event, not per unit);
 //! `units` keeps the lot size or order quantity for whoever wants to weigh by it.
@@ -13,9 +14,32 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::stats::cents_per_th;
-use crate::db::schema::{hashrate_proofs, price_observations};
-use crate::listings::discount::{discount_bps, is_fire_sale};
-use crate::listings::model::ListingRow;
+use crate::catalog::discount::{discount_bps, is_fire_sale};
+use crate::db::schema::price_observations;
+
+/// What the index records of a lot at the moment of an observation.
+#[derive(Debug, Clone)]
+pub struct LotFacts {
+    pub listing_id: Uuid,
+    pub rig_model_id: Uuid,
+    /// The efficiency tier key of the model.
+    pub tier: String,
+    pub country: String,
+    /// Nominal H/s per unit.
+    pub hashrate_hs: i64,
+    /// Measured H/s per unit, while a verified proof is valid at the observation.
+    pub verified_unit_hashrate_hs: Option<i64>,
+}
+
+/// A price observed for a lot: per unit, for how many units, against which
+/// reference, when.
+#[derive(Debug, Clone, Copy)]
+pub struct Price {
+    pub units: i32,
+    pub unit_price_cents: i64,
+    pub reference_unit_price_cents: Option<i64>,
+    pub at: DateTime<Utc>,
+}
 
 /// What happened to a live listing's asking price.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +63,6 @@ impl AskingEvent {
 #[derive(Debug, Clone)]
 pub struct SettledSale {
     pub order_id: Uuid,
-    pub listing_id: Uuid,
     pub quantity: i32,
     /// What the seller actually got per unit, before the platform fee (subtotal
     /// minus any refund, divided by quantity).
@@ -71,60 +94,30 @@ struct NewObservation<'a> {
     observed_at: DateTime<Utc>,
 }
 
-/// The measured hashrate per unit of the listing's latest verified proof, while
-/// that proof is valid at `at`.
-async fn verified_hashrate_per_unit(
-    conn: &mut AsyncPgConnection,
-    listing: &ListingRow,
-    at: DateTime<Utc>,
-) -> QueryResult<Option<i64>> {
-    if listing.hashrate_verified_until.is_none_or(|until| until <= at) {
-        return Ok(None);
-    }
-    let proof: Option<(Option<f64>, i32)> = hashrate_proofs::table
-        .filter(hashrate_proofs::listing_id.eq(listing.id))
-        .filter(hashrate_proofs::purpose.eq("listing"))
-        .filter(hashrate_proofs::status.eq("verified"))
-        .filter(hashrate_proofs::valid_until.gt(at))
-        .order(hashrate_proofs::ended_at.desc())
-        .select((hashrate_proofs::estimated_hashrate_hs, hashrate_proofs::units))
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(proof
-        .and_then(|(estimate, units)| estimate.map(|hs| hs / f64::from(units.max(1))))
-        .filter(|hs| hs.is_finite() && *hs >= 1.0)
-        .map(|hs| hs.round() as i64))
-}
-
-/// Inserts one observation of `listing` at `unit_price_cents`; false when this
-/// order was already recorded.
-#[allow(clippy::too_many_arguments)]
+/// Inserts one observation of `lot`; false when this order was already recorded.
 async fn insert(
     conn: &mut AsyncPgConnection,
-    listing: &ListingRow,
+    lot: &LotFacts,
     event: &str,
     order_id: Option<Uuid>,
-    units: i32,
-    unit_price_cents: i64,
-    reference_unit_price_cents: Option<i64>,
-    at: DateTime<Utc>,
+    price: Price,
     fire_sale_threshold_bps: i64,
 ) -> QueryResult<bool> {
-    let verified = verified_hashrate_per_unit(conn, listing, at).await?;
+    let Price { units, unit_price_cents, reference_unit_price_cents, at } = price;
+    let verified = lot.verified_unit_hashrate_hs;
     let discount = discount_bps(unit_price_cents, reference_unit_price_cents);
     let row = NewObservation {
         basis: if order_id.is_some() { "settled" } else { "asking" },
         event,
-        listing_id: listing.id,
+        listing_id: lot.listing_id,
         order_id,
-        rig_model_id: listing.rig_model_id,
-        tier: &listing.model_tier,
-        country: &listing.country,
+        rig_model_id: lot.rig_model_id,
+        tier: &lot.tier,
+        country: &lot.country,
         units: units.max(1),
         unit_price_cents,
-        hashrate_hs: listing.model_hashrate_hs,
-        usd_per_th_cents: cents_per_th(unit_price_cents, listing.model_hashrate_hs),
+        hashrate_hs: lot.hashrate_hs,
+        usd_per_th_cents: cents_per_th(unit_price_cents, lot.hashrate_hs),
         verified_hashrate_hs: verified,
         usd_per_verified_th_cents: verified.map(|hs| cents_per_th(unit_price_cents, hs)),
         reference_unit_price_cents,
@@ -141,56 +134,39 @@ async fn insert(
     Ok(inserted == 1)
 }
 
-/// Records a live listing's asking price (call it after the listing row was
-/// updated, in the same transaction). Discount and fire-sale flag are against the
-/// reference stored on the listing at that moment.
+/// Records a live lot's asking price (call it after the listing row was
+/// updated, in the same transaction). Discount and fire-sale flag are against
+/// the reference the lot carries at that moment.
 pub async fn record_asking(
     conn: &mut AsyncPgConnection,
-    listing: &ListingRow,
+    lot: &LotFacts,
     event: AskingEvent,
-    at: DateTime<Utc>,
+    price: Price,
     fire_sale_threshold_bps: i64,
 ) -> QueryResult<()> {
-    insert(
-        conn,
-        listing,
-        event.as_str(),
-        None,
-        listing.quantity,
-        listing.unit_price_cents,
-        listing.reference_unit_price_cents,
-        at,
-        fire_sale_threshold_bps,
-    )
-    .await?;
+    insert(conn, lot, event.as_str(), None, price, fire_sale_threshold_bps).await?;
     Ok(())
 }
 
-/// Records a settled order at the price the seller actually got. Reads the
-/// listing (model, tier, country, hashrate, verified proof) itself. Recording the
+/// Records a settled order at the price the seller actually got. Recording the
 /// same order twice keeps the first observation; a sale that paid the seller
 /// nothing (a full refund) is no price and is not recorded.
 pub async fn record_settled(
     conn: &mut AsyncPgConnection,
+    lot: &LotFacts,
     sale: &SettledSale,
     fire_sale_threshold_bps: i64,
 ) -> QueryResult<()> {
     if sale.settled_unit_price_cents <= 0 || sale.quantity <= 0 {
         return Ok(());
     }
-    let listing = crate::listings::queries::find(conn, sale.listing_id).await?.ok_or(diesel::NotFound)?;
-    let recorded = insert(
-        conn,
-        &listing,
-        "order_settled",
-        Some(sale.order_id),
-        sale.quantity,
-        sale.settled_unit_price_cents,
-        sale.reference_unit_price_cents,
-        sale.at,
-        fire_sale_threshold_bps,
-    )
-    .await?;
+    let price = Price {
+        units: sale.quantity,
+        unit_price_cents: sale.settled_unit_price_cents,
+        reference_unit_price_cents: sale.reference_unit_price_cents,
+        at: sale.at,
+    };
+    let recorded = insert(conn, lot, "order_settled", Some(sale.order_id), price, fire_sale_threshold_bps).await?;
     if !recorded {
         tracing::debug!(order.id = %sale.order_id, "settled price already recorded");
     }

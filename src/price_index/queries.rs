@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use super::params::Selection;
 use crate::catalog::tiers::EfficiencyTier;
-use crate::db::schema::{manufacturers, price_index_buckets, rig_models};
+use crate::catalog::queries as catalog;
+use crate::db::schema::price_index_buckets;
 
 /// The columns of a bucket the API serves.
 #[derive(Debug, Clone, Default, Queryable, Selectable)]
@@ -54,18 +55,7 @@ pub struct ModelInfo {
 pub async fn model_scope(conn: &mut AsyncPgConnection, selection: &Selection) -> QueryResult<Option<Vec<Uuid>>> {
     match (selection.rig_model_id, selection.tier) {
         (Some(id), None) => Ok(Some(vec![id])),
-        (Some(id), Some(tier)) => {
-            let in_tier: Vec<Uuid> = rig_models::table
-                .filter(rig_models::id.eq(id))
-                .filter(rig_models::tier.eq(tier.key()))
-                .select(rig_models::id)
-                .load(conn)
-                .await?;
-            Ok(Some(in_tier))
-        }
-        (None, Some(tier)) => {
-            Ok(Some(rig_models::table.filter(rig_models::tier.eq(tier.key())).select(rig_models::id).load(conn).await?))
-        }
+        (only, Some(tier)) => Ok(Some(catalog::models_in_tier(conn, tier, only).await?)),
         (None, None) => Ok(None),
     }
 }
@@ -104,15 +94,10 @@ pub async fn buckets(conn: &mut AsyncPgConnection, basis: &str, selection: &Sele
 
 /// Labels ("Bitmain Antminer S19 Pro") and catalog tiers of models.
 pub async fn models(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<HashMap<Uuid, ModelInfo>> {
-    let rows: Vec<(Uuid, String, String, String)> = rig_models::table
-        .inner_join(manufacturers::table)
-        .filter(rig_models::id.eq_any(ids))
-        .select((rig_models::id, manufacturers::name, rig_models::name, rig_models::tier))
-        .load(conn)
-        .await?;
-    Ok(rows
+    Ok(catalog::model_labels(conn, ids)
+        .await?
         .into_iter()
-        .map(|(id, maker, name, tier)| (id, ModelInfo { label: format!("{maker} {name}"), tier }))
+        .map(|(id, label)| (id, ModelInfo { label: label.full_name(), tier: label.tier }))
         .collect())
 }
 

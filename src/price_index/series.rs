@@ -136,8 +136,8 @@ pub fn fire_sale_series(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::params::Filters;
-    use crate::index::stats::Interval;
+    use crate::price_index::params::Filters;
+    use crate::price_index::stats::Interval;
 
     fn selection(group_by: GroupBy) -> Selection {
         let now = chrono::DateTime::parse_from_rfc3339("2021-06-10T00:00:00Z").unwrap().to_utc();

@@ -1,0 +1,1 @@
+ALTER TABLE listings DROP COLUMN verified_unit_hashrate_hs;
