@@ -82,7 +82,7 @@ pub struct PublicProfile {
     pub country: Option<String>,
     pub member_since: DateTime<Utc>,
     /// As a seller: buyers' average rating, their count, completed sales.
-    pub reputation: crate::orders::reviews::Reputation,
+    pub reputation: super::reputation::Reputation,
 }
 
 /// An account as admins see it in the user list.

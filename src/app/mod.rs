@@ -9,6 +9,7 @@ pub mod openapi;
 mod server;
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -16,9 +17,11 @@ use secrecy::ExposeSecret;
 use tokio::sync::watch;
 
 use crate::accounts::password::DummyHash;
+use crate::accounts::{ReputationSource, Reputations};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::jobs::JobRunner;
+use crate::listings::ListingRenderer;
 use crate::payments::Payments;
 use crate::state::AppState;
 
@@ -29,6 +32,10 @@ pub struct Instance {
     pub state: AppState,
     pub payments: Payments,
     pub dummy_hash: DummyHash,
+    /// Reputations (the orders') for profiles and listing pages.
+    pub reputations: ReputationSource,
+    /// Listing pages, decorated with reputations and proofs.
+    pub listing_pages: ListingRenderer,
     pub jobs: JobRunner,
 }
 
@@ -37,8 +44,15 @@ impl Instance {
         let state = AppState::new(config, clock).await?;
         let payments = Payments::from_config(&state.config).context("setting up the BTCPay client")?;
         let dummy_hash = DummyHash::generate().await?;
+        let reputations: Arc<dyn Reputations> = Arc::new(crate::orders::OrderReputations);
+        let listing_pages = ListingRenderer {
+            reputations: reputations.clone(),
+            proofs: Arc::new(crate::proofs::ListingProofs),
+            storage: state.storage.clone(),
+            fire_sale_threshold_bps: state.config.fire_sale_threshold_bps,
+        };
         let jobs = jobs::runner(&state, &payments);
-        Ok(Self { state, payments, dummy_hash, jobs })
+        Ok(Self { state, payments, dummy_hash, reputations: ReputationSource(reputations), listing_pages, jobs })
     }
 
     /// Runs every due job now (tests move the clock, then drain).

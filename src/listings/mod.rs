@@ -4,6 +4,7 @@
 
 mod emails;
 
+mod decorations;
 pub mod expiry;
 mod handlers;
 pub mod input;
@@ -16,6 +17,8 @@ pub mod search;
 pub mod stock;
 pub mod view;
 
+pub use decorations::{LatestProof, LatestProofs, ProofSummary};
+pub use view::ListingRenderer;
 pub use handlers::configure;
 pub(crate) use handlers::{find_visible, listing_not_found};
 pub use jobs::{register_jobs, SweepListingDeadlines};

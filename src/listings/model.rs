@@ -144,7 +144,7 @@ pub struct Hosting {
 pub struct SellerSummary {
     pub id: Uuid,
     pub display_name: String,
-    pub reputation: crate::orders::reviews::Reputation,
+    pub reputation: crate::accounts::Reputation,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -231,7 +231,7 @@ pub struct ListingView {
     pub condition: Option<ConditionSummary>,
     pub photos: Vec<PhotoView>,
     /// The latest hashrate proof of the listing (`null` until one is requested).
-    pub hashrate_proof: Option<crate::proofs::records::ProofSummary>,
+    pub hashrate_proof: Option<super::decorations::ProofSummary>,
     /// USD per measured TH/s, while a verified proof is valid.
     pub usd_per_verified_th: Option<f64>,
     pub created_at: DateTime<Utc>,

@@ -40,6 +40,7 @@ pub mod webhook;
 
 pub use disputes::record_shortfall;
 pub use ledger_check::verify_ledger;
+pub use reviews::OrderReputations;
 pub use handlers::configure;
 pub use timers::{register_jobs, OrderTimer};
 

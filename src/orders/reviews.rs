@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::model::OrderRow;
 use super::state::{ActorRole, OrderStatus};
 use crate::db::schema::{order_reviews, orders};
+use crate::accounts::{Reputation, Reputations};
 use crate::error::ApiError;
 
 pub const MAX_COMMENT_CHARS: usize = 2000;
@@ -41,14 +42,6 @@ pub struct Review {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
-pub struct Reputation {
-    /// Average of the ratings buyers gave, `null` before the first review.
-    #[schema(example = 4.67)]
-    pub average_rating: Option<f64>,
-    pub review_count: i64,
-    pub completed_sales: i64,
-}
 
 pub async fn leave(
     conn: &mut AsyncPgConnection,
@@ -103,8 +96,23 @@ pub async fn of_order(conn: &mut AsyncPgConnection, order_id: Uuid) -> QueryResu
         .await
 }
 
+/// The reputations the accounts and listings show, made of the orders' reviews
+/// and sales (registered by the composition root).
+pub struct OrderReputations;
+
+#[async_trait::async_trait]
+impl Reputations for OrderReputations {
+    async fn of_sellers(
+        &self,
+        conn: &mut AsyncPgConnection,
+        sellers: &[Uuid],
+    ) -> QueryResult<HashMap<Uuid, Reputation>> {
+        seller_reputations(conn, sellers).await
+    }
+}
+
 /// Seller reputations, one query each for ratings and sales, for any number of sellers.
-pub async fn seller_reputations(
+async fn seller_reputations(
     conn: &mut AsyncPgConnection,
     sellers: &[Uuid],
 ) -> QueryResult<HashMap<Uuid, Reputation>> {

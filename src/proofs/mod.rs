@@ -24,7 +24,7 @@ pub mod stratum;
 
 pub use handlers::{proof_duration, ticket, ProofTicket};
 pub use jobs::{register_jobs, ExpireProof, FinalizeProof};
-pub use records::{finalize, DeliveryShortfall};
+pub use records::{finalize, DeliveryShortfall, ListingProofs};
 
 /// Routes of the proofs API.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

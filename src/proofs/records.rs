@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::estimate::{verdict, ProofStatus as VerdictStatus, DEFAULT_MIN_SHARES, VERIFY_FRACTION_OF_CLAIM};
 use super::share::Difficulty;
 use crate::db::schema::{hashrate_proofs, proof_shares};
+use crate::listings::{LatestProof, LatestProofs, ProofSummary};
 
 /// The smallest share difficulty the server hands out: it bounds the share rate
 /// (and so the work per proof) whatever hashrate is claimed.
@@ -146,18 +147,6 @@ pub async fn issue(
 }
 
 /// What a listing shows of its latest proof.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ProofSummary {
-    pub id: Uuid,
-    #[schema(example = "verified")]
-    pub status: String,
-    pub claimed_hashrate_hs: i64,
-    pub estimated_hashrate_hs: Option<f64>,
-    pub ci95_low_hs: Option<f64>,
-    pub ci95_high_hs: Option<f64>,
-    pub ended_at: Option<DateTime<Utc>>,
-    pub valid_until: Option<DateTime<Utc>>,
-}
 
 impl ProofRow {
     pub fn summary(&self) -> ProofSummary {
@@ -409,4 +398,28 @@ pub async fn expire_if_unused(conn: &mut AsyncPgConnection, proof_id: Uuid, now:
             .execute(conn)
             .await?;
     Ok(expired == 1)
+}
+
+/// The listings' latest proofs, for their pages (registered by the composition root).
+pub struct ListingProofs;
+
+#[async_trait::async_trait]
+impl LatestProofs for ListingProofs {
+    async fn of_listings(
+        &self,
+        conn: &mut AsyncPgConnection,
+        listing_ids: &[Uuid],
+    ) -> QueryResult<std::collections::HashMap<Uuid, LatestProof>> {
+        Ok(hashrate_proofs::table
+            .filter(hashrate_proofs::listing_id.eq_any(listing_ids))
+            .filter(hashrate_proofs::purpose.eq("listing"))
+            .order((hashrate_proofs::listing_id, hashrate_proofs::created_at.desc()))
+            .distinct_on(hashrate_proofs::listing_id)
+            .select(ProofRow::as_select())
+            .load::<ProofRow>(conn)
+            .await?
+            .into_iter()
+            .map(|proof| (proof.listing_id, LatestProof { summary: proof.summary(), units: proof.units }))
+            .collect())
+    }
 }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::http::client_info;
 use crate::accounts::model::{ApiKeyView, CreatedApiKey, MeView, PublicProfile, UserRow};
 use crate::accounts::password::DummyHash;
+use crate::accounts::ReputationSource;
 use crate::accounts::{api_keys, registration};
 use crate::accounts::{AuthUser, Principal};
 use crate::audit::{self, AuditAction, AuditEvent};
@@ -171,11 +172,14 @@ async fn change_password(
     )
 )]
 #[get("/users/{id}")]
-async fn public_profile(state: web::Data<AppState>, id: web::Path<Uuid>) -> ApiResult<web::Json<PublicProfile>> {
+async fn public_profile(
+    state: web::Data<AppState>,
+    reputations: web::Data<ReputationSource>,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<PublicProfile>> {
     let user = load_user(&state, *id).await?;
     let mut conn = state.pool.get().await?;
-    let reputation =
-        crate::orders::reviews::seller_reputations(&mut conn, &[user.id]).await?.remove(&user.id).unwrap_or_default();
+    let reputation = reputations.of_seller(&mut conn, user.id).await?;
     Ok(web::Json(PublicProfile {
         id: user.id,
         display_name: user.display_name,

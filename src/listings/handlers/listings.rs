@@ -15,7 +15,8 @@ use crate::price_index::observations::{self, AskingEvent};
 use crate::listings::input::{self, CreateListing, UpdateListing};
 use crate::listings::lifecycle::{editable, next_status, Actor, Editable, ListingStatus, Transition};
 use crate::listings::model::{ListingRow, ListingView, PriceChange};
-use crate::listings::{queries, view};
+use crate::listings::queries;
+use crate::listings::ListingRenderer;
 use crate::state::AppState;
 
 async fn load_model(conn: &mut diesel_async::AsyncPgConnection, id: Uuid) -> ApiResult<RigModelRow> {
@@ -43,6 +44,7 @@ async fn load_model(conn: &mut diesel_async::AsyncPgConnection, id: Uuid) -> Api
 #[post("/listings")]
 async fn create_listing(
     state: web::Data<AppState>,
+    pages: web::Data<ListingRenderer>,
     user: AuthUser,
     body: web::Json<CreateListing>,
 ) -> ApiResult<HttpResponse> {
@@ -88,7 +90,7 @@ async fn create_listing(
         .get_result(&mut conn)
         .await?;
     tracing::info!(listing.id = %row.id, seller.id = %user.id(), "listing created");
-    Ok(HttpResponse::Created().json(view::render_one(&state, &mut conn, row).await?))
+    Ok(HttpResponse::Created().json(pages.render_one(&mut conn, row).await?))
 }
 
 /// One listing. Drafts and listings under review are visible only to their
@@ -104,12 +106,13 @@ async fn create_listing(
 #[get("/listings/{id}")]
 async fn get_listing(
     state: web::Data<AppState>,
+    pages: web::Data<ListingRenderer>,
     viewer: Option<AuthUser>,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<ListingView>> {
     let mut conn = state.pool.get().await?;
     let row = find_visible(&mut conn, *id, viewer.as_ref()).await?;
-    Ok(web::Json(view::render_one(&state, &mut conn, row).await?))
+    Ok(web::Json(pages.render_one(&mut conn, row).await?))
 }
 
 /// Edit a listing. Drafts and rejected listings change freely; live listings only
@@ -131,6 +134,7 @@ async fn get_listing(
 #[patch("/listings/{id}")]
 async fn update_listing(
     state: web::Data<AppState>,
+    pages: web::Data<ListingRenderer>,
     user: AuthUser,
     id: web::Path<Uuid>,
     body: web::Json<UpdateListing>,
@@ -226,13 +230,14 @@ async fn update_listing(
             Ok::<_, ApiError>(updated)
         })
         .await?;
-    Ok(web::Json(view::render_one(&state, &mut conn, row).await?))
+    Ok(web::Json(pages.render_one(&mut conn, row).await?))
 }
 
 /// Applies a seller's transition under the listing's lock and answers the
 /// updated listing.
 async fn seller_transition(
     state: &AppState,
+    pages: &ListingRenderer,
     user: &AuthUser,
     id: Uuid,
     transition: Transition,
@@ -263,7 +268,7 @@ async fn seller_transition(
         Ok::<_, ApiError>(updated)
     })
     .await?;
-    Ok(web::Json(view::render_one(state, &mut conn, row).await?))
+    Ok(web::Json(pages.render_one(&mut conn, row).await?))
 }
 
 /// Send a draft (or a rejected listing, after edits) to moderation.
@@ -279,11 +284,12 @@ async fn seller_transition(
 #[post("/listings/{id}/submit")]
 async fn submit_listing(
     state: web::Data<AppState>,
+    pages: web::Data<ListingRenderer>,
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<ListingView>> {
     user.require_verified()?;
-    seller_transition(&state, &user, *id, Transition::Submit, "submitted").await
+    seller_transition(&state, &pages, &user, *id, Transition::Submit, "submitted").await
 }
 
 /// Take a listing off the market.
@@ -299,10 +305,11 @@ async fn submit_listing(
 #[post("/listings/{id}/withdraw")]
 async fn withdraw_listing(
     state: web::Data<AppState>,
+    pages: web::Data<ListingRenderer>,
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<ListingView>> {
-    seller_transition(&state, &user, *id, Transition::Withdraw, "withdrawn").await
+    seller_transition(&state, &pages, &user, *id, Transition::Withdraw, "withdrawn").await
 }
 
 /// The caller's own listings, in every status, newest first.
@@ -315,6 +322,7 @@ async fn withdraw_listing(
 #[get("/me/listings")]
 async fn my_listings(
     state: web::Data<AppState>,
+    pages: web::Data<ListingRenderer>,
     user: AuthUser,
     page: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<ListingView>>> {
@@ -323,7 +331,7 @@ async fn my_listings(
     let mut conn = state.pool.get().await?;
     let rows = queries::of_seller(&mut conn, user.id(), before, limit + 1).await?;
     let (rows, next_cursor) = page_from(rows, limit, |row| row.id);
-    Ok(web::Json(Page { items: view::render(&state, &mut conn, rows).await?, next_cursor }))
+    Ok(web::Json(Page { items: pages.render(&mut conn, rows).await?, next_cursor }))
 }
 
 /// Price changes of a published listing, oldest first.

@@ -18,8 +18,9 @@ use crate::price_index::observations::{self, AskingEvent};
 use crate::catalog::discount::discount_bps;
 use crate::listings::lifecycle::{next_status, Actor, ListingStatus, Transition};
 use crate::listings::model::{FlagView, ListingRow, ListingView};
-use crate::listings::{queries, view};
+use crate::listings::queries;
 use crate::mail;
+use crate::listings::ListingRenderer;
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
@@ -43,6 +44,7 @@ pub struct ModerationQuery {
 #[get("/admin/listings")]
 async fn moderation_queue(
     state: web::Data<AppState>,
+    pages: web::Data<ListingRenderer>,
     admin: AuthUser,
     query: web::Query<ModerationQuery>,
     page: web::Query<PageParams>,
@@ -54,7 +56,7 @@ async fn moderation_queue(
     let rows =
         queries::by_status(&mut conn, query.status.unwrap_or(ListingStatus::PendingReview), after, limit + 1).await?;
     let (rows, next_cursor) = page_from(rows, limit, |row| (row.submitted_at, row.id));
-    Ok(web::Json(Page { items: view::render(&state, &mut conn, rows).await?, next_cursor }))
+    Ok(web::Json(Page { items: pages.render(&mut conn, rows).await?, next_cursor }))
 }
 
 /// Applies an admin decision under the listing's lock and emails the seller in
@@ -132,13 +134,14 @@ async fn decide(
 #[post("/admin/listings/{id}/approve")]
 async fn approve(
     state: web::Data<AppState>,
+    pages: web::Data<ListingRenderer>,
     admin: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<ListingView>> {
     admin.require_admin()?;
     let row = decide(&state, &admin, *id, Transition::Approve, None).await?;
     let mut conn = state.pool.get().await?;
-    Ok(web::Json(view::render_one(&state, &mut conn, row).await?))
+    Ok(web::Json(pages.render_one(&mut conn, row).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -172,6 +175,7 @@ fn checked_reason(reason: &str) -> ApiResult<String> {
 #[post("/admin/listings/{id}/reject")]
 async fn reject(
     state: web::Data<AppState>,
+    pages: web::Data<ListingRenderer>,
     admin: AuthUser,
     id: web::Path<Uuid>,
     body: web::Json<RejectRequest>,
@@ -180,7 +184,7 @@ async fn reject(
     let reason = checked_reason(&body.reason)?;
     let row = decide(&state, &admin, *id, Transition::Reject, Some(reason)).await?;
     let mut conn = state.pool.get().await?;
-    Ok(web::Json(view::render_one(&state, &mut conn, row).await?))
+    Ok(web::Json(pages.render_one(&mut conn, row).await?))
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]

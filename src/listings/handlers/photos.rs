@@ -19,7 +19,8 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::listings::lifecycle::{editable, Editable};
 use crate::listings::model::{ListingView, PhotoRow};
 use crate::listings::photo_check::{PhotoType, MAGIC_LEN, MAX_PHOTOS_PER_LISTING, MAX_PHOTO_BYTES};
-use crate::listings::{queries, view};
+use crate::listings::queries;
+use crate::listings::ListingRenderer;
 use crate::state::AppState;
 
 const UPLOAD_URL_TTL: Duration = Duration::from_secs(15 * 60);
@@ -153,6 +154,7 @@ async fn check_upload(state: &AppState, photo: &PhotoRow) -> Result<(), ApiError
 #[post("/listings/{id}/photos/{photo_id}/complete")]
 async fn complete_photo_upload(
     state: web::Data<AppState>,
+    pages: web::Data<ListingRenderer>,
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<web::Json<ListingView>> {
@@ -168,7 +170,7 @@ async fn complete_photo_upload(
     };
     let photo = queries::find_photo(&mut conn, listing.id, photo_id).await?.ok_or_else(photo_not_found)?;
     if photo.status == "attached" {
-        return Ok(web::Json(view::render_one(&state, &mut conn, listing).await?));
+        return Ok(web::Json(pages.render_one(&mut conn, listing).await?));
     }
     if photo.status != "pending" {
         return Err(photo_not_found());
@@ -183,7 +185,7 @@ async fn complete_photo_upload(
         .set((listing_photos::status.eq("attached"), listing_photos::attached_at.eq(now)))
         .execute(&mut conn)
         .await?;
-    Ok(web::Json(view::render_one(&state, &mut conn, listing).await?))
+    Ok(web::Json(pages.render_one(&mut conn, listing).await?))
 }
 
 /// Remove a photo (while the listing is a draft or rejected).

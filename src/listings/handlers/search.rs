@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{decode_cursor, encode_cursor, MAX_LIMIT};
 use crate::listings::model::{ListingRow, ListingView};
 use crate::listings::search::{filtered, ordered, sort_key, SearchParams};
-use crate::listings::view;
+use crate::listings::ListingRenderer;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -34,6 +34,7 @@ pub struct SearchPage {
 #[get("/listings")]
 async fn search_listings(
     state: web::Data<AppState>,
+    pages: web::Data<ListingRenderer>,
     params: web::Query<SearchParams>,
 ) -> ApiResult<web::Json<SearchPage>> {
     let params = params.into_inner();
@@ -61,7 +62,7 @@ async fn search_listings(
     } else {
         None
     };
-    Ok(web::Json(SearchPage { items: view::render(&state, &mut conn, rows).await?, next_cursor, total }))
+    Ok(web::Json(SearchPage { items: pages.render(&mut conn, rows).await?, next_cursor, total }))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

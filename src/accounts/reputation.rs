@@ -1,0 +1,52 @@
+//! A user's public reputation as a seller. The accounts show it on profiles (and
+//! the listings beside each lot), but the orders hold what it is made of
+//! (reviews, completed sales): they implement [`Reputations`], and the
+//! composition root registers it as [`ReputationSource`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use diesel::QueryResult;
+use diesel_async::AsyncPgConnection;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct Reputation {
+    /// Average of the ratings buyers gave, `null` before the first review.
+    #[schema(example = 4.67)]
+    pub average_rating: Option<f64>,
+    pub review_count: i64,
+    pub completed_sales: i64,
+}
+
+/// Where reputations come from.
+#[async_trait::async_trait]
+pub trait Reputations: Send + Sync {
+    /// The reputation of every seller in `sellers` (a default one for sellers
+    /// without reviews or sales), in a fixed number of queries.
+    async fn of_sellers(
+        &self,
+        conn: &mut AsyncPgConnection,
+        sellers: &[Uuid],
+    ) -> QueryResult<HashMap<Uuid, Reputation>>;
+}
+
+/// The registered implementation, as handlers extract it (`web::Data<ReputationSource>`).
+#[derive(Clone)]
+pub struct ReputationSource(pub Arc<dyn Reputations>);
+
+impl ReputationSource {
+    pub async fn of_seller(&self, conn: &mut AsyncPgConnection, seller: Uuid) -> QueryResult<Reputation> {
+        Ok(self.0.of_sellers(conn, &[seller]).await?.remove(&seller).unwrap_or_default())
+    }
+
+    pub async fn of_sellers(
+        &self,
+        conn: &mut AsyncPgConnection,
+        sellers: &[Uuid],
+    ) -> QueryResult<HashMap<Uuid, Reputation>> {
+        self.0.of_sellers(conn, sellers).await
+    }
+}

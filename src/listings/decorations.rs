@@ -1,0 +1,52 @@
+//! What a listing page shows that other capabilities know: the seller's
+//! reputation (the orders) and the lot's latest hashrate proof (the proofs).
+//! Both sit above the listings, so the listings ask through traits that the
+//! composition root implements with them (registered in `view::ListingRenderer`).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::QueryResult;
+use diesel_async::AsyncPgConnection;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// What a listing shows of its latest proof.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProofSummary {
+    pub id: Uuid,
+    #[schema(example = "verified")]
+    pub status: String,
+    pub claimed_hashrate_hs: i64,
+    pub estimated_hashrate_hs: Option<f64>,
+    pub ci95_low_hs: Option<f64>,
+    pub ci95_high_hs: Option<f64>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+/// The latest proof of a listing and how many units it measured.
+#[derive(Debug, Clone)]
+pub struct LatestProof {
+    pub summary: ProofSummary,
+    pub units: i32,
+}
+
+impl LatestProof {
+    /// Measured H/s per unit, when the proof verified.
+    pub fn verified_unit_hashrate_hs(&self) -> Option<f64> {
+        let proof = &self.summary;
+        (proof.status == "verified").then_some(proof.estimated_hashrate_hs?).map(|hs| hs / f64::from(self.units.max(1)))
+    }
+}
+
+/// Where listings' latest proofs come from.
+#[async_trait::async_trait]
+pub trait LatestProofs: Send + Sync {
+    async fn of_listings(
+        &self,
+        conn: &mut AsyncPgConnection,
+        listing_ids: &[Uuid],
+    ) -> QueryResult<HashMap<Uuid, LatestProof>>;
+}
