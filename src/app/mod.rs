@@ -18,6 +18,7 @@ use tokio::sync::watch;
 
 use crate::accounts::password::DummyHash;
 use crate::accounts::{ReputationSource, Reputations};
+use crate::catalog::events::SpecFollowers;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::jobs::JobRunner;
@@ -36,6 +37,8 @@ pub struct Instance {
     pub reputations: ReputationSource,
     /// Listing pages, decorated with reputations and proofs.
     pub listing_pages: ListingRenderer,
+    /// Who follows a rig model's specs (the listings).
+    pub spec_followers: SpecFollowers,
     pub jobs: JobRunner,
 }
 
@@ -52,7 +55,9 @@ impl Instance {
             fire_sale_threshold_bps: state.config.fire_sale_threshold_bps,
         };
         let jobs = jobs::runner(&state, &payments);
-        Ok(Self { state, payments, dummy_hash, reputations: ReputationSource(reputations), listing_pages, jobs })
+        let spec_followers = SpecFollowers(Arc::new(crate::listings::FollowCatalog));
+        let reputations = ReputationSource(reputations);
+        Ok(Self { state, payments, dummy_hash, reputations, listing_pages, spec_followers, jobs })
     }
 
     /// Runs every due job now (tests move the clock, then drain).

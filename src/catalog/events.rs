@@ -1,10 +1,17 @@
 //! What the catalog tells the capabilities that copy from it. Listings copy a
-//! reference price when they are created; these jobs tell whoever handles them
-//! (the composition root wires it) that references may have changed.
+//! model's specs and reference price: [`ReferencesChanged`] is a job whose
+//! handler the composition root wires, and [`FollowModelSpecs`] is told inside
+//! the transaction that changed a model's specs.
 
 use chrono::Duration;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use super::model::RigModelRow;
 
 use crate::jobs::{Job, PeriodicJob};
 
@@ -25,3 +32,19 @@ impl Job for ReferencesChanged {
 impl PeriodicJob for ReferencesChanged {
     const EVERY: Duration = Duration::hours(6);
 }
+
+/// Whoever copies a model's specs (hashrate, efficiency, tier) follows changes
+/// here, in the transaction that made them.
+#[async_trait::async_trait]
+pub trait FollowModelSpecs: Send + Sync {
+    async fn specs_changed(
+        &self,
+        conn: &mut AsyncPgConnection,
+        model: &RigModelRow,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()>;
+}
+
+/// The registered followers, as the catalog's handlers extract them.
+#[derive(Clone)]
+pub struct SpecFollowers(pub Arc<dyn FollowModelSpecs>);

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::csv_import::check_model_spec;
+use super::events::SpecFollowers;
 use super::model::{EffectiveReference, NewReferencePrice, PriceBasis, ReferencePrice, ReferenceSource, RigModelView};
 use super::queries::{self, ModelCursor, ModelFilter, ModelSpec, OnExisting};
 use super::tiers::EfficiencyTier;
@@ -226,6 +227,7 @@ pub struct UpdateRigModel {
 #[patch("/admin/rig-models/{id}")]
 async fn update_rig_model(
     state: web::Data<AppState>,
+    followers: web::Data<SpecFollowers>,
     user: AuthUser,
     id: web::Path<Uuid>,
     body: web::Json<UpdateRigModel>,
@@ -248,8 +250,8 @@ async fn update_rig_model(
     let updated = conn
         .transaction(async |conn| {
             let updated = queries::update_model(conn, row.id, &spec, now).await.map_err(duplicate_model)?;
-            // Open listings carry the model's specs for search; keep them in step.
-            crate::listings::queries::sync_model_specs(conn, &updated, now).await?;
+            // Open listings carry the model's specs for search; they follow in step.
+            followers.0.specs_changed(conn, &updated, now).await?;
             Ok::<_, ApiError>(updated)
         })
         .await?;

@@ -400,11 +400,14 @@ pub async fn model_row(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Op
     rig_models::table.find(id).select(RigModelRow::as_select()).first(conn).await.optional()
 }
 
-/// Manufacturers whose lower-cased name is `name`.
-pub async fn manufacturers_named(conn: &mut AsyncPgConnection, name: &str) -> QueryResult<Vec<Uuid>> {
+/// Manufacturers whose lower-cased name is `name`, as a subquery another
+/// capability can filter by in the same statement.
+pub fn manufacturers_named(name: &str) -> manufacturers::BoxedQuery<'static, diesel::pg::Pg, diesel::sql_types::Uuid> {
     manufacturers::table
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("lower(manufacturers.name) = ").bind::<Text, _>(name.to_string()))
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(manufacturers.name) = ")
+                .bind::<Text, _>(name.to_string()),
+        )
         .select(manufacturers::id)
-        .load(conn)
-        .await
+        .into_boxed()
 }

@@ -12,7 +12,8 @@ pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/rigma
 /// Only acceptable while the public URL points at this machine.
 pub const DEV_JWT_SECRET: &str = "rigmarket-development-secret-do-not-use-in-production";
 pub(super) const MIN_PRODUCTION_SECRET_LEN: usize = 32;
-pub(super) const DEFAULT_WIRE_INSTRUCTIONS: &str = "Wire the total in USD to: rigmarket Escrow Ltd, IBAN GB00 RIGM 0000 0000 \
+pub(super) const DEFAULT_WIRE_INSTRUCTIONS: &str =
+    "Wire the total in USD to: rigmarket Escrow Ltd, IBAN GB00 RIGM 0000 0000 \
                                          0000 00, BIC RIGMGB2L. Quote the reference exactly; payments without it \
                                          are returned.";
 
@@ -184,4 +185,3 @@ impl Config {
         }
     }
 }
-

@@ -9,13 +9,13 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::scenario::{LotPlan, Person, Seller};
+use crate::catalog::discount::discount_bps;
 use crate::catalog::model::RigModelRow;
 use crate::db::schema::{hashrate_proofs, listing_price_changes, listings, rig_models, users};
-use crate::price_index::observations::{record_asking, AskingEvent};
-use crate::catalog::discount::discount_bps;
 use crate::listings::lifecycle::ListingStatus;
 use crate::listings::model::ListingRow;
 use crate::listings::queries;
+use crate::price_index::observations::{record_asking, AskingEvent};
 
 /// The account's id: created (verified, with the demo password) when missing.
 pub async fn ensure_account(

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use diesel_async::AsyncPgConnection;
 use futures_util::future::BoxFuture;
 
-use super::periodic::PeriodicTask;
 use super::job::{Job, PeriodicJob};
+use super::periodic::PeriodicTask;
 
 /// What a handler returns: a future borrowing the job's connection.
 pub type JobFuture<'c> = BoxFuture<'c, anyhow::Result<()>>;

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tracing::Instrument;
 
+use super::job::{Job, PeriodicJob};
 use super::periodic::{self, Tick};
 use super::queue::{self, RetryPolicy};
-use super::job::{Job, PeriodicJob};
 use super::registry::JobRegistry;
 use crate::clock::Clock;
 use crate::db::schema::jobs;

@@ -18,10 +18,10 @@ pub mod stock;
 pub mod view;
 
 pub use decorations::{LatestProof, LatestProofs, ProofSummary};
-pub use view::ListingRenderer;
 pub use handlers::configure;
 pub(crate) use handlers::{find_visible, listing_not_found};
 pub use jobs::{register_jobs, SweepListingDeadlines};
 pub use queries::{
-    record_hashrate_verification, record_settled_price, refresh_references, HashrateVerification,
+    record_hashrate_verification, record_settled_price, refresh_references, FollowCatalog, HashrateVerification,
 };
+pub use view::ListingRenderer;

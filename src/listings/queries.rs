@@ -55,7 +55,6 @@ pub async fn refresh_references(
     model: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
-    use crate::db::schema::rig_models;
     let open = [ListingStatus::Draft, ListingStatus::PendingReview, ListingStatus::Active, ListingStatus::SoldOut]
         .map(ListingStatus::as_str);
     let mut model_query =
@@ -66,7 +65,7 @@ pub async fn refresh_references(
     let model_ids: Vec<Uuid> = model_query.load(conn).await?;
     let mut updated = 0;
     for model_id in model_ids {
-        let model: RigModelRow = rig_models::table.find(model_id).select(RigModelRow::as_select()).first(conn).await?;
+        let model = crate::catalog::queries::model_row(conn, model_id).await?.ok_or(diesel::NotFound)?;
         let reference = reference_for(conn, &model, now).await?;
         updated += diesel::update(
             listings::table
@@ -192,11 +191,7 @@ pub async fn of_seller(
 
 /// Copies a model's (changed) specs onto its open listings and recomputes their
 /// reference, since a per-TH reference depends on the hashrate.
-pub async fn sync_model_specs(
-    conn: &mut AsyncPgConnection,
-    model: &RigModelRow,
-    now: DateTime<Utc>,
-) -> QueryResult<()> {
+async fn sync_model_specs(conn: &mut AsyncPgConnection, model: &RigModelRow, now: DateTime<Utc>) -> QueryResult<()> {
     let open = [ListingStatus::Draft, ListingStatus::PendingReview, ListingStatus::Active, ListingStatus::SoldOut]
         .map(ListingStatus::as_str);
     diesel::update(listings::table.filter(listings::rig_model_id.eq(model.id)).filter(listings::status.eq_any(open)))
@@ -247,4 +242,20 @@ pub async fn record_settled_price(
 ) -> QueryResult<()> {
     let listing = find(conn, listing_id).await?.ok_or(diesel::NotFound)?;
     price_index::record_settled(conn, &listing.lot_facts(sale.at), sale, fire_sale_threshold_bps).await
+}
+
+/// Open listings follow their model's specs (the catalog tells them).
+pub struct FollowCatalog;
+
+#[async_trait::async_trait]
+impl crate::catalog::events::FollowModelSpecs for FollowCatalog {
+    async fn specs_changed(
+        &self,
+        conn: &mut AsyncPgConnection,
+        model: &RigModelRow,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sync_model_specs(conn, model, now).await?;
+        Ok(())
+    }
 }

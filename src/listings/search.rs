@@ -3,7 +3,7 @@
 //! stable while new listings are published.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::dsl::{exists, not, sql};
+use diesel::dsl::{not, sql};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::lifecycle::ListingStatus;
 use super::model::ListingRow;
 use crate::catalog::tiers::EfficiencyTier;
-use crate::db::schema::{listings, manufacturers, users};
+use crate::db::schema::listings;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -174,9 +174,7 @@ type Boxed = listings::BoxedQuery<'static, Pg>;
 pub fn filtered(filters: &Filters, threshold_bps: i64, now: DateTime<Utc>) -> Boxed {
     let mut query = listings::table
         .filter(listings::status.eq(ListingStatus::Active.as_str()))
-        .filter(not(exists(
-            users::table.filter(users::id.eq(listings::seller_id)).filter(users::suspended_at.is_not_null()),
-        )))
+        .filter(not(listings::seller_id.eq_any(crate::accounts::suspended_user_ids())))
         .into_boxed();
     let f = filters.clone();
     if let Some(q) = f.q {
@@ -187,10 +185,7 @@ pub fn filtered(filters: &Filters, threshold_bps: i64, now: DateTime<Utc>) -> Bo
         query = query.filter(listings::rig_model_id.eq(id));
     }
     if let Some(maker) = f.manufacturer {
-        let ids = manufacturers::table
-            .filter(diesel::dsl::sql::<Bool>("lower(manufacturers.name) = ").bind::<Text, _>(maker))
-            .select(manufacturers::id);
-        query = query.filter(listings::manufacturer_id.eq_any(ids));
+        query = query.filter(listings::manufacturer_id.eq_any(crate::catalog::queries::manufacturers_named(&maker)));
     }
     if let Some(tier) = f.tier {
         query = query.filter(listings::model_tier.eq(tier.key()));

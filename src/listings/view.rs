@@ -46,7 +46,11 @@ struct Decorations {
 }
 
 impl ListingRenderer {
-    pub async fn render(&self, conn: &mut AsyncPgConnection, rows: Vec<ListingRow>) -> anyhow::Result<Vec<ListingView>> {
+    pub async fn render(
+        &self,
+        conn: &mut AsyncPgConnection,
+        rows: Vec<ListingRow>,
+    ) -> anyhow::Result<Vec<ListingView>> {
         let mut decorations = self.decorations(conn, &rows).await?;
         Ok(rows.into_iter().map(|row| self.view(row, &mut decorations)).collect())
     }

@@ -39,9 +39,9 @@ pub mod view;
 pub mod webhook;
 
 pub use disputes::record_shortfall;
+pub use handlers::configure;
 pub use ledger_check::verify_ledger;
 pub use reviews::OrderReputations;
-pub use handlers::configure;
 pub use timers::{register_jobs, OrderTimer};
 
 pub fn order_not_found() -> crate::error::ApiError {

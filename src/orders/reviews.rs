@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use super::model::OrderRow;
 use super::state::{ActorRole, OrderStatus};
-use crate::db::schema::{order_reviews, orders};
 use crate::accounts::{Reputation, Reputations};
+use crate::db::schema::{order_reviews, orders};
 use crate::error::ApiError;
 
 pub const MAX_COMMENT_CHARS: usize = 2000;
@@ -41,7 +41,6 @@ pub struct Review {
     pub comment: String,
     pub created_at: DateTime<Utc>,
 }
-
 
 pub async fn leave(
     conn: &mut AsyncPgConnection,
@@ -112,10 +111,7 @@ impl Reputations for OrderReputations {
 }
 
 /// Seller reputations, one query each for ratings and sales, for any number of sellers.
-async fn seller_reputations(
-    conn: &mut AsyncPgConnection,
-    sellers: &[Uuid],
-) -> QueryResult<HashMap<Uuid, Reputation>> {
+async fn seller_reputations(conn: &mut AsyncPgConnection, sellers: &[Uuid]) -> QueryResult<HashMap<Uuid, Reputation>> {
     use diesel::dsl::count_star;
     let rated: Vec<(Uuid, Option<f64>, i64)> = order_reviews::table
         .filter(order_reviews::subject_id.eq_any(sellers))

@@ -11,8 +11,8 @@ use super::model::{
     Deadlines, DisputeView, OrderRow, OrderView, PartySummary, PaymentMethod, PaymentView, SettlementView,
     ShipmentView, ShippingAddress,
 };
-use crate::db::schema::{listings, users};
 use crate::catalog::discount::bps_to_pct;
+use crate::db::schema::{listings, users};
 use crate::state::AppState;
 
 pub async fn render(

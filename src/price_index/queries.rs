@@ -12,8 +12,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::params::Selection;
-use crate::catalog::tiers::EfficiencyTier;
 use crate::catalog::queries as catalog;
+use crate::catalog::tiers::EfficiencyTier;
 use crate::db::schema::price_index_buckets;
 
 /// The columns of a bucket the API serves.

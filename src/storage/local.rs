@@ -53,7 +53,13 @@ impl LocalStore {
         mac
     }
 
-    pub(super) fn verify(&self, method: &str, key: &str, query: &SignedQuery, content_type: &str) -> Result<(), ApiError> {
+    pub(super) fn verify(
+        &self,
+        method: &str,
+        key: &str,
+        query: &SignedQuery,
+        content_type: &str,
+    ) -> Result<(), ApiError> {
         let given = hex::decode(&query.sig).map_err(|_| signature_error())?;
         // verify_slice compares in constant time.
         self.mac(method, key, query.expires, content_type).verify_slice(&given).map_err(|_| signature_error())?;

@@ -230,10 +230,8 @@ fn load_sources() -> Vec<Source> {
     let mut files = Vec::new();
     rust_files(&root, &mut files);
     files.sort();
-    let modules: BTreeSet<Vec<String>> = files
-        .iter()
-        .map(|path| module_path(path.strip_prefix(&root).expect("under src/")))
-        .collect();
+    let modules: BTreeSet<Vec<String>> =
+        files.iter().map(|path| module_path(path.strip_prefix(&root).expect("under src/"))).collect();
     // `use local::X` in `storage/mod.rs` names the child module `storage::local`.
     let absolute_in = |module: &[String], path: &[String]| {
         absolute(module, path).or_else(|| {

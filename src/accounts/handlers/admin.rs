@@ -7,13 +7,13 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::http::client_info;
 use crate::accounts::model::{AdminUserView, UserRow};
 use crate::accounts::sessions;
 use crate::accounts::AuthUser;
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::db::schema::users;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::client_info;
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::mail;
 use crate::state::AppState;
@@ -160,7 +160,8 @@ async fn suspend(
                 .ip(ip.as_deref())
                 .details(serde_json::json!({ "reason": reason }));
             audit::record(conn, event, now).await?;
-            mail::enqueue(conn, &row.email, &crate::accounts::emails::AccountSuspended { reason: reason.clone() }, now).await?;
+            mail::enqueue(conn, &row.email, &crate::accounts::emails::AccountSuspended { reason: reason.clone() }, now)
+                .await?;
             Ok(row)
         })
         .await?;

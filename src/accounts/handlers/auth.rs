@@ -6,12 +6,12 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::http::client_info;
 use crate::accounts::model::{RegisteredView, TokenPair};
 use crate::accounts::password::DummyHash;
 use crate::accounts::{login, password, registration, sessions};
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::client_info;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -120,7 +120,9 @@ async fn log_in(
     body: web::Json<LoginRequest>,
 ) -> ApiResult<web::Json<TokenPair>> {
     let body = body.into_inner();
-    let tokens = login::login(&state, &dummy, &body.email, body.password, &client_info(&req, state.config.trust_forwarded_for)).await?;
+    let tokens =
+        login::login(&state, &dummy, &body.email, body.password, &client_info(&req, state.config.trust_forwarded_for))
+            .await?;
     Ok(web::Json(tokens))
 }
 

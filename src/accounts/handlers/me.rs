@@ -8,7 +8,6 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::http::client_info;
 use crate::accounts::model::{ApiKeyView, CreatedApiKey, MeView, PublicProfile, UserRow};
 use crate::accounts::password::DummyHash;
 use crate::accounts::ReputationSource;
@@ -17,6 +16,7 @@ use crate::accounts::{AuthUser, Principal};
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::db::schema::users;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::http::client_info;
 use crate::state::AppState;
 
 async fn load_user(state: &AppState, id: Uuid) -> ApiResult<UserRow> {

@@ -3,7 +3,6 @@ mod audit;
 mod auth;
 mod me;
 
-
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     auth::configure(cfg);
     me::configure(cfg);

@@ -8,24 +8,20 @@ use uuid::Uuid;
 use super::{find_visible, lock_owned, wrong_status};
 use crate::accounts::AuthUser;
 use crate::catalog::model::RigModelRow;
-use crate::db::schema::{listing_price_changes, listings, rig_models};
+use crate::db::schema::{listing_price_changes, listings};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::price_index::observations::{self, AskingEvent};
 use crate::listings::input::{self, CreateListing, UpdateListing};
 use crate::listings::lifecycle::{editable, next_status, Actor, Editable, ListingStatus, Transition};
 use crate::listings::model::{ListingRow, ListingView, PriceChange};
 use crate::listings::queries;
 use crate::listings::ListingRenderer;
+use crate::price_index::observations::{self, AskingEvent};
 use crate::state::AppState;
 
 async fn load_model(conn: &mut diesel_async::AsyncPgConnection, id: Uuid) -> ApiResult<RigModelRow> {
-    rig_models::table
-        .find(id)
-        .select(RigModelRow::as_select())
-        .first(conn)
-        .await
-        .optional()?
+    crate::catalog::queries::model_row(conn, id)
+        .await?
         .ok_or_else(|| ApiError::validation("rig_model_id", "no rig model has this id"))
 }
 
@@ -224,8 +220,14 @@ async fn update_listing(
             let repriced = body.unit_price_cents.is_some_and(|p| p != row.unit_price_cents);
             if repriced && updated.status() == ListingStatus::Active {
                 let threshold = state.config.fire_sale_threshold_bps;
-                observations::record_asking(conn, &updated.lot_facts(now), AskingEvent::PriceChanged, updated.asking_price(now), threshold)
-                    .await?;
+                observations::record_asking(
+                    conn,
+                    &updated.lot_facts(now),
+                    AskingEvent::PriceChanged,
+                    updated.asking_price(now),
+                    threshold,
+                )
+                .await?;
             }
             Ok::<_, ApiError>(updated)
         })

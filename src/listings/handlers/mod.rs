@@ -29,15 +29,9 @@ pub(crate) async fn find_visible(
     id: Uuid,
     viewer: Option<&AuthUser>,
 ) -> Result<ListingRow, ApiError> {
-    use diesel::prelude::*;
-    use diesel_async::RunQueryDsl;
     let row = queries::find(conn, id).await?.ok_or_else(listing_not_found)?;
-    let suspended: Option<chrono::DateTime<chrono::Utc>> = crate::db::schema::users::table
-        .find(row.seller_id)
-        .select(crate::db::schema::users::suspended_at)
-        .first(conn)
-        .await?;
-    if can_view(&row, suspended.is_some(), viewer) {
+    let suspended = crate::accounts::is_suspended(conn, row.seller_id).await?;
+    if can_view(&row, suspended, viewer) {
         Ok(row)
     } else {
         Err(listing_not_found())

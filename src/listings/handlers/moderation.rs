@@ -11,16 +11,16 @@ use uuid::Uuid;
 
 use super::{listing_not_found, wrong_status};
 use crate::accounts::AuthUser;
+use crate::catalog::discount::discount_bps;
 use crate::db::schema::{listing_flags, listings};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::price_index::observations::{self, AskingEvent};
-use crate::catalog::discount::discount_bps;
 use crate::listings::lifecycle::{next_status, Actor, ListingStatus, Transition};
 use crate::listings::model::{FlagView, ListingRow, ListingView};
 use crate::listings::queries;
-use crate::mail;
 use crate::listings::ListingRenderer;
+use crate::mail;
+use crate::price_index::observations::{self, AskingEvent};
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
@@ -96,8 +96,14 @@ async fn decide(
                 .get_result(conn)
                 .await?;
             let threshold = state.config.fire_sale_threshold_bps;
-            observations::record_asking(conn, &published.lot_facts(now), AskingEvent::Published, published.asking_price(now), threshold)
-                .await?;
+            observations::record_asking(
+                conn,
+                &published.lot_facts(now),
+                AskingEvent::Published,
+                published.asking_price(now),
+                threshold,
+            )
+            .await?;
             published
         } else {
             diesel::update(listings::table.find(row.id))
@@ -111,8 +117,11 @@ async fn decide(
                 .await?
         };
         let email = crate::accounts::email_of(conn, row.seller_id).await?;
-        let template =
-            crate::listings::emails::ListingReviewed { title: row.title.clone(), approved: next == ListingStatus::Active, reason };
+        let template = crate::listings::emails::ListingReviewed {
+            title: row.title.clone(),
+            approved: next == ListingStatus::Active,
+            reason,
+        };
         mail::enqueue(conn, &email, &template, now).await?;
         tracing::info!(listing.id = %row.id, admin.id = %admin.id(), to = next.as_str(), "listing moderated");
         Ok(updated)

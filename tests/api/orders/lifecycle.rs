@@ -43,8 +43,7 @@ async fn a_wire_order_walks_from_placement_to_release_and_every_party_hears_of_e
     assert_eq!(order["fee_cents"], 7_600, "2 % of the subtotal");
     assert_eq!(order["currency"], "USD");
     let reference = order["reference_unit_price_cents"].as_i64().expect("the S19 Pro has a tier reference");
-    let expected_discount =
-        rigmarket::catalog::discount::discount_bps(95_000, Some(reference)).unwrap() as f64 / 100.0;
+    let expected_discount = rigmarket::catalog::discount::discount_bps(95_000, Some(reference)).unwrap() as f64 / 100.0;
     assert_eq!(order["discount_pct"].as_f64(), Some(expected_discount));
     assert_eq!(order["payment"]["method"], "wire");
     let payment_reference = order["payment"]["reference"].as_str().unwrap();

@@ -212,10 +212,8 @@ async fn a_valid_verified_proof_adds_the_price_per_verified_th() {
         .await
         .unwrap();
     // What the proofs report to the listing with that verdict (216 TH/s over 2 units).
-    let verification = HashrateVerification {
-        until: Some(now + Duration::days(30)),
-        unit_hashrate_hs: Some(108_000_000_000_000),
-    };
+    let verification =
+        HashrateVerification { until: Some(now + Duration::days(30)), unit_hashrate_hs: Some(108_000_000_000_000) };
     rigmarket::listings::record_hashrate_verification(&mut conn, listing, verification).await.unwrap();
     let sale = SettledSale {
         order_id: Uuid::new_v4(),

@@ -1,0 +1,47 @@
+//! What other capabilities may ask about users, without naming the `users`
+//! table: emails, display names, standing, and a row lock.
+
+use std::collections::HashMap;
+
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::users;
+
+/// Where to write to a user (sellers, buyers, proof requesters).
+pub async fn email_of(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<String> {
+    users::table.find(user_id).select(users::email).first(conn).await
+}
+
+/// Display names of many users in one query.
+pub async fn display_names(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<HashMap<Uuid, String>> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::display_name))
+        .load::<(Uuid, String)>(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Whether the user is suspended (`NotFound` when there is no such user).
+pub async fn is_suspended(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<bool> {
+    let suspended_at: Option<chrono::DateTime<chrono::Utc>> =
+        users::table.find(user_id).select(users::suspended_at).first(conn).await?;
+    Ok(suspended_at.is_some())
+}
+
+/// The ids of suspended users, as a subquery another capability can filter by
+/// in the same statement (`NOT seller_id = ANY(...)`).
+pub fn suspended_user_ids() -> users::BoxedQuery<'static, Pg, diesel::sql_types::Uuid> {
+    users::table.filter(users::suspended_at.is_not_null()).select(users::id).into_boxed()
+}
+
+/// Locks the user's row for the rest of the transaction (to serialise work on
+/// one user's money); false when no user has this id.
+pub async fn lock_user(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<bool> {
+    let found: Option<Uuid> = users::table.find(user_id).select(users::id).for_update().first(conn).await.optional()?;
+    Ok(found.is_some())
+}
