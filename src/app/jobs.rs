@@ -4,18 +4,18 @@
 
 use crate::catalog::events::ReferencesChanged;
 use crate::jobs::{JobRegistry, JobRunner, PruneDeadJobs, RetryPolicy};
-use crate::payments::Payments;
+use crate::orders::OrderContext;
 use crate::proofs::FinalizeProof;
 use crate::state::AppState;
 
-pub fn runner(state: &AppState, payments: &Payments) -> JobRunner {
+pub fn runner(state: &AppState, orders: &OrderContext) -> JobRunner {
     let mut registry = JobRegistry::new();
     PruneDeadJobs::register(&mut registry, state.clock.clone());
     crate::ratelimit::register_jobs(&mut registry, state.clock.clone());
     crate::mail::register_jobs(&mut registry, state.mailer.clone());
     crate::listings::register_jobs(&mut registry, state.clock.clone());
     crate::proofs::register_jobs(&mut registry, state.clock.clone());
-    crate::orders::register_jobs(&mut registry, state.clone(), payments.clone());
+    crate::orders::register_jobs(&mut registry, orders.clone(), state.clock.clone());
     wire_events(&mut registry, state);
     let retry = RetryPolicy { jitter: state.config.job_retry_jitter };
     JobRunner::new(registry, state.pool.clone(), state.clock.clone(), state.metrics.clone(), retry)

@@ -23,6 +23,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::jobs::JobRunner;
 use crate::listings::ListingRenderer;
+use crate::orders::OrderContext;
 use crate::payments::Payments;
 use crate::state::AppState;
 
@@ -31,8 +32,9 @@ use crate::state::AppState;
 #[derive(Clone)]
 pub struct Instance {
     pub state: AppState,
-    pub payments: Payments,
     pub dummy_hash: DummyHash,
+    /// The orders' settings, payment providers and storage.
+    pub orders: OrderContext,
     /// Reputations (the orders') for profiles and listing pages.
     pub reputations: ReputationSource,
     /// Listing pages, decorated with reputations and proofs.
@@ -54,10 +56,11 @@ impl Instance {
             storage: state.storage.clone(),
             fire_sale_threshold_bps: state.config.fire_sale_threshold_bps,
         };
-        let jobs = jobs::runner(&state, &payments);
+        let orders = OrderContext::new(&state.config, payments, state.storage.clone());
+        let jobs = jobs::runner(&state, &orders);
         let spec_followers = SpecFollowers(Arc::new(crate::listings::FollowCatalog));
         let reputations = ReputationSource(reputations);
-        Ok(Self { state, payments, dummy_hash, reputations, listing_pages, spec_followers, jobs })
+        Ok(Self { state, dummy_hash, orders, reputations, listing_pages, spec_followers, jobs })
     }
 
     /// Runs every due job now (tests move the clock, then drain).

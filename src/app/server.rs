@@ -35,7 +35,7 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
         let metrics = state.metrics.clone();
         app.app_data(web::Data::new(state.clone()))
             .app_data(web::Data::new(state.storage.clone()))
-            .app_data(web::Data::new(instance.payments.clone()))
+            .app_data(web::Data::new(instance.orders.clone()))
             .app_data(web::Data::new(instance.dummy_hash.clone()))
             .app_data(web::Data::new(instance.reputations.clone()))
             .app_data(web::Data::new(instance.listing_pages.clone()))

@@ -132,6 +132,8 @@ pub async fn seed(config: Config) -> anyhow::Result<Report> {
     );
     crate::prepare_database(&config).await?;
     let state = AppState::new(config, Clock::system()).await?;
+    // Demo orders are paid by wire: no BTCPay client.
+    let order_context = crate::orders::OrderContext::new(&state.config, Default::default(), state.storage.clone());
     let now = state.clock.now();
     let scenario = scenario::build(now);
     let threshold = state.config.fire_sale_threshold_bps;
@@ -197,7 +199,7 @@ pub async fn seed(config: Config) -> anyhow::Result<Report> {
                 seller_id,
                 admin_id,
             };
-            if let Some(placed) = orders::run(&state, lot.id, order, &parties).await? {
+            if let Some(placed) = orders::run(&state.pool, &order_context, lot.id, order, &parties).await? {
                 *report.orders.entry(placed.status().as_str()).or_default() += 1;
             }
         }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::scenario::{OrderPlan, Outcome, Person};
 use crate::accounts::AuthUser;
-use crate::clock::Clock;
+use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::idempotency::{self, KeyUse};
 use crate::orders::flow::{self, DisputeOpening, Settlement, Shipment};
@@ -21,7 +21,7 @@ use crate::orders::model::{OrderRow, PaymentMethod, ShippingAddress};
 use crate::orders::place::{self, Placed};
 use crate::orders::queries::{self, Actor};
 use crate::orders::state::{ActorRole, Move};
-use crate::state::AppState;
+use crate::orders::OrderContext;
 
 pub struct Parties<'a> {
     pub buyer: &'a AuthUser,
@@ -45,12 +45,12 @@ fn address(person: &Person) -> ShippingAddress {
 /// Places and progresses one order; `None` when the key was already used (the
 /// order exists from an earlier run) or the lot could not take it.
 pub async fn run(
-    base: &AppState,
+    pool: &DbPool,
+    ctx: &OrderContext,
     listing_id: Uuid,
     plan: &OrderPlan,
     parties: &Parties<'_>,
 ) -> anyhow::Result<Option<OrderRow>> {
-    let at_placement = AppState { clock: Clock::manual(plan.placed_at), ..base.clone() };
     let body = PlaceOrder {
         listing_id,
         quantity: plan.quantity,
@@ -60,7 +60,8 @@ pub async fn run(
     .normalized();
     let hash = idempotency::request_hash(place::ROUTE, &body);
     let key = KeyUse { user: parties.buyer.id(), key: &plan.key, request_hash: &hash };
-    let order = match place::place(&at_placement, parties.buyer, key, &body).await {
+    let mut conn = pool.get().await?;
+    let order = match place::place(ctx, &mut conn, parties.buyer, key, &body, plan.placed_at).await {
         Ok(Placed::New(order)) => *order,
         Ok(Placed::Replayed(_)) => return Ok(None),
         // A lot that sold out or closed earlier in the scenario simply takes no more orders.
@@ -70,16 +71,15 @@ pub async fn run(
         }
         Err(other) => return Err(anyhow::anyhow!("placing demo order {}: {other}", plan.key)),
     };
-    let mut conn = base.pool.get().await?;
     let order = conn
-        .transaction(async |conn| progress(base, conn, order.id, plan, parties).await)
+        .transaction(async |conn| progress(ctx, conn, order.id, plan, parties).await)
         .await
         .map_err(|err| anyhow::anyhow!("moving demo order {}: {err}", plan.key))?;
     Ok(Some(order))
 }
 
 async fn progress(
-    state: &AppState,
+    ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
     order_id: Uuid,
     plan: &OrderPlan,
@@ -124,7 +124,7 @@ async fn progress(
     }
     at += pay_after;
     let wire = json!({ "method": "wire", "reference": order.payment_reference });
-    order = flow::pay(state, conn, &order, admin, order.total_cents, wire, at).await?;
+    order = flow::pay(ctx, conn, &order, admin, order.total_cents, wire, at).await?;
     match plan.outcome {
         Outcome::Paid => return Ok(order),
         Outcome::Refunded => {
@@ -149,7 +149,7 @@ async fn progress(
         tracking_number: format!("DGF{}", &order.id.simple().to_string()[..12].to_uppercase()),
         shipped_at: at,
     };
-    order = flow::ship(state, conn, &order, seller, shipment, at).await?;
+    order = flow::ship(ctx, conn, &order, seller, shipment, at).await?;
     if plan.outcome == Outcome::Shipped {
         return Ok(order);
     }
@@ -158,7 +158,7 @@ async fn progress(
     at += last_after;
     match plan.outcome {
         Outcome::Delivered => Ok(order),
-        Outcome::Completed => flow::complete(state, conn, &order, Move::Accept, buyer, at).await,
+        Outcome::Completed => flow::complete(ctx, conn, &order, Move::Accept, buyer, at).await,
         Outcome::Disputed | Outcome::Resolved { .. } => {
             let dispute = DisputeOpening {
                 reason: "hashrate_shortfall".into(),
@@ -173,7 +173,7 @@ async fn progress(
                 refund_cents,
                 details: json!({ "note": "partial refund" }),
             };
-            flow::resolve(state, conn, &order, settlement, at + Duration::days(3)).await
+            flow::resolve(ctx, conn, &order, settlement, at + Duration::days(3)).await
         }
         _ => Ok(order),
     }

@@ -22,6 +22,6 @@ pub use handlers::configure;
 pub(crate) use handlers::{find_visible, listing_not_found};
 pub use jobs::{register_jobs, SweepListingDeadlines};
 pub use queries::{
-    record_hashrate_verification, record_settled_price, refresh_references, FollowCatalog, HashrateVerification,
+    record_hashrate_verification, record_settled_price, refresh_references, titles, FollowCatalog, HashrateVerification,
 };
 pub use view::ListingRenderer;

@@ -259,3 +259,17 @@ impl crate::catalog::events::FollowModelSpecs for FollowCatalog {
         Ok(())
     }
 }
+
+/// Titles of many listings in one query.
+pub async fn titles(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<std::collections::HashMap<Uuid, String>> {
+    Ok(listings::table
+        .filter(listings::id.eq_any(ids))
+        .select((listings::id, listings::title))
+        .load::<(Uuid, String)>(conn)
+        .await?
+        .into_iter()
+        .collect())
+}

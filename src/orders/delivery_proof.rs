@@ -5,16 +5,15 @@
 //! still running.
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel::QueryResult;
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::model::OrderRow;
 use super::queries::Actor;
 use super::state::OrderStatus;
-use crate::db::schema::{hashrate_proofs, listings};
 use crate::error::ApiError;
-use crate::proofs::records::{self, IssuedProof, ProofPurpose, ProofRequest, ProofRow};
+use crate::proofs::records::{self, IssuedProof, ProofPurpose, ProofRequest};
 
 pub async fn request(
     conn: &mut AsyncPgConnection,
@@ -32,7 +31,8 @@ pub async fn request(
     if pending_verdict_at(conn, order.id, now).await?.is_some() {
         return Err(ApiError::conflict("proof_in_progress", "A delivery proof for this order is already running."));
     }
-    let nominal: i64 = listings::table.find(order.listing_id).select(listings::model_hashrate_hs).first(conn).await?;
+    let listing = crate::listings::queries::find(conn, order.listing_id).await?.ok_or(diesel::NotFound)?;
+    let nominal = listing.model_hashrate_hs;
     let request = ProofRequest {
         listing_id: order.listing_id,
         requested_by: buyer,
@@ -67,19 +67,10 @@ pub async fn pending_verdict_at(
     order_id: Uuid,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<DateTime<Utc>>> {
-    let proofs: Vec<ProofRow> = hashrate_proofs::table
-        .filter(hashrate_proofs::order_id.eq(order_id))
-        .filter(hashrate_proofs::status.eq_any(["awaiting_shares", "collecting"]))
-        .select(ProofRow::as_select())
-        .load(conn)
-        .await?;
-    Ok(proofs
-        .iter()
-        .map(|p| match (p.status.as_str(), p.ends_at) {
-            ("collecting", Some(ends)) => ends,
-            _ => p.connect_deadline,
-        })
-        .map(|end| end + VERDICT_GRACE)
+    Ok(records::undecided_delivery_proofs(conn, order_id)
+        .await?
+        .into_iter()
+        .map(|decided_by| decided_by + VERDICT_GRACE)
         .filter(|due| *due > now)
         .max())
 }

@@ -11,6 +11,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::context::OrderContext;
 use super::flow::{self, DisputeOpening, Settlement};
 use super::messages;
 use super::model::OrderRow;
@@ -19,7 +20,6 @@ use super::state::{ActorRole, Move, OrderStatus};
 use crate::db::schema::settlement_offers;
 use crate::error::ApiError;
 use crate::proofs::DeliveryShortfall;
-use crate::state::AppState;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = settlement_offers)]
@@ -117,7 +117,7 @@ pub async fn offer(
 }
 
 pub async fn accept_offer(
-    state: &AppState,
+    ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
     buyer: Uuid,
@@ -144,7 +144,7 @@ pub async fn accept_offer(
         .await?;
     let details = json!({ "offer_id": offer.id });
     flow::resolve(
-        state,
+        ctx,
         conn,
         order,
         Settlement { mv: Move::AcceptOffer, actor, refund_cents: offer.refund_cents, details },
@@ -154,7 +154,7 @@ pub async fn accept_offer(
 }
 
 pub async fn resolve_by_admin(
-    state: &AppState,
+    ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
     admin: Uuid,
@@ -167,7 +167,7 @@ pub async fn resolve_by_admin(
     close_open_offers(conn, order.id, "void", now).await?;
     let details = json!({ "refund_cents": refund_cents, "note": note });
     let settlement = Settlement { mv: Move::Resolve, actor, refund_cents, details };
-    let resolved = flow::resolve(state, conn, order, settlement, now).await?;
+    let resolved = flow::resolve(ctx, conn, order, settlement, now).await?;
     messages::insert(conn, order.id, actor, &format!("Resolved by an administrator: {note}"), &[], now).await?;
     Ok(resolved)
 }

@@ -9,17 +9,17 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 
+use super::context::OrderContext;
 use super::deadlines;
 use super::model::OrderRow;
 use super::money::{self, Split};
 use super::queries::{self, Actor, NewEvent};
-use super::state::{next_status, ActorRole, Move, OrderStatus, Refusal};
-use super::timers::{self, Timer};
+use super::schedule::{self, Timer};
+use super::state::{next_status, Move, OrderStatus, Refusal};
 use crate::db::schema::orders;
 use crate::error::ApiError;
 use crate::ledger::{self, Account, Posting, TransactionKind};
 use crate::listings::stock;
-use crate::state::AppState;
 
 /// Columns a transition may set besides the status (`None` leaves one alone).
 #[derive(Debug, Default, AsChangeset)]
@@ -107,14 +107,14 @@ async fn commit(
 }
 
 async fn power_off_at(conn: &mut AsyncPgConnection, order: &OrderRow) -> QueryResult<Option<DateTime<Utc>>> {
-    use crate::db::schema::listings;
-    listings::table.find(order.listing_id).select(listings::power_off_at).first(conn).await
+    let listing = crate::listings::queries::find(conn, order.listing_id).await?.ok_or(diesel::NotFound)?;
+    Ok(listing.power_off_at)
 }
 
 /// Money has arrived (`amount_cents`, at least the total): it goes into escrow,
 /// any excess is owed back to the buyer, and the ship clock starts.
 pub async fn pay(
-    state: &AppState,
+    ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
     actor: Actor,
@@ -141,7 +141,7 @@ pub async fn pay(
             .by(actor.user_id);
         ledger::post(conn, &overpayment, now).await?;
     }
-    let settings = &state.config.orders;
+    let settings = &ctx.settings;
     let ship_by = deadlines::ship_by(now, settings.ship_window, power_off_at(conn, order).await?);
     let auto_refund_at = ship_by + settings.auto_refund_after_ship_deadline;
     let changes = OrderChanges {
@@ -152,8 +152,8 @@ pub async fn pay(
         ..Default::default()
     };
     let updated = commit(conn, order, to, changes, Step { actor, reason: "paid", details }, now).await?;
-    timers::schedule_deadline(conn, order.id, Timer::ShipReminder, Timer::ShipDeadline, now, ship_by).await?;
-    timers::schedule_deadline(conn, order.id, Timer::AutoRefundReminder, Timer::AutoRefund, ship_by, auto_refund_at)
+    schedule::schedule_deadline(conn, order.id, Timer::ShipReminder, Timer::ShipDeadline, now, ship_by).await?;
+    schedule::schedule_deadline(conn, order.id, Timer::AutoRefundReminder, Timer::AutoRefund, ship_by, auto_refund_at)
         .await?;
     Ok(updated)
 }
@@ -165,7 +165,7 @@ pub struct Shipment {
 }
 
 pub async fn ship(
-    state: &AppState,
+    ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
     actor: Actor,
@@ -173,7 +173,7 @@ pub async fn ship(
     now: DateTime<Utc>,
 ) -> Result<OrderRow, ApiError> {
     let to = check(order, Move::Ship, actor)?;
-    let auto_delivery_at = now + state.config.orders.auto_delivery_after;
+    let auto_delivery_at = now + ctx.settings.auto_delivery_after;
     let details = json!({ "carrier": shipment.carrier, "tracking_number": shipment.tracking_number });
     let changes = OrderChanges {
         carrier: Some(shipment.carrier),
@@ -183,7 +183,7 @@ pub async fn ship(
         ..Default::default()
     };
     let updated = commit(conn, order, to, changes, Step { actor, reason: "shipped", details }, now).await?;
-    timers::schedule_deadline(conn, order.id, Timer::DeliveryReminder, Timer::AutoDelivery, now, auto_delivery_at)
+    schedule::schedule_deadline(conn, order.id, Timer::DeliveryReminder, Timer::AutoDelivery, now, auto_delivery_at)
         .await?;
     Ok(updated)
 }
@@ -201,7 +201,7 @@ pub async fn deliver(
     let changes = OrderChanges { delivered_at: Some(now), inspect_until: Some(inspect_until), ..Default::default() };
     let reason = if mv == Move::AutoDeliver { "delivery_assumed" } else { "delivery_confirmed" };
     let updated = commit(conn, order, to, changes, Step { actor, reason, details: json!({}) }, now).await?;
-    timers::schedule_deadline(conn, order.id, Timer::InspectionReminder, Timer::InspectionEnd, now, inspect_until)
+    schedule::schedule_deadline(conn, order.id, Timer::InspectionReminder, Timer::InspectionEnd, now, inspect_until)
         .await?;
     Ok(updated)
 }
@@ -238,7 +238,7 @@ fn closing_changes(split: Split, now: DateTime<Utc>) -> OrderChanges {
 
 /// Accepted by the buyer or at the end of inspection: the seller is paid.
 pub async fn complete(
-    state: &AppState,
+    ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
     mv: Move,
@@ -252,7 +252,7 @@ pub async fn complete(
     let reason = if mv == Move::AutoAccept { "inspection_ended" } else { "accepted" };
     let updated =
         commit(conn, order, to, closing_changes(split, now), Step { actor, reason, details: json!({}) }, now).await?;
-    super::settled::record(state, conn, &updated, now).await?;
+    super::settled::record(conn, &updated, ctx.fire_sale_threshold_bps, now).await?;
     Ok(updated)
 }
 
@@ -324,7 +324,7 @@ pub struct Settlement {
 }
 
 pub async fn resolve(
-    state: &AppState,
+    ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
     settlement: Settlement,
@@ -340,7 +340,7 @@ pub async fn resolve(
     let reason = if mv == Move::AcceptOffer { "settlement_accepted" } else { "resolved_by_admin" };
     let updated = commit(conn, order, to, closing_changes(split, now), Step { actor, reason, details }, now).await?;
     if split.seller_credit_cents + split.fee_cents > 0 {
-        super::settled::record(state, conn, &updated, now).await?;
+        super::settled::record(conn, &updated, ctx.fire_sale_threshold_bps, now).await?;
     }
     Ok(updated)
 }
@@ -363,14 +363,4 @@ pub async fn note(
         super::notify::transition(conn, order, reason, now).await?;
     }
     Ok(())
-}
-
-/// The party role of `user` in `order`, or 404 for outsiders (who must not learn
-/// that the order exists). Admins act as admins.
-pub fn role_of(order: &OrderRow, user: &crate::accounts::AuthUser) -> Result<ActorRole, ApiError> {
-    match order.party_role(user.id()) {
-        Some(role) => Ok(role),
-        None if user.has_role(crate::accounts::ROLE_ADMIN) => Ok(ActorRole::Admin),
-        None => Err(super::order_not_found()),
-    }
 }

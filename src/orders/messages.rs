@@ -16,7 +16,7 @@ use super::queries::Actor;
 use crate::db::schema::{order_evidence, order_messages};
 use crate::error::ApiError;
 use crate::listings::photo_check::PhotoType;
-use crate::state::AppState;
+use crate::storage::ObjectStore;
 
 pub const MAX_EVIDENCE_BYTES: i64 = 50 * 1024 * 1024;
 pub const MAX_EVIDENCE_PER_ORDER: i64 = 100;
@@ -181,20 +181,20 @@ pub async fn insert(
         .await
 }
 
-pub async fn evidence_view(state: &AppState, row: &EvidenceRow) -> anyhow::Result<EvidenceView> {
+pub async fn evidence_view(storage: &ObjectStore, row: &EvidenceRow) -> anyhow::Result<EvidenceView> {
     Ok(EvidenceView {
         id: row.id,
         uploaded_by: row.uploaded_by,
         content_type: row.content_type.clone(),
         size_bytes: row.size_bytes,
-        url: state.storage.presign_get(&row.object_key, EVIDENCE_URL_TTL).await?.to_string(),
+        url: storage.presign_get(&row.object_key, EVIDENCE_URL_TTL).await?.to_string(),
         created_at: row.created_at,
     })
 }
 
 /// Messages (oldest first, after `after`) with their evidence as signed URLs.
 pub async fn page(
-    state: &AppState,
+    storage: &ObjectStore,
     conn: &mut AsyncPgConnection,
     order_id: Uuid,
     after: Option<Uuid>,
@@ -210,11 +210,11 @@ pub async fn page(
         query = query.filter(order_messages::id.gt(after));
     }
     let rows: Vec<MessageRow> = query.load(conn).await?;
-    render(state, conn, rows).await
+    render(storage, conn, rows).await
 }
 
 pub async fn render(
-    state: &AppState,
+    storage: &ObjectStore,
     conn: &mut AsyncPgConnection,
     rows: Vec<MessageRow>,
 ) -> anyhow::Result<Vec<MessageView>> {
@@ -229,7 +229,7 @@ pub async fn render(
         let mut files = Vec::new();
         for id in &row.evidence_ids {
             if let Some(file) = evidence.iter().find(|e| e.id == *id) {
-                files.push(evidence_view(state, file).await?);
+                files.push(evidence_view(storage, file).await?);
             }
         }
         views.push(MessageView {

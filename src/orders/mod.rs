@@ -16,6 +16,8 @@
 //! `RIGMARKET_ORDER_AUTO_DELIVERY_AFTER`, `RIGMARKET_WIRE_INSTRUCTIONS` and the
 //! `RIGMARKET_BTCPAY_*` settings.
 
+mod access;
+mod context;
 pub mod deadlines;
 pub mod delivery_proof;
 pub mod disputes;
@@ -32,18 +34,18 @@ pub mod payments;
 pub mod place;
 pub mod queries;
 pub mod reviews;
+mod schedule;
 pub mod settled;
 pub mod state;
 pub mod timers;
 pub mod view;
 pub mod webhook;
 
+pub use access::order_not_found;
+pub use context::OrderContext;
 pub use disputes::record_shortfall;
 pub use handlers::configure;
 pub use ledger_check::verify_ledger;
 pub use reviews::OrderReputations;
-pub use timers::{register_jobs, OrderTimer};
-
-pub fn order_not_found() -> crate::error::ApiError {
-    crate::error::ApiError::not_found("order_not_found", "No order with this id is visible to you.")
-}
+pub use schedule::OrderTimer;
+pub use timers::register_jobs;

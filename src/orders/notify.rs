@@ -168,8 +168,5 @@ pub async fn tell(
 }
 
 async fn listing_title(conn: &mut AsyncPgConnection, order: &OrderRow) -> diesel::QueryResult<String> {
-    use crate::db::schema::listings;
-    use diesel::QueryDsl;
-    use diesel_async::RunQueryDsl;
-    listings::table.find(order.listing_id).select(listings::title).first(conn).await
+    crate::listings::titles(conn, &[order.listing_id]).await?.remove(&order.listing_id).ok_or(diesel::NotFound)
 }

@@ -10,15 +10,17 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 
+use super::context::OrderContext;
 use super::flow;
 use super::model::OrderRow;
 use super::queries::{self, Actor};
 use super::state::{ActorRole, OrderStatus};
+use crate::clock::Clock;
 use crate::db::schema::orders;
+use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::payments::btcpay::{BtcpayClient, BtcpayError, Invoice, InvoiceRequest, PaymentCheck};
 use crate::payments::Payments;
-use crate::state::AppState;
 
 pub(super) fn btcpay(payments: &Payments) -> Result<&BtcpayClient, ApiError> {
     payments
@@ -62,27 +64,29 @@ async fn store_invoice(
 /// failure the order keeps waiting for its invoice timer, and the answer says the
 /// invoice is still being created.
 pub async fn attach_invoice_after_placement(
-    state: &AppState,
-    payments: &Payments,
+    pool: &DbPool,
+    clock: &Clock,
+    ctx: &OrderContext,
     order: OrderRow,
 ) -> Result<OrderRow, ApiError> {
-    let client = btcpay(payments)?;
-    let mut conn = state.pool.get().await?;
+    let client = btcpay(&ctx.payments)?;
+    let mut conn = pool.get().await?;
     let email = crate::accounts::email_of(&mut conn, order.buyer_id).await?;
-    let invoice = match client.create_invoice(&invoice_request(&order, email, state.clock.now())).await {
+    let invoice = match client.create_invoice(&invoice_request(&order, email, clock.now())).await {
         Ok(invoice) => invoice,
         Err(err) => {
             tracing::warn!(order.id = %order.id, error = %err, "BTCPay invoice not created; the invoice timer retries");
             return Ok(order);
         }
     };
-    let now = state.clock.now();
+    // BTCPay took its time: the invoice is recorded as of now.
+    let now = clock.now();
     conn.transaction(async |conn| {
         let Some(locked) = queries::lock(conn, order.id).await? else { return Ok(order.clone()) };
         if locked.status() != OrderStatus::AwaitingPayment {
             return Ok(locked);
         }
-        Ok(record_invoice(state, conn, &locked, &invoice, now).await?.unwrap_or(locked))
+        Ok(record_invoice(ctx, conn, &locked, &invoice, now).await?.unwrap_or(locked))
     })
     .await
 }
@@ -90,16 +94,15 @@ pub async fn attach_invoice_after_placement(
 /// The invoice timer: creates the invoice placement could not. Fails (and is
 /// retried with backoff) while BTCPay is down.
 pub async fn create_missing_invoice(
-    state: &AppState,
-    payments: &Payments,
+    ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let client = payments.btcpay.as_ref().ok_or_else(|| anyhow::anyhow!("BTCPay is not configured"))?;
+    let client = ctx.payments.btcpay.as_ref().ok_or_else(|| anyhow::anyhow!("BTCPay is not configured"))?;
     let email = crate::accounts::email_of(conn, order.buyer_id).await?;
     let invoice = client.create_invoice(&invoice_request(order, email, now)).await?;
-    record_invoice(state, conn, order, &invoice, now).await?;
+    record_invoice(ctx, conn, order, &invoice, now).await?;
     Ok(())
 }
 
@@ -107,7 +110,7 @@ pub async fn create_missing_invoice(
 /// checkout link, and updates the placement's stored idempotent answer so that a
 /// replay answers with the invoice too. `None` when the order already had one.
 async fn record_invoice(
-    state: &AppState,
+    ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
     invoice: &Invoice,
@@ -117,7 +120,7 @@ async fn record_invoice(
         return Ok(None);
     };
     tell_invoice_link(conn, &updated, &invoice.checkout_link, now).await?;
-    let view = serde_json::to_value(super::view::render_one(state, conn, updated.clone()).await?)?;
+    let view = serde_json::to_value(super::view::render_one(ctx, conn, updated.clone()).await?)?;
     crate::idempotency::refresh_answer(conn, order.id, &view).await?;
     Ok(Some(updated))
 }
@@ -136,12 +139,11 @@ async fn tell_invoice_link(
 /// read before the order is locked (the row lock is never held across a call
 /// to BTCPay). `None` for wire orders.
 pub async fn check_before_admin_confirmation(
-    state: &AppState,
+    conn: &mut AsyncPgConnection,
     payments: &Payments,
     order_id: uuid::Uuid,
 ) -> Result<Option<PaymentCheck>, ApiError> {
-    let mut conn = state.pool.get().await?;
-    let Some(order) = queries::find(&mut conn, order_id).await? else { return Ok(None) };
+    let Some(order) = queries::find(conn, order_id).await? else { return Ok(None) };
     if order.payment_method != "btcpay" {
         return Ok(None);
     }
@@ -177,7 +179,7 @@ pub struct AdminConfirmation<'a> {
 /// that is not. Either way the order's row lock and the ledger's one payment
 /// per order make an admin and a webhook racing on it pay it once.
 pub async fn confirm_by_admin(
-    state: &AppState,
+    ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
     admin: Actor,
@@ -186,7 +188,7 @@ pub async fn confirm_by_admin(
 ) -> Result<OrderRow, ApiError> {
     let AdminConfirmation { amount_cents, check, details } = confirmation;
     if order.payment_method != "btcpay" {
-        return flow::pay(state, conn, order, admin, amount_cents, details, now).await;
+        return flow::pay(ctx, conn, order, admin, amount_cents, details, now).await;
     }
     flow::check(order, super::state::Move::Pay, admin)?;
     // The invoice was attached between the check and the lock: look again.
@@ -199,7 +201,7 @@ pub async fn confirm_by_admin(
     }
     let mut details = details;
     details["confirmed_against"] = json!("btcpay");
-    flow::pay(state, conn, order, admin, received_cents(check, order), details, now).await
+    flow::pay(ctx, conn, order, admin, received_cents(check, order), details, now).await
 }
 
 pub(super) fn unavailable(err: BtcpayError) -> ApiError {

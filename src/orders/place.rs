@@ -10,22 +10,23 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use rand::Rng;
 use uuid::Uuid;
 
+use super::context::OrderContext;
 use super::deadlines;
 use super::input::PlaceOrder;
 use super::model::{OrderRow, PaymentMethod};
 use super::money::fee_on;
 use super::queries::{self, Actor, NewEvent};
+use super::schedule::{self, Timer};
 use super::state::{ActorRole, OrderStatus};
-use super::timers::{self, Timer};
 use crate::accounts::AuthUser;
 use crate::catalog::discount::discount_bps;
-use crate::db::schema::{orders, users};
+use crate::config::OrderSettings;
+use crate::db::schema::orders;
 use crate::error::ApiError;
 use crate::idempotency::{self, KeyUse, Replay};
 use crate::listings::lifecycle::ListingStatus;
 use crate::listings::model::ListingRow;
 use crate::listings::stock::{self, ReserveRefusal};
-use crate::state::AppState;
 
 /// Orders need this much time before the listing's ship cutoff.
 const MIN_TIME_BEFORE_CUTOFF: chrono::Duration = chrono::Duration::hours(1);
@@ -65,16 +66,21 @@ pub enum Placed {
     Replayed(Replay),
 }
 
-pub async fn place(state: &AppState, buyer: &AuthUser, key: KeyUse<'_>, body: &PlaceOrder) -> Result<Placed, ApiError> {
-    let now = state.clock.now();
-    let mut conn = state.pool.get().await?;
+pub async fn place(
+    ctx: &OrderContext,
+    conn: &mut AsyncPgConnection,
+    buyer: &AuthUser,
+    key: KeyUse<'_>,
+    body: &PlaceOrder,
+    now: DateTime<Utc>,
+) -> Result<Placed, ApiError> {
     conn.transaction(async |conn| {
         if let Some(replay) = idempotency::claim(conn, key).await? {
             return Ok(Placed::Replayed(replay));
         }
         let listing = buyable_listing(conn, buyer, body, now).await?;
-        let order = insert_order(state, conn, buyer, body, &listing, now).await?;
-        let view = super::view::render_one(state, conn, order.clone()).await?;
+        let order = insert_order(&ctx.settings, conn, buyer, body, &listing, now).await?;
+        let view = super::view::render_one(ctx, conn, order.clone()).await?;
         let json = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
         idempotency::store(conn, key, 201, &json, Some(order.id), now).await?;
         // Last, the one step that needs the listing's row lock: buyers of a hot
@@ -99,9 +105,7 @@ async fn buyable_listing(
 ) -> Result<ListingRow, ApiError> {
     let listing =
         crate::listings::queries::find(conn, body.listing_id).await?.ok_or_else(crate::listings::listing_not_found)?;
-    let seller_suspended: Option<DateTime<Utc>> =
-        users::table.find(listing.seller_id).select(users::suspended_at).first(conn).await?;
-    if seller_suspended.is_some() {
+    if crate::accounts::is_suspended(conn, listing.seller_id).await? {
         return Err(crate::listings::listing_not_found());
     }
     if listing.seller_id == buyer.id() {
@@ -124,7 +128,7 @@ async fn buyable_listing(
 
 /// Writes the order with its snapshot of `listing`, its event, emails and timers.
 async fn insert_order(
-    state: &AppState,
+    settings: &OrderSettings,
     conn: &mut AsyncPgConnection,
     buyer: &AuthUser,
     body: &PlaceOrder,
@@ -135,8 +139,8 @@ async fn insert_order(
         .unit_price_cents
         .checked_mul(i64::from(body.quantity))
         .ok_or_else(|| ApiError::validation("quantity", "the total is too large"))?;
-    let fee_bps = state.config.orders.platform_fee_bps;
-    let pay_by = deadlines::pay_by(now, state.config.orders.payment_window, listing.power_off_at);
+    let fee_bps = settings.platform_fee_bps;
+    let pay_by = deadlines::pay_by(now, settings.payment_window, listing.power_off_at);
     let order: OrderRow = diesel::insert_into(orders::table)
         .values((
             orders::id.eq(Uuid::now_v7()),
@@ -175,9 +179,9 @@ async fn insert_order(
     };
     queries::append_event(conn, event, now).await?;
     super::notify::transition(conn, &order, "placed", now).await?;
-    timers::schedule_deadline(conn, order.id, Timer::PaymentReminder, Timer::PaymentDeadline, now, pay_by).await?;
+    schedule::schedule_deadline(conn, order.id, Timer::PaymentReminder, Timer::PaymentDeadline, now, pay_by).await?;
     if body.payment_method == PaymentMethod::Btcpay {
-        timers::schedule(conn, order.id, Timer::BtcpayInvoice, now + INVOICE_RETRY_AFTER).await?;
+        schedule::schedule(conn, order.id, Timer::BtcpayInvoice, now + INVOICE_RETRY_AFTER).await?;
     }
     Ok(order)
 }

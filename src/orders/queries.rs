@@ -119,3 +119,10 @@ pub async fn list(
     }
     query.load(conn).await
 }
+
+/// Whether an order carries this BTCPay invoice.
+pub async fn has_invoice(conn: &mut AsyncPgConnection, invoice_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(orders::table.filter(orders::btcpay_invoice_id.eq(invoice_id))))
+        .get_result(conn)
+        .await
+}

@@ -7,7 +7,6 @@ use diesel_async::AsyncPgConnection;
 
 use super::model::OrderRow;
 use crate::price_index::observations;
-use crate::state::AppState;
 
 /// `(total - refund) / quantity`, rounded half up to the cent: the unit price
 /// the market actually cleared at, before the platform fee.
@@ -17,10 +16,11 @@ pub fn settled_unit_price_cents(total_cents: i64, refund_cents: i64, quantity: i
     (released > 0 && quantity > 0).then(|| (2 * released + quantity) / (2 * quantity))
 }
 
+/// Records `order`'s settled price, at `now`, against the fire-sale threshold.
 pub async fn record(
-    state: &AppState,
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
+    fire_sale_threshold_bps: i64,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let Some(unit_price) = settled_unit_price_cents(order.total_cents, order.refund_cents.unwrap_or(0), order.quantity)
@@ -34,8 +34,7 @@ pub async fn record(
         reference_unit_price_cents: order.reference_unit_price_cents,
         at: now,
     };
-    let threshold = state.config.fire_sale_threshold_bps;
-    crate::listings::record_settled_price(conn, order.listing_id, &sale, threshold).await?;
+    crate::listings::record_settled_price(conn, order.listing_id, &sale, fire_sale_threshold_bps).await?;
     Ok(())
 }
 

@@ -1,84 +1,27 @@
-//! Order timers: every deadline is a job in the PostgreSQL queue, enqueued in the
-//! transaction that set the deadline, with a reminder job before it. A job runs
-//! inside the transaction that claimed it (`SKIP LOCKED`), takes the order's row
-//! lock and acts only if the order is still in the status the timer was set for
-//! and the deadline has really passed, so N workers on N instances fire each
-//! timer once and a stale timer is a no-op.
+//! What an order timer does when it fires (`schedule.rs` sets them). A timer
+//! runs inside the transaction that claimed its job (`SKIP LOCKED`), takes the
+//! order's row lock and acts only if the order is still in the status the timer
+//! was set for and the deadline has really passed, so N workers on N instances
+//! fire each timer once and a stale timer is a no-op.
 
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-use super::deadlines::reminder_at;
+use super::context::OrderContext;
 use super::queries::{self, Actor};
+use super::schedule::{schedule, OrderTimer, Timer};
 use super::state::{ActorRole, Move, OrderStatus};
 use super::{flow, payments};
-use crate::jobs::{self, Job};
-use crate::payments::Payments;
-use crate::state::AppState;
+use crate::clock::Clock;
+use crate::jobs::JobRegistry;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Timer {
-    PaymentReminder,
-    PaymentDeadline,
-    ShipReminder,
-    ShipDeadline,
-    AutoRefundReminder,
-    AutoRefund,
-    DeliveryReminder,
-    AutoDelivery,
-    InspectionReminder,
-    InspectionEnd,
-    /// Creates the BTCPay invoice when placement could not (BTCPay was down).
-    BtcpayInvoice,
-}
-
-/// One timer of one order, as a job.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct OrderTimer {
-    pub order_id: Uuid,
-    pub timer: Timer,
-}
-
-impl Job for OrderTimer {
-    const KIND: &'static str = "order_timer";
-}
-
-pub async fn schedule(
-    conn: &mut AsyncPgConnection,
-    order_id: Uuid,
-    timer: Timer,
-    at: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    jobs::enqueue(conn, &OrderTimer { order_id, timer }, at).await?;
-    Ok(())
-}
-
-/// Schedules `deadline_timer` at `deadline` and `reminder` before it.
-pub async fn schedule_deadline(
-    conn: &mut AsyncPgConnection,
-    order_id: Uuid,
-    reminder: Timer,
-    deadline_timer: Timer,
-    opened: DateTime<Utc>,
-    deadline: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    if let Some(at) = reminder_at(opened, deadline) {
-        schedule(conn, order_id, reminder, at).await?;
-    }
-    schedule(conn, order_id, deadline_timer, deadline).await
-}
-
-/// Runs one timer job.
+/// Runs one timer job at `now`.
 pub async fn fire(
-    state: &AppState,
-    providers: &Payments,
+    ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
     payload: OrderTimer,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let now = state.clock.now();
     let Some(order) = queries::lock(conn, payload.order_id).await? else {
         anyhow::bail!("order {} does not exist", payload.order_id);
     };
@@ -148,10 +91,10 @@ pub async fn fire(
                 tracing::info!(order.id = %order.id, "inspection end deferred until the delivery proof's verdict");
                 return Ok(());
             }
-            flow::complete(state, conn, &order, Move::AutoAccept, system, now).await.map(drop)
+            flow::complete(ctx, conn, &order, Move::AutoAccept, system, now).await.map(drop)
         }
         Timer::BtcpayInvoice if status == OrderStatus::AwaitingPayment && order.btcpay_invoice_id.is_none() => {
-            return payments::create_missing_invoice(state, providers, conn, &order, now).await;
+            return payments::create_missing_invoice(ctx, conn, &order, now).await;
         }
         // The order moved on since the timer was set: nothing to do.
         _ => Ok(()),
@@ -160,9 +103,10 @@ pub async fn fire(
 }
 
 /// Registers the order timers' handler.
-pub fn register_jobs(registry: &mut crate::jobs::JobRegistry, state: AppState, providers: Payments) {
+pub fn register_jobs(registry: &mut JobRegistry, ctx: OrderContext, clock: Clock) {
     registry.on(move |conn, timer: OrderTimer| {
-        let (state, providers) = (state.clone(), providers.clone());
-        Box::pin(async move { fire(&state, &providers, conn, timer).await })
+        let ctx = ctx.clone();
+        let now = clock.now();
+        Box::pin(async move { fire(&ctx, conn, timer, now).await })
     });
 }

@@ -1,43 +1,28 @@
 //! Order rows into the JSON parties see, in batches (one query for names and one
 //! for listing titles, whatever the page size).
 
-use std::collections::HashMap;
-
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use super::context::OrderContext;
 use super::model::{
     Deadlines, DisputeView, OrderRow, OrderView, PartySummary, PaymentMethod, PaymentView, SettlementView,
     ShipmentView, ShippingAddress,
 };
 use crate::catalog::discount::bps_to_pct;
-use crate::db::schema::{listings, users};
-use crate::state::AppState;
 
 pub async fn render(
-    state: &AppState,
+    ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
     rows: Vec<OrderRow>,
 ) -> QueryResult<Vec<OrderView>> {
     let user_ids: Vec<Uuid> = rows.iter().flat_map(|r| [r.buyer_id, r.seller_id]).collect();
     let listing_ids: Vec<Uuid> = rows.iter().map(|r| r.listing_id).collect();
-    let names: HashMap<Uuid, String> = users::table
-        .filter(users::id.eq_any(&user_ids))
-        .select((users::id, users::display_name))
-        .load::<(Uuid, String)>(conn)
-        .await?
-        .into_iter()
-        .collect();
-    let titles: HashMap<Uuid, String> = listings::table
-        .filter(listings::id.eq_any(&listing_ids))
-        .select((listings::id, listings::title))
-        .load::<(Uuid, String)>(conn)
-        .await?
-        .into_iter()
-        .collect();
+    let names = crate::accounts::display_names(conn, &user_ids).await?;
+    let titles = crate::listings::titles(conn, &listing_ids).await?;
     let party = |id: Uuid| PartySummary { id, display_name: names.get(&id).cloned().unwrap_or_default() };
-    let wire_instructions = &state.config.orders.wire_instructions;
+    let wire_instructions = &ctx.settings.wire_instructions;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -111,6 +96,6 @@ pub async fn render(
         .collect())
 }
 
-pub async fn render_one(state: &AppState, conn: &mut AsyncPgConnection, row: OrderRow) -> QueryResult<OrderView> {
-    Ok(render(state, conn, vec![row]).await?.remove(0))
+pub async fn render_one(ctx: &OrderContext, conn: &mut AsyncPgConnection, row: OrderRow) -> QueryResult<OrderView> {
+    Ok(render(ctx, conn, vec![row]).await?.remove(0))
 }

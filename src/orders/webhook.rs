@@ -11,22 +11,23 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
+use super::context::OrderContext;
 use super::flow;
 use super::model::OrderRow;
 use super::payments::{btcpay, invoice_matches, received_cents, unavailable};
 use super::queries::{self, Actor};
 use super::state::{ActorRole, Move, OrderStatus};
-use crate::db::schema::{btcpay_deliveries, orders};
+use crate::clock::Clock;
+use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::ledger::{self, Account, Posting, TransactionKind};
+use crate::payments::btcpay::deliveries;
 use crate::payments::btcpay::{parse_webhook, verify_signature, PaymentCheck, WebhookEvent, WebhookEventType};
-use crate::payments::Payments;
-use crate::state::AppState;
 
 /// What a webhook delivery did, for BTCPay's delivery log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -61,12 +62,13 @@ impl WebhookOutcome {
 
 /// Verifies, de-duplicates and applies one webhook delivery.
 pub async fn handle_webhook(
-    state: &AppState,
-    payments: &Payments,
+    pool: &DbPool,
+    clock: &Clock,
+    ctx: &OrderContext,
     raw_body: &[u8],
     signature: Option<&str>,
 ) -> Result<WebhookOutcome, ApiError> {
-    let client = btcpay(payments)?;
+    let client = btcpay(&ctx.payments)?;
     if !verify_signature(client.webhook_secret(), raw_body, signature) {
         return Err(ApiError::unauthorized("invalid_signature", "The BTCPay-Sig header does not match the body."));
     }
@@ -79,14 +81,14 @@ pub async fn handle_webhook(
     let check = match event.invoice_id.as_deref() {
         // Invoices no order made (the store's other sales, archived ones) are not
         // looked up: BTCPay may not even know them, and they are not ours to pay.
-        Some(invoice) if money_moved && invoice_has_order(state, invoice).await? => {
+        Some(invoice) if money_moved && invoice_has_order(pool, invoice).await? => {
             Some(client.payment_check(invoice).await.map_err(unavailable)?)
         }
         _ => None,
     };
-    let now = state.clock.now();
-    let mut conn = state.pool.get().await?;
-    conn.transaction(async |conn| apply_webhook(state, conn, &event, check.as_ref(), now).await).await
+    let now = clock.now();
+    let mut conn = pool.get().await?;
+    conn.transaction(async |conn| apply_webhook(ctx, conn, &event, check.as_ref(), now).await).await
 }
 
 /// A settlement, or an expiry with part of the amount paid: BTCPay is asked
@@ -99,33 +101,19 @@ fn money_may_have_moved(event: &WebhookEvent) -> bool {
     }
 }
 
-async fn invoice_has_order(state: &AppState, invoice_id: &str) -> Result<bool, ApiError> {
-    let mut conn = state.pool.get().await?;
-    let found = diesel::select(diesel::dsl::exists(orders::table.filter(orders::btcpay_invoice_id.eq(invoice_id))))
-        .get_result(&mut conn)
-        .await?;
-    Ok(found)
+async fn invoice_has_order(pool: &DbPool, invoice_id: &str) -> Result<bool, ApiError> {
+    let mut conn = pool.get().await?;
+    Ok(queries::has_invoice(&mut conn, invoice_id).await?)
 }
 
 async fn apply_webhook(
-    state: &AppState,
+    ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
     event: &WebhookEvent,
     check: Option<&PaymentCheck>,
     now: DateTime<Utc>,
 ) -> Result<WebhookOutcome, ApiError> {
-    let inserted = diesel::insert_into(btcpay_deliveries::table)
-        .values((
-            btcpay_deliveries::delivery_id.eq(event.dedup_key()),
-            btcpay_deliveries::event_type.eq(event.kind.as_str()),
-            btcpay_deliveries::invoice_id.eq(&event.invoice_id),
-            btcpay_deliveries::outcome.eq("processing"),
-            btcpay_deliveries::received_at.eq(now),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await?;
-    if inserted == 0 {
+    if !deliveries::claim(conn, event, now).await? {
         return Ok(WebhookOutcome::Duplicate);
     }
     let order = match event.invoice_id.as_deref() {
@@ -134,28 +122,22 @@ async fn apply_webhook(
     };
     let outcome = match order {
         None => WebhookOutcome::UnknownInvoice,
-        Some(order) => apply_to_order(state, conn, event, check, &order, now).await?,
+        Some(order) => apply_to_order(ctx, conn, event, check, &order, now).await?,
     };
-    diesel::update(btcpay_deliveries::table.find(event.dedup_key()))
-        .set(btcpay_deliveries::outcome.eq(outcome.as_str()))
-        .execute(conn)
-        .await?;
+    deliveries::record_outcome(conn, event, outcome.as_str()).await?;
     tracing::info!(btcpay.delivery = %event.delivery_id, btcpay.event = %event.kind, outcome = outcome.as_str(), "BTCPay webhook");
     Ok(outcome)
 }
 
 async fn apply_to_order(
-    state: &AppState,
+    ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
     event: &WebhookEvent,
     check: Option<&PaymentCheck>,
     order: &OrderRow,
     now: DateTime<Utc>,
 ) -> Result<WebhookOutcome, ApiError> {
-    diesel::update(btcpay_deliveries::table.find(event.dedup_key()))
-        .set(btcpay_deliveries::order_id.eq(order.id))
-        .execute(conn)
-        .await?;
+    deliveries::link_order(conn, event, order.id).await?;
     let details =
         json!({ "delivery_id": event.delivery_id, "invoice_id": event.invoice_id, "event": event.kind.as_str() });
     let status = order.status();
@@ -182,7 +164,7 @@ async fn apply_to_order(
             let received = received_cents(check, order);
             match status {
                 OrderStatus::AwaitingPayment => {
-                    flow::pay(state, conn, order, Actor::btcpay(), received, details, now).await?;
+                    flow::pay(ctx, conn, order, Actor::btcpay(), received, details, now).await?;
                     Ok(WebhookOutcome::Paid)
                 }
                 OrderStatus::Expired | OrderStatus::Cancelled => {

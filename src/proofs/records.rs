@@ -172,6 +172,27 @@ impl ProofRow {
     }
 }
 
+/// When each of the order's undecided delivery proofs is decided: its window's
+/// end once it collects, else its connect deadline.
+pub async fn undecided_delivery_proofs(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+) -> QueryResult<Vec<DateTime<Utc>>> {
+    let proofs: Vec<ProofRow> = hashrate_proofs::table
+        .filter(hashrate_proofs::order_id.eq(order_id))
+        .filter(hashrate_proofs::status.eq_any(["awaiting_shares", "collecting"]))
+        .select(ProofRow::as_select())
+        .load(conn)
+        .await?;
+    Ok(proofs
+        .iter()
+        .map(|p| match (p.status.as_str(), p.ends_at) {
+            ("collecting", Some(ends)) => ends,
+            _ => p.connect_deadline,
+        })
+        .collect())
+}
+
 pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<ProofRow>> {
     hashrate_proofs::table.find(id).select(ProofRow::as_select()).first(conn).await.optional()
 }

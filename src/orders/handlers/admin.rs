@@ -7,16 +7,16 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::lock_for_admin;
 use crate::accounts::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{Page, PageParams};
+use crate::orders::access::lock_for_admin;
 use crate::orders::input::{AdminNote, ConfirmPayment, ResolveDispute};
 use crate::orders::model::OrderView;
 use crate::orders::queries::{Actor, OrderScope};
 use crate::orders::state::{ActorRole, Move, OrderStatus};
+use crate::orders::OrderContext;
 use crate::orders::{disputes, flow, payments, view};
-use crate::payments::Payments;
 use crate::state::AppState;
 use crate::validation::check_text;
 
@@ -41,12 +41,13 @@ pub struct AdminOrderQuery {
 #[get("/admin/orders")]
 async fn admin_orders(
     state: web::Data<AppState>,
+    orders: web::Data<OrderContext>,
     admin: AuthUser,
     query: web::Query<AdminOrderQuery>,
     page: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<OrderView>>> {
     admin.require_admin()?;
-    super::orders::list(&state, OrderScope::All, query.status, &page).await.map(web::Json)
+    super::orders::list(&state, &orders, OrderScope::All, query.status, &page).await.map(web::Json)
 }
 
 /// Confirm that the payment arrived (admin). For wire orders, less than the total
@@ -69,7 +70,7 @@ async fn admin_orders(
 #[post("/admin/orders/{id}/confirm-payment")]
 async fn confirm_payment(
     state: web::Data<AppState>,
-    providers: web::Data<Payments>,
+    orders: web::Data<OrderContext>,
     admin: AuthUser,
     id: web::Path<Uuid>,
     body: web::Json<ConfirmPayment>,
@@ -84,8 +85,8 @@ async fn confirm_payment(
         return Err(ApiError::validation("received_at", "cannot be in the future"));
     }
     check_text("note", &body.note, 2000)?;
-    let check = payments::check_before_admin_confirmation(&state, &providers, *id).await?;
     let mut conn = state.pool.get().await?;
+    let check = payments::check_before_admin_confirmation(&mut conn, &orders.payments, *id).await?;
     let order = conn
         .transaction(async |conn| {
             let order = lock_for_admin(conn, *id, &admin).await?;
@@ -95,10 +96,10 @@ async fn confirm_payment(
             let actor = Actor::user(ActorRole::Admin, admin.id());
             let confirmation =
                 payments::AdminConfirmation { amount_cents: body.amount_cents, check: check.as_ref(), details };
-            payments::confirm_by_admin(&state, conn, &order, actor, confirmation, now).await
+            payments::confirm_by_admin(&orders, conn, &order, actor, confirmation, now).await
         })
         .await?;
-    Ok(web::Json(view::render_one(&state, &mut conn, order).await?))
+    Ok(web::Json(view::render_one(&orders, &mut conn, order).await?))
 }
 
 /// Resolve a dispute (admin): `refund_cents` to the buyer, the rest to the
@@ -119,6 +120,7 @@ async fn confirm_payment(
 #[post("/admin/orders/{id}/resolve")]
 async fn resolve(
     state: web::Data<AppState>,
+    orders: web::Data<OrderContext>,
     admin: AuthUser,
     id: web::Path<Uuid>,
     body: web::Json<ResolveDispute>,
@@ -131,10 +133,11 @@ async fn resolve(
     let order = conn
         .transaction(async |conn| {
             let order = lock_for_admin(conn, *id, &admin).await?;
-            disputes::resolve_by_admin(&state, conn, &order, admin.id(), body.refund_cents, body.note.trim(), now).await
+            disputes::resolve_by_admin(&orders, conn, &order, admin.id(), body.refund_cents, body.note.trim(), now)
+                .await
         })
         .await?;
-    Ok(web::Json(view::render_one(&state, &mut conn, order).await?))
+    Ok(web::Json(view::render_one(&orders, &mut conn, order).await?))
 }
 
 /// Cancel an order (admin): before payment it is cancelled and the units
@@ -154,6 +157,7 @@ async fn resolve(
 #[post("/admin/orders/{id}/cancel")]
 async fn admin_cancel(
     state: web::Data<AppState>,
+    orders: web::Data<OrderContext>,
     admin: AuthUser,
     id: web::Path<Uuid>,
     body: web::Json<AdminNote>,
@@ -171,7 +175,7 @@ async fn admin_cancel(
             flow::close_without_sale(conn, &order, Move::AdminCancel, actor, "cancelled_by_admin", details, now).await
         })
         .await?;
-    Ok(web::Json(view::render_one(&state, &mut conn, order).await?))
+    Ok(web::Json(view::render_one(&orders, &mut conn, order).await?))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

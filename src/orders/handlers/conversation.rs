@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::find_for;
 use crate::accounts::AuthUser;
 use crate::db::schema::order_evidence;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
+use crate::orders::access::find_for;
 use crate::orders::messages::{
     self, EvidenceRow, EvidenceType, EvidenceView, MessageView, EVIDENCE_MAGIC_LEN, MAX_EVIDENCE_BYTES,
     MAX_EVIDENCE_PER_ORDER, MAX_MESSAGE_CHARS,
@@ -46,7 +46,7 @@ async fn list_messages(
     let after = page.cursor::<Uuid>()?;
     let mut conn = state.pool.get().await?;
     let (order, _) = find_for(&mut conn, *id, &user).await?;
-    let items = messages::page(&state, &mut conn, order.id, after, limit + 1).await?;
+    let items = messages::page(&state.storage, &mut conn, order.id, after, limit + 1).await?;
     let (items, next_cursor) = page_from(items, limit, |m| m.id);
     Ok(web::Json(Page { items, next_cursor }))
 }
@@ -93,7 +93,7 @@ async fn post_message(
         Ok::<_, ApiError>(message)
     })
     .await?;
-    let view = messages::render(&state, &mut conn, vec![message]).await?.remove(0);
+    let view = messages::render(&state.storage, &mut conn, vec![message]).await?.remove(0);
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -215,7 +215,7 @@ async fn complete_evidence_upload(
             .execute(&mut conn)
             .await?;
     }
-    Ok(web::Json(messages::evidence_view(&state, &evidence).await?))
+    Ok(web::Json(messages::evidence_view(&state.storage, &evidence).await?))
 }
 
 async fn check_upload(state: &AppState, evidence: &EvidenceRow) -> Result<(), ApiError> {

@@ -5,19 +5,19 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::find_for;
 use crate::accounts::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::idempotency;
 use crate::ledger::{self, Account, TransactionView};
+use crate::orders::access::find_for;
 use crate::orders::input::PlaceOrder;
 use crate::orders::model::{OrderEvent, OrderView, PaymentMethod};
 use crate::orders::place::{self, Placed};
 use crate::orders::queries::{self, OrderScope};
 use crate::orders::state::OrderStatus;
+use crate::orders::OrderContext;
 use crate::orders::{payments, view};
-use crate::payments::Payments;
 use crate::state::AppState;
 
 /// Place an order: reserves the units and returns payment instructions (wire) or
@@ -41,7 +41,7 @@ use crate::state::AppState;
 #[post("/orders")]
 async fn place_order(
     state: web::Data<AppState>,
-    providers: web::Data<Payments>,
+    orders: web::Data<OrderContext>,
     req: HttpRequest,
     buyer: AuthUser,
     body: web::Json<PlaceOrder>,
@@ -50,7 +50,7 @@ async fn place_order(
     let key = idempotency::key_from(&req)?;
     let body = body.into_inner().normalized();
     body.validate().into_result()?;
-    if body.payment_method == PaymentMethod::Btcpay && providers.btcpay.is_none() {
+    if body.payment_method == PaymentMethod::Btcpay && orders.payments.btcpay.is_none() {
         return Err(ApiError::unprocessable(
             "payment_method_unavailable",
             "BTCPay payments are not enabled on this server; pay by wire.",
@@ -58,7 +58,8 @@ async fn place_order(
     }
     let hash = idempotency::request_hash(place::ROUTE, &body);
     let key_use = idempotency::KeyUse { user: buyer.id(), key: &key, request_hash: &hash };
-    let order = match place::place(&state, &buyer, key_use, &body).await? {
+    let mut conn = state.pool.get().await?;
+    let order = match place::place(&orders, &mut conn, &buyer, key_use, &body, state.clock.now()).await? {
         Placed::Replayed(replay) => {
             let status =
                 actix_web::http::StatusCode::from_u16(replay.status).unwrap_or(actix_web::http::StatusCode::CREATED);
@@ -67,12 +68,11 @@ async fn place_order(
                 .json(replay.body));
         }
         Placed::New(order) if body.payment_method == PaymentMethod::Btcpay => {
-            payments::attach_invoice_after_placement(&state, &providers, *order).await?
+            payments::attach_invoice_after_placement(&state.pool, &state.clock, &orders, *order).await?
         }
         Placed::New(order) => *order,
     };
-    let mut conn = state.pool.get().await?;
-    Ok(HttpResponse::Created().json(view::render_one(&state, &mut conn, order).await?))
+    Ok(HttpResponse::Created().json(view::render_one(&orders, &mut conn, order).await?))
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -105,6 +105,7 @@ pub struct OrderQuery {
 #[get("/orders")]
 async fn list_orders(
     state: web::Data<AppState>,
+    orders: web::Data<OrderContext>,
     user: AuthUser,
     query: web::Query<OrderQuery>,
     page: web::Query<PageParams>,
@@ -114,11 +115,12 @@ async fn list_orders(
         Some(RoleFilter::Seller) => OrderScope::Seller(user.id()),
         None => OrderScope::Party(user.id()),
     };
-    list(&state, scope, query.status, &page).await.map(web::Json)
+    list(&state, &orders, scope, query.status, &page).await.map(web::Json)
 }
 
 pub(super) async fn list(
     state: &AppState,
+    orders: &OrderContext,
     scope: OrderScope,
     status: Option<OrderStatus>,
     page: &PageParams,
@@ -128,7 +130,7 @@ pub(super) async fn list(
     let mut conn = state.pool.get().await?;
     let rows = queries::list(&mut conn, scope, status, before, limit + 1).await?;
     let (rows, next_cursor) = page_from(rows, limit, |row| row.id);
-    Ok(Page { items: view::render(state, &mut conn, rows).await?, next_cursor })
+    Ok(Page { items: view::render(orders, &mut conn, rows).await?, next_cursor })
 }
 
 /// One order (its parties and admins; anyone else gets 404).
@@ -142,10 +144,15 @@ pub(super) async fn list(
     )
 )]
 #[get("/orders/{id}")]
-async fn get_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<Uuid>) -> ApiResult<web::Json<OrderView>> {
+async fn get_order(
+    state: web::Data<AppState>,
+    orders: web::Data<OrderContext>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<OrderView>> {
     let mut conn = state.pool.get().await?;
     let (order, _) = find_for(&mut conn, *id, &user).await?;
-    Ok(web::Json(view::render_one(&state, &mut conn, order).await?))
+    Ok(web::Json(view::render_one(&orders, &mut conn, order).await?))
 }
 
 /// The order's history: every transition with its actor, statuses and reason.

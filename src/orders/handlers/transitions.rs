@@ -6,9 +6,9 @@ use actix_web::{get, post, web, HttpResponse};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
-use super::{find_for, lock_for};
 use crate::accounts::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::orders::access::{find_for, lock_for};
 use crate::orders::disputes::{self, SettlementOffer};
 use crate::orders::flow::{self, DisputeOpening, Shipment};
 use crate::orders::input::{OpenDispute, SettlementOfferInput, ShipOrder};
@@ -17,12 +17,17 @@ use crate::validation::check_text;
 
 use crate::orders::reviews::{self, NewReview, Review};
 use crate::orders::state::{ActorRole, Move, OrderStatus};
+use crate::orders::OrderContext;
 use crate::orders::{delivery_proof, view};
 use crate::proofs::ProofTicket;
 use crate::state::AppState;
 
-async fn respond(state: &AppState, conn: &mut AsyncPgConnection, order: OrderRow) -> ApiResult<web::Json<OrderView>> {
-    Ok(web::Json(view::render_one(state, conn, order).await?))
+async fn respond(
+    orders: &OrderContext,
+    conn: &mut AsyncPgConnection,
+    order: OrderRow,
+) -> ApiResult<web::Json<OrderView>> {
+    Ok(web::Json(view::render_one(orders, conn, order).await?))
 }
 
 /// Cancel as the buyer: before payment, or for a full refund once the ship
@@ -39,7 +44,12 @@ async fn respond(state: &AppState, conn: &mut AsyncPgConnection, order: OrderRow
     )
 )]
 #[post("/orders/{id}/cancel")]
-async fn cancel(state: web::Data<AppState>, user: AuthUser, id: web::Path<Uuid>) -> ApiResult<web::Json<OrderView>> {
+async fn cancel(
+    state: web::Data<AppState>,
+    orders: web::Data<OrderContext>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<OrderView>> {
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
     let order = conn
@@ -60,7 +70,7 @@ async fn cancel(state: web::Data<AppState>, user: AuthUser, id: web::Path<Uuid>)
             flow::close_without_sale(conn, &order, Move::BuyerCancel, actor, reason, serde_json::json!({}), now).await
         })
         .await?;
-    respond(&state, &mut conn, order).await
+    respond(&orders, &mut conn, order).await
 }
 
 /// Ship as the seller, with the carrier and tracking number.
@@ -80,6 +90,7 @@ async fn cancel(state: web::Data<AppState>, user: AuthUser, id: web::Path<Uuid>)
 #[post("/orders/{id}/ship")]
 async fn ship(
     state: web::Data<AppState>,
+    orders: web::Data<OrderContext>,
     user: AuthUser,
     id: web::Path<Uuid>,
     body: web::Json<ShipOrder>,
@@ -97,10 +108,10 @@ async fn ship(
                 tracking_number: body.tracking_number.trim().to_string(),
                 shipped_at: body.shipped_at.unwrap_or(now),
             };
-            flow::ship(&state, conn, &order, actor, shipment, now).await
+            flow::ship(&orders, conn, &order, actor, shipment, now).await
         })
         .await?;
-    respond(&state, &mut conn, order).await
+    respond(&orders, &mut conn, order).await
 }
 
 /// Confirm delivery as the buyer: the inspection window starts.
@@ -118,6 +129,7 @@ async fn ship(
 #[post("/orders/{id}/confirm-delivery")]
 async fn confirm_delivery(
     state: web::Data<AppState>,
+    orders: web::Data<OrderContext>,
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<OrderView>> {
@@ -129,7 +141,7 @@ async fn confirm_delivery(
             flow::deliver(conn, &order, Move::ConfirmDelivery, actor, now).await
         })
         .await?;
-    respond(&state, &mut conn, order).await
+    respond(&orders, &mut conn, order).await
 }
 
 /// Accept the rigs as the buyer: the escrow is released to the seller.
@@ -145,16 +157,21 @@ async fn confirm_delivery(
     )
 )]
 #[post("/orders/{id}/accept")]
-async fn accept(state: web::Data<AppState>, user: AuthUser, id: web::Path<Uuid>) -> ApiResult<web::Json<OrderView>> {
+async fn accept(
+    state: web::Data<AppState>,
+    orders: web::Data<OrderContext>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<OrderView>> {
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
     let order = conn
         .transaction(async |conn| {
             let (order, actor) = lock_for(conn, *id, &user).await?;
-            flow::complete(&state, conn, &order, Move::Accept, actor, now).await
+            flow::complete(&orders, conn, &order, Move::Accept, actor, now).await
         })
         .await?;
-    respond(&state, &mut conn, order).await
+    respond(&orders, &mut conn, order).await
 }
 
 /// Open a dispute as the buyer: during inspection, or for non-delivery once shipped.
@@ -174,6 +191,7 @@ async fn accept(state: web::Data<AppState>, user: AuthUser, id: web::Path<Uuid>)
 #[post("/orders/{id}/disputes")]
 async fn open_dispute(
     state: web::Data<AppState>,
+    orders: web::Data<OrderContext>,
     user: AuthUser,
     id: web::Path<Uuid>,
     body: web::Json<OpenDispute>,
@@ -192,7 +210,7 @@ async fn open_dispute(
             disputes::open(conn, &order, actor, opening, &body.evidence_ids, now).await
         })
         .await?;
-    respond(&state, &mut conn, order).await
+    respond(&orders, &mut conn, order).await
 }
 
 /// Offer a partial refund as the seller (replaces an earlier open offer).
@@ -268,6 +286,7 @@ async fn list_offers(
 #[post("/orders/{id}/settlement-offers/{offer_id}/accept")]
 async fn accept_offer(
     state: web::Data<AppState>,
+    orders: web::Data<OrderContext>,
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<web::Json<OrderView>> {
@@ -278,10 +297,10 @@ async fn accept_offer(
         .transaction(async |conn| {
             let (order, actor) = lock_for(conn, id, &user).await?;
             flow::check(&order, Move::AcceptOffer, actor)?;
-            disputes::accept_offer(&state, conn, &order, user.id(), offer_id, now).await
+            disputes::accept_offer(&orders, conn, &order, user.id(), offer_id, now).await
         })
         .await?;
-    respond(&state, &mut conn, order).await
+    respond(&orders, &mut conn, order).await
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]

@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiResult, Problem};
 use crate::orders::webhook::{self, WebhookOutcome};
+use crate::orders::OrderContext;
 use crate::payments::btcpay::SIGNATURE_HEADER;
-use crate::payments::Payments;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -34,12 +34,12 @@ pub struct WebhookAnswer {
 #[post("/payments/btcpay/webhook")]
 async fn btcpay_webhook(
     state: web::Data<AppState>,
-    providers: web::Data<Payments>,
+    orders: web::Data<OrderContext>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> ApiResult<web::Json<WebhookAnswer>> {
     let signature = req.headers().get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-    let outcome = webhook::handle_webhook(&state, &providers, &body, signature).await?;
+    let outcome = webhook::handle_webhook(&state.pool, &state.clock, &orders, &body, signature).await?;
     Ok(web::Json(WebhookAnswer { outcome }))
 }
 

@@ -11,6 +11,7 @@
 
 pub mod amount;
 pub mod client;
+pub mod deliveries;
 pub mod webhook;
 
 pub use crate::config::BtcpayConfig;
