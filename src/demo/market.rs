@@ -82,7 +82,7 @@ async fn insert_proof(
     let units = lot.quantity.min(4);
     let claimed = model.hashrate_hs.saturating_mul(i64::from(units));
     let estimate = claimed as f64 * ratio;
-    let valid_until = ended + crate::proofs::records::VALIDITY;
+    let valid_until = ended + crate::proofs::model::VALIDITY;
     diesel::insert_into(hashrate_proofs::table)
         .values((
             hashrate_proofs::id.eq(Uuid::from_u128(lot.id.as_u128() ^ 0x0050_524f_4f46)),

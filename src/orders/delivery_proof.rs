@@ -13,7 +13,8 @@ use super::model::OrderRow;
 use super::queries::Actor;
 use super::state::OrderStatus;
 use crate::error::ApiError;
-use crate::proofs::records::{self, IssuedProof, ProofPurpose, ProofRequest};
+use crate::proofs::lifecycle;
+use crate::proofs::model::{IssuedProof, ProofPurpose, ProofRequest};
 
 pub async fn request(
     conn: &mut AsyncPgConnection,
@@ -41,7 +42,7 @@ pub async fn request(
         claimed_hashrate_hs: nominal.saturating_mul(i64::from(order.quantity)),
         duration_secs,
     };
-    let issued = records::issue(conn, &request, now).await?;
+    let issued = lifecycle::issue(conn, &request, now).await?;
     let details = serde_json::json!({ "proof_id": issued.id, "claimed_hashrate_hs": issued.claimed_hashrate_hs });
     super::flow::note(
         conn,
@@ -67,7 +68,7 @@ pub async fn pending_verdict_at(
     order_id: Uuid,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<DateTime<Utc>>> {
-    Ok(records::undecided_delivery_proofs(conn, order_id)
+    Ok(crate::proofs::queries::undecided_delivery_proofs(conn, order_id)
         .await?
         .into_iter()
         .map(|decided_by| decided_by + VERDICT_GRACE)

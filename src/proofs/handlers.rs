@@ -9,13 +9,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::records::{self, IssuedProof, ProofPurpose, ProofRequest, ProofRow, WorkerResult};
+use super::lifecycle;
+use super::model::{IssuedProof, ProofPurpose, ProofRequest, ProofRow, WorkerResult};
+use super::queries;
 use crate::accounts::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::listings::lifecycle::ListingStatus;
 use crate::state::AppState;
 
-pub use super::records::DEFAULT_DURATION_SECS;
+pub use super::model::DEFAULT_DURATION_SECS;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -85,7 +87,7 @@ pub struct ProofView {
 
 pub async fn view(conn: &mut diesel_async::AsyncPgConnection, proof: ProofRow) -> QueryResult<ProofView> {
     let workers = if matches!(proof.status.as_str(), "verified" | "failed") {
-        records::worker_results(conn, &proof).await?
+        lifecycle::worker_results(conn, &proof).await?
     } else {
         Vec::new()
     };
@@ -181,7 +183,7 @@ async fn request_proof(
                 claimed_hashrate_hs: claimed,
                 duration_secs: duration,
             };
-            Ok::<_, ApiError>(records::issue(conn, &request, now).await?)
+            Ok::<_, ApiError>(lifecycle::issue(conn, &request, now).await?)
         })
         .await?;
     Ok(HttpResponse::Created().json(ticket(&state, issued)))
@@ -199,7 +201,7 @@ async fn request_proof(
 #[get("/hashrate-proofs/{id}")]
 async fn get_proof(state: web::Data<AppState>, id: web::Path<Uuid>) -> ApiResult<web::Json<ProofView>> {
     let mut conn = state.pool.get().await?;
-    let proof = records::find(&mut conn, *id)
+    let proof = queries::find(&mut conn, *id)
         .await?
         .ok_or_else(|| ApiError::not_found("proof_not_found", "No hashrate proof has this id."))?;
     Ok(web::Json(view(&mut conn, proof).await?))
@@ -223,7 +225,7 @@ async fn listing_proofs(
     let mut conn = state.pool.get().await?;
     let listing = crate::listings::find_visible(&mut conn, *id, viewer.as_ref()).await?;
     let mut views = Vec::new();
-    for proof in records::of_listing(&mut conn, listing.id).await? {
+    for proof in queries::of_listing(&mut conn, listing.id).await? {
         views.push(view(&mut conn, proof).await?);
     }
     Ok(web::Json(views))

@@ -4,7 +4,9 @@
 
 use uuid::Uuid;
 
-use super::records::{self, ShareOutcome};
+use super::lifecycle;
+use super::model::ShareOutcome;
+use super::queries;
 use super::share::{verify_share, Difficulty, Job, ShareReject, Submission, NTIME_MAX_AHEAD_SECS};
 use crate::state::AppState;
 
@@ -50,7 +52,7 @@ pub async fn take_share(
             let hash = bitcoin::hashes::Hash::as_byte_array(&share.hash).to_vec();
             let recorded = match state.pool.get().await {
                 Ok(mut conn) => {
-                    records::record_share(&mut conn, credit.proof_id, &credit.worker, &hash, state.clock.now()).await
+                    lifecycle::record_share(&mut conn, credit.proof_id, &credit.worker, &hash, state.clock.now()).await
                 }
                 Err(err) => Err(err.into()),
             };
@@ -71,7 +73,7 @@ pub async fn take_share(
 /// Counts a reject under its reason code and returns it.
 pub async fn reject(state: &AppState, proof_id: Uuid, reason: ShareReject) -> Intake {
     if let Ok(mut conn) = state.pool.get().await {
-        if let Err(err) = records::record_reject(&mut conn, proof_id, reason.code()).await {
+        if let Err(err) = queries::record_reject(&mut conn, proof_id, reason.code()).await {
             tracing::warn!(proof.id = %proof_id, error = %err, "could not count a rejected share");
         }
     }

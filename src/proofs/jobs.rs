@@ -33,7 +33,7 @@ pub fn register_jobs(registry: &mut JobRegistry, clock: Clock) {
     registry.on(move |conn, job: ExpireProof| {
         let now = clock.now();
         Box::pin(async move {
-            super::records::expire_if_unused(conn, job.proof_id, now).await?;
+            super::queries::expire_if_unused(conn, job.proof_id, now).await?;
             Ok(())
         })
     });

@@ -8,7 +8,7 @@
 //!   share difficulty).
 //!
 //! - [`stratum`]: the Stratum V1 listener rigs mine against.
-//! - [`records`]: proofs and accepted shares in PostgreSQL, and the verdict job.
+//! - [`model`], [`queries`], [`lifecycle`]: proofs in PostgreSQL, from issue to verdict.
 //!
 //! `share` and `estimate` are pure: no I/O, no clock.
 
@@ -17,14 +17,18 @@ pub mod estimate;
 mod handlers;
 pub mod intake;
 mod jobs;
-pub mod records;
+pub mod lifecycle;
+pub mod model;
+pub mod queries;
 mod relay;
 pub mod share;
 pub mod stratum;
 
 pub use handlers::{proof_duration, ticket, ProofTicket};
 pub use jobs::{register_jobs, ExpireProof, FinalizeProof};
-pub use records::{finalize, DeliveryShortfall, ListingProofs};
+pub use lifecycle::finalize;
+pub use model::DeliveryShortfall;
+pub use queries::ListingProofs;
 
 /// Routes of the proofs API.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

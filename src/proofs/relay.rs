@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::intake::{self, Credit, Intake};
-use super::records::{self, ProofRow};
+use super::model::ProofRow;
+use super::queries;
 use super::share::{Difficulty, Job, ShareReject, Submission};
 use super::stratum::protocol::SERVER_VERSION_MASK;
 use super::stratum::work::{self, EXTRANONCE2_BYTES};
@@ -40,7 +41,7 @@ async fn open_proof(state: &AppState, req: &HttpRequest, id: Uuid) -> ApiResult<
         ApiError::unauthorized("authentication_required", "Send `Authorization: Bearer <proof token>`.")
     })?;
     let mut conn = state.pool.get().await?;
-    let proof = records::find(&mut conn, id).await?.filter(|p| p.token_hash == secret_token::digest(&token));
+    let proof = queries::find(&mut conn, id).await?.filter(|p| p.token_hash == secret_token::digest(&token));
     let proof =
         proof.ok_or_else(|| ApiError::unauthorized("invalid_proof_token", "The token does not open this proof."))?;
     if !proof.is_open(state.clock.now()) {

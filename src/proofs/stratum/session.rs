@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::protocol::{self, codes, Request};
 use super::work::{self, EXTRANONCE2_BYTES};
 use crate::proofs::intake::{self, Credit, Intake};
-use crate::proofs::records;
+use crate::proofs::queries;
 use crate::proofs::share::{Difficulty, Job, ShareReject, Submission};
 use crate::state::AppState;
 
@@ -118,7 +118,7 @@ impl Session {
             return vec![protocol::ok(&request.id, json!(false))];
         }
         let proof = match state.pool.get().await {
-            Ok(mut conn) => records::find_by_token(&mut conn, token).await.ok().flatten(),
+            Ok(mut conn) => queries::find_by_token(&mut conn, token).await.ok().flatten(),
             Err(_) => None,
         };
         let Some(proof) = proof.filter(|p| p.is_open(state.clock.now())) else {

@@ -1,96 +1,23 @@
-//! Proof records in PostgreSQL: creation, the authorisation lookup by token,
-//! accepted and rejected shares, and the verdict. Every share is committed
-//! before the miner hears "accepted", so a restart loses at most the line in
-//! flight.
+//! A proof's life: issued with a challenge and a share difficulty sized for the
+//! claim, collecting shares (the first starts its window; every share is
+//! committed before the miner hears "accepted", so a restart loses at most the
+//! line in flight), then decided, with the listing told and the requester
+//! emailed.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::estimate::{verdict, ProofStatus as VerdictStatus, DEFAULT_MIN_SHARES, VERIFY_FRACTION_OF_CLAIM};
+use super::jobs::{ExpireProof, FinalizeProof};
+use super::model::{
+    DeliveryShortfall, IssuedProof, ProofPurpose, ProofRequest, ProofRow, ShareOutcome, WorkerResult, CONNECT_WINDOW,
+    MIN_SHARE_DIFFICULTY, VALIDITY,
+};
+use super::queries;
 use super::share::Difficulty;
 use crate::db::schema::{hashrate_proofs, proof_shares};
-use crate::listings::{LatestProof, LatestProofs, ProofSummary};
-
-/// The smallest share difficulty the server hands out: it bounds the share rate
-/// (and so the work per proof) whatever hashrate is claimed.
-pub const MIN_SHARE_DIFFICULTY: f64 = 1e-9;
-pub const DEFAULT_DURATION_SECS: i32 = 600;
-
-/// No share within this long after creation ends a proof as `expired`.
-pub const CONNECT_WINDOW: Duration = Duration::minutes(30);
-/// A verified proof speaks for the listing this long.
-pub const VALIDITY: Duration = Duration::days(30);
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = hashrate_proofs)]
-pub struct ProofRow {
-    pub id: Uuid,
-    pub listing_id: Uuid,
-    pub requested_by: Uuid,
-    pub purpose: String,
-    pub token_hash: Vec<u8>,
-    pub status: String,
-    pub units: i32,
-    pub claimed_hashrate_hs: i64,
-    pub share_difficulty: f64,
-    pub duration_secs: i32,
-    pub challenge: Vec<u8>,
-    pub created_at: DateTime<Utc>,
-    pub connect_deadline: DateTime<Utc>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub ends_at: Option<DateTime<Utc>>,
-    pub ended_at: Option<DateTime<Utc>>,
-    pub shares_accepted: i64,
-    pub shares_rejected: serde_json::Value,
-    pub estimated_hashrate_hs: Option<f64>,
-    pub ci95_low_hs: Option<f64>,
-    pub ci95_high_hs: Option<f64>,
-    pub ratio_to_claim: Option<f64>,
-    pub valid_until: Option<DateTime<Utc>>,
-    pub order_id: Option<Uuid>,
-}
-
-/// Why a proof runs: to back a listing, or to check a delivery during an order's
-/// inspection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProofPurpose {
-    Listing,
-    Delivery { order_id: Uuid },
-}
-
-impl ProofPurpose {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Listing => "listing",
-            Self::Delivery { .. } => "delivery",
-        }
-    }
-}
-
-pub struct ProofRequest {
-    pub listing_id: Uuid,
-    pub requested_by: Uuid,
-    pub purpose: ProofPurpose,
-    pub units: i32,
-    pub claimed_hashrate_hs: i64,
-    pub duration_secs: i32,
-}
-
-/// A new proof and the token (shown once) its miners authorize with.
-pub struct IssuedProof {
-    pub id: Uuid,
-    pub listing_id: Uuid,
-    pub token: String,
-    pub share_difficulty: f64,
-    pub claimed_hashrate_hs: i64,
-    pub duration_secs: i32,
-    pub expires_at: DateTime<Utc>,
-}
 
 /// Creates a proof with a fresh challenge and a share difficulty sized for the
 /// claim, and schedules its expiry if nothing connects.
@@ -134,7 +61,7 @@ pub async fn issue(
         ))
         .execute(conn)
         .await?;
-    crate::jobs::enqueue(conn, &super::jobs::ExpireProof { proof_id: id }, deadline).await?;
+    crate::jobs::enqueue(conn, &ExpireProof { proof_id: id }, deadline).await?;
     Ok(IssuedProof {
         id,
         listing_id: request.listing_id,
@@ -147,83 +74,6 @@ pub async fn issue(
 }
 
 /// What a listing shows of its latest proof.
-
-impl ProofRow {
-    pub fn summary(&self) -> ProofSummary {
-        ProofSummary {
-            id: self.id,
-            status: self.status.clone(),
-            claimed_hashrate_hs: self.claimed_hashrate_hs,
-            estimated_hashrate_hs: self.estimated_hashrate_hs,
-            ci95_low_hs: self.ci95_low_hs,
-            ci95_high_hs: self.ci95_high_hs,
-            ended_at: self.ended_at,
-            valid_until: self.valid_until,
-        }
-    }
-
-    /// Still taking shares at `now`.
-    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
-        match self.status.as_str() {
-            "awaiting_shares" => now < self.connect_deadline,
-            "collecting" => self.ends_at.is_some_and(|end| now < end),
-            _ => false,
-        }
-    }
-}
-
-/// When each of the order's undecided delivery proofs is decided: its window's
-/// end once it collects, else its connect deadline.
-pub async fn undecided_delivery_proofs(
-    conn: &mut AsyncPgConnection,
-    order_id: Uuid,
-) -> QueryResult<Vec<DateTime<Utc>>> {
-    let proofs: Vec<ProofRow> = hashrate_proofs::table
-        .filter(hashrate_proofs::order_id.eq(order_id))
-        .filter(hashrate_proofs::status.eq_any(["awaiting_shares", "collecting"]))
-        .select(ProofRow::as_select())
-        .load(conn)
-        .await?;
-    Ok(proofs
-        .iter()
-        .map(|p| match (p.status.as_str(), p.ends_at) {
-            ("collecting", Some(ends)) => ends,
-            _ => p.connect_deadline,
-        })
-        .collect())
-}
-
-pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<ProofRow>> {
-    hashrate_proofs::table.find(id).select(ProofRow::as_select()).first(conn).await.optional()
-}
-
-pub async fn find_by_token(conn: &mut AsyncPgConnection, token: &str) -> QueryResult<Option<ProofRow>> {
-    hashrate_proofs::table
-        .filter(hashrate_proofs::token_hash.eq(crate::accounts::secret_token::digest(token)))
-        .select(ProofRow::as_select())
-        .first(conn)
-        .await
-        .optional()
-}
-
-pub async fn of_listing(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<Vec<ProofRow>> {
-    hashrate_proofs::table
-        .filter(hashrate_proofs::listing_id.eq(listing_id))
-        .order(hashrate_proofs::created_at.desc())
-        .limit(100)
-        .select(ProofRow::as_select())
-        .load(conn)
-        .await
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ShareOutcome {
-    Accepted,
-    Duplicate,
-    /// The proof stopped taking shares (window over, expired, decided).
-    Closed,
-}
-
 /// Records an accepted share; the first one starts the proof's window and
 /// schedules its verdict.
 pub async fn record_share(
@@ -263,7 +113,7 @@ pub async fn record_share(
                 ))
                 .execute(conn)
                 .await?;
-            crate::jobs::enqueue(conn, &super::jobs::FinalizeProof { proof_id }, ends_at).await?;
+            crate::jobs::enqueue(conn, &FinalizeProof { proof_id }, ends_at).await?;
         } else {
             diesel::update(hashrate_proofs::table.find(proof_id))
                 .set(hashrate_proofs::shares_accepted.eq(hashrate_proofs::shares_accepted + 1))
@@ -275,37 +125,9 @@ pub async fn record_share(
     .await
 }
 
-/// Counts a rejected share under its reason code.
-pub async fn record_reject(conn: &mut AsyncPgConnection, proof_id: Uuid, reason: &str) -> QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE hashrate_proofs SET shares_rejected = shares_rejected || \
-         jsonb_build_object($1::text, COALESCE((shares_rejected ->> $1::text)::bigint, 0) + 1) WHERE id = $2",
-    )
-    .bind::<Text, _>(reason)
-    .bind::<diesel::sql_types::Uuid, _>(proof_id)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
-pub struct WorkerResult {
-    pub name: String,
-    pub shares_accepted: i64,
-    pub estimated_hashrate_hs: f64,
-    pub ci95_low_hs: f64,
-    pub ci95_high_hs: f64,
-}
-
 /// Per-worker estimates over the proof's window.
 pub async fn worker_results(conn: &mut AsyncPgConnection, proof: &ProofRow) -> QueryResult<Vec<WorkerResult>> {
-    let counts: Vec<(String, i64)> = proof_shares::table
-        .filter(proof_shares::proof_id.eq(proof.id))
-        .group_by(proof_shares::worker)
-        .select((proof_shares::worker, diesel::dsl::count_star()))
-        .order(proof_shares::worker)
-        .load(conn)
-        .await?;
+    let counts = queries::shares_per_worker(conn, proof.id).await?;
     let Ok(difficulty) = Difficulty::new(proof.share_difficulty) else {
         return Ok(Vec::new());
     };
@@ -328,16 +150,6 @@ pub async fn worker_results(conn: &mut AsyncPgConnection, proof: &ProofRow) -> Q
             }
         })
         .collect())
-}
-
-/// A delivery proof that measured the rigs below what was sold: evidence for
-/// the order's dispute (the composition root hands it to the orders).
-#[derive(Debug, Clone)]
-pub struct DeliveryShortfall {
-    pub order_id: Uuid,
-    pub proof_id: Uuid,
-    /// The measurement in words, for the dispute's evidence.
-    pub summary: String,
 }
 
 /// Decides a proof whose window has ended (a job at `ends_at`), records the
@@ -409,38 +221,4 @@ pub async fn finalize(
         DeliveryShortfall { order_id, proof_id: proof.id, summary }
     });
     Ok(shortfall)
-}
-
-/// Ends a proof no rig connected to (a job at its connect deadline).
-pub async fn expire_if_unused(conn: &mut AsyncPgConnection, proof_id: Uuid, now: DateTime<Utc>) -> QueryResult<bool> {
-    let expired =
-        diesel::update(hashrate_proofs::table.find(proof_id).filter(hashrate_proofs::status.eq("awaiting_shares")))
-            .set((hashrate_proofs::status.eq("expired"), hashrate_proofs::ended_at.eq(now)))
-            .execute(conn)
-            .await?;
-    Ok(expired == 1)
-}
-
-/// The listings' latest proofs, for their pages (registered by the composition root).
-pub struct ListingProofs;
-
-#[async_trait::async_trait]
-impl LatestProofs for ListingProofs {
-    async fn of_listings(
-        &self,
-        conn: &mut AsyncPgConnection,
-        listing_ids: &[Uuid],
-    ) -> QueryResult<std::collections::HashMap<Uuid, LatestProof>> {
-        Ok(hashrate_proofs::table
-            .filter(hashrate_proofs::listing_id.eq_any(listing_ids))
-            .filter(hashrate_proofs::purpose.eq("listing"))
-            .order((hashrate_proofs::listing_id, hashrate_proofs::created_at.desc()))
-            .distinct_on(hashrate_proofs::listing_id)
-            .select(ProofRow::as_select())
-            .load::<ProofRow>(conn)
-            .await?
-            .into_iter()
-            .map(|proof| (proof.listing_id, LatestProof { summary: proof.summary(), units: proof.units }))
-            .collect())
-    }
 }

@@ -1,0 +1,138 @@
+//! What a proof is: its row, why it runs, what a request asks for, and what a
+//! share or a verdict comes to.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::schema::hashrate_proofs;
+use crate::listings::ProofSummary;
+
+/// The smallest share difficulty the server hands out: it bounds the share rate
+/// (and so the work per proof) whatever hashrate is claimed.
+pub const MIN_SHARE_DIFFICULTY: f64 = 1e-9;
+pub const DEFAULT_DURATION_SECS: i32 = 600;
+
+/// No share within this long after creation ends a proof as `expired`.
+pub const CONNECT_WINDOW: Duration = Duration::minutes(30);
+/// A verified proof speaks for the listing this long.
+pub const VALIDITY: Duration = Duration::days(30);
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = hashrate_proofs)]
+pub struct ProofRow {
+    pub id: Uuid,
+    pub listing_id: Uuid,
+    pub requested_by: Uuid,
+    pub purpose: String,
+    pub token_hash: Vec<u8>,
+    pub status: String,
+    pub units: i32,
+    pub claimed_hashrate_hs: i64,
+    pub share_difficulty: f64,
+    pub duration_secs: i32,
+    pub challenge: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    pub connect_deadline: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub shares_accepted: i64,
+    pub shares_rejected: serde_json::Value,
+    pub estimated_hashrate_hs: Option<f64>,
+    pub ci95_low_hs: Option<f64>,
+    pub ci95_high_hs: Option<f64>,
+    pub ratio_to_claim: Option<f64>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub order_id: Option<Uuid>,
+}
+
+/// Why a proof runs: to back a listing, or to check a delivery during an order's
+/// inspection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProofPurpose {
+    Listing,
+    Delivery { order_id: Uuid },
+}
+
+impl ProofPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Listing => "listing",
+            Self::Delivery { .. } => "delivery",
+        }
+    }
+}
+
+pub struct ProofRequest {
+    pub listing_id: Uuid,
+    pub requested_by: Uuid,
+    pub purpose: ProofPurpose,
+    pub units: i32,
+    pub claimed_hashrate_hs: i64,
+    pub duration_secs: i32,
+}
+
+/// A new proof and the token (shown once) its miners authorize with.
+pub struct IssuedProof {
+    pub id: Uuid,
+    pub listing_id: Uuid,
+    pub token: String,
+    pub share_difficulty: f64,
+    pub claimed_hashrate_hs: i64,
+    pub duration_secs: i32,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl ProofRow {
+    pub fn summary(&self) -> ProofSummary {
+        ProofSummary {
+            id: self.id,
+            status: self.status.clone(),
+            claimed_hashrate_hs: self.claimed_hashrate_hs,
+            estimated_hashrate_hs: self.estimated_hashrate_hs,
+            ci95_low_hs: self.ci95_low_hs,
+            ci95_high_hs: self.ci95_high_hs,
+            ended_at: self.ended_at,
+            valid_until: self.valid_until,
+        }
+    }
+
+    /// Still taking shares at `now`.
+    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
+        match self.status.as_str() {
+            "awaiting_shares" => now < self.connect_deadline,
+            "collecting" => self.ends_at.is_some_and(|end| now < end),
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShareOutcome {
+    Accepted,
+    Duplicate,
+    /// The proof stopped taking shares (window over, expired, decided).
+    Closed,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct WorkerResult {
+    pub name: String,
+    pub shares_accepted: i64,
+    pub estimated_hashrate_hs: f64,
+    pub ci95_low_hs: f64,
+    pub ci95_high_hs: f64,
+}
+
+/// A delivery proof that measured the rigs below what was sold: evidence for
+/// the order's dispute (the composition root hands it to the orders).
+#[derive(Debug, Clone)]
+pub struct DeliveryShortfall {
+    pub order_id: Uuid,
+    pub proof_id: Uuid,
+    /// The measurement in words, for the dispute's evidence.
+    pub summary: String,
+}

@@ -1,0 +1,116 @@
+//! The proofs' SQL: lookups, share rows and reject counters, the expiry of
+//! unused proofs, and the listings' latest proofs.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::ProofRow;
+use crate::db::schema::{hashrate_proofs, proof_shares};
+use crate::listings::{LatestProof, LatestProofs};
+
+/// When each of the order's undecided delivery proofs is decided: its window's
+/// end once it collects, else its connect deadline.
+pub async fn undecided_delivery_proofs(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+) -> QueryResult<Vec<DateTime<Utc>>> {
+    let proofs: Vec<ProofRow> = hashrate_proofs::table
+        .filter(hashrate_proofs::order_id.eq(order_id))
+        .filter(hashrate_proofs::status.eq_any(["awaiting_shares", "collecting"]))
+        .select(ProofRow::as_select())
+        .load(conn)
+        .await?;
+    Ok(proofs
+        .iter()
+        .map(|p| match (p.status.as_str(), p.ends_at) {
+            ("collecting", Some(ends)) => ends,
+            _ => p.connect_deadline,
+        })
+        .collect())
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<ProofRow>> {
+    hashrate_proofs::table.find(id).select(ProofRow::as_select()).first(conn).await.optional()
+}
+
+pub async fn find_by_token(conn: &mut AsyncPgConnection, token: &str) -> QueryResult<Option<ProofRow>> {
+    hashrate_proofs::table
+        .filter(hashrate_proofs::token_hash.eq(crate::accounts::secret_token::digest(token)))
+        .select(ProofRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn of_listing(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<Vec<ProofRow>> {
+    hashrate_proofs::table
+        .filter(hashrate_proofs::listing_id.eq(listing_id))
+        .order(hashrate_proofs::created_at.desc())
+        .limit(100)
+        .select(ProofRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// Counts a rejected share under its reason code.
+pub async fn record_reject(conn: &mut AsyncPgConnection, proof_id: Uuid, reason: &str) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE hashrate_proofs SET shares_rejected = shares_rejected || \
+         jsonb_build_object($1::text, COALESCE((shares_rejected ->> $1::text)::bigint, 0) + 1) WHERE id = $2",
+    )
+    .bind::<Text, _>(reason)
+    .bind::<diesel::sql_types::Uuid, _>(proof_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Accepted shares per worker over the proof's window, by worker name.
+pub async fn shares_per_worker(conn: &mut AsyncPgConnection, proof_id: Uuid) -> QueryResult<Vec<(String, i64)>> {
+    proof_shares::table
+        .filter(proof_shares::proof_id.eq(proof_id))
+        .group_by(proof_shares::worker)
+        .select((proof_shares::worker, diesel::dsl::count_star()))
+        .order(proof_shares::worker)
+        .load(conn)
+        .await
+}
+
+/// Ends a proof no rig connected to (a job at its connect deadline).
+pub async fn expire_if_unused(conn: &mut AsyncPgConnection, proof_id: Uuid, now: DateTime<Utc>) -> QueryResult<bool> {
+    let expired =
+        diesel::update(hashrate_proofs::table.find(proof_id).filter(hashrate_proofs::status.eq("awaiting_shares")))
+            .set((hashrate_proofs::status.eq("expired"), hashrate_proofs::ended_at.eq(now)))
+            .execute(conn)
+            .await?;
+    Ok(expired == 1)
+}
+
+/// The listings' latest proofs, for their pages (registered by the composition root).
+pub struct ListingProofs;
+
+#[async_trait::async_trait]
+impl LatestProofs for ListingProofs {
+    async fn of_listings(
+        &self,
+        conn: &mut AsyncPgConnection,
+        listing_ids: &[Uuid],
+    ) -> QueryResult<HashMap<Uuid, LatestProof>> {
+        Ok(hashrate_proofs::table
+            .filter(hashrate_proofs::listing_id.eq_any(listing_ids))
+            .filter(hashrate_proofs::purpose.eq("listing"))
+            .order((hashrate_proofs::listing_id, hashrate_proofs::created_at.desc()))
+            .distinct_on(hashrate_proofs::listing_id)
+            .select(ProofRow::as_select())
+            .load::<ProofRow>(conn)
+            .await?
+            .into_iter()
+            .map(|proof| (proof.listing_id, LatestProof { summary: proof.summary(), units: proof.units }))
+            .collect())
+    }
+}
