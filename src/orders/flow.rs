@@ -6,43 +6,19 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use serde_json::json;
 
 use super::context::OrderContext;
 use super::deadlines;
-use super::model::OrderRow;
+use super::model::{OrderChanges, OrderRow};
 use super::money::{self, Split};
 use super::queries::{self, Actor, NewEvent};
 use super::schedule::{self, Timer};
 use super::state::{next_status, Move, OrderStatus, Refusal};
-use crate::db::schema::orders;
 use crate::error::ApiError;
 use crate::ledger::{self, Account, Posting, TransactionKind};
 use crate::listings::stock;
-
-/// Columns a transition may set besides the status (`None` leaves one alone).
-#[derive(Debug, Default, AsChangeset)]
-#[diesel(table_name = orders)]
-pub struct OrderChanges {
-    pub ship_by: Option<DateTime<Utc>>,
-    pub auto_refund_at: Option<DateTime<Utc>>,
-    pub auto_delivery_at: Option<DateTime<Utc>>,
-    pub inspect_until: Option<DateTime<Utc>>,
-    pub paid_at: Option<DateTime<Utc>>,
-    pub paid_amount_cents: Option<i64>,
-    pub carrier: Option<String>,
-    pub tracking_number: Option<String>,
-    pub shipped_at: Option<DateTime<Utc>>,
-    pub delivered_at: Option<DateTime<Utc>>,
-    pub disputed_at: Option<DateTime<Utc>>,
-    pub dispute_reason: Option<String>,
-    pub dispute_description: Option<String>,
-    pub closed_at: Option<DateTime<Utc>>,
-    pub refund_cents: Option<i64>,
-    pub seller_credit_cents: Option<i64>,
-    pub platform_fee_cents: Option<i64>,
-}
 
 /// The refusal as clients see it: 403 for the wrong actor, 409 for the wrong status.
 pub fn refusal_error(order: &OrderRow, mv: Move, refusal: Refusal) -> ApiError {
@@ -94,11 +70,7 @@ async fn commit(
     now: DateTime<Utc>,
 ) -> Result<OrderRow, ApiError> {
     let Step { actor, reason, details } = step;
-    let updated: OrderRow = diesel::update(orders::table.find(order.id))
-        .set((orders::status.eq(to.as_str()), orders::updated_at.eq(now), changes))
-        .returning(OrderRow::as_returning())
-        .get_result(conn)
-        .await?;
+    let updated = queries::update_status(conn, order.id, to, changes, now).await?;
     let event = NewEvent { order_id: order.id, actor, from: Some(order.status()), to, reason, details };
     queries::append_event(conn, event, now).await?;
     super::notify::transition(conn, &updated, reason, now).await?;
@@ -283,6 +255,26 @@ pub async fn close_without_sale(
         stock::release(conn, order.listing_id, order.quantity, now).await?;
     }
     commit(conn, order, to, changes, Step { actor, reason, details }, now).await
+}
+
+/// The buyer cancels: before payment, or once a paid order's ship deadline has
+/// passed without a shipment (then for a full refund).
+pub async fn cancel_by_buyer(
+    conn: &mut AsyncPgConnection,
+    order: &OrderRow,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<OrderRow, ApiError> {
+    check(order, Move::BuyerCancel, actor)?;
+    if order.status() == OrderStatus::Paid && order.ship_by.is_none_or(|by| now < by) {
+        return Err(ApiError::conflict(
+            "ship_deadline_not_passed",
+            "A paid order can be cancelled once its ship deadline has passed without a shipment.",
+        ));
+    }
+    let reason =
+        if order.status() == OrderStatus::Paid { "cancelled_after_missed_ship_deadline" } else { "cancelled_by_buyer" };
+    close_without_sale(conn, order, Move::BuyerCancel, actor, reason, json!({}), now).await
 }
 
 pub struct DisputeOpening {

@@ -21,6 +21,7 @@ mod context;
 pub mod deadlines;
 pub mod delivery_proof;
 pub mod disputes;
+pub mod evidence;
 pub mod flow;
 mod handlers;
 

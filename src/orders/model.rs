@@ -222,3 +222,54 @@ pub struct OrderEvent {
     pub details: serde_json::Value,
     pub created_at: DateTime<Utc>,
 }
+
+/// Columns a transition may set besides the status (`None` leaves one alone).
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = orders)]
+pub struct OrderChanges {
+    pub ship_by: Option<DateTime<Utc>>,
+    pub auto_refund_at: Option<DateTime<Utc>>,
+    pub auto_delivery_at: Option<DateTime<Utc>>,
+    pub inspect_until: Option<DateTime<Utc>>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub paid_amount_cents: Option<i64>,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub disputed_at: Option<DateTime<Utc>>,
+    pub dispute_reason: Option<String>,
+    pub dispute_description: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub refund_cents: Option<i64>,
+    pub seller_credit_cents: Option<i64>,
+    pub platform_fee_cents: Option<i64>,
+}
+
+/// A new order as placement writes it: the buyer's request and a snapshot of
+/// the listing's terms.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = orders)]
+pub struct NewOrder<'a> {
+    pub id: Uuid,
+    pub listing_id: Uuid,
+    pub buyer_id: Uuid,
+    pub seller_id: Uuid,
+    pub status: &'a str,
+    pub quantity: i32,
+    pub unit_price_cents: i64,
+    pub subtotal_cents: i64,
+    pub total_cents: i64,
+    pub fee_bps: i32,
+    pub fee_cents: i64,
+    pub currency: &'a str,
+    pub reference_unit_price_cents: Option<i64>,
+    pub discount_bps: Option<i64>,
+    pub payment_method: &'a str,
+    pub payment_reference: String,
+    pub shipping_address: serde_json::Value,
+    pub inspection_days: i32,
+    pub pay_by: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}

@@ -6,8 +6,8 @@
 //! webhook racing on an order pay it once.
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::json;
 
 use super::context::OrderContext;
@@ -16,7 +16,6 @@ use super::model::OrderRow;
 use super::queries::{self, Actor};
 use super::state::{ActorRole, OrderStatus};
 use crate::clock::Clock;
-use crate::db::schema::orders;
 use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::payments::btcpay::{BtcpayClient, BtcpayError, Invoice, InvoiceRequest, PaymentCheck};
@@ -39,25 +38,6 @@ fn invoice_request(order: &OrderRow, buyer_email: String, now: DateTime<Utc>) ->
         expiration_minutes: Some((order.pay_by - now).num_minutes().max(1)),
         redirect_url: None,
     }
-}
-
-async fn store_invoice(
-    conn: &mut AsyncPgConnection,
-    order: &OrderRow,
-    invoice_id: &str,
-    checkout_link: &str,
-    now: DateTime<Utc>,
-) -> QueryResult<Option<OrderRow>> {
-    diesel::update(orders::table.find(order.id).filter(orders::btcpay_invoice_id.is_null()))
-        .set((
-            orders::btcpay_invoice_id.eq(invoice_id),
-            orders::btcpay_checkout_url.eq(checkout_link),
-            orders::updated_at.eq(now),
-        ))
-        .returning(OrderRow::as_returning())
-        .get_result(conn)
-        .await
-        .optional()
 }
 
 /// Right after placement: creates the invoice and records it on the order. On
@@ -116,7 +96,7 @@ async fn record_invoice(
     invoice: &Invoice,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<OrderRow>> {
-    let Some(updated) = store_invoice(conn, order, &invoice.id, &invoice.checkout_link, now).await? else {
+    let Some(updated) = queries::store_invoice(conn, order.id, &invoice.id, &invoice.checkout_link, now).await? else {
         return Ok(None);
     };
     tell_invoice_link(conn, &updated, &invoice.checkout_link, now).await?;

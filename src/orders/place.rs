@@ -5,15 +5,14 @@
 //! with a timer as the fallback when BTCPay is unreachable.
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use rand::Rng;
 use uuid::Uuid;
 
 use super::context::OrderContext;
 use super::deadlines;
 use super::input::PlaceOrder;
-use super::model::{OrderRow, PaymentMethod};
+use super::model::{NewOrder, OrderRow, PaymentMethod};
 use super::money::fee_on;
 use super::queries::{self, Actor, NewEvent};
 use super::schedule::{self, Timer};
@@ -21,7 +20,6 @@ use super::state::{ActorRole, OrderStatus};
 use crate::accounts::AuthUser;
 use crate::catalog::discount::discount_bps;
 use crate::config::OrderSettings;
-use crate::db::schema::orders;
 use crate::error::ApiError;
 use crate::idempotency::{self, KeyUse, Replay};
 use crate::listings::lifecycle::ListingStatus;
@@ -141,33 +139,31 @@ async fn insert_order(
         .ok_or_else(|| ApiError::validation("quantity", "the total is too large"))?;
     let fee_bps = settings.platform_fee_bps;
     let pay_by = deadlines::pay_by(now, settings.payment_window, listing.power_off_at);
-    let order: OrderRow = diesel::insert_into(orders::table)
-        .values((
-            orders::id.eq(Uuid::now_v7()),
-            orders::listing_id.eq(listing.id),
-            orders::buyer_id.eq(buyer.id()),
-            orders::seller_id.eq(listing.seller_id),
-            orders::status.eq(OrderStatus::AwaitingPayment.as_str()),
-            orders::quantity.eq(body.quantity),
-            orders::unit_price_cents.eq(listing.unit_price_cents),
-            orders::subtotal_cents.eq(subtotal),
-            orders::total_cents.eq(subtotal),
-            orders::fee_bps.eq(fee_bps),
-            orders::fee_cents.eq(fee_on(subtotal, fee_bps)),
-            orders::currency.eq(&listing.currency),
-            orders::reference_unit_price_cents.eq(listing.reference_unit_price_cents),
-            orders::discount_bps.eq(discount_bps(listing.unit_price_cents, listing.reference_unit_price_cents)),
-            orders::payment_method.eq(body.payment_method.as_str()),
-            orders::payment_reference.eq(payment_reference()),
-            orders::shipping_address.eq(serde_json::to_value(&body.shipping_address).map_err(anyhow::Error::from)?),
-            orders::inspection_days.eq(listing.inspection_days),
-            orders::pay_by.eq(pay_by),
-            orders::created_at.eq(now),
-            orders::updated_at.eq(now),
-        ))
-        .returning(OrderRow::as_returning())
-        .get_result(conn)
-        .await?;
+    let shipping_address = serde_json::to_value(&body.shipping_address).map_err(anyhow::Error::from)?;
+    let new_order = NewOrder {
+        id: Uuid::now_v7(),
+        listing_id: listing.id,
+        buyer_id: buyer.id(),
+        seller_id: listing.seller_id,
+        status: OrderStatus::AwaitingPayment.as_str(),
+        quantity: body.quantity,
+        unit_price_cents: listing.unit_price_cents,
+        subtotal_cents: subtotal,
+        total_cents: subtotal,
+        fee_bps,
+        fee_cents: fee_on(subtotal, fee_bps),
+        currency: &listing.currency,
+        reference_unit_price_cents: listing.reference_unit_price_cents,
+        discount_bps: discount_bps(listing.unit_price_cents, listing.reference_unit_price_cents),
+        payment_method: body.payment_method.as_str(),
+        payment_reference: payment_reference(),
+        shipping_address,
+        inspection_days: listing.inspection_days,
+        pay_by,
+        created_at: now,
+        updated_at: now,
+    };
+    let order = queries::insert(conn, &new_order).await?;
     let actor = Actor::user(ActorRole::Buyer, buyer.id());
     let event = NewEvent {
         order_id: order.id,

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::model::{OrderEvent, OrderRow};
+use super::model::{NewOrder, OrderChanges, OrderEvent, OrderRow};
 use super::state::{ActorRole, OrderStatus};
 use crate::db::schema::{order_events, orders};
 
@@ -125,4 +125,43 @@ pub async fn has_invoice(conn: &mut AsyncPgConnection, invoice_id: &str) -> Quer
     diesel::select(diesel::dsl::exists(orders::table.filter(orders::btcpay_invoice_id.eq(invoice_id))))
         .get_result(conn)
         .await
+}
+
+/// Moves an order to `to` with the columns the transition sets.
+pub async fn update_status(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+    to: OrderStatus,
+    changes: OrderChanges,
+    now: DateTime<Utc>,
+) -> QueryResult<OrderRow> {
+    diesel::update(orders::table.find(order_id))
+        .set((orders::status.eq(to.as_str()), orders::updated_at.eq(now), changes))
+        .returning(OrderRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Attaches a BTCPay invoice to an order that has none yet; `None` when it had one.
+pub async fn store_invoice(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+    invoice_id: &str,
+    checkout_link: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<OrderRow>> {
+    diesel::update(orders::table.find(order_id).filter(orders::btcpay_invoice_id.is_null()))
+        .set((
+            orders::btcpay_invoice_id.eq(invoice_id),
+            orders::btcpay_checkout_url.eq(checkout_link),
+            orders::updated_at.eq(now),
+        ))
+        .returning(OrderRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, order: &NewOrder<'_>) -> QueryResult<OrderRow> {
+    diesel::insert_into(orders::table).values(order).returning(OrderRow::as_returning()).get_result(conn).await
 }

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 
 use super::context::OrderContext;
+use super::model::OrderRow;
 use super::queries::{self, Actor};
 use super::schedule::{schedule, OrderTimer, Timer};
 use super::state::{ActorRole, Move, OrderStatus};
@@ -25,64 +26,75 @@ pub async fn fire(
     let Some(order) = queries::lock(conn, payload.order_id).await? else {
         anyhow::bail!("order {} does not exist", payload.order_id);
     };
+    let result = match reminder(payload.timer, &order, now) {
+        Some(Reminder { to, what, deadline }) => super::notify::reminder(conn, &order, to, &what, deadline, now).await,
+        None => deadline(ctx, conn, payload.timer, &order, now).await,
+    };
+    result.map_err(|err| anyhow::anyhow!("order timer {:?} on {}: {err:#}", payload.timer, order.id))
+}
+
+/// A reminder to send: who must act, what, by when.
+struct Reminder {
+    to: ActorRole,
+    what: String,
+    deadline: DateTime<Utc>,
+}
+
+/// The reminder `timer` sends, if it is a reminder and the order still waits
+/// for what it reminds of.
+fn reminder(timer: Timer, order: &OrderRow, now: DateTime<Utc>) -> Option<Reminder> {
+    let status = order.status();
+    let (to, what, deadline) = match timer {
+        Timer::PaymentReminder if status == OrderStatus::AwaitingPayment => {
+            let what = format!("Pay {} cents (reference {})", order.total_cents, order.payment_reference);
+            (ActorRole::Buyer, what, Some(order.pay_by))
+        }
+        Timer::ShipReminder if status == OrderStatus::Paid => {
+            (ActorRole::Seller, "Ship the rigs and add tracking".to_string(), order.ship_by)
+        }
+        Timer::AutoRefundReminder if status == OrderStatus::Paid => {
+            (ActorRole::Seller, "Ship now, or the buyer is refunded in full".to_string(), order.auto_refund_at)
+        }
+        Timer::DeliveryReminder if status == OrderStatus::Shipped => {
+            let what = "Confirm delivery (or dispute non-delivery); the order counts as delivered";
+            (ActorRole::Buyer, what.to_string(), order.auto_delivery_at)
+        }
+        Timer::InspectionReminder if status == OrderStatus::Delivered => {
+            let what = "Accept the rigs or open a dispute; the seller is paid automatically";
+            (ActorRole::Buyer, what.to_string(), order.inspect_until)
+        }
+        _ => return None,
+    };
+    Some(Reminder { to, what, deadline: deadline.unwrap_or(now) })
+}
+
+/// What a deadline does, if the order is still in the status it was set for and
+/// the deadline has really passed; otherwise nothing (the order moved on).
+async fn deadline(
+    ctx: &OrderContext,
+    conn: &mut AsyncPgConnection,
+    timer: Timer,
+    order: &OrderRow,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let status = order.status();
     let system = Actor::system();
     let past = |deadline: Option<DateTime<Utc>>| deadline.is_some_and(|d| now >= d);
-    let result = match payload.timer {
-        Timer::PaymentReminder if status == OrderStatus::AwaitingPayment => {
-            let what = format!("Pay {} cents (reference {})", order.total_cents, order.payment_reference);
-            super::notify::reminder(conn, &order, ActorRole::Buyer, &what, order.pay_by, now).await?;
-            Ok(())
-        }
+    let none = serde_json::json!({});
+    match timer {
         Timer::PaymentDeadline if status == OrderStatus::AwaitingPayment && past(Some(order.pay_by)) => {
-            flow::close_without_sale(
-                conn,
-                &order,
-                Move::Expire,
-                system,
-                "payment_deadline_passed",
-                serde_json::json!({}),
-                now,
-            )
-            .await
-            .map(drop)
-        }
-        Timer::ShipReminder if status == OrderStatus::Paid => {
-            let deadline = order.ship_by.unwrap_or(now);
-            super::notify::reminder(conn, &order, ActorRole::Seller, "Ship the rigs and add tracking", deadline, now)
-                .await?;
-            Ok(())
+            flow::close_without_sale(conn, order, Move::Expire, system, "payment_deadline_passed", none, now).await?;
         }
         Timer::ShipDeadline if status == OrderStatus::Paid && past(order.ship_by) => {
-            flow::note(conn, &order, system, "ship_deadline_missed", serde_json::json!({}), true, now).await?;
-            Ok(())
-        }
-        Timer::AutoRefundReminder if status == OrderStatus::Paid => {
-            let deadline = order.auto_refund_at.unwrap_or(now);
-            let what = "Ship now, or the buyer is refunded in full";
-            super::notify::reminder(conn, &order, ActorRole::Seller, what, deadline, now).await?;
-            Ok(())
+            flow::note(conn, order, system, "ship_deadline_missed", none, true, now).await?;
         }
         Timer::AutoRefund if status == OrderStatus::Paid && past(order.auto_refund_at) => {
             let details = serde_json::json!({ "ship_by": order.ship_by });
-            flow::close_without_sale(conn, &order, Move::AutoRefund, system, "not_shipped_in_time", details, now)
-                .await
-                .map(drop)
-        }
-        Timer::DeliveryReminder if status == OrderStatus::Shipped => {
-            let deadline = order.auto_delivery_at.unwrap_or(now);
-            let what = "Confirm delivery (or dispute non-delivery); the order counts as delivered";
-            super::notify::reminder(conn, &order, ActorRole::Buyer, what, deadline, now).await?;
-            Ok(())
+            flow::close_without_sale(conn, order, Move::AutoRefund, system, "not_shipped_in_time", details, now)
+                .await?;
         }
         Timer::AutoDelivery if status == OrderStatus::Shipped && past(order.auto_delivery_at) => {
-            flow::deliver(conn, &order, Move::AutoDeliver, system, now).await.map(drop)
-        }
-        Timer::InspectionReminder if status == OrderStatus::Delivered => {
-            let deadline = order.inspect_until.unwrap_or(now);
-            let what = "Accept the rigs or open a dispute; the seller is paid automatically";
-            super::notify::reminder(conn, &order, ActorRole::Buyer, what, deadline, now).await?;
-            Ok(())
+            flow::deliver(conn, order, Move::AutoDeliver, system, now).await?;
         }
         Timer::InspectionEnd if status == OrderStatus::Delivered && past(order.inspect_until) => {
             // A delivery proof still running gets its verdict first: it may open a dispute.
@@ -91,15 +103,14 @@ pub async fn fire(
                 tracing::info!(order.id = %order.id, "inspection end deferred until the delivery proof's verdict");
                 return Ok(());
             }
-            flow::complete(ctx, conn, &order, Move::AutoAccept, system, now).await.map(drop)
+            flow::complete(ctx, conn, order, Move::AutoAccept, system, now).await?;
         }
         Timer::BtcpayInvoice if status == OrderStatus::AwaitingPayment && order.btcpay_invoice_id.is_none() => {
-            return payments::create_missing_invoice(ctx, conn, &order, now).await;
+            payments::create_missing_invoice(ctx, conn, order, now).await?;
         }
-        // The order moved on since the timer was set: nothing to do.
-        _ => Ok(()),
-    };
-    result.map_err(|err| anyhow::anyhow!("order timer {:?} on {}: {err}", payload.timer, order.id))
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Registers the order timers' handler.

@@ -22,78 +22,91 @@ pub async fn render(
     let names = crate::accounts::display_names(conn, &user_ids).await?;
     let titles = crate::listings::titles(conn, &listing_ids).await?;
     let party = |id: Uuid| PartySummary { id, display_name: names.get(&id).cloned().unwrap_or_default() };
-    let wire_instructions = &ctx.settings.wire_instructions;
     Ok(rows
         .into_iter()
-        .map(|row| {
-            let method = if row.payment_method == "btcpay" { PaymentMethod::Btcpay } else { PaymentMethod::Wire };
-            let shipment = match (&row.carrier, &row.tracking_number, row.shipped_at) {
-                (Some(carrier), Some(tracking), Some(at)) => {
-                    Some(ShipmentView { carrier: carrier.clone(), tracking_number: tracking.clone(), shipped_at: at })
-                }
-                _ => None,
-            };
-            let dispute = row.disputed_at.map(|opened_at| DisputeView {
-                reason: row.dispute_reason.clone().unwrap_or_default(),
-                description: row.dispute_description.clone().unwrap_or_default(),
-                opened_at,
-            });
-            let settlement = row.closed_at.and(row.refund_cents).map(|refund_cents| SettlementView {
-                refund_cents,
-                seller_credit_cents: row.seller_credit_cents.unwrap_or(0),
-                platform_fee_cents: row.platform_fee_cents.unwrap_or(0),
-            });
-            let shipping_address: ShippingAddress = serde_json::from_value(row.shipping_address.clone())
-                .unwrap_or_else(|_| ShippingAddress {
-                    name: String::new(),
-                    line1: String::new(),
-                    line2: None,
-                    city: String::new(),
-                    postal_code: String::new(),
-                    country: String::new(),
-                    phone: String::new(),
-                });
-            OrderView {
-                id: row.id,
-                listing_id: row.listing_id,
-                listing_title: titles.get(&row.listing_id).cloned().unwrap_or_default(),
-                buyer: party(row.buyer_id),
-                seller: party(row.seller_id),
-                quantity: row.quantity,
-                unit_price_cents: row.unit_price_cents,
-                subtotal_cents: row.subtotal_cents,
-                fee_cents: row.fee_cents,
-                total_cents: row.total_cents,
-                currency: row.currency.clone(),
-                status: row.status(),
-                reference_unit_price_cents: row.reference_unit_price_cents,
-                discount_pct: row.discount_bps.map(bps_to_pct),
-                payment: PaymentView {
-                    method,
-                    instructions: (method == PaymentMethod::Wire)
-                        .then(|| format!("{wire_instructions} Reference: {}.", row.payment_reference)),
-                    invoice_url: row.btcpay_checkout_url.clone(),
-                    reference: row.payment_reference.clone(),
-                    paid_at: row.paid_at,
-                    paid_amount_cents: row.paid_amount_cents,
-                },
-                deadlines: Deadlines {
-                    pay_by: row.pay_by,
-                    ship_by: row.ship_by,
-                    auto_refund_at: row.auto_refund_at,
-                    auto_delivery_at: row.auto_delivery_at,
-                    inspect_until: row.inspect_until,
-                },
-                shipping_address,
-                shipment,
-                delivered_at: row.delivered_at,
-                dispute,
-                settlement,
-                created_at: row.created_at,
-                updated_at: row.updated_at,
-            }
+        .map(|row| OrderView {
+            id: row.id,
+            listing_id: row.listing_id,
+            listing_title: titles.get(&row.listing_id).cloned().unwrap_or_default(),
+            buyer: party(row.buyer_id),
+            seller: party(row.seller_id),
+            quantity: row.quantity,
+            unit_price_cents: row.unit_price_cents,
+            subtotal_cents: row.subtotal_cents,
+            fee_cents: row.fee_cents,
+            total_cents: row.total_cents,
+            currency: row.currency.clone(),
+            status: row.status(),
+            reference_unit_price_cents: row.reference_unit_price_cents,
+            discount_pct: row.discount_bps.map(bps_to_pct),
+            payment: payment(&row, &ctx.settings.wire_instructions),
+            deadlines: Deadlines {
+                pay_by: row.pay_by,
+                ship_by: row.ship_by,
+                auto_refund_at: row.auto_refund_at,
+                auto_delivery_at: row.auto_delivery_at,
+                inspect_until: row.inspect_until,
+            },
+            shipping_address: shipping_address(&row),
+            shipment: shipment(&row),
+            delivered_at: row.delivered_at,
+            dispute: dispute(&row),
+            settlement: settlement(&row),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
         })
         .collect())
+}
+
+fn payment(row: &OrderRow, wire_instructions: &str) -> PaymentView {
+    let method = if row.payment_method == "btcpay" { PaymentMethod::Btcpay } else { PaymentMethod::Wire };
+    PaymentView {
+        method,
+        instructions: (method == PaymentMethod::Wire)
+            .then(|| format!("{wire_instructions} Reference: {}.", row.payment_reference)),
+        invoice_url: row.btcpay_checkout_url.clone(),
+        reference: row.payment_reference.clone(),
+        paid_at: row.paid_at,
+        paid_amount_cents: row.paid_amount_cents,
+    }
+}
+
+fn shipment(row: &OrderRow) -> Option<ShipmentView> {
+    match (&row.carrier, &row.tracking_number, row.shipped_at) {
+        (Some(carrier), Some(tracking), Some(at)) => {
+            Some(ShipmentView { carrier: carrier.clone(), tracking_number: tracking.clone(), shipped_at: at })
+        }
+        _ => None,
+    }
+}
+
+fn dispute(row: &OrderRow) -> Option<DisputeView> {
+    row.disputed_at.map(|opened_at| DisputeView {
+        reason: row.dispute_reason.clone().unwrap_or_default(),
+        description: row.dispute_description.clone().unwrap_or_default(),
+        opened_at,
+    })
+}
+
+fn settlement(row: &OrderRow) -> Option<SettlementView> {
+    row.closed_at.and(row.refund_cents).map(|refund_cents| SettlementView {
+        refund_cents,
+        seller_credit_cents: row.seller_credit_cents.unwrap_or(0),
+        platform_fee_cents: row.platform_fee_cents.unwrap_or(0),
+    })
+}
+
+/// The stored address (an empty one should the stored JSON ever not parse).
+fn shipping_address(row: &OrderRow) -> ShippingAddress {
+    serde_json::from_value(row.shipping_address.clone()).unwrap_or_else(|_| ShippingAddress {
+        name: String::new(),
+        line1: String::new(),
+        line2: None,
+        city: String::new(),
+        postal_code: String::new(),
+        country: String::new(),
+        phone: String::new(),
+    })
 }
 
 pub async fn render_one(ctx: &OrderContext, conn: &mut AsyncPgConnection, row: OrderRow) -> QueryResult<OrderView> {

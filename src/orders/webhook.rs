@@ -153,32 +153,8 @@ async fn apply_to_order(
         }
     }
     match (&event.kind, check) {
-        (WebhookEventType::InvoiceSettled, Some(check)) => {
-            if !check.fully_paid {
-                flow::note(conn, order, Actor::btcpay(), "btcpay_underpaid", details, false, now).await?;
-                let text = "BTCPay reports the invoice as not paid in full, so the order is still awaiting payment.";
-                super::notify::tell(conn, order, ActorRole::Buyer, "payment incomplete", text, now).await?;
-                return Ok(WebhookOutcome::Underpaid);
-            }
-            // Settled in full: at least the total arrived, possibly more (owed back).
-            let received = received_cents(check, order);
-            match status {
-                OrderStatus::AwaitingPayment => {
-                    flow::pay(ctx, conn, order, Actor::btcpay(), received, details, now).await?;
-                    Ok(WebhookOutcome::Paid)
-                }
-                OrderStatus::Expired | OrderStatus::Cancelled => {
-                    if late_payment_recorded(conn, order).await? {
-                        return Ok(WebhookOutcome::Duplicate);
-                    }
-                    record_late_payment(conn, order, received, details, now).await?;
-                    Ok(WebhookOutcome::LatePaymentRefundable)
-                }
-                // Already paid (by this invoice or an admin): nothing more to do.
-                _ => Ok(WebhookOutcome::Duplicate),
-            }
-        }
-        (WebhookEventType::InvoiceExpired, _) if status == OrderStatus::AwaitingPayment => {
+        (WebhookEventType::InvoiceSettled, Some(check)) => settled(ctx, conn, order, check, details, now).await,
+        (WebhookEventType::InvoiceExpired, check) if status == OrderStatus::AwaitingPayment => {
             let expiry = json!({ "partially_paid": event.partially_paid, "delivery_id": event.delivery_id });
             let expired = flow::close_without_sale(
                 conn,
@@ -204,18 +180,7 @@ async fn apply_to_order(
                 Ok(WebhookOutcome::Duplicate)
             }
         }
-        (WebhookEventType::InvoiceInvalid, _) if status.holds_funds() => {
-            // A payment BTCPay now calls invalid (a double spend, a reversed mark):
-            // the money is not certain, so the seller must hold the rigs until an
-            // admin has looked.
-            flow::note(conn, order, Actor::btcpay(), "btcpay_payment_invalid", details, false, now).await?;
-            let text = "BTCPay marked this order's payment as invalid. Do not ship (or hand over) anything until \
-                        an administrator has confirmed the payment; the order stays in escrow meanwhile.";
-            for party in [ActorRole::Buyer, ActorRole::Seller] {
-                super::notify::tell(conn, order, party, "payment marked invalid", text, now).await?;
-            }
-            Ok(WebhookOutcome::Noted)
-        }
+        (WebhookEventType::InvoiceInvalid, _) if status.holds_funds() => invalid(conn, order, details, now).await,
         (WebhookEventType::InvoiceExpired | WebhookEventType::InvoiceInvalid, _) => {
             flow::note(conn, order, Actor::btcpay(), &format!("btcpay_{}", event.kind.as_str()), details, false, now)
                 .await?;
@@ -223,6 +188,59 @@ async fn apply_to_order(
         }
         _ => Ok(WebhookOutcome::Ignored),
     }
+}
+
+/// An invoice BTCPay reports settled: paid in full pays the order (or, for an
+/// order that closed unpaid meanwhile, is owed back); short is noted.
+async fn settled(
+    ctx: &OrderContext,
+    conn: &mut AsyncPgConnection,
+    order: &OrderRow,
+    check: &PaymentCheck,
+    details: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<WebhookOutcome, ApiError> {
+    if !check.fully_paid {
+        flow::note(conn, order, Actor::btcpay(), "btcpay_underpaid", details, false, now).await?;
+        let text = "BTCPay reports the invoice as not paid in full, so the order is still awaiting payment.";
+        super::notify::tell(conn, order, ActorRole::Buyer, "payment incomplete", text, now).await?;
+        return Ok(WebhookOutcome::Underpaid);
+    }
+    // Settled in full: at least the total arrived, possibly more (owed back).
+    let received = received_cents(check, order);
+    match order.status() {
+        OrderStatus::AwaitingPayment => {
+            flow::pay(ctx, conn, order, Actor::btcpay(), received, details, now).await?;
+            Ok(WebhookOutcome::Paid)
+        }
+        OrderStatus::Expired | OrderStatus::Cancelled => {
+            if late_payment_recorded(conn, order).await? {
+                return Ok(WebhookOutcome::Duplicate);
+            }
+            record_late_payment(conn, order, received, details, now).await?;
+            Ok(WebhookOutcome::LatePaymentRefundable)
+        }
+        // Already paid (by this invoice or an admin): nothing more to do.
+        _ => Ok(WebhookOutcome::Duplicate),
+    }
+}
+
+/// A payment BTCPay now calls invalid (a double spend, a reversed mark): the
+/// money is not certain, so the seller must hold the rigs until an admin has
+/// looked.
+async fn invalid(
+    conn: &mut AsyncPgConnection,
+    order: &OrderRow,
+    details: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<WebhookOutcome, ApiError> {
+    flow::note(conn, order, Actor::btcpay(), "btcpay_payment_invalid", details, false, now).await?;
+    let text = "BTCPay marked this order's payment as invalid. Do not ship (or hand over) anything until \
+                an administrator has confirmed the payment; the order stays in escrow meanwhile.";
+    for party in [ActorRole::Buyer, ActorRole::Seller] {
+        super::notify::tell(conn, order, party, "payment marked invalid", text, now).await?;
+    }
+    Ok(WebhookOutcome::Noted)
 }
 
 /// Whether money that arrived for this closed order is already owed back (at

@@ -16,7 +16,7 @@ use crate::orders::model::{OrderRow, OrderView};
 use crate::validation::check_text;
 
 use crate::orders::reviews::{self, NewReview, Review};
-use crate::orders::state::{ActorRole, Move, OrderStatus};
+use crate::orders::state::{ActorRole, Move};
 use crate::orders::OrderContext;
 use crate::orders::{delivery_proof, view};
 use crate::proofs::ProofTicket;
@@ -55,19 +55,7 @@ async fn cancel(
     let order = conn
         .transaction(async |conn| {
             let (order, actor) = lock_for(conn, *id, &user).await?;
-            flow::check(&order, Move::BuyerCancel, actor)?;
-            if order.status() == OrderStatus::Paid && order.ship_by.is_none_or(|by| now < by) {
-                return Err(ApiError::conflict(
-                    "ship_deadline_not_passed",
-                    "A paid order can be cancelled once its ship deadline has passed without a shipment.",
-                ));
-            }
-            let reason = if order.status() == OrderStatus::Paid {
-                "cancelled_after_missed_ship_deadline"
-            } else {
-                "cancelled_by_buyer"
-            };
-            flow::close_without_sale(conn, &order, Move::BuyerCancel, actor, reason, serde_json::json!({}), now).await
+            flow::cancel_by_buyer(conn, &order, actor, now).await
         })
         .await?;
     respond(&orders, &mut conn, order).await
