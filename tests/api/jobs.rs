@@ -84,6 +84,7 @@ async fn a_job_exists_only_if_its_transaction_commits_and_runs_once() {
 #[tokio::test]
 async fn a_failing_job_backs_off_dies_after_max_attempts_and_can_be_retried() {
     let app = spawn_app().await;
+    app.allow_stray_jobs();
     let start = app.clock.now();
     let id = queue::enqueue(&mut *app.conn().await, "no_such_kind", &json!({"n": 1}), start).await.unwrap();
 
@@ -243,6 +244,7 @@ async fn two_workers_run_each_of_fifty_jobs_exactly_once() {
 #[tokio::test]
 async fn the_daily_prune_removes_dead_jobs_older_than_thirty_days_only() {
     let app = spawn_app().await;
+    app.allow_stray_jobs();
     app.register_periodic().await;
     let prune_at = app.clock.now() + Duration::hours(24);
     let mut conn = app.conn().await;
@@ -277,4 +279,14 @@ async fn the_daily_prune_removes_dead_jobs_older_than_thirty_days_only() {
     assert_eq!(left, HashSet::from([young_dead, old_queued]));
     let dead = queue::list_dead(&mut *app.conn().await, 10).await.unwrap();
     assert_eq!(dead.iter().map(|j| j.id).collect::<Vec<_>>(), vec![young_dead]);
+}
+
+/// The harness's teardown check is real: a test that leaves a job no handler
+/// can run fails, as would one that leaves a failed job.
+#[tokio::test]
+#[should_panic(expected = "left unexpected jobs behind")]
+async fn a_test_that_leaves_a_job_nobody_can_run_fails_at_teardown() {
+    let app = spawn_app().await;
+    let later = app.clock.now() + Duration::days(1);
+    queue::enqueue(&mut *app.conn().await, "no_such_kind", &json!({}), later).await.unwrap();
 }
