@@ -29,6 +29,9 @@ impl FieldError {
 pub enum ApiError {
     #[error("validation failed")]
     Validation(Vec<FieldError>),
+    /// Text with NUL or other control characters, refused before any handler.
+    #[error("control characters in text")]
+    InvalidCharacters(Vec<FieldError>),
     #[error("bad request: {detail}")]
     BadRequest { code: &'static str, detail: String },
     #[error("unauthorized: {detail}")]
@@ -94,6 +97,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Validation(_) => "validation_failed",
+            Self::InvalidCharacters(_) => "invalid_characters",
             Self::BadRequest { code, .. }
             | Self::Unauthorized { code, .. }
             | Self::Forbidden { code, .. }
@@ -111,6 +115,9 @@ impl ApiError {
     fn public_detail(&self) -> String {
         match self {
             Self::Validation(errors) => format!("{} field(s) are invalid; see `errors`.", errors.len().max(1)),
+            Self::InvalidCharacters(errors) => {
+                format!("{} field(s) contain control characters; see `errors`.", errors.len().max(1))
+            }
             Self::BadRequest { detail, .. }
             | Self::Unauthorized { detail, .. }
             | Self::Forbidden { detail, .. }
@@ -139,7 +146,7 @@ impl ApiError {
             detail: self.public_detail(),
             code: self.code().to_string(),
             errors: match self {
-                Self::Validation(errors) => Some(errors.clone()),
+                Self::Validation(errors) | Self::InvalidCharacters(errors) => Some(errors.clone()),
                 _ => None,
             },
         }
@@ -149,7 +156,9 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Validation(_) | Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::InvalidCharacters(_) | Self::Unprocessable { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,

@@ -33,6 +33,7 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
             App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_api).split_for_parts();
         let state = &instance.state;
         let metrics = state.metrics.clone();
+        let json_limit = state.config.json_limit_bytes;
         app.app_data(web::Data::new(state.clone()))
             .app_data(web::Data::new(state.storage.clone()))
             .app_data(web::Data::new(instance.orders.clone()))
@@ -46,6 +47,7 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
             .configure(crate::storage::local_routes)
             .configure(|cfg| openapi::docs_routes(cfg, spec))
             .default_service(web::to(http::not_found))
+            .wrap(middleware::from_fn(move |req, next| http::input::screen_text(json_limit, req, next)))
             .wrap(middleware::Compress::default())
             .wrap(http::cors(&state.config.cors_origins))
             .wrap_fn(move |req, srv| crate::metrics::record(&metrics, req, srv))

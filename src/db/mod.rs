@@ -6,8 +6,12 @@
 //! gives up quickly when PostgreSQL is down so handlers can answer 503 instead of
 //! hanging.
 
+pub mod ids;
 pub mod local_cluster;
 pub mod schema;
+mod text_enum;
+
+pub(crate) use text_enum::text_enum;
 
 use std::time::Duration;
 
