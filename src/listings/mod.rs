@@ -2,6 +2,7 @@
 //! storage, moderation, flags, search, and the discount against the model's
 //! reference price that marks fire sales.
 
+pub mod access;
 mod emails;
 
 mod decorations;
@@ -17,9 +18,9 @@ pub mod search;
 pub mod stock;
 pub mod view;
 
+pub(crate) use access::{find_visible, listing_not_found};
 pub use decorations::{LatestProof, LatestProofs, ProofSummary};
 pub use handlers::configure;
-pub(crate) use handlers::{find_visible, listing_not_found};
 pub use jobs::{register_jobs, SweepListingDeadlines};
 pub use queries::{
     record_hashrate_verification, record_settled_price, refresh_references, FollowCatalog, HashrateVerification,

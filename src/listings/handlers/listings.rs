@@ -5,12 +5,12 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::{find_visible, lock_owned, wrong_status};
 use crate::accounts::AuthUser;
 use crate::catalog::model::RigModelRow;
 use crate::db::schema::{listing_price_changes, listings};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
+use crate::listings::access::{find_visible, lock_owned, wrong_status};
 use crate::listings::input::{self, CreateListing, UpdateListing};
 use crate::listings::lifecycle::{editable, next_status, Actor, Editable, ListingStatus, Transition};
 use crate::listings::model::{ListingRow, ListingView, PriceChange};

@@ -9,12 +9,12 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{listing_not_found, wrong_status};
 use crate::accounts::AuthUser;
 use crate::catalog::discount::discount_bps;
 use crate::db::schema::{listing_flags, listings};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
+use crate::listings::access::{find_visible, listing_not_found, wrong_status};
 use crate::listings::lifecycle::{next_status, Actor, ListingStatus, Transition};
 use crate::listings::model::{FlagView, ListingRow, ListingView};
 use crate::listings::queries;
@@ -253,7 +253,7 @@ async fn flag_listing(
         return Err(ApiError::validation("details", "must be at most 2000 characters"));
     }
     let mut conn = state.pool.get().await?;
-    let listing = super::find_visible(&mut conn, *id, Some(&user)).await?;
+    let listing = find_visible(&mut conn, *id, Some(&user)).await?;
     if !listing.status().is_public() {
         return Err(listing_not_found());
     }

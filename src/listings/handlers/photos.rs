@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{lock_owned, wrong_status};
 use crate::accounts::AuthUser;
 use crate::db::schema::listing_photos;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::listings::access::{listing_not_found, lock_owned, wrong_status};
 use crate::listings::lifecycle::{editable, Editable};
 use crate::listings::model::{ListingView, PhotoRow};
 use crate::listings::photo_check::{PhotoType, MAGIC_LEN, MAX_PHOTOS_PER_LISTING, MAX_PHOTO_BYTES};
@@ -162,9 +162,9 @@ async fn complete_photo_upload(
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
     let listing = {
-        let row = queries::find(&mut conn, listing_id).await?.ok_or_else(super::listing_not_found)?;
+        let row = queries::find(&mut conn, listing_id).await?.ok_or_else(listing_not_found)?;
         if row.seller_id != user.id() {
-            return Err(super::listing_not_found());
+            return Err(listing_not_found());
         }
         row
     };

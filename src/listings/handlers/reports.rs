@@ -6,10 +6,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::{find_visible, listing_not_found};
 use crate::accounts::{AuthUser, ROLE_INSPECTOR};
 use crate::db::schema::{condition_reports, listings};
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::listings::access::{find_visible, listing_not_found, wrong_status};
 use crate::listings::input::{validate_condition_report, ConditionReportInput, Cooling, CosmeticGrade, Firmware};
 use crate::listings::model::ConditionReport;
 use crate::listings::queries;
@@ -66,7 +66,7 @@ async fn add_condition_report(
                 return Err(listing_not_found());
             };
             if !listing.status().is_open() {
-                return Err(super::wrong_status(&listing, "reported on"));
+                return Err(wrong_status(&listing, "reported on"));
             }
             let version = queries::next_report_version(conn, listing.id).await?;
             let report: ConditionReport = diesel::insert_into(condition_reports::table)
