@@ -6,6 +6,7 @@ pub mod access;
 mod emails;
 
 mod decorations;
+pub mod editing;
 pub mod expiry;
 mod handlers;
 pub mod input;
