@@ -8,6 +8,7 @@ mod emails;
 mod decorations;
 pub mod editing;
 pub mod expiry;
+pub mod follow_queries;
 mod handlers;
 pub mod input;
 mod jobs;
@@ -21,9 +22,9 @@ pub mod view;
 
 pub(crate) use access::{find_visible, listing_not_found};
 pub use decorations::{LatestProof, LatestProofs, ProofSummary};
-pub use handlers::configure;
-pub use jobs::{register_jobs, SweepListingDeadlines};
-pub use queries::{
+pub use follow_queries::{
     record_hashrate_verification, record_settled_price, refresh_references, FollowCatalog, HashrateVerification,
 };
+pub use handlers::configure;
+pub use jobs::{register_jobs, SweepListingDeadlines};
 pub use view::ListingRenderer;

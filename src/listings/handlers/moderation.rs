@@ -80,7 +80,7 @@ async fn decide(
             .ok_or_else(|| wrong_status(&row, "moderated this way"))?;
         let updated: ListingRow = if next == ListingStatus::Active {
             // Publication freezes the discount at that moment.
-            queries::refresh_references(conn, Some(row.rig_model_id), now).await?;
+            crate::listings::follow_queries::refresh_references(conn, Some(row.rig_model_id), now).await?;
             let current = queries::find(conn, row.id).await?.ok_or_else(listing_not_found)?;
             let published: ListingRow = diesel::update(listings::table.find(row.id))
                 .set((
