@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use super::input::{self, CreateListing, UpdateListing};
 use super::lifecycle::ListingStatus;
-use super::model::{ConditionReport, FlagView, ListingRow, PhotoRow, PriceChange};
+use super::model::{ConditionReport, ListingRow, PhotoRow, PriceChange};
 use crate::catalog::model::RigModelRow;
 use crate::catalog::queries::effective_reference;
-use crate::db::schema::{condition_reports, listing_flags, listing_photos, listing_price_changes, listings};
+use crate::db::schema::{condition_reports, listing_photos, listing_price_changes, listings};
 
 pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<ListingRow>> {
     listings::table.find(id).select(ListingRow::as_select()).first(conn).await.optional()
@@ -270,19 +270,6 @@ pub async fn count_photos(conn: &mut AsyncPgConnection, listing_id: Uuid) -> Que
         .count()
         .get_result(conn)
         .await
-}
-
-pub async fn open_flags(conn: &mut AsyncPgConnection, before: Option<Uuid>, limit: i64) -> QueryResult<Vec<FlagView>> {
-    let mut query = listing_flags::table
-        .filter(listing_flags::status.eq("open"))
-        .order(listing_flags::id.desc())
-        .limit(limit)
-        .select(FlagView::as_select())
-        .into_boxed();
-    if let Some(before) = before {
-        query = query.filter(listing_flags::id.lt(before));
-    }
-    query.load(conn).await
 }
 
 /// A published listing's price moved.

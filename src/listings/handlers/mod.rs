@@ -1,5 +1,6 @@
 //! The listings' HTTP API.
 
+mod flags;
 mod listings;
 mod moderation;
 mod photos;
@@ -12,4 +13,5 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     reports::configure(cfg);
     photos::configure(cfg);
     moderation::configure(cfg);
+    flags::configure(cfg);
 }
