@@ -18,6 +18,8 @@ pub mod lifecycle;
 pub mod model;
 pub mod moderation;
 pub mod photo_check;
+pub mod photo_queries;
+pub mod photos;
 pub mod queries;
 pub mod search;
 pub mod stock;

@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use super::input::{self, CreateListing, UpdateListing};
 use super::lifecycle::ListingStatus;
-use super::model::{ConditionReport, ListingRow, PhotoRow, PriceChange};
+use super::model::{ConditionReport, ListingRow, PriceChange};
 use crate::catalog::model::RigModelRow;
 use crate::catalog::queries::effective_reference;
-use crate::db::schema::{condition_reports, listing_photos, listing_price_changes, listings};
+use crate::db::schema::{condition_reports, listing_price_changes, listings};
 
 pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<ListingRow>> {
     listings::table.find(id).select(ListingRow::as_select()).first(conn).await.optional()
@@ -247,29 +247,6 @@ pub async fn next_report_version(conn: &mut AsyncPgConnection, listing_id: Uuid)
         .first(conn)
         .await?;
     Ok(latest.unwrap_or(0) + 1)
-}
-
-pub async fn find_photo(
-    conn: &mut AsyncPgConnection,
-    listing_id: Uuid,
-    photo_id: Uuid,
-) -> QueryResult<Option<PhotoRow>> {
-    listing_photos::table
-        .find(photo_id)
-        .filter(listing_photos::listing_id.eq(listing_id))
-        .select(PhotoRow::as_select())
-        .first(conn)
-        .await
-        .optional()
-}
-
-pub async fn count_photos(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<i64> {
-    listing_photos::table
-        .filter(listing_photos::listing_id.eq(listing_id))
-        .filter(listing_photos::status.ne("deleted"))
-        .count()
-        .get_result(conn)
-        .await
 }
 
 /// A published listing's price moved.
