@@ -1,12 +1,22 @@
 //! Listings: lots of one rig model with condition reports, photos in object
 //! storage, moderation, flags, search, and the discount against the model's
 //! reference price that marks fire sales.
+//!
+//! - [`lifecycle`], [`input`], [`photo_check`]: the rules, pure and unit-tested.
+//! - [`access`]: who may see or change a listing.
+//! - [`editing`], [`moderation`], [`flags`], [`photos`], [`condition_reports`],
+//!   [`search`], [`stock`], [`expiry`]: the use cases, one transaction each.
+//! - [`queries`], [`follow_queries`], [`photo_queries`], [`report_queries`],
+//!   [`flag_queries`]: the SQL, by table and meaning.
+//! - [`view`]: listing pages as clients see them; `handlers`: the HTTP API.
+//!
+//! Reads (through `Config`): `RIGMARKET_FIRE_SALE_THRESHOLD_PCT`.
 
 pub mod access;
-mod emails;
-
+pub mod condition_reports;
 mod decorations;
 pub mod editing;
+mod emails;
 pub mod expiry;
 pub mod flag_queries;
 pub mod flags;
@@ -21,6 +31,7 @@ pub mod photo_check;
 pub mod photo_queries;
 pub mod photos;
 pub mod queries;
+pub mod report_queries;
 pub mod search;
 pub mod stock;
 pub mod view;

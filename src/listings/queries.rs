@@ -1,5 +1,6 @@
-//! Listing queries; each takes a connection so callers compose them in one
-//! transaction.
+//! SQL on the `listings` rows and their price history; each function takes a
+//! connection so use cases compose them in one transaction. Photos, condition
+//! reports and flags have their own query modules.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -8,10 +9,10 @@ use uuid::Uuid;
 
 use super::input::{self, CreateListing, UpdateListing};
 use super::lifecycle::ListingStatus;
-use super::model::{ConditionReport, ListingRow, PriceChange};
+use super::model::{ListingRow, PriceChange};
 use crate::catalog::model::RigModelRow;
 use crate::catalog::queries::effective_reference;
-use crate::db::schema::{condition_reports, listing_price_changes, listings};
+use crate::db::schema::{listing_price_changes, listings};
 
 pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<ListingRow>> {
     listings::table.find(id).select(ListingRow::as_select()).first(conn).await.optional()
@@ -229,24 +230,6 @@ pub async fn price_history(conn: &mut AsyncPgConnection, listing_id: Uuid) -> Qu
         .select(PriceChange::as_select())
         .load(conn)
         .await
-}
-
-pub async fn condition_reports(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<Vec<ConditionReport>> {
-    condition_reports::table
-        .filter(condition_reports::listing_id.eq(listing_id))
-        .order(condition_reports::version.desc())
-        .select(ConditionReport::as_select())
-        .load(conn)
-        .await
-}
-
-pub async fn next_report_version(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<i32> {
-    let latest: Option<i32> = condition_reports::table
-        .filter(condition_reports::listing_id.eq(listing_id))
-        .select(diesel::dsl::max(condition_reports::version))
-        .first(conn)
-        .await?;
-    Ok(latest.unwrap_or(0) + 1)
 }
 
 /// A published listing's price moved.

@@ -1,4 +1,5 @@
-//! The listings' HTTP API.
+//! The listings' HTTP API: each handler extracts, checks the caller's role,
+//! calls one use case and renders the answer.
 
 mod flags;
 mod listings;
