@@ -1,12 +1,31 @@
 //! The emails listings send: moderation verdicts and hosting deadlines.
 
-use crate::mail::{escape, EmailTemplate};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
+
+use crate::mail::{self, escape, EmailTemplate};
 
 /// The seller hears about every moderation decision.
 pub struct ListingReviewed {
     pub title: String,
     pub approved: bool,
     pub reason: Option<String>,
+}
+
+impl ListingReviewed {
+    /// Queues the verdict for the listing's seller in the caller's transaction
+    /// (the mail outbox), so it is sent only if the decision commits.
+    pub async fn send_to_seller(
+        &self,
+        conn: &mut AsyncPgConnection,
+        seller_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let email = crate::accounts::email_of(conn, seller_id).await?;
+        mail::enqueue(conn, &email, self, now).await?;
+        Ok(())
+    }
 }
 
 impl EmailTemplate for ListingReviewed {

@@ -1,27 +1,47 @@
 //! Listings: lots of one rig model with condition reports, photos in object
 //! storage, moderation, flags, search, and the discount against the model's
 //! reference price that marks fire sales.
+//!
+//! - [`lifecycle`], [`input`], [`photo_check`]: the rules, pure and unit-tested.
+//! - [`access`]: who may see or change a listing.
+//! - [`editing`], [`moderation`], [`flags`], [`photos`], [`condition_reports`],
+//!   [`search`], [`stock`], [`expiry`]: the use cases, one transaction each.
+//! - [`queries`], [`follow_queries`], [`photo_queries`], [`report_queries`],
+//!   [`flag_queries`]: the SQL, by table and meaning.
+//! - [`view`]: listing pages as clients see them; `handlers`: the HTTP API.
+//!
+//! Reads (through `Config`): `RIGMARKET_FIRE_SALE_THRESHOLD_PCT`.
 
-mod emails;
-
+pub mod access;
+pub mod condition_reports;
 mod decorations;
+pub mod editing;
+mod emails;
 pub mod expiry;
+pub mod flag_queries;
+pub mod flags;
+pub mod follow_queries;
 mod handlers;
 pub mod input;
 mod jobs;
 pub mod lifecycle;
 pub mod model;
+pub mod moderation;
 pub mod photo_check;
+pub mod photo_queries;
+pub mod photos;
 pub mod queries;
+pub mod report_queries;
 pub mod search;
 pub mod stock;
 pub mod view;
 
+pub(crate) use access::{find_visible, listing_not_found};
 pub use decorations::{LatestProof, LatestProofs, ProofSummary};
-pub use handlers::configure;
-pub(crate) use handlers::{find_visible, listing_not_found};
-pub use jobs::{register_jobs, SweepListingDeadlines};
-pub use queries::{
-    record_hashrate_verification, record_settled_price, refresh_references, titles, FollowCatalog, HashrateVerification,
+pub use follow_queries::{
+    record_hashrate_verification, record_settled_price, refresh_references, FollowCatalog, HashrateVerification,
 };
+pub use handlers::configure;
+pub use jobs::{register_jobs, SweepListingDeadlines};
+pub use queries::titles;
 pub use view::ListingRenderer;

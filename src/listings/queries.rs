@@ -1,18 +1,18 @@
-//! Listing queries; each takes a connection so callers compose them in one
-//! transaction.
+//! SQL on the `listings` rows and their price history; each function takes a
+//! connection so use cases compose them in one transaction. Photos, condition
+//! reports and flags have their own query modules.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::price_index::observations::{self as price_index, SettledSale};
-
+use super::input::{self, CreateListing, UpdateListing};
 use super::lifecycle::ListingStatus;
-use super::model::{ConditionReport, FlagView, ListingRow, PhotoRow, PriceChange};
+use super::model::{ListingRow, PriceChange};
 use crate::catalog::model::RigModelRow;
 use crate::catalog::queries::effective_reference;
-use crate::db::schema::{condition_reports, listing_flags, listing_photos, listing_price_changes, listings};
+use crate::db::schema::{listing_price_changes, listings};
 
 pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<ListingRow>> {
     listings::table.find(id).select(ListingRow::as_select()).first(conn).await.optional()
@@ -39,6 +39,181 @@ pub async fn set_status(
         .await
 }
 
+/// Inserts a draft lot of `model` as the seller described it (`body` already
+/// normalised and validated), with the model's specs and reference copied on.
+pub async fn insert_draft(
+    conn: &mut AsyncPgConnection,
+    seller_id: Uuid,
+    body: &CreateListing,
+    model: &RigModelRow,
+    reference: Option<i64>,
+    now: DateTime<Utc>,
+) -> QueryResult<ListingRow> {
+    let (facility, hosting_country, contract_ends_on, power_off_at) = input::hosting_columns(body.hosting.as_ref());
+    diesel::insert_into(listings::table)
+        .values((
+            listings::id.eq(Uuid::now_v7()),
+            listings::seller_id.eq(seller_id),
+            listings::rig_model_id.eq(model.id),
+            listings::manufacturer_id.eq(model.manufacturer_id),
+            listings::title.eq(body.title.trim()),
+            listings::description.eq(&body.description),
+            listings::status.eq(ListingStatus::Draft.as_str()),
+            listings::quantity.eq(body.quantity),
+            listings::unit_price_cents.eq(body.unit_price_cents),
+            listings::country.eq(&body.country),
+            listings::region.eq(body.region.as_deref().map(str::trim)),
+            listings::incoterm.eq(body.incoterm.map(|i| i.as_str())),
+            listings::lead_time_days.eq(body.lead_time_days),
+            listings::inspection_days.eq(body.inspection_days.unwrap_or(3)),
+            listings::serial_numbers.eq(&body.serial_numbers),
+            listings::hosting_facility.eq(facility),
+            listings::hosting_country.eq(hosting_country),
+            listings::hosting_contract_ends_on.eq(contract_ends_on),
+            listings::power_off_at.eq(power_off_at),
+            listings::model_hashrate_hs.eq(model.hashrate_hs),
+            listings::model_efficiency_j_per_th.eq(model.efficiency_j_per_th),
+            listings::model_tier.eq(&model.tier),
+            listings::reference_unit_price_cents.eq(reference),
+            listings::created_at.eq(now),
+            listings::updated_at.eq(now),
+        ))
+        .returning(ListingRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// An edit that moves a listing to another rig model: the model, whose specs
+/// are copied onto the listing, and that model's reference today.
+pub struct ModelChange {
+    pub model: RigModelRow,
+    pub reference: Option<i64>,
+}
+
+/// Writes an edit (`body` already normalised and validated): absent fields stay
+/// as they are.
+pub async fn apply_edit(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    body: &UpdateListing,
+    model_change: Option<&ModelChange>,
+    now: DateTime<Utc>,
+) -> QueryResult<ListingRow> {
+    let hosting = body.hosting.as_ref().map(|h| input::hosting_columns(h.as_ref()));
+    diesel::update(listings::table.find(id))
+        .set((
+            model_change.map(|ModelChange { model: m, reference }| {
+                (
+                    listings::rig_model_id.eq(m.id),
+                    listings::manufacturer_id.eq(m.manufacturer_id),
+                    listings::model_hashrate_hs.eq(m.hashrate_hs),
+                    listings::model_efficiency_j_per_th.eq(m.efficiency_j_per_th),
+                    listings::model_tier.eq(m.tier.clone()),
+                    listings::reference_unit_price_cents.eq(*reference),
+                )
+            }),
+            body.title.as_deref().map(|t| listings::title.eq(t.trim().to_string())),
+            body.description.clone().map(|d| listings::description.eq(d)),
+            body.quantity.map(|q| listings::quantity.eq(q)),
+            body.unit_price_cents.map(|p| listings::unit_price_cents.eq(p)),
+            body.country.clone().map(|c| listings::country.eq(c)),
+            body.region.clone().map(|r| listings::region.eq(r.map(|r| r.trim().to_string()))),
+            body.incoterm.map(|i| listings::incoterm.eq(i.map(|i| i.as_str()))),
+            body.lead_time_days.map(|d| listings::lead_time_days.eq(d)),
+            body.inspection_days.map(|d| listings::inspection_days.eq(d)),
+            body.serial_numbers.clone().map(|s| listings::serial_numbers.eq(s)),
+            hosting.map(|(facility, country, ends, off)| {
+                (
+                    listings::hosting_facility.eq(facility),
+                    listings::hosting_country.eq(country),
+                    listings::hosting_contract_ends_on.eq(ends),
+                    listings::power_off_at.eq(off),
+                )
+            }),
+            listings::updated_at.eq(now),
+        ))
+        .returning(ListingRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Sends a listing to review: its new status and the submission time, by which
+/// the moderation queue is ordered.
+pub async fn mark_submitted(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    status: ListingStatus,
+    now: DateTime<Utc>,
+) -> QueryResult<ListingRow> {
+    diesel::update(listings::table.find(id))
+        .set((listings::status.eq(status.as_str()), listings::updated_at.eq(now), listings::submitted_at.eq(now)))
+        .returning(ListingRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// The reference and discount a listing is published with, frozen from then on.
+pub struct Publication {
+    pub reference_unit_price_cents: Option<i64>,
+    pub discount_bps: Option<i64>,
+}
+
+/// Puts a listing on the market (clearing an earlier rejection's reason).
+pub async fn mark_published(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    status: ListingStatus,
+    publication: Publication,
+    now: DateTime<Utc>,
+) -> QueryResult<ListingRow> {
+    diesel::update(listings::table.find(id))
+        .set((
+            listings::status.eq(status.as_str()),
+            listings::published_at.eq(now),
+            listings::published_reference_unit_price_cents.eq(publication.reference_unit_price_cents),
+            listings::published_discount_bps.eq(publication.discount_bps),
+            listings::rejection_reason.eq(None::<String>),
+            listings::updated_at.eq(now),
+        ))
+        .returning(ListingRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Turns a listing down (in review) or takes it off the market (after a flag),
+/// with the reason its seller sees.
+pub async fn mark_rejected(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    status: ListingStatus,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> QueryResult<ListingRow> {
+    diesel::update(listings::table.find(id))
+        .set((
+            listings::status.eq(status.as_str()),
+            listings::rejection_reason.eq(reason),
+            listings::updated_at.eq(now),
+        ))
+        .returning(ListingRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Keeps the grade of the latest condition report on the listing, for search.
+pub async fn set_latest_condition_grade(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    grade: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(listings::table.find(id))
+        .set((listings::latest_condition_grade.eq(grade), listings::updated_at.eq(now)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// The model's effective reference today, copied onto the listing.
 pub async fn reference_for(
     conn: &mut AsyncPgConnection,
@@ -46,38 +221,6 @@ pub async fn reference_for(
     now: DateTime<Utc>,
 ) -> QueryResult<Option<i64>> {
     Ok(effective_reference(conn, model, now.date_naive()).await?.map(|r| r.unit_price_cents))
-}
-
-/// Recomputes the stored reference of every open or live listing (of one model,
-/// or all): after reference prices change and once a day as dates roll on.
-pub async fn refresh_references(
-    conn: &mut AsyncPgConnection,
-    model: Option<Uuid>,
-    now: DateTime<Utc>,
-) -> QueryResult<usize> {
-    let open = [ListingStatus::Draft, ListingStatus::PendingReview, ListingStatus::Active, ListingStatus::SoldOut]
-        .map(ListingStatus::as_str);
-    let mut model_query =
-        listings::table.filter(listings::status.eq_any(open)).select(listings::rig_model_id).distinct().into_boxed();
-    if let Some(model) = model {
-        model_query = model_query.filter(listings::rig_model_id.eq(model));
-    }
-    let model_ids: Vec<Uuid> = model_query.load(conn).await?;
-    let mut updated = 0;
-    for model_id in model_ids {
-        let model = crate::catalog::queries::model_row(conn, model_id).await?.ok_or(diesel::NotFound)?;
-        let reference = reference_for(conn, &model, now).await?;
-        updated += diesel::update(
-            listings::table
-                .filter(listings::rig_model_id.eq(model_id))
-                .filter(listings::status.eq_any(open))
-                .filter(listings::reference_unit_price_cents.is_distinct_from(reference)),
-        )
-        .set(listings::reference_unit_price_cents.eq(reference))
-        .execute(conn)
-        .await?;
-    }
-    Ok(updated)
 }
 
 pub async fn price_history(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<Vec<PriceChange>> {
@@ -89,58 +232,26 @@ pub async fn price_history(conn: &mut AsyncPgConnection, listing_id: Uuid) -> Qu
         .await
 }
 
-pub async fn condition_reports(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<Vec<ConditionReport>> {
-    condition_reports::table
-        .filter(condition_reports::listing_id.eq(listing_id))
-        .order(condition_reports::version.desc())
-        .select(ConditionReport::as_select())
-        .load(conn)
-        .await
-}
-
-pub async fn next_report_version(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<i32> {
-    let latest: Option<i32> = condition_reports::table
-        .filter(condition_reports::listing_id.eq(listing_id))
-        .select(diesel::dsl::max(condition_reports::version))
-        .first(conn)
-        .await?;
-    Ok(latest.unwrap_or(0) + 1)
-}
-
-pub async fn find_photo(
+/// A published listing's price moved.
+pub async fn insert_price_change(
     conn: &mut AsyncPgConnection,
     listing_id: Uuid,
-    photo_id: Uuid,
-) -> QueryResult<Option<PhotoRow>> {
-    listing_photos::table
-        .find(photo_id)
-        .filter(listing_photos::listing_id.eq(listing_id))
-        .select(PhotoRow::as_select())
-        .first(conn)
-        .await
-        .optional()
-}
-
-pub async fn count_photos(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<i64> {
-    listing_photos::table
-        .filter(listing_photos::listing_id.eq(listing_id))
-        .filter(listing_photos::status.ne("deleted"))
-        .count()
-        .get_result(conn)
-        .await
-}
-
-pub async fn open_flags(conn: &mut AsyncPgConnection, before: Option<Uuid>, limit: i64) -> QueryResult<Vec<FlagView>> {
-    let mut query = listing_flags::table
-        .filter(listing_flags::status.eq("open"))
-        .order(listing_flags::id.desc())
-        .limit(limit)
-        .select(FlagView::as_select())
-        .into_boxed();
-    if let Some(before) = before {
-        query = query.filter(listing_flags::id.lt(before));
-    }
-    query.load(conn).await
+    old_price_cents: i64,
+    new_price_cents: i64,
+    changed_by: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(listing_price_changes::table)
+        .values((
+            listing_price_changes::listing_id.eq(listing_id),
+            listing_price_changes::old_price_cents.eq(old_price_cents),
+            listing_price_changes::new_price_cents.eq(new_price_cents),
+            listing_price_changes::changed_by.eq(changed_by),
+            listing_price_changes::changed_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// The moderation queue: oldest submission first, paged by `(submitted_at, id)`.
@@ -187,77 +298,6 @@ pub async fn of_seller(
         query = query.filter(listings::id.lt(before));
     }
     query.load(conn).await
-}
-
-/// Copies a model's (changed) specs onto its open listings and recomputes their
-/// reference, since a per-TH reference depends on the hashrate.
-async fn sync_model_specs(conn: &mut AsyncPgConnection, model: &RigModelRow, now: DateTime<Utc>) -> QueryResult<()> {
-    let open = [ListingStatus::Draft, ListingStatus::PendingReview, ListingStatus::Active, ListingStatus::SoldOut]
-        .map(ListingStatus::as_str);
-    diesel::update(listings::table.filter(listings::rig_model_id.eq(model.id)).filter(listings::status.eq_any(open)))
-        .set((
-            listings::model_hashrate_hs.eq(model.hashrate_hs),
-            listings::model_efficiency_j_per_th.eq(model.efficiency_j_per_th),
-            listings::model_tier.eq(&model.tier),
-        ))
-        .execute(conn)
-        .await?;
-    refresh_references(conn, Some(model.id), now).await?;
-    Ok(())
-}
-
-/// A listing proof's verdict, as the listing keeps it.
-#[derive(Debug, Clone, Copy)]
-pub struct HashrateVerification {
-    /// Until when the listing counts as verified; `None` after a failed proof.
-    pub until: Option<DateTime<Utc>>,
-    /// The measured H/s per unit, when verified.
-    pub unit_hashrate_hs: Option<i64>,
-}
-
-/// Records the verdict of the listing's latest proof: the proofs report each
-/// one here.
-pub async fn record_hashrate_verification(
-    conn: &mut AsyncPgConnection,
-    listing_id: Uuid,
-    verification: HashrateVerification,
-) -> QueryResult<()> {
-    diesel::update(listings::table.find(listing_id))
-        .set((
-            listings::hashrate_verified_until.eq(verification.until),
-            listings::verified_unit_hashrate_hs.eq(verification.unit_hashrate_hs.filter(|hs| *hs >= 1)),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// Records a settled order of `listing_id` in the price index, as the lot is now.
-/// `NotFound` when there is no such listing.
-pub async fn record_settled_price(
-    conn: &mut AsyncPgConnection,
-    listing_id: Uuid,
-    sale: &SettledSale,
-    fire_sale_threshold_bps: i64,
-) -> QueryResult<()> {
-    let listing = find(conn, listing_id).await?.ok_or(diesel::NotFound)?;
-    price_index::record_settled(conn, &listing.lot_facts(sale.at), sale, fire_sale_threshold_bps).await
-}
-
-/// Open listings follow their model's specs (the catalog tells them).
-pub struct FollowCatalog;
-
-#[async_trait::async_trait]
-impl crate::catalog::events::FollowModelSpecs for FollowCatalog {
-    async fn specs_changed(
-        &self,
-        conn: &mut AsyncPgConnection,
-        model: &RigModelRow,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        sync_model_specs(conn, model, now).await?;
-        Ok(())
-    }
 }
 
 /// Titles of many listings in one query.

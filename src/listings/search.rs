@@ -1,12 +1,14 @@
 //! Listing search: filters, six sort orders each served by its own partial index,
 //! and keyset pagination whose cursor is the last item's sort key, so pages stay
-//! stable while new listings are published.
+//! stable while new listings are published. Parameters are checked into a
+//! [`SearchPlan`] before any connection is taken; [`run`] reads one page.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::{not, sql};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -16,6 +18,7 @@ use super::model::ListingRow;
 use crate::catalog::tiers::EfficiencyTier;
 use crate::db::schema::listings;
 use crate::error::ApiError;
+use crate::http::pagination::{decode_cursor, encode_cursor, MAX_LIMIT};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -304,4 +307,58 @@ pub fn ordered(mut query: Boxed, sort: SearchSort, cursor: Option<SearchCursor>)
         }
         _ => return Err(bad_cursor()),
     })
+}
+
+/// A checked search, ready to run: the ordered page query, the count query when
+/// a total was asked for, and the page size.
+pub struct SearchPlan {
+    query: Boxed,
+    count: Option<Boxed>,
+    sort: SearchSort,
+    limit: i64,
+}
+
+impl SearchParams {
+    /// Checks every parameter (filters, limit, cursor against the sort) and
+    /// builds the queries; `threshold_bps` decides what a fire sale is and `now`
+    /// which proofs are still valid.
+    pub fn plan(&self, threshold_bps: i64, now: DateTime<Utc>) -> Result<SearchPlan, ApiError> {
+        let filters = self.filters()?;
+        let limit = match self.limit {
+            None => 20,
+            Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            Some(_) => return Err(ApiError::validation("limit", format!("must be between 1 and {MAX_LIMIT}"))),
+        };
+        let sort = self.sort.unwrap_or_default();
+        let cursor = self.cursor.as_deref().map(decode_cursor).transpose()?;
+        let query = ordered(filtered(&filters, threshold_bps, now), sort, cursor)?;
+        let count = self.with_total.unwrap_or(false).then(|| filtered(&filters, threshold_bps, now));
+        Ok(SearchPlan { query, count, sort, limit })
+    }
+}
+
+/// One page of search results.
+pub struct SearchResults {
+    pub rows: Vec<ListingRow>,
+    pub next_cursor: Option<String>,
+    /// All matches, when the plan asked for them.
+    pub total: Option<i64>,
+}
+
+/// Reads the page the plan describes (one more row than the page, to know
+/// whether another page follows) and the total if asked.
+pub async fn run(conn: &mut AsyncPgConnection, plan: SearchPlan) -> QueryResult<SearchResults> {
+    let SearchPlan { query, count, sort, limit } = plan;
+    let mut rows: Vec<ListingRow> = query.limit(limit + 1).select(ListingRow::as_select()).load(conn).await?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|row| encode_cursor(&sort_key(sort, row)))
+    } else {
+        None
+    };
+    let total = match count {
+        Some(count) => Some(count.count().get_result(conn).await?),
+        None => None,
+    };
+    Ok(SearchResults { rows, next_cursor, total })
 }

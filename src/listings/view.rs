@@ -170,12 +170,15 @@ fn model_summary(row: &ListingRow, label: Option<&ModelLabel>) -> ListingModelSu
     }
 }
 
+/// The columns of a condition report that its summary shows, listing id first.
+type ConditionColumns = (Uuid, Uuid, i32, String, i32, i32, i32, i32, String, DateTime<Utc>);
+
 /// The latest condition report of each listing, summarised.
 async fn latest_conditions(
     conn: &mut AsyncPgConnection,
     listing_ids: &[Uuid],
 ) -> QueryResult<HashMap<Uuid, ConditionSummary>> {
-    let rows: Vec<(Uuid, Uuid, i32, String, i32, i32, i32, i32, String, DateTime<Utc>)> = condition_reports::table
+    let rows: Vec<ConditionColumns> = condition_reports::table
         .filter(condition_reports::listing_id.eq_any(listing_ids))
         .order((condition_reports::listing_id, condition_reports::version.desc()))
         .distinct_on(condition_reports::listing_id)

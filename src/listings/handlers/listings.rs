@@ -1,29 +1,18 @@
 //! Creating, reading, editing, submitting and withdrawing listings.
 
 use actix_web::{get, patch, post, web, HttpResponse};
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::{find_visible, lock_owned, wrong_status};
 use crate::accounts::AuthUser;
-use crate::catalog::model::RigModelRow;
-use crate::db::schema::{listing_price_changes, listings};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::listings::input::{self, CreateListing, UpdateListing};
-use crate::listings::lifecycle::{editable, next_status, Actor, Editable, ListingStatus, Transition};
-use crate::listings::model::{ListingRow, ListingView, PriceChange};
+use crate::listings::access::find_visible;
+use crate::listings::editing::{self, DraftListing};
+use crate::listings::input::{CreateListing, UpdateListing};
+use crate::listings::model::{ListingView, PriceChange};
 use crate::listings::queries;
 use crate::listings::ListingRenderer;
-use crate::price_index::observations::{self, AskingEvent};
 use crate::state::AppState;
-
-async fn load_model(conn: &mut diesel_async::AsyncPgConnection, id: Uuid) -> ApiResult<RigModelRow> {
-    crate::catalog::queries::model_row(conn, id)
-        .await?
-        .ok_or_else(|| ApiError::validation("rig_model_id", "no rig model has this id"))
-}
 
 /// Create a listing (a lot of one rig model) as a draft.
 #[utoipa::path(
@@ -45,47 +34,10 @@ async fn create_listing(
     body: web::Json<CreateListing>,
 ) -> ApiResult<HttpResponse> {
     user.require_verified()?;
-    let mut body = body.into_inner();
     let now = state.clock.now();
-    body.country = body.country.trim().to_ascii_uppercase();
-    body.hosting = body.hosting.map(input::normalize_hosting);
-    input::validate_create(&body, now).into_result()?;
+    let draft = DraftListing::check(body.into_inner(), now)?;
     let mut conn = state.pool.get().await?;
-    let model = load_model(&mut conn, body.rig_model_id).await?;
-    let reference = queries::reference_for(&mut conn, &model, now).await?;
-    let (facility, hosting_country, contract_ends_on, power_off_at) = input::hosting_columns(body.hosting.as_ref());
-    let row: ListingRow = diesel::insert_into(listings::table)
-        .values((
-            listings::id.eq(Uuid::now_v7()),
-            listings::seller_id.eq(user.id()),
-            listings::rig_model_id.eq(model.id),
-            listings::manufacturer_id.eq(model.manufacturer_id),
-            listings::title.eq(body.title.trim()),
-            listings::description.eq(&body.description),
-            listings::status.eq(ListingStatus::Draft.as_str()),
-            listings::quantity.eq(body.quantity),
-            listings::unit_price_cents.eq(body.unit_price_cents),
-            listings::country.eq(&body.country),
-            listings::region.eq(body.region.as_deref().map(str::trim)),
-            listings::incoterm.eq(body.incoterm.map(|i| i.as_str())),
-            listings::lead_time_days.eq(body.lead_time_days),
-            listings::inspection_days.eq(body.inspection_days.unwrap_or(3)),
-            listings::serial_numbers.eq(&body.serial_numbers),
-            listings::hosting_facility.eq(facility),
-            listings::hosting_country.eq(hosting_country),
-            listings::hosting_contract_ends_on.eq(contract_ends_on),
-            listings::power_off_at.eq(power_off_at),
-            listings::model_hashrate_hs.eq(model.hashrate_hs),
-            listings::model_efficiency_j_per_th.eq(model.efficiency_j_per_th),
-            listings::model_tier.eq(&model.tier),
-            listings::reference_unit_price_cents.eq(reference),
-            listings::created_at.eq(now),
-            listings::updated_at.eq(now),
-        ))
-        .returning(ListingRow::as_returning())
-        .get_result(&mut conn)
-        .await?;
-    tracing::info!(listing.id = %row.id, seller.id = %user.id(), "listing created");
+    let row = editing::create(&mut conn, user.id(), &draft, now).await?;
     Ok(HttpResponse::Created().json(pages.render_one(&mut conn, row).await?))
 }
 
@@ -135,141 +87,10 @@ async fn update_listing(
     id: web::Path<Uuid>,
     body: web::Json<UpdateListing>,
 ) -> ApiResult<web::Json<ListingView>> {
-    let mut body = body.into_inner();
     let now = state.clock.now();
+    let threshold = state.config.fire_sale_threshold_bps;
     let mut conn = state.pool.get().await?;
-    let row = conn
-        .transaction(async |conn| {
-            let row = lock_owned(conn, *id, &user).await?;
-            match editable(row.status()) {
-                Editable::Nothing => return Err(wrong_status(&row, "edited")),
-                Editable::PriceQuantityDescription => {
-                    let locked = body.locked_fields_present();
-                    if !locked.is_empty() {
-                        return Err(ApiError::Validation(
-                            locked
-                                .into_iter()
-                                .map(|f| crate::error::FieldError::new(f, "cannot change while the listing is live"))
-                                .collect(),
-                        ));
-                    }
-                }
-                Editable::Everything => {}
-            }
-            input::validate_update(&mut body, &row, now).into_result()?;
-
-            let model = match body.rig_model_id {
-                Some(model_id) if model_id != row.rig_model_id => Some(load_model(conn, model_id).await?),
-                _ => None,
-            };
-            let reference = match &model {
-                Some(model) => Some(queries::reference_for(conn, model, now).await?),
-                None => None,
-            };
-            let hosting = body.hosting.as_ref().map(|h| input::hosting_columns(h.as_ref()));
-            let updated: ListingRow = diesel::update(listings::table.find(row.id))
-                .set((
-                    model.as_ref().map(|m| {
-                        (
-                            listings::rig_model_id.eq(m.id),
-                            listings::manufacturer_id.eq(m.manufacturer_id),
-                            listings::model_hashrate_hs.eq(m.hashrate_hs),
-                            listings::model_efficiency_j_per_th.eq(m.efficiency_j_per_th),
-                            listings::model_tier.eq(m.tier.clone()),
-                        )
-                    }),
-                    reference.map(|r| listings::reference_unit_price_cents.eq(r)),
-                    body.title.as_deref().map(|t| listings::title.eq(t.trim().to_string())),
-                    body.description.clone().map(|d| listings::description.eq(d)),
-                    body.quantity.map(|q| listings::quantity.eq(q)),
-                    body.unit_price_cents.map(|p| listings::unit_price_cents.eq(p)),
-                    body.country.clone().map(|c| listings::country.eq(c)),
-                    body.region.clone().map(|r| listings::region.eq(r.map(|r| r.trim().to_string()))),
-                    body.incoterm.map(|i| listings::incoterm.eq(i.map(|i| i.as_str()))),
-                    body.lead_time_days.map(|d| listings::lead_time_days.eq(d)),
-                    body.inspection_days.map(|d| listings::inspection_days.eq(d)),
-                    body.serial_numbers.clone().map(|s| listings::serial_numbers.eq(s)),
-                    hosting.clone().map(|(facility, country, ends, off)| {
-                        (
-                            listings::hosting_facility.eq(facility),
-                            listings::hosting_country.eq(country),
-                            listings::hosting_contract_ends_on.eq(ends),
-                            listings::power_off_at.eq(off),
-                        )
-                    }),
-                    listings::updated_at.eq(now),
-                ))
-                .returning(ListingRow::as_returning())
-                .get_result(conn)
-                .await?;
-            if let Some(new_price) = body.unit_price_cents.filter(|p| *p != row.unit_price_cents) {
-                if row.published_at.is_some() {
-                    diesel::insert_into(listing_price_changes::table)
-                        .values((
-                            listing_price_changes::listing_id.eq(row.id),
-                            listing_price_changes::old_price_cents.eq(row.unit_price_cents),
-                            listing_price_changes::new_price_cents.eq(new_price),
-                            listing_price_changes::changed_by.eq(user.id()),
-                            listing_price_changes::changed_at.eq(now),
-                        ))
-                        .execute(conn)
-                        .await?;
-                }
-            }
-            let updated = crate::listings::stock::sync_sold_out(conn, updated, now).await?;
-            let repriced = body.unit_price_cents.is_some_and(|p| p != row.unit_price_cents);
-            if repriced && updated.status() == ListingStatus::Active {
-                let threshold = state.config.fire_sale_threshold_bps;
-                observations::record_asking(
-                    conn,
-                    &updated.lot_facts(now),
-                    AskingEvent::PriceChanged,
-                    updated.asking_price(now),
-                    threshold,
-                )
-                .await?;
-            }
-            Ok::<_, ApiError>(updated)
-        })
-        .await?;
-    Ok(web::Json(pages.render_one(&mut conn, row).await?))
-}
-
-/// Applies a seller's transition under the listing's lock and answers the
-/// updated listing.
-async fn seller_transition(
-    state: &AppState,
-    pages: &ListingRenderer,
-    user: &AuthUser,
-    id: Uuid,
-    transition: Transition,
-    verb: &str,
-) -> ApiResult<web::Json<ListingView>> {
-    let now = state.clock.now();
-    let mut conn = state.pool.get().await?;
-    let row = conn
-        .transaction(async |conn| {
-        let row = lock_owned(conn, id, user).await?;
-        let next = next_status(row.status(), transition, Actor::Seller).ok_or_else(|| wrong_status(&row, verb))?;
-        if transition == Transition::Withdraw && row.quantity_reserved > 0 {
-            return Err(ApiError::conflict(
-                "listing_has_open_orders",
-                "Units of this listing are reserved by open orders; settle them before withdrawing.",
-            ));
-        }
-        let updated: ListingRow = diesel::update(listings::table.find(row.id))
-            .set((
-                listings::status.eq(next.as_str()),
-                listings::updated_at.eq(now),
-                (transition == Transition::Submit).then_some(listings::submitted_at.eq(now)),
-            ))
-            .returning(ListingRow::as_returning())
-            .get_result(conn)
-            .await?;
-        tracing::info!(listing.id = %row.id, from = row.status().as_str(), to = next.as_str(), "listing status changed");
-        Ok::<_, ApiError>(updated)
-    })
-    .await?;
+    let row = editing::update(&mut conn, &user, *id, body.into_inner(), threshold, now).await?;
     Ok(web::Json(pages.render_one(&mut conn, row).await?))
 }
 
@@ -291,7 +112,10 @@ async fn submit_listing(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<ListingView>> {
     user.require_verified()?;
-    seller_transition(&state, &pages, &user, *id, Transition::Submit, "submitted").await
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let row = editing::submit(&mut conn, &user, *id, now).await?;
+    Ok(web::Json(pages.render_one(&mut conn, row).await?))
 }
 
 /// Take a listing off the market.
@@ -311,7 +135,10 @@ async fn withdraw_listing(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<ListingView>> {
-    seller_transition(&state, &pages, &user, *id, Transition::Withdraw, "withdrawn").await
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let row = editing::withdraw(&mut conn, &user, *id, now).await?;
+    Ok(web::Json(pages.render_one(&mut conn, row).await?))
 }
 
 /// The caller's own listings, in every status, newest first.
@@ -352,8 +179,7 @@ async fn price_history(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<Vec<PriceChange>>> {
     let mut conn = state.pool.get().await?;
-    let row = find_visible(&mut conn, *id, viewer.as_ref()).await?;
-    Ok(web::Json(queries::price_history(&mut conn, row.id).await?))
+    Ok(web::Json(editing::price_history(&mut conn, *id, viewer.as_ref()).await?))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
