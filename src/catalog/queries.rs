@@ -411,3 +411,8 @@ pub fn manufacturers_named(name: &str) -> manufacturers::BoxedQuery<'static, die
         .select(manufacturers::id)
         .into_boxed()
 }
+
+/// The model named `name` (demo scenarios name models, not ids).
+pub async fn model_named(conn: &mut AsyncPgConnection, name: &str) -> QueryResult<Option<RigModelRow>> {
+    rig_models::table.filter(rig_models::name.eq(name)).select(RigModelRow::as_select()).first(conn).await.optional()
+}

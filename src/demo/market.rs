@@ -9,13 +9,11 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::scenario::{LotPlan, Person, Seller};
-use crate::catalog::discount::discount_bps;
 use crate::catalog::model::RigModelRow;
-use crate::db::schema::{hashrate_proofs, listing_price_changes, listings, rig_models, users};
-use crate::listings::lifecycle::ListingStatus;
+use crate::db::schema::users;
 use crate::listings::model::ListingRow;
-use crate::listings::queries;
-use crate::price_index::observations::{record_asking, AskingEvent};
+use crate::listings::{history, queries, HashrateVerification};
+use crate::proofs::history::HistoricProof;
 
 /// The account's id: created (verified, with the demo password) when missing.
 pub async fn ensure_account(
@@ -48,10 +46,6 @@ pub async fn ensure_account(
     Ok((id, created))
 }
 
-pub async fn model_named(conn: &mut AsyncPgConnection, name: &str) -> QueryResult<Option<RigModelRow>> {
-    rig_models::table.filter(rig_models::name.eq(name)).select(RigModelRow::as_select()).first(conn).await.optional()
-}
-
 /// `cents` rounded to whole $10, as sellers price lots.
 fn round_to_ten_dollars(cents: i64) -> i64 {
     ((cents + 500) / 1000 * 1000).max(1000)
@@ -70,49 +64,6 @@ fn title(lot: &LotPlan, model: &RigModelRow, seller: &Seller) -> String {
     }
 }
 
-/// A verified listing proof that ended 12 hours before publication.
-async fn insert_proof(
-    conn: &mut AsyncPgConnection,
-    lot: &LotPlan,
-    seller_id: Uuid,
-    model: &RigModelRow,
-    ratio: f64,
-) -> QueryResult<DateTime<Utc>> {
-    let ended = lot.published_at - Duration::hours(12);
-    let units = lot.quantity.min(4);
-    let claimed = model.hashrate_hs.saturating_mul(i64::from(units));
-    let estimate = claimed as f64 * ratio;
-    let valid_until = ended + crate::proofs::model::VALIDITY;
-    diesel::insert_into(hashrate_proofs::table)
-        .values((
-            hashrate_proofs::id.eq(Uuid::from_u128(lot.id.as_u128() ^ 0x0050_524f_4f46)),
-            hashrate_proofs::listing_id.eq(lot.id),
-            hashrate_proofs::requested_by.eq(seller_id),
-            hashrate_proofs::purpose.eq("listing"),
-            hashrate_proofs::token_hash.eq(crate::accounts::secret_token::digest(&format!("demo-proof-{}", lot.id))),
-            hashrate_proofs::status.eq("verified"),
-            hashrate_proofs::units.eq(units),
-            hashrate_proofs::claimed_hashrate_hs.eq(claimed),
-            hashrate_proofs::share_difficulty.eq(65_536.0),
-            hashrate_proofs::duration_secs.eq(600),
-            hashrate_proofs::challenge.eq(lot.id.as_bytes().to_vec()),
-            hashrate_proofs::created_at.eq(ended - Duration::minutes(40)),
-            hashrate_proofs::connect_deadline.eq(ended - Duration::minutes(10)),
-            hashrate_proofs::started_at.eq(ended - Duration::minutes(10)),
-            hashrate_proofs::ends_at.eq(ended),
-            hashrate_proofs::ended_at.eq(ended),
-            hashrate_proofs::shares_accepted.eq(1600),
-            hashrate_proofs::estimated_hashrate_hs.eq(estimate),
-            hashrate_proofs::ci95_low_hs.eq(estimate * 0.951),
-            hashrate_proofs::ci95_high_hs.eq(estimate * 1.05),
-            hashrate_proofs::ratio_to_claim.eq(ratio),
-            hashrate_proofs::valid_until.eq(valid_until),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(valid_until)
-}
-
 /// Creates and publishes a lot (with its proof and first asking observation) in
 /// one transaction; `None` when it already exists or its model has no reference.
 pub async fn publish_lot(
@@ -125,61 +76,66 @@ pub async fn publish_lot(
     if queries::find(conn, lot.id).await?.is_some() {
         return Ok(None);
     }
-    let Some(model) = model_named(conn, lot.model).await? else {
+    let Some(model) = crate::catalog::queries::model_named(conn, lot.model).await? else {
         return Ok(None);
     };
     let Some(reference) = queries::reference_for(conn, &model, lot.published_at).await? else {
         return Ok(None);
     };
-    let price = round_to_ten_dollars(reference * (10_000 - lot.discount_bps) / 10_000);
     let at = lot.published_at;
     let hosting = seller.hosting.as_ref().filter(|h| at < h.power_off_at);
+    let historic = history::HistoricLot {
+        id: lot.id,
+        seller_id,
+        model: &model,
+        title: title(lot, &model, seller),
+        description: "Demo lot: air-cooled, stock firmware, PSUs included. Sold as a lot.",
+        quantity: lot.quantity,
+        unit_price_cents: round_to_ten_dollars(reference * (10_000 - lot.discount_bps) / 10_000),
+        country: hosting.map_or(seller.person.country, |h| h.country),
+        region: seller.region,
+        hosting: (
+            hosting.map(|h| h.facility.clone()),
+            hosting.map(|h| h.country.to_string()),
+            hosting.map(|h| h.contract_ends_on),
+            hosting.map(|h| h.power_off_at),
+        ),
+        reference_unit_price_cents: reference,
+        published_at: at,
+    };
     conn.transaction(async |conn| {
-        diesel::insert_into(listings::table)
-            .values((
-                listings::id.eq(lot.id),
-                listings::seller_id.eq(seller_id),
-                listings::rig_model_id.eq(model.id),
-                listings::manufacturer_id.eq(model.manufacturer_id),
-                listings::title.eq(title(lot, &model, seller)),
-                listings::description.eq("Demo lot: air-cooled, stock firmware, PSUs included. Sold as a lot."),
-                listings::status.eq(ListingStatus::Active.as_str()),
-                listings::quantity.eq(lot.quantity),
-                listings::unit_price_cents.eq(price),
-                listings::country.eq(hosting.map_or(seller.person.country, |h| h.country)),
-                listings::region.eq(seller.region),
-                listings::incoterm.eq("EXW"),
-                listings::lead_time_days.eq(3),
-                listings::hosting_facility.eq(hosting.map(|h| h.facility.clone())),
-                listings::hosting_country.eq(hosting.map(|h| h.country)),
-                listings::hosting_contract_ends_on.eq(hosting.map(|h| h.contract_ends_on)),
-                listings::power_off_at.eq(hosting.map(|h| h.power_off_at)),
-                listings::model_hashrate_hs.eq(model.hashrate_hs),
-                listings::model_efficiency_j_per_th.eq(model.efficiency_j_per_th),
-                listings::model_tier.eq(&model.tier),
-                listings::reference_unit_price_cents.eq(reference),
-                listings::published_reference_unit_price_cents.eq(reference),
-                listings::published_discount_bps.eq(discount_bps(price, Some(reference))),
-                listings::created_at.eq(at - Duration::days(2)),
-                listings::updated_at.eq(at),
-                listings::submitted_at.eq(at - Duration::days(1)),
-                listings::published_at.eq(at),
-            ))
-            .execute(conn)
-            .await?;
-        if let Some(ratio) = lot.proof_ratio {
-            let until = insert_proof(conn, lot, seller_id, &model, ratio).await?;
-            diesel::update(listings::table.find(lot.id))
-                .set(listings::hashrate_verified_until.eq(until))
-                .execute(conn)
-                .await?;
-        }
-        let row = queries::find(conn, lot.id).await?.ok_or(diesel::NotFound)?;
-        record_asking(conn, &row.lot_facts(at), AskingEvent::Published, row.asking_price(at), fire_sale_threshold_bps)
-            .await?;
+        history::insert_published(conn, &historic).await?;
+        let verification = match lot.proof_ratio {
+            Some(ratio) => Some(proof_of(conn, lot, seller_id, &model, ratio).await?),
+            None => None,
+        };
+        let row = history::observe_publication(conn, lot.id, verification, at, fire_sale_threshold_bps).await?;
         Ok(Some(row))
     })
     .await
+}
+
+/// A verified listing proof that ended 12 hours before publication.
+async fn proof_of(
+    conn: &mut AsyncPgConnection,
+    lot: &LotPlan,
+    seller_id: Uuid,
+    model: &RigModelRow,
+    ratio: f64,
+) -> anyhow::Result<HashrateVerification> {
+    let units = lot.quantity.min(4);
+    let proof = HistoricProof {
+        id: Uuid::from_u128(lot.id.as_u128() ^ 0x0050_524f_4f46),
+        listing_id: lot.id,
+        requested_by: seller_id,
+        units,
+        claimed_hashrate_hs: model.hashrate_hs.saturating_mul(i64::from(units)),
+        ratio,
+        ended: lot.published_at - Duration::hours(12),
+    };
+    let until = crate::proofs::history::record_verified(conn, &proof).await?;
+    let per_unit = (model.hashrate_hs as f64 * ratio).round() as i64;
+    Ok(HashrateVerification { until: Some(until), unit_hashrate_hs: Some(per_unit) })
 }
 
 /// Cuts a live lot's price by `cut_bps` at `at` (its reference refreshed to that
@@ -187,59 +143,16 @@ pub async fn publish_lot(
 pub async fn cut_price(
     conn: &mut AsyncPgConnection,
     lot_id: Uuid,
-    seller_id: Uuid,
     at: DateTime<Utc>,
     cut_bps: i64,
     fire_sale_threshold_bps: i64,
 ) -> anyhow::Result<bool> {
-    conn.transaction(async |conn| {
-        let Some(row) = queries::lock(conn, lot_id).await? else { return Ok(false) };
-        if row.status() != ListingStatus::Active {
-            return Ok(false);
-        }
-        let model: RigModelRow =
-            rig_models::table.find(row.rig_model_id).select(RigModelRow::as_select()).first(conn).await?;
-        let reference = queries::reference_for(conn, &model, at).await?;
-        let price = round_to_ten_dollars(row.unit_price_cents * (10_000 - cut_bps) / 10_000);
-        let updated: ListingRow = diesel::update(listings::table.find(lot_id))
-            .set((
-                listings::unit_price_cents.eq(price),
-                listings::reference_unit_price_cents.eq(reference),
-                listings::updated_at.eq(at),
-            ))
-            .returning(ListingRow::as_returning())
-            .get_result(conn)
-            .await?;
-        diesel::insert_into(listing_price_changes::table)
-            .values((
-                listing_price_changes::listing_id.eq(lot_id),
-                listing_price_changes::old_price_cents.eq(row.unit_price_cents),
-                listing_price_changes::new_price_cents.eq(price),
-                listing_price_changes::changed_by.eq(seller_id),
-                listing_price_changes::changed_at.eq(at),
-            ))
-            .execute(conn)
-            .await?;
-        record_asking(
-            conn,
-            &updated.lot_facts(at),
-            AskingEvent::PriceChanged,
-            updated.asking_price(at),
-            fire_sale_threshold_bps,
-        )
-        .await?;
-        Ok(true)
-    })
-    .await
+    let new_price = |price: i64| round_to_ten_dollars(price * (10_000 - cut_bps) / 10_000);
+    history::cut_price(conn, lot_id, at, new_price, fire_sale_threshold_bps).await
 }
 
 /// Ends a historic lot that still has units: withdrawn by the seller, or expired
 /// at its hosting deadline.
 pub async fn close_lot(conn: &mut AsyncPgConnection, lot: &LotPlan, at: DateTime<Utc>) -> QueryResult<()> {
-    let status = if lot.withdrawn { ListingStatus::Withdrawn } else { ListingStatus::Expired };
-    diesel::update(listings::table.find(lot.id).filter(listings::status.eq(ListingStatus::Active.as_str())))
-        .set((listings::status.eq(status.as_str()), listings::updated_at.eq(at)))
-        .execute(conn)
-        .await?;
-    Ok(())
+    history::close(conn, lot.id, lot.withdrawn, at).await
 }

@@ -190,8 +190,7 @@ pub async fn seed(config: Config) -> anyhow::Result<Report> {
         let mut cuts = lot.cuts.iter().peekable();
         for order in &lot.orders {
             while let Some((at, cut)) = cuts.next_if(|(at, _)| *at < order.placed_at) {
-                report.price_cuts +=
-                    usize::from(market::cut_price(&mut conn, lot.id, seller_id, *at, *cut, threshold).await?);
+                report.price_cuts += usize::from(market::cut_price(&mut conn, lot.id, *at, *cut, threshold).await?);
             }
             let parties = orders::Parties {
                 buyer: &buyer_users[order.buyer],
@@ -204,8 +203,7 @@ pub async fn seed(config: Config) -> anyhow::Result<Report> {
             }
         }
         for (at, cut) in cuts {
-            report.price_cuts +=
-                usize::from(market::cut_price(&mut conn, lot.id, seller_id, *at, *cut, threshold).await?);
+            report.price_cuts += usize::from(market::cut_price(&mut conn, lot.id, *at, *cut, threshold).await?);
         }
         if let Some(deadline) =
             seller.hosting.as_ref().map(|h| h.power_off_at).filter(|d| *d < now && lot.published_at < *d)

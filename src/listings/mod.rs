@@ -22,6 +22,7 @@ pub mod flag_queries;
 pub mod flags;
 pub mod follow_queries;
 mod handlers;
+pub mod history;
 pub mod input;
 mod jobs;
 pub mod lifecycle;

@@ -15,6 +15,7 @@
 mod emails;
 pub mod estimate;
 mod handlers;
+pub mod history;
 pub mod intake;
 mod jobs;
 pub mod lifecycle;
