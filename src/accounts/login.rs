@@ -6,8 +6,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use secrecy::SecretString;
 
 use super::model::TokenPair;
-use super::password;
-use super::password::DummyHash;
+use super::password::{self, DummyHash};
 use super::queries::users;
 use super::registration::normalize_email;
 use super::sessions::{self, ClientInfo};

@@ -75,7 +75,7 @@ pub async fn register(
     let user = NewUser { id: Uuid::now_v7(), email: &email, password_hash: &hash, display_name: &display_name };
     let mut conn = pool.get().await?;
     conn.transaction(async |conn| welcome_or_warn(conn, public_url, &user, ip, now).await).await?;
-    Ok(RegisteredView { id: user.id, email: email.clone(), display_name: display_name.clone(), email_verified: false })
+    Ok(RegisteredView { id: user.id, email, display_name, email_verified: false })
 }
 
 /// Writes a new account with its verification email, or, when the address is

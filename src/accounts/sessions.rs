@@ -75,9 +75,7 @@ pub async fn refresh(
     let digest = secret_token::digest(presented);
     // A refusal is returned as the transaction's value so that the reuse
     // revocation it may have written still commits.
-    let outcome: Result<TokenPair, ApiError> =
-        conn.transaction(async |conn| Ok::<_, ApiError>(rotate(conn, config, &digest, client, now).await?)).await?;
-    outcome
+    conn.transaction(async |conn| rotate(conn, config, &digest, client, now).await).await?
 }
 
 /// The body of [`refresh`]: `Ok(Err(..))` refuses after committing what was written.
