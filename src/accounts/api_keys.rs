@@ -1,14 +1,19 @@
 //! API keys for price-index consumers: created by a user, shown once, stored as a
 //! digest, named, revocable, each with its own requests-per-minute quota.
+//! Creating and revoking are audited in the same transaction.
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel::QueryResult;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
 use super::model::{ApiKeyView, CreatedApiKey};
+use super::queries::api_keys::{self, NewApiKey};
 use super::secret_token;
-use crate::db::schema::{api_keys, users};
+use crate::audit::{self, AuditAction, AuditEvent};
+use crate::error::{ApiError, FieldError};
+
+pub use super::queries::api_keys::KeyOwner;
 
 pub const KEY_PREFIX: &str = "rmk_";
 pub const DEFAULT_REQUESTS_PER_MINUTE: i32 = 60;
@@ -20,106 +25,116 @@ pub fn looks_like_key(presented: &str) -> bool {
     presented.starts_with(KEY_PREFIX)
 }
 
-pub async fn count_active(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<i64> {
-    api_keys::table
-        .filter(api_keys::user_id.eq(user_id))
-        .filter(api_keys::revoked_at.is_null())
-        .count()
-        .get_result(conn)
-        .await
+/// A checked request for a key: a trimmed name of 1 to 80 characters and a quota
+/// within bounds.
+#[derive(Debug)]
+pub struct KeyRequest {
+    name: String,
+    requests_per_minute: i32,
 }
 
+impl KeyRequest {
+    pub fn new(name: &str, requests_per_minute: Option<i32>) -> Result<Self, ApiError> {
+        let name = name.trim().to_string();
+        let requests_per_minute = requests_per_minute.unwrap_or(DEFAULT_REQUESTS_PER_MINUTE);
+        let mut errors = Vec::new();
+        if !(1..=80).contains(&name.chars().count()) {
+            errors.push(FieldError::new("name", "must be 1 to 80 characters"));
+        }
+        if !(1..=MAX_REQUESTS_PER_MINUTE).contains(&requests_per_minute) {
+            errors.push(FieldError::new(
+                "requests_per_minute",
+                format!("must be between 1 and {MAX_REQUESTS_PER_MINUTE}"),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(Self { name, requests_per_minute })
+        } else {
+            Err(ApiError::Validation(errors))
+        }
+    }
+}
+
+/// Creates a key for `user_id` unless they already have the most allowed.
 pub async fn create(
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
-    name: &str,
-    requests_per_minute: i32,
+    request: &KeyRequest,
+    ip: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<CreatedApiKey, ApiError> {
+    conn.transaction(async |conn| {
+        if api_keys::count_active(conn, user_id).await? >= MAX_ACTIVE_KEYS {
+            return Err(ApiError::conflict("too_many_api_keys", "Revoke an API key before creating another."));
+        }
+        let created = mint(conn, user_id, request, now).await?;
+        let event = AuditEvent::new(AuditAction::ApiKeyCreated).actor(user_id).target("api_key", created.id).ip(ip);
+        audit::record(conn, event, now).await?;
+        Ok(created)
+    })
+    .await
+}
+
+async fn mint(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    request: &KeyRequest,
     now: DateTime<Utc>,
 ) -> QueryResult<CreatedApiKey> {
     let secret = secret_token::issue(KEY_PREFIX);
     let prefix: String = secret.plaintext.chars().take(SHOWN_PREFIX_LEN).collect();
-    let id = Uuid::now_v7();
-    diesel::insert_into(api_keys::table)
-        .values((
-            api_keys::id.eq(id),
-            api_keys::user_id.eq(user_id),
-            api_keys::name.eq(name),
-            api_keys::prefix.eq(&prefix),
-            api_keys::key_hash.eq(&secret.digest),
-            api_keys::requests_per_minute.eq(requests_per_minute),
-            api_keys::created_at.eq(now),
-        ))
-        .execute(conn)
-        .await?;
+    let key = NewApiKey {
+        id: Uuid::now_v7(),
+        user_id,
+        name: &request.name,
+        prefix: &prefix,
+        digest: &secret.digest,
+        requests_per_minute: request.requests_per_minute,
+    };
+    api_keys::insert(conn, &key, now).await?;
     Ok(CreatedApiKey {
-        id,
-        name: name.to_string(),
+        id: key.id,
+        name: request.name.clone(),
         key: secret.plaintext,
         prefix,
-        requests_per_minute,
+        requests_per_minute: request.requests_per_minute,
         created_at: now,
     })
 }
 
+/// The user's live keys, newest first (without the keys themselves).
 pub async fn list(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<Vec<ApiKeyView>> {
-    api_keys::table
-        .filter(api_keys::user_id.eq(user_id))
-        .filter(api_keys::revoked_at.is_null())
-        .order(api_keys::created_at.desc())
-        .select(ApiKeyView::as_select())
-        .load(conn)
-        .await
+    api_keys::list(conn, user_id).await
 }
 
-/// Revokes the user's own key; false when there is no such live key of theirs.
+/// Revokes one of the user's own live keys (404 otherwise).
 pub async fn revoke(
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
     key_id: Uuid,
+    ip: Option<&str>,
     now: DateTime<Utc>,
-) -> QueryResult<bool> {
-    let revoked = diesel::update(
-        api_keys::table.find(key_id).filter(api_keys::user_id.eq(user_id)).filter(api_keys::revoked_at.is_null()),
-    )
-    .set(api_keys::revoked_at.eq(now))
-    .execute(conn)
-    .await?;
-    Ok(revoked == 1)
+) -> Result<(), ApiError> {
+    conn.transaction(async |conn| {
+        if !api_keys::revoke(conn, user_id, key_id, now).await? {
+            return Err(ApiError::not_found("api_key_not_found", "You have no active API key with this id."));
+        }
+        let event = AuditEvent::new(AuditAction::ApiKeyRevoked).actor(user_id).target("api_key", key_id).ip(ip);
+        audit::record(conn, event, now).await?;
+        Ok(())
+    })
+    .await
 }
 
-/// A live key and its owner's state.
-#[derive(Debug, Clone)]
-pub struct KeyOwner {
-    pub key_id: Uuid,
-    pub user_id: Uuid,
-    pub requests_per_minute: i32,
-    pub owner_suspended: bool,
-}
-
+/// The live key a caller presented and its owner, recording its use.
 pub async fn authenticate(
     conn: &mut AsyncPgConnection,
     presented: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<KeyOwner>> {
-    let found: Option<(Uuid, Uuid, i32, Option<DateTime<Utc>>)> = api_keys::table
-        .inner_join(users::table)
-        .filter(api_keys::key_hash.eq(secret_token::digest(presented)))
-        .filter(api_keys::revoked_at.is_null())
-        .select((api_keys::id, api_keys::user_id, api_keys::requests_per_minute, users::suspended_at))
-        .first(conn)
-        .await
-        .optional()?;
-    let Some((key_id, user_id, requests_per_minute, suspended_at)) = found else {
+    let Some(owner) = api_keys::live_key(conn, &secret_token::digest(presented)).await? else {
         return Ok(None);
     };
-    // Recorded at minute precision: one write per key per minute, not per request.
-    diesel::update(
-        api_keys::table
-            .find(key_id)
-            .filter(api_keys::last_used_at.is_null().or(api_keys::last_used_at.lt(now - chrono::Duration::minutes(1)))),
-    )
-    .set(api_keys::last_used_at.eq(now))
-    .execute(conn)
-    .await?;
-    Ok(Some(KeyOwner { key_id, user_id, requests_per_minute, owner_suspended: suspended_at.is_some() }))
+    api_keys::record_use(conn, owner.key_id, now).await?;
+    Ok(Some(owner))
 }

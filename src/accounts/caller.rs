@@ -9,29 +9,18 @@ use std::pin::Pin;
 
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use super::{api_keys, token};
-use crate::audit::{self, AuditAction, AuditEvent};
-use crate::db::schema::{sessions, users};
+use super::api_keys;
+use super::model::AccountStatus;
+use super::queries::sessions;
+use super::roles::ROLE_ADMIN;
+use super::token::{self, Claims};
+use crate::config::Config;
+use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-pub const ROLE_ADMIN: &str = "admin";
-pub const ROLE_INSPECTOR: &str = "inspector";
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = users)]
-pub struct AccountStatus {
-    pub id: Uuid,
-    pub email: String,
-    pub display_name: String,
-    pub roles: Vec<String>,
-    pub email_verified_at: Option<DateTime<Utc>>,
-    pub suspended_at: Option<DateTime<Utc>>,
-}
 
 /// An authenticated, non-suspended person with a live session.
 #[derive(Debug, Clone)]
@@ -87,27 +76,15 @@ fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))
 }
 
-pub async fn load_account(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<AccountStatus>> {
-    users::table.find(id).select(AccountStatus::as_select()).first(conn).await.optional()
-}
-
 fn session_revoked() -> ApiError {
     ApiError::unauthorized("session_revoked", "This session has ended; log in again.")
 }
 
-async fn authenticate_token(state: &AppState, token: &str) -> Result<AuthUser, ApiError> {
-    let now = state.clock.now();
-    let claims = token::verify_access_token(&state.config, token, now)?;
-    let mut conn = state.pool.get().await?;
-    let found: Option<(AccountStatus, Option<DateTime<Utc>>, DateTime<Utc>)> = users::table
-        .inner_join(sessions::table)
-        .filter(users::id.eq(claims.sub))
-        .filter(sessions::id.eq(claims.sid))
-        .select((AccountStatus::as_select(), sessions::revoked_at, sessions::expires_at))
-        .first(&mut conn)
-        .await
-        .optional()?;
-    let (account, revoked_at, expires_at) = found.ok_or_else(session_revoked)?;
+/// The signed-in person behind verified access-token claims: the session must
+/// still be live and the account not suspended.
+async fn session_user(conn: &mut AsyncPgConnection, claims: &Claims, now: DateTime<Utc>) -> Result<AuthUser, ApiError> {
+    let (account, revoked_at, expires_at) =
+        sessions::account_in_session(conn, claims.sub, claims.sid).await?.ok_or_else(session_revoked)?;
     if revoked_at.is_some() || expires_at <= now {
         return Err(session_revoked());
     }
@@ -115,6 +92,18 @@ async fn authenticate_token(state: &AppState, token: &str) -> Result<AuthUser, A
         return Err(ApiError::forbidden("account_suspended", "This account is suspended."));
     }
     Ok(AuthUser { account, session_id: claims.sid })
+}
+
+/// Checks the token's signature and expiry before taking a connection.
+async fn authenticate_token(
+    pool: &DbPool,
+    config: &Config,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<AuthUser, ApiError> {
+    let claims = token::verify_access_token(config, token, now)?;
+    let mut conn = pool.get().await?;
+    session_user(&mut conn, &claims, now).await
 }
 
 fn authentication_required() -> ApiError {
@@ -144,7 +133,7 @@ impl FromRequest for AuthUser {
                 ));
             }
             let state = state?;
-            authenticate_token(&state, &token).await
+            authenticate_token(&state.pool, &state.config, &token, state.clock.now()).await
         })
     }
 }
@@ -165,9 +154,15 @@ impl Principal {
     }
 }
 
-async fn authenticate_api_key(state: &AppState, key: &str, req: &HttpRequest) -> Result<Principal, ApiError> {
-    let now = state.clock.now();
-    let mut conn = state.pool.get().await?;
+/// The key's owner, with the key's own quota counted (and put on the request
+/// for the `RateLimit-*` headers).
+async fn authenticate_api_key(
+    pool: &DbPool,
+    key: &str,
+    req: &HttpRequest,
+    now: DateTime<Utc>,
+) -> Result<Principal, ApiError> {
+    let mut conn = pool.get().await?;
     let owner = api_keys::authenticate(&mut conn, key, now)
         .await?
         .ok_or_else(|| ApiError::unauthorized("invalid_api_key", "The API key is unknown or revoked."))?;
@@ -196,12 +191,15 @@ impl FromRequest for Principal {
         let req = req.clone();
         Box::pin(async move {
             let state = state?;
+            let now = state.clock.now();
             match (key, bearer) {
-                (Some(key), _) => authenticate_api_key(&state, &key, &req).await,
+                (Some(key), _) => authenticate_api_key(&state.pool, &key, &req, now).await,
                 (None, Some(bearer)) if api_keys::looks_like_key(&bearer) => {
-                    authenticate_api_key(&state, &bearer, &req).await
+                    authenticate_api_key(&state.pool, &bearer, &req, now).await
                 }
-                (None, Some(token)) => authenticate_token(&state, &token).await.map(Principal::User),
+                (None, Some(token)) => {
+                    authenticate_token(&state.pool, &state.config, &token, now).await.map(Principal::User)
+                }
                 (None, None) => Err(ApiError::unauthorized(
                     "authentication_required",
                     "Send `X-Api-Key: <key>` or `Authorization: Bearer <access token>`.",
@@ -209,50 +207,4 @@ impl FromRequest for Principal {
             }
         })
     }
-}
-
-/// Gives `email`'s account the admin role (`rigmarket admin grant`), records it
-/// in the audit log and tells the owner. Returns the account, or `None` when no
-/// account has that email.
-pub async fn grant_admin(
-    conn: &mut AsyncPgConnection,
-    email: &str,
-    now: DateTime<Utc>,
-) -> anyhow::Result<Option<AccountStatus>> {
-    let email = email.trim().to_lowercase();
-    conn.transaction(async move |conn| {
-        let Some(account) = users::table
-            .filter(users::email.eq(&email))
-            .select(AccountStatus::as_select())
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?
-        else {
-            return Ok(None);
-        };
-        if account.roles.iter().any(|r| r == ROLE_ADMIN) {
-            return Ok(Some(account));
-        }
-        let mut roles = account.roles.clone();
-        roles.push(ROLE_ADMIN.to_string());
-        let updated = diesel::update(users::table.find(account.id))
-            .set((users::roles.eq(&roles), users::updated_at.eq(now)))
-            .returning(AccountStatus::as_returning())
-            .get_result(conn)
-            .await?;
-        let event = AuditEvent::new(AuditAction::RoleGranted)
-            .target_user(updated.id)
-            .details(serde_json::json!({ "role": ROLE_ADMIN, "via": "cli" }));
-        audit::record(conn, event, now).await?;
-        crate::mail::enqueue(
-            conn,
-            &updated.email,
-            &super::emails::AdminRoleGranted { display_name: updated.display_name.clone() },
-            now,
-        )
-        .await?;
-        Ok(Some(updated))
-    })
-    .await
 }

@@ -3,16 +3,16 @@
 //! an already-rotated one means it leaked, so the whole session is revoked.
 
 use chrono::{DateTime, Duration, Utc};
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel::QueryResult;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
 use super::model::{TokenPair, UserRow};
+use super::queries::{sessions, users};
 use super::secret_token;
-use crate::accounts::token::{issue_access_token, ACCESS_TOKEN_TTL};
+use super::token::{issue_access_token, ACCESS_TOKEN_TTL};
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::config::Config;
-use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::error::ApiError;
 pub use crate::http::ClientInfo;
 
@@ -25,15 +25,7 @@ async fn issue_refresh_token(
     now: DateTime<Utc>,
 ) -> QueryResult<String> {
     let secret = secret_token::issue(REFRESH_PREFIX);
-    diesel::insert_into(refresh_tokens::table)
-        .values((
-            refresh_tokens::token_hash.eq(&secret.digest),
-            refresh_tokens::session_id.eq(session_id),
-            refresh_tokens::issued_at.eq(now),
-            refresh_tokens::expires_at.eq(now + REFRESH_TOKEN_TTL),
-        ))
-        .execute(conn)
-        .await?;
+    sessions::insert_refresh_token(conn, &secret.digest, session_id, now, now + REFRESH_TOKEN_TTL).await?;
     Ok(secret.plaintext)
 }
 
@@ -52,7 +44,8 @@ fn token_pair(
     })
 }
 
-/// Opens a session for a user whose credentials were just checked.
+/// Opens a session for a user whose credentials were just checked; `config`
+/// signs the access token.
 pub async fn start(
     conn: &mut AsyncPgConnection,
     config: &Config,
@@ -61,27 +54,9 @@ pub async fn start(
     now: DateTime<Utc>,
 ) -> Result<TokenPair, ApiError> {
     let session_id = Uuid::now_v7();
-    diesel::insert_into(sessions::table)
-        .values((
-            sessions::id.eq(session_id),
-            sessions::user_id.eq(user.id),
-            sessions::created_at.eq(now),
-            sessions::last_refreshed_at.eq(now),
-            sessions::expires_at.eq(now + REFRESH_TOKEN_TTL),
-            sessions::ip.eq(&client.ip),
-            sessions::user_agent.eq(client.user_agent.as_deref().map(|ua| ua.chars().take(300).collect::<String>())),
-        ))
-        .execute(conn)
-        .await?;
+    sessions::insert_session(conn, session_id, user.id, client, now, now + REFRESH_TOKEN_TTL).await?;
     let refresh = issue_refresh_token(conn, session_id, now).await?;
     token_pair(config, user, session_id, refresh, now)
-}
-
-#[derive(Queryable)]
-struct PresentedToken {
-    session_id: Uuid,
-    expires_at: DateTime<Utc>,
-    replaced_at: Option<DateTime<Utc>>,
 }
 
 fn invalid_refresh() -> ApiError {
@@ -98,98 +73,79 @@ pub async fn refresh(
     now: DateTime<Utc>,
 ) -> Result<TokenPair, ApiError> {
     let digest = secret_token::digest(presented);
-    let outcome: Result<TokenPair, ApiError> = conn
-        .transaction(async move |conn| {
-            let Some(token) = refresh_tokens::table
-                .find(&digest)
-                .select((refresh_tokens::session_id, refresh_tokens::expires_at, refresh_tokens::replaced_at))
-                .for_update()
-                .first::<PresentedToken>(conn)
-                .await
-                .optional()?
-            else {
-                return Ok(Err(invalid_refresh()));
-            };
-            let (session_user, revoked_at, session_expires): (Uuid, Option<DateTime<Utc>>, DateTime<Utc>) =
-                sessions::table
-                    .find(token.session_id)
-                    .select((sessions::user_id, sessions::revoked_at, sessions::expires_at))
-                    .for_update()
-                    .first(conn)
-                    .await?;
-            if revoked_at.is_some() {
-                return Ok(Err(invalid_refresh()));
-            }
-            if token.replaced_at.is_some() {
-                revoke(conn, token.session_id, "refresh_token_reuse", now).await?;
-                let event = AuditEvent::new(AuditAction::RefreshReuseDetected)
-                    .actor(session_user)
-                    .target("session", token.session_id)
-                    .ip(client.ip.as_deref());
-                audit::record(conn, event, now).await?;
-                return Ok(Err(ApiError::unauthorized(
-                    "refresh_token_reused",
-                    "This refresh token was already used; the session has been revoked. Log in again.",
-                )));
-            }
-            if token.expires_at <= now || session_expires <= now {
-                return Ok(Err(invalid_refresh()));
-            }
-            let user: UserRow = users::table.find(session_user).select(UserRow::as_select()).first(conn).await?;
-            if user.suspended_at.is_some() {
-                return Ok(Err(ApiError::forbidden("account_suspended", "This account is suspended.")));
-            }
-            diesel::update(refresh_tokens::table.find(&digest))
-                .set(refresh_tokens::replaced_at.eq(now))
-                .execute(conn)
-                .await?;
-            diesel::update(sessions::table.find(token.session_id))
-                .set(sessions::last_refreshed_at.eq(now))
-                .execute(conn)
-                .await?;
-            let next = issue_refresh_token(conn, token.session_id, now).await?;
-            Ok::<_, ApiError>(token_pair(config, &user, token.session_id, next, now))
-        })
-        .await?;
-    outcome
+    // A refusal is returned as the transaction's value so that the reuse
+    // revocation it may have written still commits.
+    conn.transaction(async |conn| rotate(conn, config, &digest, client, now).await).await?
 }
 
-pub async fn revoke(
+/// The body of [`refresh`]: `Ok(Err(..))` refuses after committing what was written.
+async fn rotate(
+    conn: &mut AsyncPgConnection,
+    config: &Config,
+    digest: &[u8],
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> Result<Result<TokenPair, ApiError>, ApiError> {
+    let Some(token) = sessions::lock_refresh_token(conn, digest).await? else {
+        return Ok(Err(invalid_refresh()));
+    };
+    let session = sessions::lock_session(conn, token.session_id).await?;
+    if session.revoked_at.is_some() {
+        return Ok(Err(invalid_refresh()));
+    }
+    if token.replaced_at.is_some() {
+        revoke_on_reuse(conn, token.session_id, session.user_id, client, now).await?;
+        return Ok(Err(ApiError::unauthorized(
+            "refresh_token_reused",
+            "This refresh token was already used; the session has been revoked. Log in again.",
+        )));
+    }
+    if token.expires_at <= now || session.expires_at <= now {
+        return Ok(Err(invalid_refresh()));
+    }
+    let user = users::find(conn, session.user_id).await?.ok_or(diesel::result::Error::NotFound)?;
+    if user.suspended_at.is_some() {
+        return Ok(Err(ApiError::forbidden("account_suspended", "This account is suspended.")));
+    }
+    sessions::mark_rotated(conn, digest, token.session_id, now).await?;
+    let next = issue_refresh_token(conn, token.session_id, now).await?;
+    Ok(token_pair(config, &user, token.session_id, next, now))
+}
+
+/// A rotated token came back: it leaked, so its session ends.
+async fn revoke_on_reuse(
     conn: &mut AsyncPgConnection,
     session_id: Uuid,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> QueryResult<bool> {
-    let revoked = diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
-        .set((sessions::revoked_at.eq(now), sessions::revoked_reason.eq(reason)))
-        .execute(conn)
-        .await?;
-    Ok(revoked == 1)
-}
-
-/// Revokes every live session of a user (password change or reset, suspension).
-pub async fn revoke_all(
-    conn: &mut AsyncPgConnection,
     user_id: Uuid,
-    reason: &str,
+    client: &ClientInfo,
     now: DateTime<Utc>,
-) -> QueryResult<usize> {
-    diesel::update(sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null()))
-        .set((sessions::revoked_at.eq(now), sessions::revoked_reason.eq(reason)))
-        .execute(conn)
-        .await
+) -> QueryResult<()> {
+    sessions::revoke(conn, session_id, "refresh_token_reuse", now).await?;
+    let event = AuditEvent::new(AuditAction::RefreshReuseDetected)
+        .actor(user_id)
+        .target("session", session_id)
+        .ip(client.ip.as_deref());
+    audit::record(conn, event, now).await
 }
 
-/// The session a refresh token belongs to, if the token is known.
-pub async fn session_of_refresh_token(
+/// Ends the session of a refresh token (its access tokens stop working too);
+/// the first logout of a session is audited.
+pub async fn logout(
     conn: &mut AsyncPgConnection,
     presented: &str,
-) -> QueryResult<Option<(Uuid, Uuid)>> {
-    refresh_tokens::table
-        .inner_join(sessions::table)
-        .filter(refresh_tokens::token_hash.eq(secret_token::digest(presented)))
-        .select((sessions::id, sessions::user_id))
-        .first(conn)
-        .await
-        .optional()
+    ip: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let digest = secret_token::digest(presented);
+    conn.transaction(async |conn| {
+        let (session_id, user_id) = sessions::session_of_refresh_token(conn, &digest)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("invalid_refresh_token", "The refresh token is unknown."))?;
+        if sessions::revoke(conn, session_id, "logout", now).await? {
+            let event = AuditEvent::new(AuditAction::Logout).actor(user_id).target("session", session_id).ip(ip);
+            audit::record(conn, event, now).await?;
+        }
+        Ok::<_, ApiError>(())
+    })
+    .await
 }

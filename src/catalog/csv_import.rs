@@ -107,6 +107,20 @@ impl Table {
     }
 }
 
+/// What is wrong with a file's stated efficiency (J/TH), if anything: it is
+/// optional, but when given it must agree with power / hashrate.
+fn stated_efficiency_problem(stated: &str, spec: &ModelSpec) -> Option<String> {
+    if stated.is_empty() {
+        return None;
+    }
+    let Ok(stated) = stated.parse::<f64>() else {
+        return Some("must be a number".into());
+    };
+    let derived = efficiency_j_per_th(spec.hashrate_hs, spec.power_w);
+    ((derived - stated).abs() > stated.abs() * EFFICIENCY_TOLERANCE)
+        .then(|| format!("{stated} disagrees with power / hashrate = {derived:.1}"))
+}
+
 /// Reads the rig model catalog format of `data/rig_models.csv`:
 /// `manufacturer,model,algorithm,hashrate_ths,power_w,efficiency_j_per_th,release_year,source`.
 pub fn parse_models(input: impl Read) -> Parsed<ModelSpec> {
@@ -152,21 +166,9 @@ pub fn parse_models(input: impl Read) -> Parsed<ModelSpec> {
         if !valid {
             continue;
         }
-        match table.get(record, "efficiency_j_per_th") {
-            "" => {}
-            stated => match stated.parse::<f64>() {
-                Ok(stated) => {
-                    let derived = efficiency_j_per_th(spec.hashrate_hs, spec.power_w);
-                    if (derived - stated).abs() > stated.abs() * EFFICIENCY_TOLERANCE {
-                        fail("efficiency_j_per_th", format!("{stated} disagrees with power / hashrate = {derived:.1}"));
-                        continue;
-                    }
-                }
-                Err(_) => {
-                    fail("efficiency_j_per_th", "must be a number".into());
-                    continue;
-                }
-            },
+        if let Some(message) = stated_efficiency_problem(table.get(record, "efficiency_j_per_th"), &spec) {
+            fail("efficiency_j_per_th", message);
+            continue;
         }
         if !seen.insert((spec.manufacturer.to_lowercase(), spec.name.to_lowercase())) {
             fail("model", format!("{} {} appears more than once", spec.manufacturer, spec.name));

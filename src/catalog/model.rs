@@ -175,3 +175,16 @@ pub struct EffectiveReference {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usd_per_th_cents: Option<i64>,
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferencePricesView {
+    /// The reference used for discounts today (`null` when none exists).
+    pub effective: Option<EffectiveReference>,
+    /// The model's own reference prices, newest first (at most 500).
+    pub items: Vec<ReferencePrice>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SavedReferencePrices {
+    pub items: Vec<ReferencePrice>,
+}

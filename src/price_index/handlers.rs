@@ -3,23 +3,17 @@
 //! then answers through [`http_cache::respond`] (ETag, Cache-Control, 304).
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use chrono::{Duration, DurationRound};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use uuid::Uuid;
 
+use super::access::{self, IndexQuotas};
 use super::http_cache::{respond, Audience, CSV, JSON};
 use super::model::{FireSalesResponse, LatestTier, SeriesResponse, TierBandView};
-use super::params::{wants_csv, Filters, FireSaleParams, GroupBy, LatestParams, Selection, SeriesParams};
-use super::stats::{cents_to_dollars, Interval};
-use super::{access, csv_export, queries, series};
+use super::params::{wants_csv, FireSaleParams, LatestParams, SeriesParams};
+use super::{csv_export, current, history};
 use crate::accounts::Principal;
-use crate::catalog::tiers::EfficiencyTier;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
-
-/// The trailing window of `latest`.
-pub const LATEST_WINDOW_DAYS: i64 = 7;
 
 fn query<T: DeserializeOwned>(req: &HttpRequest) -> ApiResult<T> {
     web::Query::<T>::from_query(req.query_string())
@@ -42,15 +36,10 @@ fn json<T: Serialize>(value: &T) -> ApiResult<Vec<u8>> {
 )]
 #[get("/price-index/tiers")]
 async fn tiers(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    access::per_ip(&state, &req).await?;
-    let bands: Vec<TierBandView> = EfficiencyTier::ALL
-        .into_iter()
-        .map(|tier| {
-            let band = tier.band();
-            TierBandView { tier, min_j_per_th: band.min_j_per_th, max_j_per_th: band.max_j_per_th }
-        })
-        .collect();
-    Ok(respond(&req, json(&bands)?, JSON, Audience::Public))
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    access::per_ip(&mut conn, &req, IndexQuotas::of(&state.config), now).await?;
+    Ok(respond(&req, json(&current::tier_bands())?, JSON, Audience::Public))
 }
 
 /// The index now: per tier, median and quartiles of USD per nominal TH/s over the
@@ -67,50 +56,12 @@ async fn tiers(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpRe
 )]
 #[get("/price-index/latest")]
 async fn latest(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    access::per_ip(&state, &req).await?;
-    let params: LatestParams = query(&req)?;
-    let basis = params.basis.unwrap_or_default();
     let now = state.clock.now();
-    // To the minute, so an answer stays the same (and revalidates) within its max-age.
-    let as_of = now.duration_trunc(Duration::minutes(1)).unwrap_or(now);
     let mut conn = state.pool.get().await?;
-    let window =
-        queries::window_by_tier(&mut conn, basis.as_str(), as_of - Duration::days(LATEST_WINDOW_DAYS), as_of).await?;
-    let per_tier: Vec<LatestTier> = EfficiencyTier::ALL
-        .into_iter()
-        .map(|tier| {
-            let (count, [p25, p50, p75]) = window.get(&tier).copied().unwrap_or((0, [None; 3]));
-            LatestTier {
-                tier,
-                basis,
-                usd_per_th_median: p50.map(cents_to_dollars),
-                usd_per_th_p25: p25.map(cents_to_dollars),
-                usd_per_th_p75: p75.map(cents_to_dollars),
-                count,
-                window_days: LATEST_WINDOW_DAYS,
-                as_of,
-            }
-        })
-        .collect();
+    access::per_ip(&mut conn, &req, IndexQuotas::of(&state.config), now).await?;
+    let params: LatestParams = query(&req)?;
+    let per_tier = current::latest(&mut conn, params.basis.unwrap_or_default(), now).await?;
     Ok(respond(&req, json(&per_tier)?, JSON, Audience::Public))
-}
-
-/// Labels and tiers of the models a selection's rows may name; a model filter
-/// naming no model is a 422.
-async fn models_for(
-    conn: &mut diesel_async::AsyncPgConnection,
-    selection: &Selection,
-    rows: &[queries::BucketRow],
-) -> ApiResult<std::collections::HashMap<Uuid, queries::ModelInfo>> {
-    let mut ids: Vec<Uuid> = rows.iter().filter_map(|r| r.rig_model_id).collect();
-    ids.extend(selection.rig_model_id);
-    ids.sort();
-    ids.dedup();
-    let models = queries::models(conn, &ids).await?;
-    if selection.rig_model_id.is_some_and(|id| !models.contains_key(&id)) {
-        return Err(ApiError::validation("rig_model_id", "no rig model has this id"));
-    }
-    Ok(models)
 }
 
 /// Daily or weekly $/TH series by tier, model or country, from asking or settled
@@ -137,34 +88,14 @@ async fn price_series(
     req: HttpRequest,
     principal: Result<Principal, ApiError>,
 ) -> ApiResult<HttpResponse> {
-    access::authorize(&state, &req, principal).await?;
-    let params: SeriesParams = query(&req)?;
-    let selection = Filters {
-        group_by: params.group_by.unwrap_or(GroupBy::Tier),
-        tier: params.tier,
-        rig_model_id: params.rig_model_id,
-        country: params.country.as_deref(),
-        interval: params.interval.unwrap_or(Interval::Day),
-        from: params.from.as_deref(),
-        to: params.to.as_deref(),
-    }
-    .select(state.clock.now())?;
-    let basis = params.basis.unwrap_or_default();
+    let now = state.clock.now();
     let mut conn = state.pool.get().await?;
-    let rows = queries::buckets(&mut conn, basis.as_str(), &selection).await?;
-    let models = models_for(&mut conn, &selection, &rows).await?;
-    let series = series::price_series(&selection, rows, &models);
+    access::authorize(&mut conn, &req, IndexQuotas::of(&state.config), principal, now).await?;
+    let params: SeriesParams = query(&req)?;
+    let body = history::price_series(&mut conn, &params, now).await?;
     if wants_csv(params.format, &req) {
-        return Ok(respond(&req, csv_export::price_series(&series)?, CSV, Audience::Private));
+        return Ok(respond(&req, csv_export::price_series(&body.series)?, CSV, Audience::Private));
     }
-    let body = SeriesResponse {
-        group_by: selection.group_by,
-        basis,
-        interval: selection.interval,
-        from: selection.range.from,
-        to: selection.range.to,
-        series,
-    };
     Ok(respond(&req, json(&body)?, JSON, Audience::Private))
 }
 
@@ -191,32 +122,14 @@ async fn fire_sales(
     req: HttpRequest,
     principal: Result<Principal, ApiError>,
 ) -> ApiResult<HttpResponse> {
-    access::authorize(&state, &req, principal).await?;
-    let params: FireSaleParams = query(&req)?;
-    let selection = Filters {
-        group_by: params.group_by.unwrap_or(GroupBy::Country),
-        tier: params.tier,
-        rig_model_id: params.rig_model_id,
-        country: params.country.as_deref(),
-        interval: params.interval.unwrap_or(Interval::Week),
-        from: params.from.as_deref(),
-        to: params.to.as_deref(),
-    }
-    .select(state.clock.now())?;
+    let now = state.clock.now();
     let mut conn = state.pool.get().await?;
-    let rows = queries::buckets(&mut conn, super::params::Basis::Asking.as_str(), &selection).await?;
-    let models = models_for(&mut conn, &selection, &rows).await?;
-    let series = series::fire_sale_series(&selection, rows, &models);
+    access::authorize(&mut conn, &req, IndexQuotas::of(&state.config), principal, now).await?;
+    let params: FireSaleParams = query(&req)?;
+    let body = history::fire_sales(&mut conn, &params, now).await?;
     if wants_csv(params.format, &req) {
-        return Ok(respond(&req, csv_export::fire_sale_series(&series)?, CSV, Audience::Private));
+        return Ok(respond(&req, csv_export::fire_sale_series(&body.series)?, CSV, Audience::Private));
     }
-    let body = FireSalesResponse {
-        group_by: selection.group_by,
-        interval: selection.interval,
-        from: selection.range.from,
-        to: selection.range.to,
-        series,
-    };
     Ok(respond(&req, json(&body)?, JSON, Audience::Private))
 }
 

@@ -12,13 +12,17 @@
 //! - `stats` (pure): exact `percentile_cont` from two order statistics, buckets,
 //!   time ranges; `params`, `series`, `csv_export`: requests and answers;
 //!   `access`: quotas; `http_cache`: ETag / Cache-Control / 304.
+//! - `current` (tiers, latest) and `history` (series, fire sales): the reads
+//!   behind the endpoints; `queries`: their SQL; `handlers`: the HTTP API.
 //!
 //! Reads `RIGMARKET_PRICE_INDEX_IP_PER_MINUTE`, `RIGMARKET_PRICE_INDEX_USER_PER_MINUTE`
 //! and `RIGMARKET_FIRE_SALE_THRESHOLD_PCT` through `Config`.
 
 mod access;
 mod csv_export;
+pub mod current;
 mod handlers;
+pub mod history;
 pub mod http_cache;
 pub mod model;
 pub mod observations;

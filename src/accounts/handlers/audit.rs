@@ -1,3 +1,5 @@
+//! `/v1/admin/audit-log`: the audit log, for admins.
+
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;

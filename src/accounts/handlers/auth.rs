@@ -2,15 +2,16 @@
 //! and password reset.
 
 use actix_web::{post, web, HttpRequest, HttpResponse};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::accounts::login::{self, Credentials};
 use crate::accounts::model::{RegisteredView, TokenPair};
 use crate::accounts::password::DummyHash;
-use crate::accounts::{login, password, registration, sessions};
-use crate::audit::{self, AuditAction, AuditEvent};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::accounts::registration::{self, Registration};
+use crate::accounts::{password_change, sessions};
+use crate::error::{ApiResult, Problem};
 use crate::http::client_info;
 use crate::state::AppState;
 
@@ -40,18 +41,12 @@ async fn register(
     req: HttpRequest,
     body: web::Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
-    let body = body.into_inner();
-    let email = registration::normalize_email(&body.email);
-    registration::check_email("email", &email)?;
-    registration::check_display_name("display_name", &body.display_name)?;
-    password::check_policy("password", body.password.expose_secret(), &email)?;
-    let client = client_info(&req, state.config.trust_forwarded_for);
-    let view = registration::register(
-        &state,
-        registration::Registration { email, password: body.password, display_name: body.display_name },
-        client.ip.as_deref(),
-    )
-    .await?;
+    let RegisterRequest { email, password, display_name } = body.into_inner();
+    let ip = client_info(&req, state.config.trust_forwarded_for).ip;
+    let input = Registration { email, password, display_name };
+    // No connection here: the use case hashes the password before it takes one.
+    let view =
+        registration::register(&state.pool, &state.config.public_url, input, ip.as_deref(), state.clock.now()).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -73,7 +68,8 @@ pub struct TokenRequest {
 )]
 #[post("/auth/verify-email")]
 async fn verify_email(state: web::Data<AppState>, body: web::Json<TokenRequest>) -> ApiResult<HttpResponse> {
-    registration::verify_email(&state, &body.token).await?;
+    let mut conn = state.pool.get().await?;
+    registration::verify_email(&mut conn, &body.token, state.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -88,7 +84,9 @@ pub struct EmailRequest {
 #[utoipa::path(tag = "auth", request_body = EmailRequest, responses((status = 202, description = "Accepted")))]
 #[post("/auth/resend-verification")]
 async fn resend_verification(state: web::Data<AppState>, body: web::Json<EmailRequest>) -> ApiResult<HttpResponse> {
-    registration::resend_verification(&state, &body.email).await?;
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    registration::resend_verification(&mut conn, &state.config.public_url, &body.email, now).await?;
     Ok(HttpResponse::Accepted().finish())
 }
 
@@ -119,10 +117,11 @@ async fn log_in(
     req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> ApiResult<web::Json<TokenPair>> {
-    let body = body.into_inner();
-    let tokens =
-        login::login(&state, &dummy, &body.email, body.password, &client_info(&req, state.config.trust_forwarded_for))
-            .await?;
+    let LoginRequest { email, password } = body.into_inner();
+    let client = client_info(&req, state.config.trust_forwarded_for);
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let tokens = login::login(&mut conn, &state.config, &dummy, Credentials { email, password }, &client, now).await?;
     Ok(web::Json(tokens))
 }
 
@@ -149,8 +148,8 @@ async fn refresh(
     req: HttpRequest,
     body: web::Json<RefreshRequest>,
 ) -> ApiResult<web::Json<TokenPair>> {
-    let mut conn = state.pool.get().await?;
     let client = client_info(&req, state.config.trust_forwarded_for);
+    let mut conn = state.pool.get().await?;
     let tokens = sessions::refresh(&mut conn, &state.config, &body.refresh_token, &client, state.clock.now()).await?;
     Ok(web::Json(tokens))
 }
@@ -170,17 +169,10 @@ async fn logout(
     req: HttpRequest,
     body: web::Json<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
+    let ip = client_info(&req, state.config.trust_forwarded_for).ip;
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
-    let (session_id, user_id) = sessions::session_of_refresh_token(&mut conn, &body.refresh_token)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("invalid_refresh_token", "The refresh token is unknown."))?;
-    if sessions::revoke(&mut conn, session_id, "logout", now).await? {
-        let client = client_info(&req, state.config.trust_forwarded_for);
-        let event =
-            AuditEvent::new(AuditAction::Logout).actor(user_id).target("session", session_id).ip(client.ip.as_deref());
-        audit::record(&mut conn, event, now).await?;
-    }
+    sessions::logout(&mut conn, &body.refresh_token, ip.as_deref(), now).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -192,8 +184,11 @@ async fn request_password_reset(
     req: HttpRequest,
     body: web::Json<EmailRequest>,
 ) -> ApiResult<HttpResponse> {
-    let client = client_info(&req, state.config.trust_forwarded_for);
-    registration::request_password_reset(&state, &body.email, client.ip.as_deref()).await?;
+    let ip = client_info(&req, state.config.trust_forwarded_for).ip;
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    password_change::request_password_reset(&mut conn, &state.config.public_url, &body.email, ip.as_deref(), now)
+        .await?;
     Ok(HttpResponse::Accepted().finish())
 }
 
@@ -221,9 +216,11 @@ async fn confirm_password_reset(
     req: HttpRequest,
     body: web::Json<ResetConfirmRequest>,
 ) -> ApiResult<HttpResponse> {
-    let body = body.into_inner();
-    let client = client_info(&req, state.config.trust_forwarded_for);
-    registration::confirm_password_reset(&state, &body.token, body.new_password, client.ip.as_deref()).await?;
+    let ResetConfirmRequest { token, new_password } = body.into_inner();
+    let ip = client_info(&req, state.config.trust_forwarded_for).ip;
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    password_change::confirm_password_reset(&mut conn, &token, new_password, ip.as_deref(), now).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,34 +1,21 @@
 //! `/v1/me`, `/v1/me/*` and public profiles.
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
 use secrecy::SecretString;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::accounts::model::{ApiKeyView, CreatedApiKey, MeView, PublicProfile, UserRow};
+use crate::accounts::api_keys::{self, KeyRequest};
+use crate::accounts::model::{ApiKeyView, CreatedApiKey, MeView, ProfileChanges, PublicProfile};
 use crate::accounts::password::DummyHash;
+use crate::accounts::password_change::{self, PasswordChange};
+use crate::accounts::profile;
 use crate::accounts::ReputationSource;
-use crate::accounts::{api_keys, registration};
 use crate::accounts::{AuthUser, Principal};
-use crate::audit::{self, AuditAction, AuditEvent};
-use crate::db::schema::users;
-use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::http::client_info;
 use crate::state::AppState;
-
-async fn load_user(state: &AppState, id: Uuid) -> ApiResult<UserRow> {
-    let mut conn = state.pool.get().await?;
-    users::table
-        .find(id)
-        .select(UserRow::as_select())
-        .first(&mut conn)
-        .await
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("user_not_found", "No user has this id."))
-}
 
 /// The caller's account (access token or API key).
 #[utoipa::path(
@@ -42,7 +29,8 @@ async fn load_user(state: &AppState, id: Uuid) -> ApiResult<UserRow> {
 )]
 #[get("/me")]
 async fn get_me(state: web::Data<AppState>, caller: Principal) -> ApiResult<web::Json<MeView>> {
-    Ok(web::Json(load_user(&state, caller.user_id()).await?.into()))
+    let mut conn = state.pool.get().await?;
+    Ok(web::Json(profile::me(&mut conn, caller.user_id()).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -62,14 +50,6 @@ pub struct UpdateMe {
     payout_details: Option<Option<String>>,
 }
 
-fn check_optional_text(errors: &mut Vec<FieldError>, field: &str, value: &Option<Option<String>>, max: usize) {
-    if let Some(Some(text)) = value {
-        if text.chars().count() > max {
-            errors.push(FieldError::new(field, format!("must be at most {max} characters")));
-        }
-    }
-}
-
 /// Update the caller's profile.
 #[utoipa::path(
     tag = "me",
@@ -86,38 +66,11 @@ async fn update_me(
     user: AuthUser,
     body: web::Json<UpdateMe>,
 ) -> ApiResult<web::Json<MeView>> {
-    let body = body.into_inner();
-    let mut errors = Vec::new();
-    if let Some(name) = &body.display_name {
-        if let Err(ApiError::Validation(mut e)) = registration::check_display_name("display_name", name) {
-            errors.append(&mut e);
-        }
-    }
-    let country = body.country.map(|c| c.map(|c| c.trim().to_ascii_uppercase()));
-    if let Some(Some(code)) = &country {
-        if !crate::geo::is_country_code(code) {
-            errors.push(FieldError::new("country", "must be an ISO 3166-1 alpha-2 code such as KZ"));
-        }
-    }
-    check_optional_text(&mut errors, "company", &body.company, 120);
-    check_optional_text(&mut errors, "payout_details", &body.payout_details, 2000);
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    let UpdateMe { display_name, country, company, payout_details } = body.into_inner();
+    let changes = ProfileChanges { display_name, country, company, payout_details }.checked()?;
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
-    let row = diesel::update(users::table.find(user.id()))
-        .set((
-            body.display_name.map(|n| users::display_name.eq(n.trim().to_string())),
-            country.map(|c| users::country.eq(c)),
-            body.company.map(|c| users::company.eq(c)),
-            body.payout_details.map(|p| users::payout_details.eq(p)),
-            users::updated_at.eq(now),
-        ))
-        .returning(UserRow::as_returning())
-        .get_result(&mut conn)
-        .await?;
-    Ok(web::Json(row.into()))
+    Ok(web::Json(profile::update(&mut conn, user.id(), changes, now).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -148,17 +101,12 @@ async fn change_password(
     user: AuthUser,
     body: web::Json<ChangePassword>,
 ) -> ApiResult<HttpResponse> {
-    let body = body.into_inner();
-    let client = client_info(&req, state.config.trust_forwarded_for);
-    registration::change_password(
-        &state,
-        &dummy,
-        user.id(),
-        body.current_password,
-        body.new_password,
-        client.ip.as_deref(),
-    )
-    .await?;
+    let ChangePassword { current_password, new_password } = body.into_inner();
+    let change = PasswordChange { current: current_password, new_password };
+    let ip = client_info(&req, state.config.trust_forwarded_for).ip;
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    password_change::change_password(&mut conn, &dummy, user.id(), change, ip.as_deref(), now).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -177,16 +125,8 @@ async fn public_profile(
     reputations: web::Data<ReputationSource>,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<PublicProfile>> {
-    let user = load_user(&state, *id).await?;
     let mut conn = state.pool.get().await?;
-    let reputation = reputations.of_seller(&mut conn, user.id).await?;
-    Ok(web::Json(PublicProfile {
-        id: user.id,
-        display_name: user.display_name,
-        country: user.country,
-        member_since: user.created_at,
-        reputation,
-    }))
+    Ok(web::Json(profile::public_profile(&mut conn, &reputations, *id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -217,39 +157,11 @@ async fn create_api_key(
     body: web::Json<CreateApiKey>,
 ) -> ApiResult<HttpResponse> {
     user.require_verified()?;
-    let body = body.into_inner();
-    let name = body.name.trim().to_string();
-    let rpm = body.requests_per_minute.unwrap_or(api_keys::DEFAULT_REQUESTS_PER_MINUTE);
-    let mut errors = Vec::new();
-    if !(1..=80).contains(&name.chars().count()) {
-        errors.push(FieldError::new("name", "must be 1 to 80 characters"));
-    }
-    if !(1..=api_keys::MAX_REQUESTS_PER_MINUTE).contains(&rpm) {
-        errors.push(FieldError::new(
-            "requests_per_minute",
-            format!("must be between 1 and {}", api_keys::MAX_REQUESTS_PER_MINUTE),
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    let request = KeyRequest::new(&body.name, body.requests_per_minute)?;
     let now = state.clock.now();
     let ip = client_info(&req, state.config.trust_forwarded_for).ip;
     let mut conn = state.pool.get().await?;
-    let created = conn
-        .transaction(async |conn| {
-            if api_keys::count_active(conn, user.id()).await? >= api_keys::MAX_ACTIVE_KEYS {
-                return Err(ApiError::conflict("too_many_api_keys", "Revoke an API key before creating another."));
-            }
-            let created = api_keys::create(conn, user.id(), &name, rpm, now).await?;
-            let event = AuditEvent::new(AuditAction::ApiKeyCreated)
-                .actor(user.id())
-                .target("api_key", created.id)
-                .ip(ip.as_deref());
-            audit::record(conn, event, now).await?;
-            Ok(created)
-        })
-        .await?;
+    let created = api_keys::create(&mut conn, user.id(), &request, ip.as_deref(), now).await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -281,16 +193,7 @@ async fn revoke_api_key(
     let now = state.clock.now();
     let ip = client_info(&req, state.config.trust_forwarded_for).ip;
     let mut conn = state.pool.get().await?;
-    conn.transaction(async |conn| {
-        if !api_keys::revoke(conn, user.id(), *id, now).await? {
-            return Err(ApiError::not_found("api_key_not_found", "You have no active API key with this id."));
-        }
-        let event =
-            AuditEvent::new(AuditAction::ApiKeyRevoked).actor(user.id()).target("api_key", *id).ip(ip.as_deref());
-        audit::record(conn, event, now).await?;
-        Ok(())
-    })
-    .await?;
+    api_keys::revoke(&mut conn, user.id(), *id, ip.as_deref(), now).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

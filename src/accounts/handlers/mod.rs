@@ -1,3 +1,6 @@
+//! The accounts API: `/v1/auth/*` (auth), `/v1/me*` and public profiles (me),
+//! `/v1/admin/users*` (admin) and `/v1/admin/audit-log` (audit).
+
 mod admin;
 mod audit;
 mod auth;

@@ -1,0 +1,91 @@
+//! The index over time: price series and fire-sale series for a selection
+//! (grouping, filters, interval, range), read from the bucket aggregates and
+//! shaped by [`series`](super::series).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
+
+use super::model::{FireSalesResponse, SeriesResponse};
+use super::params::{Basis, Filters, FireSaleParams, GroupBy, Selection, SeriesParams};
+use super::queries::{self, BucketRow, ModelInfo};
+use super::series;
+use super::stats::Interval;
+use crate::error::{ApiError, ApiResult};
+
+/// Labels and tiers of the models a selection's rows may name; a model filter
+/// naming no model is a 422.
+async fn models_for(
+    conn: &mut AsyncPgConnection,
+    selection: &Selection,
+    rows: &[BucketRow],
+) -> ApiResult<HashMap<Uuid, ModelInfo>> {
+    let mut ids: Vec<Uuid> = rows.iter().filter_map(|r| r.rig_model_id).collect();
+    ids.extend(selection.rig_model_id);
+    ids.sort();
+    ids.dedup();
+    let models = queries::models(conn, &ids).await?;
+    if selection.rig_model_id.is_some_and(|id| !models.contains_key(&id)) {
+        return Err(ApiError::validation("rig_model_id", "no rig model has this id"));
+    }
+    Ok(models)
+}
+
+/// $/TH series by tier (default), model or country, daily by default.
+pub async fn price_series(
+    conn: &mut AsyncPgConnection,
+    params: &SeriesParams,
+    now: DateTime<Utc>,
+) -> ApiResult<SeriesResponse> {
+    let selection = Filters {
+        group_by: params.group_by.unwrap_or(GroupBy::Tier),
+        tier: params.tier,
+        rig_model_id: params.rig_model_id,
+        country: params.country.as_deref(),
+        interval: params.interval.unwrap_or(Interval::Day),
+        from: params.from.as_deref(),
+        to: params.to.as_deref(),
+    }
+    .select(now)?;
+    let basis = params.basis.unwrap_or_default();
+    let rows = queries::buckets(conn, basis.as_str(), &selection).await?;
+    let models = models_for(conn, &selection, &rows).await?;
+    Ok(SeriesResponse {
+        group_by: selection.group_by,
+        basis,
+        interval: selection.interval,
+        from: selection.range.from,
+        to: selection.range.to,
+        series: series::price_series(&selection, rows, &models),
+    })
+}
+
+/// Fire-sale series of new listings by country (default), tier or model, weekly
+/// by default.
+pub async fn fire_sales(
+    conn: &mut AsyncPgConnection,
+    params: &FireSaleParams,
+    now: DateTime<Utc>,
+) -> ApiResult<FireSalesResponse> {
+    let selection = Filters {
+        group_by: params.group_by.unwrap_or(GroupBy::Country),
+        tier: params.tier,
+        rig_model_id: params.rig_model_id,
+        country: params.country.as_deref(),
+        interval: params.interval.unwrap_or(Interval::Week),
+        from: params.from.as_deref(),
+        to: params.to.as_deref(),
+    }
+    .select(now)?;
+    let rows = queries::buckets(conn, Basis::Asking.as_str(), &selection).await?;
+    let models = models_for(conn, &selection, &rows).await?;
+    Ok(FireSalesResponse {
+        group_by: selection.group_by,
+        interval: selection.interval,
+        from: selection.range.from,
+        to: selection.range.to,
+        series: series::fire_sale_series(&selection, rows, &models),
+    })
+}
