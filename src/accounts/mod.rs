@@ -26,6 +26,7 @@ pub mod model;
 pub mod password;
 pub mod password_change;
 pub mod profile;
+pub mod provisioning;
 pub mod queries;
 pub mod registration;
 mod reputation;

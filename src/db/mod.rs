@@ -11,8 +11,6 @@ pub mod local_cluster;
 pub mod schema;
 mod text_enum;
 
-pub(crate) use text_enum::text_enum;
-
 use std::time::Duration;
 
 use anyhow::Context;

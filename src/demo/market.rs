@@ -5,46 +5,14 @@
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
-use super::scenario::{LotPlan, Person, Seller};
+use super::scenario::{LotPlan, Seller};
 use crate::catalog::model::RigModelRow;
-use crate::db::schema::users;
 use crate::listings::model::ListingRow;
 use crate::listings::{history, queries, HashrateVerification};
 use crate::proofs::history::HistoricProof;
-
-/// The account's id: created (verified, with the demo password) when missing.
-pub async fn ensure_account(
-    conn: &mut AsyncPgConnection,
-    person: &Person,
-    roles: &[&str],
-    password_hash: &str,
-    created_at: DateTime<Utc>,
-) -> QueryResult<(Uuid, bool)> {
-    let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
-    let created = diesel::insert_into(users::table)
-        .values((
-            users::id.eq(person.id),
-            users::email.eq(&person.email),
-            users::password_hash.eq(password_hash),
-            users::display_name.eq(&person.display_name),
-            users::roles.eq(&roles),
-            users::email_verified_at.eq(created_at),
-            users::country.eq(person.country),
-            users::company.eq(&person.company),
-            users::created_at.eq(created_at),
-            users::updated_at.eq(created_at),
-        ))
-        .on_conflict(users::email)
-        .do_nothing()
-        .execute(conn)
-        .await?
-        == 1;
-    let id = users::table.filter(users::email.eq(&person.email)).select(users::id).first(conn).await?;
-    Ok((id, created))
-}
 
 /// `cents` rounded to whole $10, as sellers price lots.
 fn round_to_ten_dollars(cents: i64) -> i64 {

@@ -17,15 +17,12 @@ use std::fmt;
 
 use anyhow::Context;
 use chrono::Duration;
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 
+use crate::accounts::provisioning::{self, ProvisionedAccount};
 use crate::accounts::{AuthUser, ROLE_ADMIN};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::db::schema::{api_keys, price_observations};
 use crate::state::AppState;
-use scenario::Scenario;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "rigmarket-demo";
@@ -94,37 +91,6 @@ impl fmt::Display for Report {
     }
 }
 
-async fn observation_counts(conn: &mut diesel_async::AsyncPgConnection) -> QueryResult<BTreeMap<String, i64>> {
-    let rows: Vec<(String, i64)> = price_observations::table
-        .group_by(price_observations::basis)
-        .select((price_observations::basis, diesel::dsl::count_star()))
-        .load(conn)
-        .await?;
-    Ok(rows.into_iter().collect())
-}
-
-async fn ensure_analyst_key(
-    conn: &mut diesel_async::AsyncPgConnection,
-    scenario: &Scenario,
-    analyst_id: uuid::Uuid,
-    now: chrono::DateTime<chrono::Utc>,
-) -> QueryResult<()> {
-    diesel::insert_into(api_keys::table)
-        .values((
-            api_keys::id.eq(uuid::Uuid::from_u128(analyst_id.as_u128() ^ 0x004b_4559)),
-            api_keys::user_id.eq(analyst_id),
-            api_keys::name.eq("demo research desk"),
-            api_keys::prefix.eq(&scenario.analyst_key[..10]),
-            api_keys::key_hash.eq(crate::accounts::secret_token::digest(&scenario.analyst_key)),
-            api_keys::requests_per_minute.eq(600),
-            api_keys::created_at.eq(now),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 pub async fn seed(config: Config) -> anyhow::Result<Report> {
     anyhow::ensure!(
         config.is_local(),
@@ -144,13 +110,23 @@ pub async fn seed(config: Config) -> anyhow::Result<Report> {
         ..Default::default()
     };
     let mut conn = state.pool.get().await?;
-    let before = observation_counts(&mut conn).await?;
+    let before = crate::price_index::queries::observation_counts(&mut conn).await?;
 
     let password = DEMO_PASSWORD.to_string();
     let hash = tokio::task::spawn_blocking(move || crate::accounts::password::hash_blocking(&password)).await??;
     let joined = scenario::opening() - Duration::days(30);
     let mut account = async |person: &scenario::Person, roles: &[&str]| -> anyhow::Result<uuid::Uuid> {
-        let (id, created) = market::ensure_account(&mut conn, person, roles, &hash, joined).await?;
+        let provisioned = ProvisionedAccount {
+            id: person.id,
+            email: &person.email,
+            display_name: &person.display_name,
+            country: person.country,
+            company: person.company.as_deref(),
+            roles,
+            password_hash: &hash,
+            created_at: joined,
+        };
+        let (id, created) = provisioning::ensure_account(&mut conn, &provisioned).await?;
         if created {
             report.accounts_created += 1;
         } else {
@@ -169,7 +145,9 @@ pub async fn seed(config: Config) -> anyhow::Result<Report> {
         let id = account(buyer, &[]).await?;
         buyers.push(id);
     }
-    ensure_analyst_key(&mut conn, &scenario, analyst_id, now).await?;
+    let key_id = uuid::Uuid::from_u128(analyst_id.as_u128() ^ 0x004b_4559);
+    let key = &scenario.analyst_key;
+    provisioning::ensure_api_key(&mut conn, key_id, analyst_id, "demo research desk", key, 600, now).await?;
     let mut buyer_users = Vec::new();
     for id in &buyers {
         let account = crate::accounts::load_account(&mut conn, *id).await?.context("a demo buyer vanished")?;
@@ -211,7 +189,7 @@ pub async fn seed(config: Config) -> anyhow::Result<Report> {
             market::close_lot(&mut conn, lot, deadline).await?;
         }
     }
-    let after = observation_counts(&mut conn).await?;
+    let after = crate::price_index::queries::observation_counts(&mut conn).await?;
     report.observations_created =
         after.into_iter().map(|(basis, n)| (basis.clone(), n - before.get(&basis).copied().unwrap_or(0))).collect();
     Ok(report)

@@ -147,3 +147,14 @@ pub async fn window_by_tier(
         })
         .collect())
 }
+
+/// How many observations there are of each basis (`asking`, `settled`).
+pub async fn observation_counts(conn: &mut AsyncPgConnection) -> QueryResult<std::collections::BTreeMap<String, i64>> {
+    use crate::db::schema::price_observations;
+    let rows: Vec<(String, i64)> = price_observations::table
+        .group_by(price_observations::basis)
+        .select((price_observations::basis, diesel::dsl::count_star()))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
