@@ -23,6 +23,7 @@ use crate::accounts::{AuthUser, ROLE_ADMIN};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::state::AppState;
+use scenario::Scenario;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "rigmarket-demo";
@@ -98,11 +99,8 @@ pub async fn seed(config: Config) -> anyhow::Result<Report> {
     );
     crate::prepare_database(&config).await?;
     let state = AppState::new(config, Clock::system()).await?;
-    // Demo orders are paid by wire: no BTCPay client.
-    let order_context = crate::orders::OrderContext::new(&state.config, Default::default(), state.storage.clone());
     let now = state.clock.now();
     let scenario = scenario::build(now);
-    let threshold = state.config.fire_sale_threshold_bps;
     let mut report = Report {
         public_url: state.config.public_url.to_string(),
         analyst_key: scenario.analyst_key.clone(),
@@ -111,7 +109,39 @@ pub async fn seed(config: Config) -> anyhow::Result<Report> {
     };
     let mut conn = state.pool.get().await?;
     let before = crate::price_index::queries::observation_counts(&mut conn).await?;
+    let people = ensure_people(&mut conn, &scenario, now, &mut report).await?;
+    let seeder = Seeder {
+        pool: &state.pool,
+        // Demo orders are paid by wire: no BTCPay client.
+        orders: crate::orders::OrderContext::new(&state.config, Default::default(), state.storage.clone()),
+        threshold: state.config.fire_sale_threshold_bps,
+        scenario: &scenario,
+        people: &people,
+        now,
+    };
+    for lot in &scenario.lots {
+        seeder.lot(&mut conn, lot, &mut report).await?;
+    }
+    let after = crate::price_index::queries::observation_counts(&mut conn).await?;
+    report.observations_created =
+        after.into_iter().map(|(basis, n)| (basis.clone(), n - before.get(&basis).copied().unwrap_or(0))).collect();
+    Ok(report)
+}
 
+/// The demo's accounts, by role.
+struct People {
+    admin_id: uuid::Uuid,
+    seller_ids: Vec<uuid::Uuid>,
+    buyers: Vec<AuthUser>,
+}
+
+/// Every demo account (with the demo password) and the analyst's API key.
+async fn ensure_people(
+    conn: &mut diesel_async::AsyncPgConnection,
+    scenario: &Scenario,
+    now: chrono::DateTime<chrono::Utc>,
+    report: &mut Report,
+) -> anyhow::Result<People> {
     let password = DEMO_PASSWORD.to_string();
     let hash = tokio::task::spawn_blocking(move || crate::accounts::password::hash_blocking(&password)).await??;
     let joined = scenario::opening() - Duration::days(30);
@@ -126,7 +156,7 @@ pub async fn seed(config: Config) -> anyhow::Result<Report> {
             password_hash: &hash,
             created_at: joined,
         };
-        let (id, created) = provisioning::ensure_account(&mut conn, &provisioned).await?;
+        let (id, created) = provisioning::ensure_account(conn, &provisioned).await?;
         if created {
             report.accounts_created += 1;
         } else {
@@ -140,57 +170,69 @@ pub async fn seed(config: Config) -> anyhow::Result<Report> {
     for seller in &scenario.sellers {
         seller_ids.push(account(&seller.person, &[]).await?);
     }
-    let mut buyers = Vec::new();
+    let mut buyer_ids = Vec::new();
     for buyer in &scenario.buyers {
-        let id = account(buyer, &[]).await?;
-        buyers.push(id);
+        buyer_ids.push(account(buyer, &[]).await?);
     }
     let key_id = uuid::Uuid::from_u128(analyst_id.as_u128() ^ 0x004b_4559);
     let key = &scenario.analyst_key;
-    provisioning::ensure_api_key(&mut conn, key_id, analyst_id, "demo research desk", key, 600, now).await?;
-    let mut buyer_users = Vec::new();
-    for id in &buyers {
-        let account = crate::accounts::load_account(&mut conn, *id).await?.context("a demo buyer vanished")?;
-        buyer_users.push(AuthUser { account, session_id: uuid::Uuid::nil() });
+    provisioning::ensure_api_key(conn, key_id, analyst_id, "demo research desk", key, 600, now).await?;
+    let mut buyers = Vec::new();
+    for id in buyer_ids {
+        let account = crate::accounts::load_account(conn, id).await?.context("a demo buyer vanished")?;
+        buyers.push(AuthUser { account, session_id: uuid::Uuid::nil() });
     }
+    Ok(People { admin_id, seller_ids, buyers })
+}
 
-    for lot in &scenario.lots {
-        let seller = &scenario.sellers[lot.seller];
-        let seller_id = seller_ids[lot.seller];
-        match market::publish_lot(&mut conn, lot, seller, seller_id, threshold).await? {
-            Some(_) => report.lots_created += 1,
-            None => {
-                report.lots_found += 1;
-                continue;
-            }
+/// Writes the scenario's lots with their price cuts and orders.
+struct Seeder<'a> {
+    pool: &'a crate::db::DbPool,
+    orders: crate::orders::OrderContext,
+    threshold: i64,
+    scenario: &'a Scenario,
+    people: &'a People,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Seeder<'_> {
+    /// One lot: published, then its price cuts and orders in the order they
+    /// happened, then closed at its seller's deadline if that has passed.
+    async fn lot(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        lot: &scenario::LotPlan,
+        report: &mut Report,
+    ) -> anyhow::Result<()> {
+        let seller = &self.scenario.sellers[lot.seller];
+        let seller_id = self.people.seller_ids[lot.seller];
+        if market::publish_lot(conn, lot, seller, seller_id, self.threshold).await?.is_none() {
+            report.lots_found += 1;
+            return Ok(());
         }
-        // Price cuts and orders in the order they happened.
+        report.lots_created += 1;
         let mut cuts = lot.cuts.iter().peekable();
         for order in &lot.orders {
             while let Some((at, cut)) = cuts.next_if(|(at, _)| *at < order.placed_at) {
-                report.price_cuts += usize::from(market::cut_price(&mut conn, lot.id, *at, *cut, threshold).await?);
+                report.price_cuts += usize::from(market::cut_price(conn, lot.id, *at, *cut, self.threshold).await?);
             }
             let parties = orders::Parties {
-                buyer: &buyer_users[order.buyer],
-                buyer_person: &scenario.buyers[order.buyer],
+                buyer: &self.people.buyers[order.buyer],
+                buyer_person: &self.scenario.buyers[order.buyer],
                 seller_id,
-                admin_id,
+                admin_id: self.people.admin_id,
             };
-            if let Some(placed) = orders::run(&state.pool, &order_context, lot.id, order, &parties).await? {
+            if let Some(placed) = orders::run(self.pool, &self.orders, lot.id, order, &parties).await? {
                 *report.orders.entry(placed.status().as_str()).or_default() += 1;
             }
         }
         for (at, cut) in cuts {
-            report.price_cuts += usize::from(market::cut_price(&mut conn, lot.id, *at, *cut, threshold).await?);
+            report.price_cuts += usize::from(market::cut_price(conn, lot.id, *at, *cut, self.threshold).await?);
         }
-        if let Some(deadline) =
-            seller.hosting.as_ref().map(|h| h.power_off_at).filter(|d| *d < now && lot.published_at < *d)
-        {
-            market::close_lot(&mut conn, lot, deadline).await?;
+        let deadline = seller.hosting.as_ref().map(|h| h.power_off_at);
+        if let Some(deadline) = deadline.filter(|d| *d < self.now && lot.published_at < *d) {
+            market::close_lot(conn, lot, deadline).await?;
         }
+        Ok(())
     }
-    let after = crate::price_index::queries::observation_counts(&mut conn).await?;
-    report.observations_created =
-        after.into_iter().map(|(basis, n)| (basis.clone(), n - before.get(&basis).copied().unwrap_or(0))).collect();
-    Ok(report)
 }

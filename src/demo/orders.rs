@@ -78,6 +78,14 @@ pub async fn run(
     Ok(Some(order))
 }
 
+/// The actors of one demo order.
+struct Actors {
+    buyer: Actor,
+    seller: Actor,
+    admin: Actor,
+}
+
+/// Moves a placed order along its plan, each step at its historic time.
 async fn progress(
     ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
@@ -85,56 +93,30 @@ async fn progress(
     plan: &OrderPlan,
     parties: &Parties<'_>,
 ) -> Result<OrderRow, ApiError> {
-    let buyer = Actor::user(ActorRole::Buyer, parties.buyer.id());
-    let seller = Actor::user(ActorRole::Seller, parties.seller_id);
-    let admin = Actor::user(ActorRole::Admin, parties.admin_id);
-    let mut order = queries::lock(conn, order_id).await?.ok_or_else(crate::orders::order_not_found)?;
+    let actors = Actors {
+        buyer: Actor::user(ActorRole::Buyer, parties.buyer.id()),
+        seller: Actor::user(ActorRole::Seller, parties.seller_id),
+        admin: Actor::user(ActorRole::Admin, parties.admin_id),
+    };
+    let order = queries::lock(conn, order_id).await?.ok_or_else(crate::orders::order_not_found)?;
     let [pay_after, ship_after, deliver_after, last_after] = plan.step_hours.map(Duration::hours);
-    let mut at: DateTime<Utc> = plan.placed_at;
-    match plan.outcome {
-        Outcome::AwaitingPayment => return Ok(order),
-        Outcome::Cancelled => {
-            let at = at + pay_after;
-            return flow::close_without_sale(
-                conn,
-                &order,
-                Move::BuyerCancel,
-                buyer,
-                "cancelled_by_buyer",
-                json!({}),
-                at,
-            )
-            .await;
-        }
-        Outcome::Expired => {
-            let at = order.pay_by;
-            let system = Actor::system();
-            return flow::close_without_sale(
-                conn,
-                &order,
-                Move::Expire,
-                system,
-                "payment_deadline_passed",
-                json!({}),
-                at,
-            )
-            .await;
-        }
-        _ => {}
+    let mut at: DateTime<Utc> = plan.placed_at + pay_after;
+    if matches!(plan.outcome, Outcome::AwaitingPayment | Outcome::Cancelled | Outcome::Expired) {
+        return close_unpaid(conn, order, plan.outcome, &actors, at).await;
     }
-    at += pay_after;
     let wire = json!({ "method": "wire", "reference": order.payment_reference });
-    order = flow::pay(ctx, conn, &order, admin, order.total_cents, wire, at).await?;
+    let mut order = flow::pay(ctx, conn, &order, actors.admin, order.total_cents, wire, at).await?;
     match plan.outcome {
         Outcome::Paid => return Ok(order),
         Outcome::Refunded => {
             let at = order.auto_refund_at.unwrap_or(at + Duration::days(14));
             let details = json!({ "ship_by": order.ship_by });
+            let system = Actor::system();
             return flow::close_without_sale(
                 conn,
                 &order,
                 Move::AutoRefund,
-                Actor::system(),
+                system,
                 "not_shipped_in_time",
                 details,
                 at,
@@ -149,30 +131,58 @@ async fn progress(
         tracking_number: format!("DGF{}", &order.id.simple().to_string()[..12].to_uppercase()),
         shipped_at: at,
     };
-    order = flow::ship(ctx, conn, &order, seller, shipment, at).await?;
+    order = flow::ship(ctx, conn, &order, actors.seller, shipment, at).await?;
     if plan.outcome == Outcome::Shipped {
         return Ok(order);
     }
     at += deliver_after;
-    order = flow::deliver(conn, &order, Move::ConfirmDelivery, buyer, at).await?;
-    at += last_after;
-    match plan.outcome {
-        Outcome::Delivered => Ok(order),
-        Outcome::Completed => flow::complete(ctx, conn, &order, Move::Accept, buyer, at).await,
+    order = flow::deliver(conn, &order, Move::ConfirmDelivery, actors.buyer, at).await?;
+    close_delivered(ctx, conn, order, plan.outcome, &actors, at + last_after).await
+}
+
+/// An order that is never paid: left waiting, cancelled by its buyer, or expired.
+async fn close_unpaid(
+    conn: &mut AsyncPgConnection,
+    order: OrderRow,
+    outcome: Outcome,
+    actors: &Actors,
+    at: DateTime<Utc>,
+) -> Result<OrderRow, ApiError> {
+    match outcome {
+        Outcome::Cancelled => {
+            let reason = "cancelled_by_buyer";
+            flow::close_without_sale(conn, &order, Move::BuyerCancel, actors.buyer, reason, json!({}), at).await
+        }
+        Outcome::Expired => {
+            let (system, at) = (Actor::system(), order.pay_by);
+            flow::close_without_sale(conn, &order, Move::Expire, system, "payment_deadline_passed", json!({}), at).await
+        }
+        _ => Ok(order),
+    }
+}
+
+/// A delivered order: left in inspection, accepted, or disputed (and perhaps
+/// resolved by an admin three days later).
+async fn close_delivered(
+    ctx: &OrderContext,
+    conn: &mut AsyncPgConnection,
+    order: OrderRow,
+    outcome: Outcome,
+    actors: &Actors,
+    at: DateTime<Utc>,
+) -> Result<OrderRow, ApiError> {
+    match outcome {
+        Outcome::Completed => flow::complete(ctx, conn, &order, Move::Accept, actors.buyer, at).await,
         Outcome::Disputed | Outcome::Resolved { .. } => {
             let dispute = DisputeOpening {
                 reason: "hashrate_shortfall".into(),
                 description: "Several units hash well below spec on arrival; the delivery proof shows the gap.".into(),
             };
-            order = flow::open_dispute(conn, &order, buyer, dispute, json!({}), at).await?;
-            let Outcome::Resolved { refund_bps } = plan.outcome else { return Ok(order) };
+            let order = flow::open_dispute(conn, &order, actors.buyer, dispute, json!({}), at).await?;
+            let Outcome::Resolved { refund_bps } = outcome else { return Ok(order) };
             let refund_cents = order.total_cents * refund_bps / 10_000;
-            let settlement = Settlement {
-                mv: Move::Resolve,
-                actor: admin,
-                refund_cents,
-                details: json!({ "note": "partial refund" }),
-            };
+            let details = json!({ "note": "partial refund" });
+            let settlement = Settlement { mv: Move::Resolve, actor: actors.admin, refund_cents, details };
             flow::resolve(ctx, conn, &order, settlement, at + Duration::days(3)).await
         }
         _ => Ok(order),

@@ -246,22 +246,31 @@ pub fn build(now: DateTime<Utc>) -> Scenario {
     );
     let key_bytes: [u8; 16] = rng.random();
     let analyst_key = format!("rmk_demo_{}", hex::encode(key_bytes));
+    // The order of these calls is the seed's: changing it changes the market.
+    let sellers = historic_sellers(&mut rng);
+    let buyers = buyers(&mut rng);
+    let mut lots = historic_lots(&mut rng, &sellers, buyers.len());
+    lots.extend(todays_lots(&mut rng, now, buyers.len()));
+    Scenario { admin, analyst, analyst_key, sellers, buyers, lots }
+}
 
+/// 18 sellers in China and 12 in Kazakhstan, each with a hosting contract
+/// ending between June 1 and July 31, 2021.
+fn historic_sellers(rng: &mut ChaCha8Rng) -> Vec<Seller> {
     let mut sellers = Vec::new();
     for n in 0..30 {
         let in_china = n < 18;
         let (region, city) = if in_china { CN_REGIONS[n % CN_REGIONS.len()] } else { KZ_REGIONS[n % KZ_REGIONS.len()] };
         let country = if in_china { "CN" } else { "KZ" };
-        // Contracts end between June 1 and July 31, 2021; rigs must be out the same day.
         let ends_on = NaiveDate::from_ymd_opt(2021, 6, 1).expect("a date") + Duration::days(rng.random_range(0..61));
-        // Midnight local time (UTC+8 in China, UTC+6 in Kazakhstan).
+        // Rigs must be out the same day, at midnight local time (UTC+8 in China, UTC+6 in Kazakhstan).
         let power_off_at =
             ends_on.and_time(chrono::NaiveTime::MIN).and_utc() - Duration::hours(if in_china { 8 } else { 6 });
         let facility =
             format!("{city} {} #{}", if in_china { "hydro farm" } else { "data center" }, rng.random_range(1..9));
         sellers.push(Seller {
             person: person(
-                &mut rng,
+                rng,
                 format!("seller{:02}@demo.rigmarket.test", n + 1),
                 format!("{city} Mining {:02}", n + 1),
                 Some(format!("{city} Hashpower Co. {:02}", n + 1)),
@@ -271,44 +280,42 @@ pub fn build(now: DateTime<Utc>) -> Scenario {
             hosting: Some(Hosting { facility, country, contract_ends_on: ends_on, power_off_at }),
         });
     }
-    let buyers: Vec<Person> = (0..15)
+    sellers
+}
+
+fn buyers(rng: &mut ChaCha8Rng) -> Vec<Person> {
+    (0..15)
         .map(|n| {
             let place = BUYER_CITIES[n % BUYER_CITIES.len()];
             person(
-                &mut rng,
+                rng,
                 format!("buyer{:02}@demo.rigmarket.test", n + 1),
                 format!("{} Digital {:02}", place.1, n + 1),
                 Some(format!("{} Digital Infrastructure", place.1)),
                 place,
             )
         })
-        .collect();
+        .collect()
+}
 
+/// Three to five lots per seller, published between May 7 and a week before
+/// the seller's deadline, at deepening discounts, with price cuts and orders.
+fn historic_lots(rng: &mut ChaCha8Rng, sellers: &[Seller], buyer_count: usize) -> Vec<LotPlan> {
     let mut lots = Vec::new();
     for (s, seller) in sellers.iter().enumerate() {
         let deadline = seller.hosting.as_ref().expect("historic sellers host").power_off_at;
         for _ in 0..rng.random_range(3..=5) {
-            // Published between May 7 and a week before the deadline.
             let window = (deadline - Duration::days(7) - opening()).num_hours().max(1);
             let published_at = opening() + Duration::hours(rng.random_range(0..window));
             let urgency = if (deadline - published_at).num_days() < 14 { 800 } else { 0 };
             let discount_bps =
                 (market_discount_bps(published_at) + urgency + rng.random_range(-500..=500)).clamp(0, 6000);
-            let mut cuts = Vec::new();
-            let mut at = published_at;
-            for _ in 0..rng.random_range(0..=3) {
-                at += Duration::hours(rng.random_range(48..=240));
-                if at >= deadline - Duration::days(3) {
-                    break;
-                }
-                cuts.push((at, rng.random_range(500..=1500)));
-            }
+            let cuts = price_cuts(rng, published_at, deadline);
             let quantity = rng.random_range(20..=300);
             let lot = lots.len();
-            let orders =
-                historic_orders(&mut rng, lot, quantity, published_at, deadline - Duration::days(6), buyers.len());
+            let orders = historic_orders(rng, lot, quantity, published_at, deadline - Duration::days(6), buyer_count);
             lots.push(LotPlan {
-                id: uuid(&mut rng),
+                id: uuid(rng),
                 seller: s,
                 model: HISTORIC_MODELS[rng.random_range(0..HISTORIC_MODELS.len())],
                 quantity,
@@ -321,8 +328,25 @@ pub fn build(now: DateTime<Utc>) -> Scenario {
             });
         }
     }
+    lots
+}
 
-    // Today's market: KZ sellers that stayed, lots in KZ and in US hosting.
+/// Up to three cuts, two to ten days apart, none in the deadline's last three days.
+fn price_cuts(rng: &mut ChaCha8Rng, published_at: DateTime<Utc>, deadline: DateTime<Utc>) -> Vec<(DateTime<Utc>, i64)> {
+    let mut cuts = Vec::new();
+    let mut at = published_at;
+    for _ in 0..rng.random_range(0..=3) {
+        at += Duration::hours(rng.random_range(48..=240));
+        if at >= deadline - Duration::days(3) {
+            break;
+        }
+        cuts.push((at, rng.random_range(500..=1500)));
+    }
+    cuts
+}
+
+/// Today's market: KZ sellers that stayed, one order each in every open status.
+fn todays_lots(rng: &mut ChaCha8Rng, now: DateTime<Utc>, buyer_count: usize) -> Vec<LotPlan> {
     let open = [
         Outcome::AwaitingPayment,
         Outcome::Paid,
@@ -331,6 +355,7 @@ pub fn build(now: DateTime<Utc>) -> Scenario {
         Outcome::Disputed,
         Outcome::Completed,
     ];
+    let mut lots = Vec::new();
     for n in 0..12 {
         let seller = 18 + n % 12;
         let published_at = now - Duration::hours(rng.random_range(30..=140));
@@ -338,14 +363,14 @@ pub fn build(now: DateTime<Utc>) -> Scenario {
         // Placed 12 h ago with short steps, so every order timer still lies ahead.
         let orders = vec![OrderPlan {
             key: format!("demo-now-lot{n:02}-order0"),
-            buyer: rng.random_range(0..buyers.len()),
+            buyer: rng.random_range(0..buyer_count),
             quantity: rng.random_range(2..=20),
             placed_at: now - Duration::hours(12),
             outcome,
             step_hours: [1, 2, 3, 2],
         }];
         lots.push(LotPlan {
-            id: uuid(&mut rng),
+            id: uuid(rng),
             seller,
             model: CURRENT_MODELS[n % CURRENT_MODELS.len()],
             quantity: rng.random_range(20..=120),
@@ -357,7 +382,7 @@ pub fn build(now: DateTime<Utc>) -> Scenario {
             withdrawn: false,
         });
     }
-    Scenario { admin, analyst, analyst_key, sellers, buyers, lots }
+    lots
 }
 
 #[cfg(test)]
