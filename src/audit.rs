@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
+use crate::db::ids::UserId;
 use crate::db::schema::audit_log;
 
 /// What happened; the string form is stored and filterable.
@@ -57,7 +57,7 @@ impl AuditAction {
 #[derive(Debug, Clone)]
 pub struct AuditEvent {
     pub action: AuditAction,
-    pub actor: Option<Uuid>,
+    pub actor: Option<UserId>,
     pub target: Option<(&'static str, String)>,
     pub ip: Option<String>,
     pub details: serde_json::Value,
@@ -67,11 +67,11 @@ impl AuditEvent {
     pub fn new(action: AuditAction) -> Self {
         Self { action, actor: None, target: None, ip: None, details: serde_json::json!({}) }
     }
-    pub fn actor(mut self, actor: Uuid) -> Self {
+    pub fn actor(mut self, actor: UserId) -> Self {
         self.actor = Some(actor);
         self
     }
-    pub fn target_user(mut self, user: Uuid) -> Self {
+    pub fn target_user(mut self, user: UserId) -> Self {
         self.target = Some(("user", user.to_string()));
         self
     }
@@ -111,7 +111,8 @@ pub async fn record(conn: &mut AsyncPgConnection, event: AuditEvent, now: DateTi
 pub struct AuditEntry {
     pub id: i64,
     pub occurred_at: DateTime<Utc>,
-    pub actor_id: Option<Uuid>,
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub actor_id: Option<UserId>,
     #[schema(example = "auth.login_failed")]
     pub action: String,
     pub target_type: Option<String>,
@@ -122,7 +123,7 @@ pub struct AuditEntry {
 
 #[derive(Debug, Default)]
 pub struct AuditFilter {
-    pub actor: Option<Uuid>,
+    pub actor: Option<UserId>,
     pub action: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,

@@ -16,6 +16,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::db::ids::{OrderId, UserId};
 use crate::db::schema::idempotency_keys;
 use crate::error::ApiError;
 
@@ -57,7 +58,7 @@ pub struct Replay {
 /// One use of a key: who sent it, the key, and the request's fingerprint.
 #[derive(Debug, Clone, Copy)]
 pub struct KeyUse<'a> {
-    pub user: Uuid,
+    pub user: UserId,
     pub key: &'a str,
     pub request_hash: &'a [u8],
 }
@@ -77,7 +78,7 @@ pub async fn claim(conn: &mut AsyncPgConnection, key: KeyUse<'_>) -> Result<Opti
         locked: bool,
     }
     let locked: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
-        .bind::<BigInt, _>(lock_key(user, key))
+        .bind::<BigInt, _>(lock_key(user.0, key))
         .get_result(conn)
         .await?;
     if !locked.locked {
@@ -108,7 +109,7 @@ pub async fn store(
     key: KeyUse<'_>,
     status: u16,
     body: &serde_json::Value,
-    order_id: Option<Uuid>,
+    order_id: Option<OrderId>,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
     let KeyUse { user, key, request_hash } = key;
@@ -129,7 +130,11 @@ pub async fn store(
 
 /// Replaces the stored answer of the placement that created `order_id` (its
 /// BTCPay invoice arrived after the first answer was stored).
-pub async fn refresh_answer(conn: &mut AsyncPgConnection, order_id: Uuid, body: &serde_json::Value) -> QueryResult<()> {
+pub async fn refresh_answer(
+    conn: &mut AsyncPgConnection,
+    order_id: OrderId,
+    body: &serde_json::Value,
+) -> QueryResult<()> {
     diesel::update(idempotency_keys::table.filter(idempotency_keys::order_id.eq(order_id)))
         .set(idempotency_keys::response_body.eq(body))
         .execute(conn)

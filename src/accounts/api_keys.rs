@@ -5,12 +5,12 @@
 use chrono::{DateTime, Utc};
 use diesel::QueryResult;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use uuid::Uuid;
 
 use super::model::{ApiKeyView, CreatedApiKey};
 use super::queries::api_keys::{self, NewApiKey};
 use super::secret_token;
 use crate::audit::{self, AuditAction, AuditEvent};
+use crate::db::ids::{ApiKeyId, UserId};
 use crate::error::{ApiError, FieldError};
 
 pub use super::queries::api_keys::KeyOwner;
@@ -58,7 +58,7 @@ impl KeyRequest {
 /// Creates a key for `user_id` unless they already have the most allowed.
 pub async fn create(
     conn: &mut AsyncPgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     request: &KeyRequest,
     ip: Option<&str>,
     now: DateTime<Utc>,
@@ -77,14 +77,14 @@ pub async fn create(
 
 async fn mint(
     conn: &mut AsyncPgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     request: &KeyRequest,
     now: DateTime<Utc>,
 ) -> QueryResult<CreatedApiKey> {
     let secret = secret_token::issue(KEY_PREFIX);
     let prefix: String = secret.plaintext.chars().take(SHOWN_PREFIX_LEN).collect();
     let key = NewApiKey {
-        id: Uuid::now_v7(),
+        id: ApiKeyId::new(),
         user_id,
         name: &request.name,
         prefix: &prefix,
@@ -103,15 +103,15 @@ async fn mint(
 }
 
 /// The user's live keys, newest first (without the keys themselves).
-pub async fn list(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<Vec<ApiKeyView>> {
+pub async fn list(conn: &mut AsyncPgConnection, user_id: UserId) -> QueryResult<Vec<ApiKeyView>> {
     api_keys::list(conn, user_id).await
 }
 
 /// Revokes one of the user's own live keys (404 otherwise).
 pub async fn revoke(
     conn: &mut AsyncPgConnection,
-    user_id: Uuid,
-    key_id: Uuid,
+    user_id: UserId,
+    key_id: ApiKeyId,
     ip: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {

@@ -18,6 +18,7 @@ use super::queries::sessions;
 use super::roles::ROLE_ADMIN;
 use super::token::{self, Claims};
 use crate::config::Config;
+use crate::db::ids::{ApiKeyId, UserId};
 use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -30,7 +31,7 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
-    pub fn id(&self) -> Uuid {
+    pub fn id(&self) -> UserId {
         self.account.id
     }
 
@@ -142,11 +143,11 @@ impl FromRequest for AuthUser {
 #[derive(Debug, Clone)]
 pub enum Principal {
     User(AuthUser),
-    ApiKey { key_id: Uuid, user_id: Uuid },
+    ApiKey { key_id: ApiKeyId, user_id: UserId },
 }
 
 impl Principal {
-    pub fn user_id(&self) -> Uuid {
+    pub fn user_id(&self) -> UserId {
         match self {
             Self::User(user) => user.id(),
             Self::ApiKey { user_id, .. } => *user_id,

@@ -6,28 +6,28 @@ use std::collections::HashMap;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
+use crate::db::ids::UserId;
 use crate::db::schema::users;
 
 /// Where to write to a user (sellers, buyers, proof requesters).
-pub async fn email_of(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<String> {
+pub async fn email_of(conn: &mut AsyncPgConnection, user_id: UserId) -> QueryResult<String> {
     users::table.find(user_id).select(users::email).first(conn).await
 }
 
 /// Display names of many users in one query.
-pub async fn display_names(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<HashMap<Uuid, String>> {
+pub async fn display_names(conn: &mut AsyncPgConnection, ids: &[UserId]) -> QueryResult<HashMap<UserId, String>> {
     Ok(users::table
         .filter(users::id.eq_any(ids))
         .select((users::id, users::display_name))
-        .load::<(Uuid, String)>(conn)
+        .load::<(UserId, String)>(conn)
         .await?
         .into_iter()
         .collect())
 }
 
 /// Whether the user is suspended (`NotFound` when there is no such user).
-pub async fn is_suspended(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<bool> {
+pub async fn is_suspended(conn: &mut AsyncPgConnection, user_id: UserId) -> QueryResult<bool> {
     let suspended_at: Option<chrono::DateTime<chrono::Utc>> =
         users::table.find(user_id).select(users::suspended_at).first(conn).await?;
     Ok(suspended_at.is_some())
@@ -41,7 +41,8 @@ pub fn suspended_user_ids() -> users::BoxedQuery<'static, Pg, diesel::sql_types:
 
 /// Locks the user's row for the rest of the transaction (to serialise work on
 /// one user's money); false when no user has this id.
-pub async fn lock_user(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<bool> {
-    let found: Option<Uuid> = users::table.find(user_id).select(users::id).for_update().first(conn).await.optional()?;
+pub async fn lock_user(conn: &mut AsyncPgConnection, user_id: UserId) -> QueryResult<bool> {
+    let found: Option<UserId> =
+        users::table.find(user_id).select(users::id).for_update().first(conn).await.optional()?;
     Ok(found.is_some())
 }

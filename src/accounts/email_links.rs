@@ -6,11 +6,11 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::QueryResult;
 use diesel_async::AsyncPgConnection;
 use url::Url;
-use uuid::Uuid;
 
 use super::model::TokenPurpose;
 use super::queries::email_tokens;
 use super::secret_token;
+use crate::db::ids::UserId;
 use crate::error::ApiError;
 
 pub const VERIFY_EMAIL_TTL: Duration = Duration::hours(24);
@@ -38,7 +38,7 @@ fn invalid_token() -> ApiError {
 /// A fresh token for `purpose`; the plaintext goes into the link, never the database.
 pub async fn issue(
     conn: &mut AsyncPgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     purpose: TokenPurpose,
     now: DateTime<Utc>,
 ) -> QueryResult<String> {
@@ -55,7 +55,7 @@ pub async fn consume(
     token: &str,
     purpose: TokenPurpose,
     now: DateTime<Utc>,
-) -> Result<Uuid, ApiError> {
+) -> Result<UserId, ApiError> {
     let digest = secret_token::digest(token);
     let stored = email_tokens::lock(conn, &digest).await?.ok_or_else(invalid_token)?;
     if stored.purpose != purpose.as_str() || stored.used_at.is_some() || stored.expires_at <= now {
@@ -71,7 +71,7 @@ pub async fn peek(
     token: &str,
     purpose: TokenPurpose,
     now: DateTime<Utc>,
-) -> Result<Uuid, ApiError> {
+) -> Result<UserId, ApiError> {
     let digest = secret_token::digest(token);
     email_tokens::live_token_user(conn, &digest, purpose, now).await?.ok_or_else(invalid_token)
 }

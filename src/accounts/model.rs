@@ -4,14 +4,14 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
+use crate::db::ids::{ApiKeyId, UserId};
 use crate::db::schema::{api_keys, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
-    pub id: Uuid,
+    pub id: UserId,
     pub email: String,
     pub password_hash: Option<String>,
     pub display_name: String,
@@ -29,7 +29,7 @@ pub struct UserRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct AccountStatus {
-    pub id: Uuid,
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     pub roles: Vec<String>,
@@ -39,7 +39,7 @@ pub struct AccountStatus {
 
 /// A new account as registration writes it (the email normalised, the name trimmed).
 pub struct NewUser<'a> {
-    pub id: Uuid,
+    pub id: UserId,
     pub email: &'a str,
     pub password_hash: &'a str,
     pub display_name: &'a str,
@@ -83,7 +83,8 @@ impl TokenPurpose {
 /// The caller's own account.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeView {
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: UserId,
     #[schema(example = "miner@example.com")]
     pub email: String,
     #[schema(example = "Altai Hosting")]
@@ -119,7 +120,8 @@ impl From<UserRow> for MeView {
 /// The answer to registration: the same shape whether or not the email was new.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RegisteredView {
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: UserId,
     #[schema(example = "miner@example.com")]
     pub email: String,
     #[schema(example = "Altai Hosting")]
@@ -130,7 +132,8 @@ pub struct RegisteredView {
 /// What anyone may see about a user.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PublicProfile {
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: UserId,
     #[schema(example = "Altai Hosting")]
     pub display_name: String,
     #[schema(example = "KZ")]
@@ -143,7 +146,8 @@ pub struct PublicProfile {
 /// An account as admins see it in the user list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AdminUserView {
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     pub roles: Vec<String>,
@@ -173,7 +177,8 @@ impl From<UserRow> for AdminUserView {
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = api_keys)]
 pub struct ApiKeyView {
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: ApiKeyId,
     #[schema(example = "research desk")]
     pub name: String,
     /// The first characters of the key, to recognise it.
@@ -188,7 +193,8 @@ pub struct ApiKeyView {
 /// A new API key; `key` is shown only in this answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedApiKey {
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: ApiKeyId,
     pub name: String,
     #[schema(example = "rmk_Zx81QaVv0m3r5E6HnqP6Nw8j8yq0J9qk9u5mZb0p2aA")]
     pub key: String,

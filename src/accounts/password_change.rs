@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
-use uuid::Uuid;
 
 use super::email_links::{self, link};
 use super::model::{TokenPurpose, UserRow};
@@ -15,6 +14,7 @@ use super::password::{self, DummyHash};
 use super::queries::{sessions, users};
 use super::registration::normalize_email;
 use crate::audit::{self, AuditAction, AuditEvent};
+use crate::db::ids::UserId;
 use crate::error::ApiError;
 use crate::mail;
 
@@ -71,7 +71,7 @@ pub struct PasswordChange {
 pub async fn change_password(
     conn: &mut AsyncPgConnection,
     dummy: &DummyHash,
-    user_id: Uuid,
+    user_id: UserId,
     change: PasswordChange,
     ip: Option<&str>,
     now: DateTime<Utc>,
@@ -88,7 +88,7 @@ pub async fn change_password(
 }
 
 /// The user, or `NotFound` (a 404) when the account is gone.
-async fn existing_user(conn: &mut AsyncPgConnection, user_id: Uuid) -> Result<UserRow, ApiError> {
+async fn existing_user(conn: &mut AsyncPgConnection, user_id: UserId) -> Result<UserRow, ApiError> {
     Ok(users::find(conn, user_id).await?.ok_or(diesel::result::Error::NotFound)?)
 }
 

@@ -3,24 +3,24 @@
 
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
-use uuid::Uuid;
 
 use super::model::{MeView, ProfileChanges, PublicProfile, UserRow};
 use super::queries::users;
 use super::registration::check_display_name;
 use super::reputation::ReputationSource;
+use crate::db::ids::UserId;
 use crate::error::{ApiError, FieldError};
 
 fn user_not_found() -> ApiError {
     ApiError::not_found("user_not_found", "No user has this id.")
 }
 
-async fn find_user(conn: &mut AsyncPgConnection, id: Uuid) -> Result<UserRow, ApiError> {
+async fn find_user(conn: &mut AsyncPgConnection, id: UserId) -> Result<UserRow, ApiError> {
     users::find(conn, id).await?.ok_or_else(user_not_found)
 }
 
 /// The caller's own account.
-pub async fn me(conn: &mut AsyncPgConnection, user_id: Uuid) -> Result<MeView, ApiError> {
+pub async fn me(conn: &mut AsyncPgConnection, user_id: UserId) -> Result<MeView, ApiError> {
     Ok(find_user(conn, user_id).await?.into())
 }
 
@@ -60,7 +60,7 @@ impl ProfileChanges {
 /// Applies checked changes to the caller's profile.
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     changes: ProfileChanges,
     now: DateTime<Utc>,
 ) -> Result<MeView, ApiError> {
@@ -71,7 +71,7 @@ pub async fn update(
 pub async fn public_profile(
     conn: &mut AsyncPgConnection,
     reputations: &ReputationSource,
-    id: Uuid,
+    id: UserId,
 ) -> Result<PublicProfile, ApiError> {
     let user = find_user(conn, id).await?;
     let reputation = reputations.of_seller(conn, user.id).await?;

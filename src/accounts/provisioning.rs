@@ -5,13 +5,13 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
+use crate::db::ids::{ApiKeyId, UserId};
 use crate::db::schema::{api_keys, users};
 
 /// Who to provision.
 pub struct ProvisionedAccount<'a> {
-    pub id: Uuid,
+    pub id: UserId,
     pub email: &'a str,
     pub display_name: &'a str,
     pub country: &'a str,
@@ -25,7 +25,7 @@ pub struct ProvisionedAccount<'a> {
 pub async fn ensure_account(
     conn: &mut AsyncPgConnection,
     account: &ProvisionedAccount<'_>,
-) -> QueryResult<(Uuid, bool)> {
+) -> QueryResult<(UserId, bool)> {
     let roles: Vec<String> = account.roles.iter().map(|r| r.to_string()).collect();
     let created = diesel::insert_into(users::table)
         .values((
@@ -52,8 +52,8 @@ pub async fn ensure_account(
 /// An API key whose plaintext the caller knows (`rmk_...`), stored hashed.
 pub async fn ensure_api_key(
     conn: &mut AsyncPgConnection,
-    key_id: Uuid,
-    user_id: Uuid,
+    key_id: ApiKeyId,
+    user_id: UserId,
     name: &str,
     plaintext: &str,
     requests_per_minute: i32,

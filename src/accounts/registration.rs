@@ -5,13 +5,13 @@ use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
-use uuid::Uuid;
 
 use super::email_links::{self, link};
 use super::model::{NewUser, RegisteredView, TokenPurpose};
 use super::password;
 use super::queries::users;
 use crate::audit::{self, AuditAction, AuditEvent};
+use crate::db::ids::UserId;
 use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::mail;
@@ -72,7 +72,7 @@ pub async fn register(
     password::check_policy("password", input.password.expose_secret(), &email)?;
     let display_name = input.display_name.trim().to_string();
     let hash = password::hash(input.password).await?;
-    let user = NewUser { id: Uuid::now_v7(), email: &email, password_hash: &hash, display_name: &display_name };
+    let user = NewUser { id: UserId::new(), email: &email, password_hash: &hash, display_name: &display_name };
     let mut conn = pool.get().await?;
     conn.transaction(async |conn| welcome_or_warn(conn, public_url, &user, ip, now).await).await?;
     Ok(RegisteredView { id: user.id, email, display_name, email_verified: false })

@@ -6,11 +6,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::db::ids::UserId;
 use diesel::QueryResult;
 use diesel_async::AsyncPgConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct Reputation {
@@ -29,8 +29,8 @@ pub trait Reputations: Send + Sync {
     async fn of_sellers(
         &self,
         conn: &mut AsyncPgConnection,
-        sellers: &[Uuid],
-    ) -> QueryResult<HashMap<Uuid, Reputation>>;
+        sellers: &[UserId],
+    ) -> QueryResult<HashMap<UserId, Reputation>>;
 }
 
 /// The registered implementation, as handlers extract it (`web::Data<ReputationSource>`).
@@ -38,15 +38,15 @@ pub trait Reputations: Send + Sync {
 pub struct ReputationSource(pub Arc<dyn Reputations>);
 
 impl ReputationSource {
-    pub async fn of_seller(&self, conn: &mut AsyncPgConnection, seller: Uuid) -> QueryResult<Reputation> {
+    pub async fn of_seller(&self, conn: &mut AsyncPgConnection, seller: UserId) -> QueryResult<Reputation> {
         Ok(self.0.of_sellers(conn, &[seller]).await?.remove(&seller).unwrap_or_default())
     }
 
     pub async fn of_sellers(
         &self,
         conn: &mut AsyncPgConnection,
-        sellers: &[Uuid],
-    ) -> QueryResult<HashMap<Uuid, Reputation>> {
+        sellers: &[UserId],
+    ) -> QueryResult<HashMap<UserId, Reputation>> {
         self.0.of_sellers(conn, sellers).await
     }
 }

@@ -13,6 +13,7 @@ use super::secret_token;
 use super::token::{issue_access_token, ACCESS_TOKEN_TTL};
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::config::Config;
+use crate::db::ids::UserId;
 use crate::error::ApiError;
 pub use crate::http::ClientInfo;
 
@@ -116,7 +117,7 @@ async fn rotate(
 async fn revoke_on_reuse(
     conn: &mut AsyncPgConnection,
     session_id: Uuid,
-    user_id: Uuid,
+    user_id: UserId,
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {

@@ -4,11 +4,11 @@
 
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use uuid::Uuid;
 
 use super::model::UserRow;
 use super::queries::{sessions, users};
 use crate::audit::{self, AuditAction, AuditEvent};
+use crate::db::ids::UserId;
 use crate::error::ApiError;
 use crate::mail;
 
@@ -16,13 +16,13 @@ use crate::mail;
 /// other than the admin's own.
 #[derive(Debug)]
 pub struct Suspension {
-    admin_id: Uuid,
-    user_id: Uuid,
+    admin_id: UserId,
+    user_id: UserId,
     reason: String,
 }
 
 impl Suspension {
-    pub fn new(admin_id: Uuid, user_id: Uuid, reason: &str) -> Result<Self, ApiError> {
+    pub fn new(admin_id: UserId, user_id: UserId, reason: &str) -> Result<Self, ApiError> {
         let reason = reason.trim().to_string();
         if !(1..=500).contains(&reason.chars().count()) {
             return Err(ApiError::validation("reason", "must be 1 to 500 characters"));
@@ -42,7 +42,7 @@ fn user_not_found() -> ApiError {
 /// the state the action needs (409 with `code`).
 async fn wrong_state_or_missing(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    id: UserId,
     code: &'static str,
     detail: &'static str,
 ) -> ApiError {
@@ -85,8 +85,8 @@ pub async fn suspend(
 
 pub async fn reinstate(
     conn: &mut AsyncPgConnection,
-    admin_id: Uuid,
-    user_id: Uuid,
+    admin_id: UserId,
+    user_id: UserId,
     ip: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<UserRow, ApiError> {

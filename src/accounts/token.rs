@@ -9,13 +9,14 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::config::Config;
+use crate::db::ids::UserId;
 use crate::error::ApiError;
 
 pub const ACCESS_TOKEN_TTL: Duration = Duration::minutes(15);
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
-    pub sub: Uuid,
+    pub sub: UserId,
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
@@ -32,7 +33,7 @@ fn issuer(config: &Config) -> String {
 
 pub fn issue_access_token(
     config: &Config,
-    user_id: Uuid,
+    user_id: UserId,
     session_id: Uuid,
     roles: &[String],
     now: DateTime<Utc>,

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::model::RigModelRow;
 
+use crate::db::ids::RigModelId;
 use crate::jobs::{Job, PeriodicJob};
 
 /// Reference prices changed for one model (or, without a model, possibly for
@@ -21,7 +21,7 @@ use crate::jobs::{Job, PeriodicJob};
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ReferencesChanged {
     #[serde(default)]
-    pub rig_model_id: Option<Uuid>,
+    pub rig_model_id: Option<RigModelId>,
 }
 
 impl Job for ReferencesChanged {

@@ -4,7 +4,6 @@
 use actix_web::{get, patch, post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use super::events::SpecFollowers;
 use super::model::{ReferencePricesView, RigModelView, SavedReferencePrices};
@@ -13,6 +12,7 @@ use super::queries::{self, ModelCursor, ModelFilter, ModelSpec};
 use super::references::{self, ReferencePricesInput};
 use super::tiers::EfficiencyTier;
 use crate::accounts::AuthUser;
+use crate::db::ids::RigModelId;
 use crate::error::{ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::state::AppState;
@@ -66,7 +66,7 @@ async fn list_rig_models(
     )
 )]
 #[get("/rig-models/{id}")]
-async fn get_rig_model(state: web::Data<AppState>, id: web::Path<Uuid>) -> ApiResult<web::Json<RigModelView>> {
+async fn get_rig_model(state: web::Data<AppState>, id: web::Path<RigModelId>) -> ApiResult<web::Json<RigModelView>> {
     let today = state.clock.now().date_naive();
     let mut conn = state.pool.get().await?;
     Ok(web::Json(models::model_with_reference(&mut conn, *id, today).await?))
@@ -84,7 +84,7 @@ async fn get_rig_model(state: web::Data<AppState>, id: web::Path<Uuid>) -> ApiRe
 #[get("/rig-models/{id}/reference-prices")]
 async fn list_reference_prices(
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<RigModelId>,
 ) -> ApiResult<web::Json<ReferencePricesView>> {
     let today = state.clock.now().date_naive();
     let mut conn = state.pool.get().await?;
@@ -178,7 +178,7 @@ async fn update_rig_model(
     state: web::Data<AppState>,
     followers: web::Data<SpecFollowers>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<RigModelId>,
     body: web::Json<UpdateRigModel>,
 ) -> ApiResult<web::Json<RigModelView>> {
     user.require_admin()?;

@@ -7,12 +7,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::tiers::EfficiencyTier;
+use crate::db::ids::{RigModelId, UserId};
 use crate::db::schema::{reference_prices, rig_models};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = rig_models)]
 pub struct RigModelRow {
-    pub id: Uuid,
+    pub id: RigModelId,
     pub manufacturer_id: Uuid,
     pub name: String,
     pub algorithm: String,
@@ -29,7 +30,8 @@ pub struct RigModelRow {
 /// A rig model with its manufacturer's name.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RigModelView {
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: RigModelId,
     pub manufacturer_id: Uuid,
     #[schema(example = "Bitmain")]
     pub manufacturer: String,
@@ -123,7 +125,8 @@ impl ReferenceSource {
 #[diesel(table_name = reference_prices)]
 pub struct ReferencePrice {
     pub id: Uuid,
-    pub rig_model_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub rig_model_id: RigModelId,
     pub priced_on: NaiveDate,
     #[schema(example = "unit")]
     pub basis: String,
@@ -134,7 +137,8 @@ pub struct ReferencePrice {
     pub source: String,
     pub note: Option<String>,
     #[serde(skip)]
-    pub created_by: Option<Uuid>,
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -142,13 +146,13 @@ pub struct ReferencePrice {
 #[diesel(table_name = reference_prices)]
 pub struct NewReferencePrice {
     pub id: Uuid,
-    pub rig_model_id: Uuid,
+    pub rig_model_id: RigModelId,
     pub priced_on: NaiveDate,
     pub basis: String,
     pub amount_cents: i64,
     pub source: String,
     pub note: Option<String>,
-    pub created_by: Option<Uuid>,
+    pub created_by: Option<UserId>,
 }
 
 /// Where a model's reference price on a date comes from.

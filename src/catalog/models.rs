@@ -5,12 +5,12 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use uuid::Uuid;
 
 use super::csv_import::check_model_spec;
 use super::events::FollowModelSpecs;
 use super::model::RigModelView;
 use super::queries::{self, ModelSpec, OnExisting};
+use crate::db::ids::{RigModelId, UserId};
 use crate::error::{ApiError, FieldError};
 
 pub fn model_not_found() -> ApiError {
@@ -55,7 +55,7 @@ pub fn submitted_spec(spec: ModelSpec) -> Result<ModelSpec, ApiError> {
 /// One model, with its effective reference price on `today`.
 pub async fn model_with_reference(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    id: RigModelId,
     today: NaiveDate,
 ) -> Result<RigModelView, ApiError> {
     let (row, maker) = queries::find_model(conn, id).await?.ok_or_else(model_not_found)?;
@@ -67,7 +67,7 @@ pub async fn model_with_reference(
 
 /// Adds a model (its manufacturer too, on first use); 409 when the manufacturer
 /// already has a model of that name.
-pub async fn create(conn: &mut AsyncPgConnection, admin_id: Uuid, spec: ModelSpec) -> Result<RigModelView, ApiError> {
+pub async fn create(conn: &mut AsyncPgConnection, admin_id: UserId, spec: ModelSpec) -> Result<RigModelView, ApiError> {
     let row = conn
         .transaction(async |conn| {
             if !queries::save_model(conn, &spec, OnExisting::Keep).await? {
@@ -95,8 +95,8 @@ pub struct ModelChanges {
 pub async fn update(
     conn: &mut AsyncPgConnection,
     followers: &dyn FollowModelSpecs,
-    admin_id: Uuid,
-    id: Uuid,
+    admin_id: UserId,
+    id: RigModelId,
     changes: ModelChanges,
     now: DateTime<Utc>,
 ) -> Result<RigModelView, ApiError> {

@@ -12,6 +12,7 @@ use super::events::ReferencesChanged;
 use super::model::{NewReferencePrice, PriceBasis, ReferencePricesView, ReferenceSource, SavedReferencePrices};
 use super::models::model_not_found;
 use super::queries;
+use crate::db::ids::{RigModelId, UserId};
 use crate::error::{ApiError, FieldError};
 
 const MAX_BATCH: usize = 1000;
@@ -22,7 +23,7 @@ const HISTORY_LIMIT: i64 = 500;
 /// A model's reference prices, newest first, and the one in effect on `today`.
 pub async fn history(
     conn: &mut AsyncPgConnection,
-    model_id: Uuid,
+    model_id: RigModelId,
     today: NaiveDate,
 ) -> Result<ReferencePricesView, ApiError> {
     let (row, _) = queries::find_model(conn, model_id).await?.ok_or_else(model_not_found)?;
@@ -34,7 +35,8 @@ pub async fn history(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewReferencePriceInput {
-    rig_model_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    rig_model_id: RigModelId,
     #[schema(example = "2021-05-07")]
     priced_on: NaiveDate,
     basis: PriceBasis,
@@ -84,11 +86,11 @@ impl ReferencePricesInput {
 /// at once (fields named `[index].field`), and makes them rows.
 async fn checked_prices(
     conn: &mut AsyncPgConnection,
-    admin_id: Uuid,
+    admin_id: UserId,
     inputs: Vec<NewReferencePriceInput>,
     today: NaiveDate,
 ) -> Result<Vec<NewReferencePrice>, ApiError> {
-    let requested: Vec<Uuid> = inputs.iter().map(|input| input.rig_model_id).collect();
+    let requested: Vec<RigModelId> = inputs.iter().map(|input| input.rig_model_id).collect();
     let known = queries::existing_model_ids(conn, &requested).await?;
     let mut errors = Vec::new();
     let mut prices = Vec::with_capacity(inputs.len());
@@ -127,7 +129,7 @@ async fn checked_prices(
 /// Saves an admin's prices in one transaction, with one refresh job per model.
 pub async fn add(
     conn: &mut AsyncPgConnection,
-    admin_id: Uuid,
+    admin_id: UserId,
     inputs: Vec<NewReferencePriceInput>,
     now: DateTime<Utc>,
 ) -> Result<SavedReferencePrices, ApiError> {
@@ -136,7 +138,7 @@ pub async fn add(
         .transaction(async move |conn| {
             let saved = queries::save_reference_prices(conn, &prices).await?;
             // Listings of these models show the new discount once the job runs.
-            let mut models: Vec<Uuid> = saved.iter().map(|p| p.rig_model_id).collect();
+            let mut models: Vec<RigModelId> = saved.iter().map(|p| p.rig_model_id).collect();
             models.sort();
             models.dedup();
             for model in models {

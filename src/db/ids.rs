@@ -98,8 +98,9 @@ id_type!(
     ProofId
 );
 id_type!(
-    /// A settlement offer in an order's dispute.
-    DisputeOfferId
+    /// A settlement offer in an order's dispute (disputes are a state of the
+    /// order; their offers are the rows with ids of their own).
+    SettlementOfferId
 );
 id_type!(
     /// An API key of a price-index consumer.

@@ -62,5 +62,3 @@ macro_rules! text_enum {
         }
     };
 }
-
-pub(crate) use text_enum;

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::scenario::{LotPlan, Seller};
 use crate::catalog::model::RigModelRow;
+use crate::db::ids::{ListingId, ProofId, UserId};
 use crate::listings::model::ListingRow;
 use crate::listings::{history, queries, HashrateVerification};
 use crate::proofs::history::HistoricProof;
@@ -38,7 +39,7 @@ pub async fn publish_lot(
     conn: &mut AsyncPgConnection,
     lot: &LotPlan,
     seller: &Seller,
-    seller_id: Uuid,
+    seller_id: UserId,
     fire_sale_threshold_bps: i64,
 ) -> anyhow::Result<Option<ListingRow>> {
     if queries::find(conn, lot.id).await?.is_some() {
@@ -87,13 +88,13 @@ pub async fn publish_lot(
 async fn proof_of(
     conn: &mut AsyncPgConnection,
     lot: &LotPlan,
-    seller_id: Uuid,
+    seller_id: UserId,
     model: &RigModelRow,
     ratio: f64,
 ) -> anyhow::Result<HashrateVerification> {
     let units = lot.quantity.min(4);
     let proof = HistoricProof {
-        id: Uuid::from_u128(lot.id.as_u128() ^ 0x0050_524f_4f46),
+        id: ProofId(Uuid::from_u128(lot.id.0.as_u128() ^ 0x0050_524f_4f46)),
         listing_id: lot.id,
         requested_by: seller_id,
         units,
@@ -110,7 +111,7 @@ async fn proof_of(
 /// day's, as the daily job would), with price history and an observation.
 pub async fn cut_price(
     conn: &mut AsyncPgConnection,
-    lot_id: Uuid,
+    lot_id: ListingId,
     at: DateTime<Utc>,
     cut_bps: i64,
     fire_sale_threshold_bps: i64,

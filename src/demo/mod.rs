@@ -22,6 +22,7 @@ use crate::accounts::provisioning::{self, ProvisionedAccount};
 use crate::accounts::{AuthUser, ROLE_ADMIN};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::db::ids::{ApiKeyId, UserId};
 use crate::state::AppState;
 use scenario::Scenario;
 
@@ -130,8 +131,8 @@ pub async fn seed(config: Config) -> anyhow::Result<Report> {
 
 /// The demo's accounts, by role.
 struct People {
-    admin_id: uuid::Uuid,
-    seller_ids: Vec<uuid::Uuid>,
+    admin_id: UserId,
+    seller_ids: Vec<UserId>,
     buyers: Vec<AuthUser>,
 }
 
@@ -145,7 +146,7 @@ async fn ensure_people(
     let password = DEMO_PASSWORD.to_string();
     let hash = tokio::task::spawn_blocking(move || crate::accounts::password::hash_blocking(&password)).await??;
     let joined = scenario::opening() - Duration::days(30);
-    let mut account = async |person: &scenario::Person, roles: &[&str]| -> anyhow::Result<uuid::Uuid> {
+    let mut account = async |person: &scenario::Person, roles: &[&str]| -> anyhow::Result<UserId> {
         let provisioned = ProvisionedAccount {
             id: person.id,
             email: &person.email,
@@ -174,7 +175,7 @@ async fn ensure_people(
     for buyer in &scenario.buyers {
         buyer_ids.push(account(buyer, &[]).await?);
     }
-    let key_id = uuid::Uuid::from_u128(analyst_id.as_u128() ^ 0x004b_4559);
+    let key_id = ApiKeyId(uuid::Uuid::from_u128(analyst_id.0.as_u128() ^ 0x004b_4559));
     let key = &scenario.analyst_key;
     provisioning::ensure_api_key(conn, key_id, analyst_id, "demo research desk", key, 600, now).await?;
     let mut buyers = Vec::new();

@@ -8,10 +8,10 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::json;
-use uuid::Uuid;
 
 use super::scenario::{OrderPlan, Outcome, Person};
 use crate::accounts::AuthUser;
+use crate::db::ids::{ListingId, OrderId, UserId};
 use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::idempotency::{self, KeyUse};
@@ -26,8 +26,8 @@ use crate::orders::OrderContext;
 pub struct Parties<'a> {
     pub buyer: &'a AuthUser,
     pub buyer_person: &'a Person,
-    pub seller_id: Uuid,
-    pub admin_id: Uuid,
+    pub seller_id: UserId,
+    pub admin_id: UserId,
 }
 
 fn address(person: &Person) -> ShippingAddress {
@@ -47,7 +47,7 @@ fn address(person: &Person) -> ShippingAddress {
 pub async fn run(
     pool: &DbPool,
     ctx: &OrderContext,
-    listing_id: Uuid,
+    listing_id: ListingId,
     plan: &OrderPlan,
     parties: &Parties<'_>,
 ) -> anyhow::Result<Option<OrderRow>> {
@@ -89,7 +89,7 @@ struct Actors {
 async fn progress(
     ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
     plan: &OrderPlan,
     parties: &Parties<'_>,
 ) -> Result<OrderRow, ApiError> {
@@ -128,7 +128,7 @@ async fn progress(
     at += ship_after;
     let shipment = Shipment {
         carrier: "DHL Global Forwarding".into(),
-        tracking_number: format!("DGF{}", &order.id.simple().to_string()[..12].to_uppercase()),
+        tracking_number: format!("DGF{}", &order.id.0.simple().to_string()[..12].to_uppercase()),
         shipped_at: at,
     };
     order = flow::ship(ctx, conn, &order, actors.seller, shipment, at).await?;

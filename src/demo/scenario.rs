@@ -7,6 +7,7 @@
 //! Every id and key is derived from the seed, so a second run names the same
 //! things and can skip them.
 
+use crate::db::ids::{ListingId, UserId};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -16,7 +17,7 @@ pub const SEED: u64 = 20_210_507;
 
 #[derive(Debug, Clone)]
 pub struct Person {
-    pub id: Uuid,
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     pub company: Option<String>,
@@ -89,7 +90,7 @@ pub struct OrderPlan {
 
 #[derive(Debug, Clone)]
 pub struct LotPlan {
-    pub id: Uuid,
+    pub id: ListingId,
     pub seller: usize,
     pub model: &'static str,
     pub quantity: i32,
@@ -175,7 +176,7 @@ fn person(
     company: Option<String>,
     place: (&'static str, &'static str),
 ) -> Person {
-    Person { id: uuid(rng), email, display_name: name, company, country: place.0, city: place.1 }
+    Person { id: UserId(uuid(rng)), email, display_name: name, company, country: place.0, city: place.1 }
 }
 
 /// The share of the reference a seller under no pressure asks below it: 5 % on
@@ -315,7 +316,7 @@ fn historic_lots(rng: &mut ChaCha8Rng, sellers: &[Seller], buyer_count: usize) -
             let lot = lots.len();
             let orders = historic_orders(rng, lot, quantity, published_at, deadline - Duration::days(6), buyer_count);
             lots.push(LotPlan {
-                id: uuid(rng),
+                id: ListingId(uuid(rng)),
                 seller: s,
                 model: HISTORIC_MODELS[rng.random_range(0..HISTORIC_MODELS.len())],
                 quantity,
@@ -370,7 +371,7 @@ fn todays_lots(rng: &mut ChaCha8Rng, now: DateTime<Utc>, buyer_count: usize) -> 
             step_hours: [1, 2, 3, 2],
         }];
         lots.push(LotPlan {
-            id: uuid(rng),
+            id: ListingId(uuid(rng)),
             seller,
             model: CURRENT_MODELS[n % CURRENT_MODELS.len()],
             quantity: rng.random_range(20..=120),

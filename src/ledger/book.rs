@@ -10,6 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::db::ids::{OrderId, UserId};
 use crate::db::schema::{ledger_entries, ledger_transactions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17,11 +18,11 @@ pub enum Account {
     /// The world outside: banks, BTCPay, payout rails.
     External,
     /// What is held for one order.
-    Escrow(Uuid),
+    Escrow(OrderId),
     /// Owed to a seller, until paid out.
-    SellerPayable(Uuid),
+    SellerPayable(UserId),
     /// Owed back to a buyer, until returned.
-    BuyerRefund(Uuid),
+    BuyerRefund(UserId),
     PlatformFees,
 }
 
@@ -40,12 +41,14 @@ impl fmt::Display for Account {
 impl Account {
     pub fn parse(text: &str) -> Option<Self> {
         let id = |rest: &str| rest.parse::<Uuid>().ok();
+        let order = |rest: &str| id(rest).map(OrderId);
+        let user = |rest: &str| id(rest).map(UserId);
         match text.split_once(':') {
             None if text == "external" => Some(Self::External),
             None if text == "platform_fees" => Some(Self::PlatformFees),
-            Some(("escrow", rest)) => id(rest).map(Self::Escrow),
-            Some(("seller_payable", rest)) => id(rest).map(Self::SellerPayable),
-            Some(("buyer_refund", rest)) => id(rest).map(Self::BuyerRefund),
+            Some(("escrow", rest)) => order(rest).map(Self::Escrow),
+            Some(("seller_payable", rest)) => user(rest).map(Self::SellerPayable),
+            Some(("buyer_refund", rest)) => user(rest).map(Self::BuyerRefund),
             _ => None,
         }
     }
@@ -87,15 +90,15 @@ impl TransactionKind {
 #[derive(Debug, Clone)]
 pub struct Posting {
     pub kind: TransactionKind,
-    pub order_id: Option<Uuid>,
+    pub order_id: Option<OrderId>,
     pub memo: String,
     pub reference: Option<String>,
-    pub created_by: Option<Uuid>,
+    pub created_by: Option<UserId>,
     pub entries: Vec<(Account, i64)>,
 }
 
 impl Posting {
-    pub fn new(kind: TransactionKind, order_id: Option<Uuid>, memo: impl Into<String>) -> Self {
+    pub fn new(kind: TransactionKind, order_id: Option<OrderId>, memo: impl Into<String>) -> Self {
         Self { kind, order_id, memo: memo.into(), reference: None, created_by: None, entries: Vec::new() }
     }
 
@@ -108,7 +111,7 @@ impl Posting {
         self
     }
 
-    pub fn by(mut self, user: Option<Uuid>) -> Self {
+    pub fn by(mut self, user: Option<UserId>) -> Self {
         self.created_by = user;
         self
     }
@@ -174,7 +177,8 @@ pub struct EntryView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TransactionView {
     pub id: Uuid,
-    pub order_id: Option<Uuid>,
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub order_id: Option<OrderId>,
     #[schema(example = "payment")]
     pub kind: String,
     pub memo: String,
@@ -184,7 +188,11 @@ pub struct TransactionView {
 }
 
 /// Whether `order_id` already has a transaction of `kind`.
-pub async fn has_transaction(conn: &mut AsyncPgConnection, order_id: Uuid, kind: TransactionKind) -> QueryResult<bool> {
+pub async fn has_transaction(
+    conn: &mut AsyncPgConnection,
+    order_id: OrderId,
+    kind: TransactionKind,
+) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         ledger_transactions::table
             .filter(ledger_transactions::order_id.eq(order_id))
@@ -197,7 +205,7 @@ pub async fn has_transaction(conn: &mut AsyncPgConnection, order_id: Uuid, kind:
 /// Transactions (with their entries) in creation order.
 pub async fn transactions_where(
     conn: &mut AsyncPgConnection,
-    order_id: Option<Uuid>,
+    order_id: Option<OrderId>,
     ids: Option<&[Uuid]>,
 ) -> QueryResult<Vec<TransactionView>> {
     let mut query = ledger_transactions::table
@@ -217,7 +225,7 @@ pub async fn transactions_where(
     if let Some(ids) = ids {
         query = query.filter(ledger_transactions::id.eq_any(ids));
     }
-    type Header = (Uuid, Option<Uuid>, String, String, Option<String>, DateTime<Utc>);
+    type Header = (Uuid, Option<OrderId>, String, String, Option<String>, DateTime<Utc>);
     let headers: Vec<Header> = query.load(conn).await?;
     let ids: Vec<Uuid> = headers.iter().map(|h| h.0).collect();
     let entries: Vec<(Uuid, String, i64)> = ledger_entries::table
@@ -254,9 +262,9 @@ mod tests {
         for account in [
             Account::External,
             Account::PlatformFees,
-            Account::Escrow(id),
-            Account::SellerPayable(id),
-            Account::BuyerRefund(id),
+            Account::Escrow(OrderId(id)),
+            Account::SellerPayable(UserId(id)),
+            Account::BuyerRefund(UserId(id)),
         ] {
             assert_eq!(Account::parse(&account.to_string()), Some(account));
         }
@@ -266,10 +274,10 @@ mod tests {
 
     #[test]
     fn a_transfer_is_two_entries_that_cancel_out() {
-        let id = Uuid::now_v7();
+        let id = OrderId::new();
         let posting = Posting::new(TransactionKind::Payment, Some(id), "paid")
             .transfer(Account::External, Account::Escrow(id), 500)
-            .transfer(Account::External, Account::BuyerRefund(id), 0);
+            .transfer(Account::External, Account::BuyerRefund(UserId(id.0)), 0);
         assert_eq!(posting.entries, vec![(Account::External, -500), (Account::Escrow(id), 500)]);
     }
 }

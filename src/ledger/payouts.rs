@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::book::{self, balance, transactions_where, Account, Posting, TransactionKind};
+use crate::db::ids::UserId;
 use crate::error::ApiError;
 use crate::idempotency::{self, KeyUse};
 
@@ -23,7 +23,8 @@ pub enum PayoutAccount {
 #[schema(example = json!({"user_id": "0192f7a4-8f1e-7cc2-9a55-3c1f0e2b8a01", "amount_cents": 1862000,
                           "reference": "SWIFT 2021-06-20 #4471"}))]
 pub struct NewPayout {
-    pub user_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub user_id: UserId,
     pub amount_cents: i64,
     /// The bank or chain reference of the money sent.
     pub reference: String,
@@ -35,7 +36,7 @@ pub struct NewPayout {
 /// Returns the answer and whether it was replayed from an earlier request.
 pub async fn record(
     conn: &mut AsyncPgConnection,
-    admin: Uuid,
+    admin: UserId,
     key_use: KeyUse<'_>,
     payout: &NewPayout,
     now: DateTime<Utc>,

@@ -13,10 +13,11 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::book::Account;
+use crate::db::ids::OrderId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
-    pub order_id: Option<Uuid>,
+    pub order_id: Option<OrderId>,
     pub subject: String,
     pub problem: String,
 }
@@ -35,7 +36,7 @@ struct UnbalancedTransaction {
     #[diesel(sql_type = SqlUuid)]
     id: Uuid,
     #[diesel(sql_type = Nullable<SqlUuid>)]
-    order_id: Option<Uuid>,
+    order_id: Option<OrderId>,
     #[diesel(sql_type = BigInt)]
     total: i64,
     #[diesel(sql_type = BigInt)]
@@ -54,7 +55,7 @@ struct NegativeBalance {
 #[derive(Debug, QueryableByName)]
 pub struct OrderFlow {
     #[diesel(sql_type = SqlUuid)]
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     #[diesel(sql_type = Text)]
     pub kind: String,
     #[diesel(sql_type = Text)]
@@ -104,7 +105,7 @@ pub async fn verify_book(conn: &mut AsyncPgConnection) -> anyhow::Result<Vec<Vio
 }
 
 /// What every order's transactions moved, by order.
-pub async fn order_flows(conn: &mut AsyncPgConnection) -> QueryResult<HashMap<Uuid, Vec<OrderFlow>>> {
+pub async fn order_flows(conn: &mut AsyncPgConnection) -> QueryResult<HashMap<OrderId, Vec<OrderFlow>>> {
     let flows: Vec<OrderFlow> = diesel::sql_query(
         "SELECT t.order_id, t.kind, e.account, sum(e.amount_cents)::bigint AS amount
            FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id
@@ -112,7 +113,7 @@ pub async fn order_flows(conn: &mut AsyncPgConnection) -> QueryResult<HashMap<Uu
     )
     .load(conn)
     .await?;
-    let mut by_order: HashMap<Uuid, Vec<OrderFlow>> = HashMap::new();
+    let mut by_order: HashMap<OrderId, Vec<OrderFlow>> = HashMap::new();
     for flow in flows {
         by_order.entry(flow.order_id).or_default().push(flow);
     }

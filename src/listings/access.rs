@@ -2,11 +2,11 @@
 //! listing use case starts with.
 
 use diesel_async::AsyncPgConnection;
-use uuid::Uuid;
 
 use super::model::ListingRow;
 use super::queries;
 use crate::accounts::AuthUser;
+use crate::db::ids::ListingId;
 use crate::error::ApiError;
 
 pub(crate) fn listing_not_found() -> ApiError {
@@ -33,7 +33,7 @@ pub(crate) fn can_view(row: &ListingRow, seller_suspended: bool, viewer: Option<
 /// Loads a listing the viewer may see, or answers 404.
 pub(crate) async fn find_visible(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    id: ListingId,
     viewer: Option<&AuthUser>,
 ) -> Result<ListingRow, ApiError> {
     let row = queries::find(conn, id).await?.ok_or_else(listing_not_found)?;
@@ -46,7 +46,7 @@ pub(crate) async fn find_visible(
 }
 
 /// Locks any listing for the rest of the transaction, or answers 404.
-pub(crate) async fn lock_existing(conn: &mut AsyncPgConnection, id: Uuid) -> Result<ListingRow, ApiError> {
+pub(crate) async fn lock_existing(conn: &mut AsyncPgConnection, id: ListingId) -> Result<ListingRow, ApiError> {
     queries::lock(conn, id).await?.ok_or_else(listing_not_found)
 }
 
@@ -54,7 +54,7 @@ pub(crate) async fn lock_existing(conn: &mut AsyncPgConnection, id: Uuid) -> Res
 /// answers 403; someone else's draft 404, so it stays invisible.
 pub(crate) async fn lock_owned(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    id: ListingId,
     user: &AuthUser,
 ) -> Result<ListingRow, ApiError> {
     let row = lock_existing(conn, id).await?;

@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use uuid::Uuid;
 
 use super::access::{find_visible, listing_not_found, lock_existing, wrong_status};
 use super::input::ConditionReportInput;
@@ -12,6 +11,7 @@ use super::model::{ConditionReport, ListingRow};
 use super::queries;
 use super::report_queries::{self, ReportAuthorship};
 use crate::accounts::{AuthUser, ROLE_INSPECTOR};
+use crate::db::ids::ListingId;
 use crate::error::{ApiError, ApiResult};
 
 /// Adds `body` (already validated with `input::validate_condition_report`) as
@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult};
 pub async fn add(
     conn: &mut AsyncPgConnection,
     author: &AuthUser,
-    listing_id: Uuid,
+    listing_id: ListingId,
     body: &ConditionReportInput,
     now: DateTime<Utc>,
 ) -> ApiResult<ConditionReport> {
@@ -55,7 +55,7 @@ fn author_role(listing: &ListingRow, author: &AuthUser) -> ApiResult<&'static st
 /// Every report of a listing the viewer may see, newest first.
 pub async fn of_listing(
     conn: &mut AsyncPgConnection,
-    listing_id: Uuid,
+    listing_id: ListingId,
     viewer: Option<&AuthUser>,
 ) -> ApiResult<Vec<ConditionReport>> {
     let listing = find_visible(conn, listing_id, viewer).await?;

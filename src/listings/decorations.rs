@@ -5,17 +5,18 @@
 
 use std::collections::HashMap;
 
+use crate::db::ids::{ListingId, ProofId};
 use chrono::{DateTime, Utc};
 use diesel::QueryResult;
 use diesel_async::AsyncPgConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 /// What a listing shows of its latest proof.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProofSummary {
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: ProofId,
     #[schema(example = "verified")]
     pub status: String,
     pub claimed_hashrate_hs: i64,
@@ -47,6 +48,6 @@ pub trait LatestProofs: Send + Sync {
     async fn of_listings(
         &self,
         conn: &mut AsyncPgConnection,
-        listing_ids: &[Uuid],
-    ) -> QueryResult<HashMap<Uuid, LatestProof>>;
+        listing_ids: &[ListingId],
+    ) -> QueryResult<HashMap<ListingId, LatestProof>>;
 }

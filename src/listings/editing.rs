@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use uuid::Uuid;
 
 use super::access::{find_visible, lock_owned, wrong_status};
 use super::input::{self, CreateListing, UpdateListing};
@@ -14,6 +13,7 @@ use super::queries::{self, ModelChange};
 use super::stock;
 use crate::accounts::AuthUser;
 use crate::catalog::model::RigModelRow;
+use crate::db::ids::{ListingId, RigModelId, UserId};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::price_index::observations::{self, AskingEvent};
 
@@ -30,7 +30,7 @@ impl DraftListing {
     }
 }
 
-async fn load_model(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<RigModelRow> {
+async fn load_model(conn: &mut AsyncPgConnection, id: RigModelId) -> ApiResult<RigModelRow> {
     crate::catalog::queries::model_row(conn, id)
         .await?
         .ok_or_else(|| ApiError::validation("rig_model_id", "no rig model has this id"))
@@ -40,7 +40,7 @@ async fn load_model(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<RigMode
 /// reference price copied onto it.
 pub async fn create(
     conn: &mut AsyncPgConnection,
-    seller_id: Uuid,
+    seller_id: UserId,
     draft: &DraftListing,
     now: DateTime<Utc>,
 ) -> ApiResult<ListingRow> {
@@ -64,7 +64,7 @@ pub async fn create(
 pub async fn update(
     conn: &mut AsyncPgConnection,
     seller: &AuthUser,
-    id: Uuid,
+    id: ListingId,
     mut body: UpdateListing,
     fire_sale_threshold_bps: i64,
     now: DateTime<Utc>,
@@ -146,7 +146,7 @@ async fn observe_new_price(
 pub async fn submit(
     conn: &mut AsyncPgConnection,
     seller: &AuthUser,
-    id: Uuid,
+    id: ListingId,
     now: DateTime<Utc>,
 ) -> ApiResult<ListingRow> {
     conn.transaction(async |conn| {
@@ -163,7 +163,7 @@ pub async fn submit(
 pub async fn withdraw(
     conn: &mut AsyncPgConnection,
     seller: &AuthUser,
-    id: Uuid,
+    id: ListingId,
     now: DateTime<Utc>,
 ) -> ApiResult<ListingRow> {
     conn.transaction(async |conn| {
@@ -195,7 +195,7 @@ fn log_status_change(row: &ListingRow, next: ListingStatus) {
 /// The price changes of a listing the viewer may see, oldest first.
 pub async fn price_history(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    id: ListingId,
     viewer: Option<&AuthUser>,
 ) -> ApiResult<Vec<PriceChange>> {
     let row = find_visible(conn, id, viewer).await?;

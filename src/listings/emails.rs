@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
-use uuid::Uuid;
 
+use crate::db::ids::UserId;
 use crate::mail::{self, escape, EmailTemplate};
 
 /// The seller hears about every moderation decision.
@@ -19,7 +19,7 @@ impl ListingReviewed {
     pub async fn send_to_seller(
         &self,
         conn: &mut AsyncPgConnection,
-        seller_id: Uuid,
+        seller_id: UserId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         let email = crate::accounts::email_of(conn, seller_id).await?;

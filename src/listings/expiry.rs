@@ -4,9 +4,9 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use super::lifecycle::ListingStatus;
+use crate::db::ids::{ListingId, UserId};
 use crate::db::schema::listings;
 use crate::mail;
 
@@ -27,7 +27,7 @@ pub async fn sweep(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyhow::
     // Claim reminders with UPDATE ... RETURNING so each is sent once. The 1-day
     // pass runs first and marks both, so a listing found within a day of its
     // deadline gets one email, not two.
-    let mut due: Vec<(Uuid, String, Option<DateTime<Utc>>, Uuid)> = diesel::update(
+    let mut due: Vec<(ListingId, String, Option<DateTime<Utc>>, UserId)> = diesel::update(
         listings::table
             .filter(open())
             .filter(within(Duration::days(1)))
@@ -46,7 +46,7 @@ pub async fn sweep(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyhow::
         )
         .set(listings::power_off_reminder_7d_at.eq(now))
         .returning((listings::id, listings::title, listings::power_off_at, listings::seller_id))
-        .get_results::<(Uuid, String, Option<DateTime<Utc>>, Uuid)>(conn)
+        .get_results::<(ListingId, String, Option<DateTime<Utc>>, UserId)>(conn)
         .await?,
     );
     for (_, title, power_off_at, seller) in due {
@@ -55,7 +55,7 @@ pub async fn sweep(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyhow::
         mail::enqueue(conn, &email, &super::emails::PowerOffReminder { title, power_off_at }, now).await?;
         report.reminded += 1;
     }
-    let expired: Vec<(Uuid, String, Uuid)> = diesel::update(
+    let expired: Vec<(ListingId, String, UserId)> = diesel::update(
         listings::table
             .filter(listings::status.eq_any(OPEN))
             .filter(listings::power_off_at.le(now))

@@ -8,6 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::FlagView;
+use crate::db::ids::{ListingId, UserId};
 use crate::db::schema::listing_flags;
 
 /// Open flags, newest first, before `before` (a flag id) when paging.
@@ -27,8 +28,8 @@ pub async fn open_flags(conn: &mut AsyncPgConnection, before: Option<Uuid>, limi
 /// A user's flag on a listing; a second flag by the same user fails with a
 /// unique violation.
 pub struct NewFlagRow<'a> {
-    pub listing_id: Uuid,
-    pub reporter_id: Uuid,
+    pub listing_id: ListingId,
+    pub reporter_id: UserId,
     pub reason: &'static str,
     pub details: Option<&'a str>,
 }
@@ -62,7 +63,7 @@ pub async fn lock_flag(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Op
 pub struct Resolution<'a> {
     /// `dismissed` or `unpublished`.
     pub status: &'static str,
-    pub resolved_by: Uuid,
+    pub resolved_by: UserId,
     pub note: &'a str,
 }
 
@@ -87,7 +88,7 @@ pub async fn resolve_flag(
 /// Resolves every other open flag on the listing the same way.
 pub async fn resolve_other_open_flags(
     conn: &mut AsyncPgConnection,
-    listing_id: Uuid,
+    listing_id: ListingId,
     except: Uuid,
     resolution: &Resolution<'_>,
     now: DateTime<Utc>,

@@ -16,6 +16,7 @@ use super::lifecycle::{next_status, Actor, Transition};
 use super::model::FlagView;
 use super::queries;
 use crate::accounts::AuthUser;
+use crate::db::ids::{ListingId, UserId};
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -91,7 +92,7 @@ pub struct ResolveFlag {
 pub async fn raise(
     conn: &mut AsyncPgConnection,
     reporter: &AuthUser,
-    listing_id: Uuid,
+    listing_id: ListingId,
     flag: &NewFlag,
     now: DateTime<Utc>,
 ) -> ApiResult<FlagView> {
@@ -124,7 +125,7 @@ pub async fn raise(
 /// open flags the same way.
 pub async fn resolve(
     conn: &mut AsyncPgConnection,
-    admin_id: Uuid,
+    admin_id: UserId,
     flag_id: Uuid,
     action: FlagAction,
     note: &str,
@@ -149,7 +150,12 @@ pub async fn resolve(
 
 /// Takes a listing off the market after a flag and tells its seller why. A
 /// listing no longer live is left as it is (the flags are resolved anyway).
-async fn unpublish(conn: &mut AsyncPgConnection, listing_id: Uuid, note: &str, now: DateTime<Utc>) -> ApiResult<()> {
+async fn unpublish(
+    conn: &mut AsyncPgConnection,
+    listing_id: ListingId,
+    note: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     let row = lock_existing(conn, listing_id).await?;
     let Some(next) = next_status(row.status(), Transition::Unpublish, Actor::Admin) else {
         return Ok(());

@@ -6,11 +6,11 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use super::lifecycle::ListingStatus;
 use super::queries::{find, reference_for};
 use crate::catalog::model::RigModelRow;
+use crate::db::ids::{ListingId, RigModelId};
 use crate::db::schema::listings;
 use crate::price_index::observations::{self as price_index, SettledSale};
 
@@ -18,7 +18,7 @@ use crate::price_index::observations::{self as price_index, SettledSale};
 /// or all): after reference prices change and once a day as dates roll on.
 pub async fn refresh_references(
     conn: &mut AsyncPgConnection,
-    model: Option<Uuid>,
+    model: Option<RigModelId>,
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     let open = [ListingStatus::Draft, ListingStatus::PendingReview, ListingStatus::Active, ListingStatus::SoldOut]
@@ -28,7 +28,7 @@ pub async fn refresh_references(
     if let Some(model) = model {
         model_query = model_query.filter(listings::rig_model_id.eq(model));
     }
-    let model_ids: Vec<Uuid> = model_query.load(conn).await?;
+    let model_ids: Vec<RigModelId> = model_query.load(conn).await?;
     let mut updated = 0;
     for model_id in model_ids {
         let model = crate::catalog::queries::model_row(conn, model_id).await?.ok_or(diesel::NotFound)?;
@@ -76,7 +76,7 @@ pub struct HashrateVerification {
 /// one here.
 pub async fn record_hashrate_verification(
     conn: &mut AsyncPgConnection,
-    listing_id: Uuid,
+    listing_id: ListingId,
     verification: HashrateVerification,
 ) -> QueryResult<()> {
     diesel::update(listings::table.find(listing_id))
@@ -93,7 +93,7 @@ pub async fn record_hashrate_verification(
 /// `NotFound` when there is no such listing.
 pub async fn record_settled_price(
     conn: &mut AsyncPgConnection,
-    listing_id: Uuid,
+    listing_id: ListingId,
     sale: &SettledSale,
     fire_sale_threshold_bps: i64,
 ) -> QueryResult<()> {

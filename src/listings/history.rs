@@ -6,7 +6,6 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use super::follow_queries::{record_hashrate_verification, HashrateVerification};
 use super::input::HostingColumns;
@@ -15,14 +14,15 @@ use super::model::ListingRow;
 use super::queries;
 use crate::catalog::discount::discount_bps;
 use crate::catalog::model::RigModelRow;
+use crate::db::ids::{ListingId, UserId};
 use crate::db::schema::{listing_price_changes, listings};
 use crate::price_index::observations::{record_asking, AskingEvent};
 
 /// A lot as it was published on `published_at` (created two days before,
 /// submitted one day before).
 pub struct HistoricLot<'a> {
-    pub id: Uuid,
-    pub seller_id: Uuid,
+    pub id: ListingId,
+    pub seller_id: UserId,
     pub model: &'a RigModelRow,
     pub title: String,
     pub description: &'a str,
@@ -80,7 +80,7 @@ pub async fn insert_published(conn: &mut AsyncPgConnection, lot: &HistoricLot<'_
 /// its first asking observation.
 pub async fn observe_publication(
     conn: &mut AsyncPgConnection,
-    lot_id: Uuid,
+    lot_id: ListingId,
     verification: Option<HashrateVerification>,
     at: DateTime<Utc>,
     fire_sale_threshold_bps: i64,
@@ -98,7 +98,7 @@ pub async fn observe_publication(
 /// that day; false when the lot is no longer live.
 pub async fn cut_price(
     conn: &mut AsyncPgConnection,
-    lot_id: Uuid,
+    lot_id: ListingId,
     at: DateTime<Utc>,
     new_price: impl Fn(i64) -> i64 + Send + Sync,
     fire_sale_threshold_bps: i64,
@@ -139,7 +139,12 @@ pub async fn cut_price(
 
 /// Ends a lot that is still live at `at`: withdrawn by its seller, or expired
 /// at its hosting deadline.
-pub async fn close(conn: &mut AsyncPgConnection, lot_id: Uuid, withdrawn: bool, at: DateTime<Utc>) -> QueryResult<()> {
+pub async fn close(
+    conn: &mut AsyncPgConnection,
+    lot_id: ListingId,
+    withdrawn: bool,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
     let status = if withdrawn { ListingStatus::Withdrawn } else { ListingStatus::Expired };
     diesel::update(listings::table.find(lot_id).filter(listings::status.eq(ListingStatus::Active.as_str())))
         .set((listings::status.eq(status.as_str()), listings::updated_at.eq(at)))

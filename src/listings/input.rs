@@ -4,9 +4,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::model::{Currency, Hosting, Incoterm, ListingRow};
+use crate::db::ids::RigModelId;
 use crate::validation::Problems;
 
 pub const MAX_QUANTITY: i32 = 100_000;
@@ -31,7 +31,8 @@ pub const MAX_SERIAL_NUMBERS: usize = 10_000;
     "hosting": {"facility": "Ekibastuz DC-2", "country": "KZ", "contract_ends_on": "2021-07-31", "power_off_at": "2021-07-15T00:00:00Z"}
 }))]
 pub struct CreateListing {
-    pub rig_model_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub rig_model_id: RigModelId,
     pub title: String,
     #[serde(default)]
     pub description: String,
@@ -56,7 +57,8 @@ pub struct CreateListing {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"unit_price_cents": 89000, "quantity": 100}))]
 pub struct UpdateListing {
-    pub rig_model_id: Option<Uuid>,
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub rig_model_id: Option<RigModelId>,
     pub title: Option<String>,
     pub description: Option<String>,
     pub quantity: Option<i32>,
@@ -338,7 +340,7 @@ mod tests {
 
     fn listing() -> CreateListing {
         serde_json::from_value(serde_json::json!({
-            "rig_model_id": Uuid::nil(), "title": "S19 Pro lot", "quantity": 10,
+            "rig_model_id": uuid::Uuid::nil(), "title": "S19 Pro lot", "quantity": 10,
             "unit_price_cents": 95000, "currency": "USD", "country": "KZ"
         }))
         .unwrap()

@@ -9,14 +9,15 @@ use uuid::Uuid;
 
 use super::lifecycle::ListingStatus;
 use crate::catalog::tiers::EfficiencyTier;
+use crate::db::ids::{ListingId, RigModelId, UserId};
 use crate::db::schema::{condition_reports, listing_flags, listing_photos, listing_price_changes, listings};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = listings)]
 pub struct ListingRow {
-    pub id: Uuid,
-    pub seller_id: Uuid,
-    pub rig_model_id: Uuid,
+    pub id: ListingId,
+    pub seller_id: UserId,
+    pub rig_model_id: RigModelId,
     pub manufacturer_id: Uuid,
     pub title: String,
     pub description: String,
@@ -142,14 +143,16 @@ pub struct Hosting {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SellerSummary {
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: UserId,
     pub display_name: String,
     pub reputation: crate::accounts::Reputation,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ListingModelSummary {
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: RigModelId,
     #[schema(example = "Bitmain")]
     pub manufacturer: String,
     #[schema(example = "Antminer S19 Pro")]
@@ -191,7 +194,8 @@ pub struct PhotoView {
 /// A listing as buyers and sellers see it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ListingView {
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: ListingId,
     pub seller: SellerSummary,
     pub status: ListingStatus,
     pub rejection_reason: Option<String>,
@@ -245,11 +249,13 @@ pub struct PriceChange {
     #[serde(skip)]
     pub id: i64,
     #[serde(skip)]
-    pub listing_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub listing_id: ListingId,
     pub old_price_cents: i64,
     pub new_price_cents: i64,
     #[serde(skip)]
-    pub changed_by: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub changed_by: UserId,
     pub changed_at: DateTime<Utc>,
 }
 
@@ -257,9 +263,11 @@ pub struct PriceChange {
 #[diesel(table_name = condition_reports)]
 pub struct ConditionReport {
     pub id: Uuid,
-    pub listing_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub listing_id: ListingId,
     pub version: i32,
-    pub author_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub author_id: UserId,
     #[schema(example = "seller")]
     pub author_role: String,
     #[schema(example = "B")]
@@ -288,7 +296,7 @@ pub struct ConditionReport {
 #[diesel(table_name = listing_photos)]
 pub struct PhotoRow {
     pub id: Uuid,
-    pub listing_id: Uuid,
+    pub listing_id: ListingId,
     pub object_key: String,
     pub content_type: String,
     pub size_bytes: i64,
@@ -302,14 +310,17 @@ pub struct PhotoRow {
 #[diesel(table_name = listing_flags)]
 pub struct FlagView {
     pub id: Uuid,
-    pub listing_id: Uuid,
-    pub reporter_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub listing_id: ListingId,
+    #[schema(value_type = uuid::Uuid)]
+    pub reporter_id: UserId,
     #[schema(example = "misleading")]
     pub reason: String,
     pub details: Option<String>,
     #[schema(example = "open")]
     pub status: String,
-    pub resolved_by: Option<Uuid>,
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub resolved_by: Option<UserId>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub resolution_note: Option<String>,
     pub created_at: DateTime<Utc>,

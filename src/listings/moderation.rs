@@ -5,7 +5,6 @@
 
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use uuid::Uuid;
 
 use super::access::{listing_not_found, lock_existing, wrong_status};
 use super::emails::ListingReviewed;
@@ -14,6 +13,7 @@ use super::lifecycle::{next_status, Actor, ListingStatus, Transition};
 use super::model::ListingRow;
 use super::queries::{self, Publication};
 use crate::catalog::discount::discount_bps;
+use crate::db::ids::{ListingId, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::price_index::observations::{self, AskingEvent};
 
@@ -30,8 +30,8 @@ pub fn checked_note(field: &'static str, text: &str) -> ApiResult<String> {
 /// Publishes a listing under review.
 pub async fn approve(
     conn: &mut AsyncPgConnection,
-    admin_id: Uuid,
-    id: Uuid,
+    admin_id: UserId,
+    id: ListingId,
     fire_sale_threshold_bps: i64,
     now: DateTime<Utc>,
 ) -> ApiResult<ListingRow> {
@@ -53,8 +53,8 @@ pub async fn approve(
 /// seller reads.
 pub async fn reject(
     conn: &mut AsyncPgConnection,
-    admin_id: Uuid,
-    id: Uuid,
+    admin_id: UserId,
+    id: ListingId,
     reason: String,
     now: DateTime<Utc>,
 ) -> ApiResult<ListingRow> {
@@ -73,8 +73,8 @@ pub async fn reject(
 /// now; answers the status it leads to.
 async fn lock_for_decision(
     conn: &mut AsyncPgConnection,
-    admin_id: Uuid,
-    id: Uuid,
+    admin_id: UserId,
+    id: ListingId,
     transition: Transition,
 ) -> ApiResult<(ListingRow, ListingStatus)> {
     let row = lock_existing(conn, id).await?;
@@ -103,6 +103,6 @@ async fn publish(
     Ok(queries::mark_published(conn, row.id, next, publication, now).await?)
 }
 
-fn log_decision(row: &ListingRow, admin_id: Uuid, next: ListingStatus) {
+fn log_decision(row: &ListingRow, admin_id: UserId, next: ListingStatus) {
     tracing::info!(listing.id = %row.id, admin.id = %admin_id, to = next.as_str(), "listing moderated");
 }

@@ -7,11 +7,12 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::PhotoRow;
+use crate::db::ids::ListingId;
 use crate::db::schema::listing_photos;
 
 pub async fn find_photo(
     conn: &mut AsyncPgConnection,
-    listing_id: Uuid,
+    listing_id: ListingId,
     photo_id: Uuid,
 ) -> QueryResult<Option<PhotoRow>> {
     listing_photos::table
@@ -24,7 +25,7 @@ pub async fn find_photo(
 }
 
 /// Photos a listing has or is being given (everything not deleted).
-pub async fn count_photos(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<i64> {
+pub async fn count_photos(conn: &mut AsyncPgConnection, listing_id: ListingId) -> QueryResult<i64> {
     listing_photos::table
         .filter(listing_photos::listing_id.eq(listing_id))
         .filter(listing_photos::status.ne("deleted"))
@@ -36,7 +37,7 @@ pub async fn count_photos(conn: &mut AsyncPgConnection, listing_id: Uuid) -> Que
 /// What the seller declared about a photo before uploading it.
 pub struct PendingPhoto<'a> {
     pub id: Uuid,
-    pub listing_id: Uuid,
+    pub listing_id: ListingId,
     pub object_key: &'a str,
     pub content_type: &'static str,
     pub size_bytes: i64,

@@ -19,6 +19,7 @@ use super::photo_check::{PhotoType, MAGIC_LEN, MAX_PHOTOS_PER_LISTING, MAX_PHOTO
 use super::photo_queries::{self, PendingPhoto};
 use super::queries;
 use crate::accounts::AuthUser;
+use crate::db::ids::ListingId;
 use crate::error::{ApiError, ApiResult};
 use crate::storage::ObjectStore;
 
@@ -67,7 +68,7 @@ pub async fn start_upload(
     conn: &mut AsyncPgConnection,
     storage: &ObjectStore,
     seller: &AuthUser,
-    listing_id: Uuid,
+    listing_id: ListingId,
     photo: &NewPhoto,
     now: DateTime<Utc>,
 ) -> ApiResult<PhotoUpload> {
@@ -115,7 +116,7 @@ pub async fn complete_upload(
     conn: &mut AsyncPgConnection,
     storage: &ObjectStore,
     seller: &AuthUser,
-    listing_id: Uuid,
+    listing_id: ListingId,
     photo_id: Uuid,
     now: DateTime<Utc>,
 ) -> ApiResult<ListingRow> {
@@ -170,7 +171,7 @@ pub async fn delete(
     conn: &mut AsyncPgConnection,
     storage: &ObjectStore,
     seller: &AuthUser,
-    listing_id: Uuid,
+    listing_id: ListingId,
     photo_id: Uuid,
 ) -> ApiResult<()> {
     let key = conn

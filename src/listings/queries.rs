@@ -12,9 +12,10 @@ use super::lifecycle::ListingStatus;
 use super::model::{ListingRow, PriceChange};
 use crate::catalog::model::RigModelRow;
 use crate::catalog::queries::effective_reference;
+use crate::db::ids::{ListingId, UserId};
 use crate::db::schema::{listing_price_changes, listings};
 
-pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<ListingRow>> {
+pub async fn find(conn: &mut AsyncPgConnection, id: ListingId) -> QueryResult<Option<ListingRow>> {
     listings::table.find(id).select(ListingRow::as_select()).first(conn).await.optional()
 }
 
@@ -22,13 +23,13 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
 /// and every reservation goes through this lock). `FOR NO KEY UPDATE`: rows
 /// that reference the listing (an order being placed holds a key-share lock on
 /// it through its foreign key) neither block it nor deadlock with it.
-pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<ListingRow>> {
+pub async fn lock(conn: &mut AsyncPgConnection, id: ListingId) -> QueryResult<Option<ListingRow>> {
     listings::table.find(id).select(ListingRow::as_select()).for_no_key_update().first(conn).await.optional()
 }
 
 pub async fn set_status(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    id: ListingId,
     status: ListingStatus,
     now: DateTime<Utc>,
 ) -> QueryResult<ListingRow> {
@@ -43,7 +44,7 @@ pub async fn set_status(
 /// normalised and validated), with the model's specs and reference copied on.
 pub async fn insert_draft(
     conn: &mut AsyncPgConnection,
-    seller_id: Uuid,
+    seller_id: UserId,
     body: &CreateListing,
     model: &RigModelRow,
     reference: Option<i64>,
@@ -94,7 +95,7 @@ pub struct ModelChange {
 /// as they are.
 pub async fn apply_edit(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    id: ListingId,
     body: &UpdateListing,
     model_change: Option<&ModelChange>,
     now: DateTime<Utc>,
@@ -141,7 +142,7 @@ pub async fn apply_edit(
 /// the moderation queue is ordered.
 pub async fn mark_submitted(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    id: ListingId,
     status: ListingStatus,
     now: DateTime<Utc>,
 ) -> QueryResult<ListingRow> {
@@ -161,7 +162,7 @@ pub struct Publication {
 /// Puts a listing on the market (clearing an earlier rejection's reason).
 pub async fn mark_published(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    id: ListingId,
     status: ListingStatus,
     publication: Publication,
     now: DateTime<Utc>,
@@ -184,7 +185,7 @@ pub async fn mark_published(
 /// with the reason its seller sees.
 pub async fn mark_rejected(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    id: ListingId,
     status: ListingStatus,
     reason: Option<&str>,
     now: DateTime<Utc>,
@@ -203,7 +204,7 @@ pub async fn mark_rejected(
 /// Keeps the grade of the latest condition report on the listing, for search.
 pub async fn set_latest_condition_grade(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    id: ListingId,
     grade: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
@@ -223,7 +224,7 @@ pub async fn reference_for(
     Ok(effective_reference(conn, model, now.date_naive()).await?.map(|r| r.unit_price_cents))
 }
 
-pub async fn price_history(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<Vec<PriceChange>> {
+pub async fn price_history(conn: &mut AsyncPgConnection, listing_id: ListingId) -> QueryResult<Vec<PriceChange>> {
     listing_price_changes::table
         .filter(listing_price_changes::listing_id.eq(listing_id))
         .order(listing_price_changes::id.asc())
@@ -235,10 +236,10 @@ pub async fn price_history(conn: &mut AsyncPgConnection, listing_id: Uuid) -> Qu
 /// A published listing's price moved.
 pub async fn insert_price_change(
     conn: &mut AsyncPgConnection,
-    listing_id: Uuid,
+    listing_id: ListingId,
     old_price_cents: i64,
     new_price_cents: i64,
-    changed_by: Uuid,
+    changed_by: UserId,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
     diesel::insert_into(listing_price_changes::table)
@@ -258,7 +259,7 @@ pub async fn insert_price_change(
 pub async fn by_status(
     conn: &mut AsyncPgConnection,
     status: ListingStatus,
-    after: Option<(Option<DateTime<Utc>>, Uuid)>,
+    after: Option<(Option<DateTime<Utc>>, ListingId)>,
     limit: i64,
 ) -> QueryResult<Vec<ListingRow>> {
     let mut query = listings::table
@@ -284,8 +285,8 @@ pub async fn by_status(
 
 pub async fn of_seller(
     conn: &mut AsyncPgConnection,
-    seller: Uuid,
-    before: Option<Uuid>,
+    seller: UserId,
+    before: Option<ListingId>,
     limit: i64,
 ) -> QueryResult<Vec<ListingRow>> {
     let mut query = listings::table
@@ -303,12 +304,12 @@ pub async fn of_seller(
 /// Titles of many listings in one query.
 pub async fn titles(
     conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> QueryResult<std::collections::HashMap<Uuid, String>> {
+    ids: &[ListingId],
+) -> QueryResult<std::collections::HashMap<ListingId, String>> {
     Ok(listings::table
         .filter(listings::id.eq_any(ids))
         .select((listings::id, listings::title))
-        .load::<(Uuid, String)>(conn)
+        .load::<(ListingId, String)>(conn)
         .await?
         .into_iter()
         .collect())

@@ -8,10 +8,14 @@ use uuid::Uuid;
 
 use super::input::{ConditionReportInput, Cooling, CosmeticGrade, Firmware};
 use super::model::ConditionReport;
+use crate::db::ids::{ListingId, UserId};
 use crate::db::schema::condition_reports;
 
 /// Every report of a listing, newest first.
-pub async fn condition_reports(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<Vec<ConditionReport>> {
+pub async fn condition_reports(
+    conn: &mut AsyncPgConnection,
+    listing_id: ListingId,
+) -> QueryResult<Vec<ConditionReport>> {
     condition_reports::table
         .filter(condition_reports::listing_id.eq(listing_id))
         .order(condition_reports::version.desc())
@@ -20,7 +24,7 @@ pub async fn condition_reports(conn: &mut AsyncPgConnection, listing_id: Uuid) -
         .await
 }
 
-pub async fn next_report_version(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<i32> {
+pub async fn next_report_version(conn: &mut AsyncPgConnection, listing_id: ListingId) -> QueryResult<i32> {
     let latest: Option<i32> = condition_reports::table
         .filter(condition_reports::listing_id.eq(listing_id))
         .select(diesel::dsl::max(condition_reports::version))
@@ -32,9 +36,9 @@ pub async fn next_report_version(conn: &mut AsyncPgConnection, listing_id: Uuid)
 /// Who wrote a report, in what capacity, and which version of the listing's
 /// reports it is.
 pub struct ReportAuthorship {
-    pub listing_id: Uuid,
+    pub listing_id: ListingId,
     pub version: i32,
-    pub author_id: Uuid,
+    pub author_id: UserId,
     /// `seller` or `inspector`.
     pub author_role: &'static str,
 }

@@ -11,11 +11,11 @@ use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use super::lifecycle::ListingStatus;
 use super::model::ListingRow;
 use crate::catalog::tiers::EfficiencyTier;
+use crate::db::ids::{ListingId, RigModelId};
 use crate::db::schema::listings;
 use crate::error::ApiError;
 use crate::http::pagination::{decode_cursor, encode_cursor, MAX_LIMIT};
@@ -58,7 +58,8 @@ pub struct SearchParams {
     /// Full-text search in title and description (web search syntax: words,
     /// "quoted phrases", -excluded).
     pub q: Option<String>,
-    pub rig_model_id: Option<Uuid>,
+    #[param(value_type = Option<uuid::Uuid>)]
+    pub rig_model_id: Option<RigModelId>,
     /// Manufacturer name, case-insensitive.
     pub manufacturer: Option<String>,
     #[param(inline)]
@@ -96,7 +97,7 @@ pub struct SearchParams {
 #[derive(Debug, Clone, Default)]
 pub struct Filters {
     q: Option<String>,
-    rig_model_id: Option<Uuid>,
+    rig_model_id: Option<RigModelId>,
     manufacturer: Option<String>,
     tier: Option<EfficiencyTier>,
     country: Option<String>,
@@ -246,7 +247,7 @@ pub enum SortKey {
 pub struct SearchCursor {
     sort: SearchSort,
     key: SortKey,
-    id: Uuid,
+    id: ListingId,
 }
 
 pub fn sort_key(sort: SearchSort, row: &ListingRow) -> SearchCursor {

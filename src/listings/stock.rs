@@ -7,6 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::lifecycle::{next_status, Actor, ListingStatus, Transition};
 use super::model::ListingRow;
+use crate::db::ids::ListingId;
 use crate::db::schema::listings;
 
 /// Moves an active listing with nothing left to `sold_out`, and a sold-out one
@@ -51,7 +52,7 @@ pub enum ReserveRefusal {
 /// `listings_units_fit` CHECK would refuse an oversell even if this were skipped).
 pub async fn reserve(
     conn: &mut AsyncPgConnection,
-    listing_id: uuid::Uuid,
+    listing_id: ListingId,
     quantity: i32,
     unit_price_cents: i64,
     now: DateTime<Utc>,
@@ -82,7 +83,7 @@ pub async fn reserve(
 /// Hands reserved units back (an order cancelled or expired before shipping).
 pub async fn release(
     conn: &mut AsyncPgConnection,
-    listing_id: uuid::Uuid,
+    listing_id: ListingId,
     quantity: i32,
     now: DateTime<Utc>,
 ) -> QueryResult<ListingRow> {
@@ -98,7 +99,7 @@ pub async fn release(
 /// Turns reserved units into sold ones (an order closed after shipping).
 pub async fn mark_sold(
     conn: &mut AsyncPgConnection,
-    listing_id: uuid::Uuid,
+    listing_id: ListingId,
     quantity: i32,
     now: DateTime<Utc>,
 ) -> QueryResult<ListingRow> {

@@ -20,6 +20,7 @@ use crate::accounts::{Reputation, Reputations};
 use crate::catalog::discount::{bps_to_pct, is_fire_sale};
 use crate::catalog::queries::ModelLabel;
 use crate::catalog::tiers::EfficiencyTier;
+use crate::db::ids::{ListingId, RigModelId, UserId};
 use crate::db::schema::{condition_reports, listing_photos};
 use crate::storage::ObjectStore;
 
@@ -37,12 +38,12 @@ pub struct ListingRenderer {
 
 /// Everything the rows of one page show besides their own columns.
 struct Decorations {
-    sellers: HashMap<Uuid, String>,
-    reputations: HashMap<Uuid, Reputation>,
-    models: HashMap<Uuid, ModelLabel>,
-    conditions: HashMap<Uuid, ConditionSummary>,
-    photos: HashMap<Uuid, Vec<PhotoView>>,
-    proofs: HashMap<Uuid, LatestProof>,
+    sellers: HashMap<UserId, String>,
+    reputations: HashMap<UserId, Reputation>,
+    models: HashMap<RigModelId, ModelLabel>,
+    conditions: HashMap<ListingId, ConditionSummary>,
+    photos: HashMap<ListingId, Vec<PhotoView>>,
+    proofs: HashMap<ListingId, LatestProof>,
 }
 
 impl ListingRenderer {
@@ -60,9 +61,9 @@ impl ListingRenderer {
     }
 
     async fn decorations(&self, conn: &mut AsyncPgConnection, rows: &[ListingRow]) -> anyhow::Result<Decorations> {
-        let listing_ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let seller_ids: Vec<Uuid> = rows.iter().map(|r| r.seller_id).collect();
-        let model_ids: Vec<Uuid> = rows.iter().map(|r| r.rig_model_id).collect();
+        let listing_ids: Vec<ListingId> = rows.iter().map(|r| r.id).collect();
+        let seller_ids: Vec<UserId> = rows.iter().map(|r| r.seller_id).collect();
+        let model_ids: Vec<RigModelId> = rows.iter().map(|r| r.rig_model_id).collect();
         Ok(Decorations {
             sellers: crate::accounts::display_names(conn, &seller_ids).await?,
             reputations: self.reputations.of_sellers(conn, &seller_ids).await?,
@@ -77,8 +78,8 @@ impl ListingRenderer {
     async fn photos(
         &self,
         conn: &mut AsyncPgConnection,
-        listing_ids: &[Uuid],
-    ) -> anyhow::Result<HashMap<Uuid, Vec<PhotoView>>> {
+        listing_ids: &[ListingId],
+    ) -> anyhow::Result<HashMap<ListingId, Vec<PhotoView>>> {
         let rows: Vec<PhotoRow> = listing_photos::table
             .filter(listing_photos::listing_id.eq_any(listing_ids))
             .filter(listing_photos::status.eq("attached"))
@@ -86,7 +87,7 @@ impl ListingRenderer {
             .select(PhotoRow::as_select())
             .load(conn)
             .await?;
-        let mut photos: HashMap<Uuid, Vec<PhotoView>> = HashMap::new();
+        let mut photos: HashMap<ListingId, Vec<PhotoView>> = HashMap::new();
         for photo in rows {
             let url = self.storage.presign_get(&photo.object_key, PHOTO_URL_TTL).await?.to_string();
             photos.entry(photo.listing_id).or_default().push(PhotoView {
@@ -171,13 +172,13 @@ fn model_summary(row: &ListingRow, label: Option<&ModelLabel>) -> ListingModelSu
 }
 
 /// The columns of a condition report that its summary shows, listing id first.
-type ConditionColumns = (Uuid, Uuid, i32, String, i32, i32, i32, i32, String, DateTime<Utc>);
+type ConditionColumns = (ListingId, Uuid, i32, String, i32, i32, i32, i32, String, DateTime<Utc>);
 
 /// The latest condition report of each listing, summarised.
 async fn latest_conditions(
     conn: &mut AsyncPgConnection,
-    listing_ids: &[Uuid],
-) -> QueryResult<HashMap<Uuid, ConditionSummary>> {
+    listing_ids: &[ListingId],
+) -> QueryResult<HashMap<ListingId, ConditionSummary>> {
     let rows: Vec<ConditionColumns> = condition_reports::table
         .filter(condition_reports::listing_id.eq_any(listing_ids))
         .order((condition_reports::listing_id, condition_reports::version.desc()))

@@ -2,12 +2,12 @@
 //! as admins); everyone else is told it does not exist.
 
 use diesel_async::AsyncPgConnection;
-use uuid::Uuid;
 
 use super::model::OrderRow;
 use super::queries::{self, Actor};
 use super::state::ActorRole;
 use crate::accounts::{AuthUser, ROLE_ADMIN};
+use crate::db::ids::OrderId;
 use crate::error::ApiError;
 
 pub fn order_not_found() -> ApiError {
@@ -25,21 +25,29 @@ pub fn role_of(order: &OrderRow, user: &AuthUser) -> Result<ActorRole, ApiError>
 }
 
 /// Loads an order the caller may see (a party or an admin), or 404.
-pub async fn find_for(conn: &mut AsyncPgConnection, id: Uuid, user: &AuthUser) -> Result<(OrderRow, Actor), ApiError> {
+pub async fn find_for(
+    conn: &mut AsyncPgConnection,
+    id: OrderId,
+    user: &AuthUser,
+) -> Result<(OrderRow, Actor), ApiError> {
     let order = queries::find(conn, id).await?.ok_or_else(order_not_found)?;
     let role = role_of(&order, user)?;
     Ok((order, Actor::user(role, user.id())))
 }
 
 /// Locks an order the caller may act on, for the rest of the transaction.
-pub async fn lock_for(conn: &mut AsyncPgConnection, id: Uuid, user: &AuthUser) -> Result<(OrderRow, Actor), ApiError> {
+pub async fn lock_for(
+    conn: &mut AsyncPgConnection,
+    id: OrderId,
+    user: &AuthUser,
+) -> Result<(OrderRow, Actor), ApiError> {
     let order = queries::lock(conn, id).await?.ok_or_else(order_not_found)?;
     let role = role_of(&order, user)?;
     Ok((order, Actor::user(role, user.id())))
 }
 
 /// Locks an order for an admin decision; admins never decide their own orders.
-pub async fn lock_for_admin(conn: &mut AsyncPgConnection, id: Uuid, admin: &AuthUser) -> Result<OrderRow, ApiError> {
+pub async fn lock_for_admin(conn: &mut AsyncPgConnection, id: OrderId, admin: &AuthUser) -> Result<OrderRow, ApiError> {
     admin.require_admin()?;
     let order = queries::lock(conn, id).await?.ok_or_else(order_not_found)?;
     if order.party_role(admin.id()).is_some() {

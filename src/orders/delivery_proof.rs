@@ -7,11 +7,11 @@
 use chrono::{DateTime, Utc};
 use diesel::QueryResult;
 use diesel_async::AsyncPgConnection;
-use uuid::Uuid;
 
 use super::model::OrderRow;
 use super::queries::Actor;
 use super::state::OrderStatus;
+use crate::db::ids::{OrderId, UserId};
 use crate::error::ApiError;
 use crate::proofs::lifecycle;
 use crate::proofs::model::{IssuedProof, ProofPurpose, ProofRequest};
@@ -19,7 +19,7 @@ use crate::proofs::model::{IssuedProof, ProofPurpose, ProofRequest};
 pub async fn request(
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
-    buyer: Uuid,
+    buyer: UserId,
     duration_secs: i32,
     now: DateTime<Utc>,
 ) -> Result<IssuedProof, ApiError> {
@@ -65,7 +65,7 @@ pub const VERDICT_GRACE: chrono::Duration = chrono::Duration::minutes(5);
 /// ahead of `now`.
 pub async fn pending_verdict_at(
     conn: &mut AsyncPgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<DateTime<Utc>>> {
     Ok(crate::proofs::queries::undecided_delivery_proofs(conn, order_id)

@@ -17,6 +17,7 @@ use super::messages;
 use super::model::OrderRow;
 use super::queries::{self, Actor};
 use super::state::{ActorRole, Move, OrderStatus};
+use crate::db::ids::{OrderId, SettlementOfferId, UserId};
 use crate::db::schema::settlement_offers;
 use crate::error::ApiError;
 use crate::proofs::DeliveryShortfall;
@@ -24,9 +25,12 @@ use crate::proofs::DeliveryShortfall;
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = settlement_offers)]
 pub struct SettlementOffer {
-    pub id: Uuid,
-    pub order_id: Uuid,
-    pub offered_by: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: SettlementOfferId,
+    #[schema(value_type = uuid::Uuid)]
+    pub order_id: OrderId,
+    #[schema(value_type = uuid::Uuid)]
+    pub offered_by: UserId,
     /// Back to the buyer; the rest of the escrow goes to the seller less the fee.
     pub refund_cents: i64,
     pub message: String,
@@ -56,7 +60,7 @@ pub async fn open(
 
 pub async fn close_open_offers(
     conn: &mut AsyncPgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
     status: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
@@ -74,7 +78,7 @@ pub async fn close_open_offers(
 pub async fn offer(
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
-    seller: Uuid,
+    seller: UserId,
     refund_cents: i64,
     message: &str,
     now: DateTime<Utc>,
@@ -120,8 +124,8 @@ pub async fn accept_offer(
     ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
-    buyer: Uuid,
-    offer_id: Uuid,
+    buyer: UserId,
+    offer_id: SettlementOfferId,
     now: DateTime<Utc>,
 ) -> Result<OrderRow, ApiError> {
     let actor = Actor::user(ActorRole::Buyer, buyer);
@@ -157,7 +161,7 @@ pub async fn resolve_by_admin(
     ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
-    admin: Uuid,
+    admin: UserId,
     refund_cents: i64,
     note: &str,
     now: DateTime<Utc>,
@@ -172,7 +176,7 @@ pub async fn resolve_by_admin(
     Ok(resolved)
 }
 
-pub async fn offers(conn: &mut AsyncPgConnection, order_id: Uuid) -> QueryResult<Vec<SettlementOffer>> {
+pub async fn offers(conn: &mut AsyncPgConnection, order_id: OrderId) -> QueryResult<Vec<SettlementOffer>> {
     settlement_offers::table
         .filter(settlement_offers::order_id.eq(order_id))
         .order(settlement_offers::created_at.asc())

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::messages::{EvidenceRow, EvidenceType, EVIDENCE_MAGIC_LEN, MAX_EVIDENCE_PER_ORDER};
 use super::model::OrderRow;
+use crate::db::ids::UserId;
 use crate::db::schema::order_evidence;
 use crate::error::ApiError;
 use crate::storage::ObjectStore;
@@ -30,7 +31,7 @@ pub async fn start_upload(
     conn: &mut AsyncPgConnection,
     storage: &ObjectStore,
     order: &OrderRow,
-    uploader: Uuid,
+    uploader: UserId,
     content_type: EvidenceType,
     size_bytes: i64,
     now: DateTime<Utc>,
@@ -72,7 +73,7 @@ pub async fn complete_upload(
     conn: &mut AsyncPgConnection,
     storage: &ObjectStore,
     order: &OrderRow,
-    uploader: Uuid,
+    uploader: UserId,
     evidence_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<EvidenceRow, ApiError> {

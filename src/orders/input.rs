@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::model::{PaymentMethod, ShippingAddress};
+use crate::db::ids::ListingId;
 use crate::validation::Problems;
 
 /// The largest lot one order may take.
@@ -22,7 +23,8 @@ pub const MAX_ORDER_QUANTITY: i32 = 100_000;
                          "postal_code": "141200", "country": "KZ", "phone": "+7 701 555 0101"}
 }))]
 pub struct PlaceOrder {
-    pub listing_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub listing_id: ListingId,
     pub quantity: i32,
     pub payment_method: PaymentMethod,
     pub shipping_address: ShippingAddress,

@@ -9,19 +9,19 @@
 use diesel::sql_types::{BigInt, Nullable, Text, Uuid as SqlUuid};
 use diesel::QueryableByName;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use super::state::OrderStatus;
+use crate::db::ids::{OrderId, UserId};
 use crate::ledger::{self, Account, OrderFlow, Violation};
 
 #[derive(QueryableByName)]
 struct OrderMoney {
     #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
+    id: OrderId,
     #[diesel(sql_type = SqlUuid)]
-    buyer_id: Uuid,
+    buyer_id: UserId,
     #[diesel(sql_type = SqlUuid)]
-    seller_id: Uuid,
+    seller_id: UserId,
     #[diesel(sql_type = Text)]
     status: String,
     #[diesel(sql_type = BigInt)]
@@ -40,7 +40,7 @@ struct OrderMoney {
 pub async fn verify_ledger(conn: &mut AsyncPgConnection) -> anyhow::Result<Vec<Violation>> {
     let mut violations = ledger::verify_book(conn).await?;
     let mut flows = ledger::order_flows(conn).await?;
-    let with_money: Vec<Uuid> = flows.keys().copied().collect();
+    let with_money: Vec<OrderId> = flows.keys().copied().collect();
     let orders: Vec<OrderMoney> = diesel::sql_query(
         "SELECT id, buyer_id, seller_id, status, total_cents, paid_amount_cents, refund_cents,
                 seller_credit_cents, platform_fee_cents

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::queries::Actor;
+use crate::db::ids::{OrderId, UserId};
 use crate::db::schema::{order_evidence, order_messages};
 use crate::error::ApiError;
 use crate::listings::photo_check::PhotoType;
@@ -86,8 +87,8 @@ impl EvidenceType {
 #[diesel(table_name = order_evidence)]
 pub struct EvidenceRow {
     pub id: Uuid,
-    pub order_id: Uuid,
-    pub uploaded_by: Uuid,
+    pub order_id: OrderId,
+    pub uploaded_by: UserId,
     pub object_key: String,
     pub content_type: String,
     pub size_bytes: i64,
@@ -99,7 +100,8 @@ pub struct EvidenceRow {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EvidenceView {
     pub id: Uuid,
-    pub uploaded_by: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub uploaded_by: UserId,
     pub content_type: String,
     pub size_bytes: i64,
     /// A short-lived signed URL (15 minutes).
@@ -111,8 +113,8 @@ pub struct EvidenceView {
 #[diesel(table_name = order_messages)]
 pub struct MessageRow {
     pub id: Uuid,
-    pub order_id: Uuid,
-    pub author_id: Option<Uuid>,
+    pub order_id: OrderId,
+    pub author_id: Option<UserId>,
     pub author_role: String,
     pub body: String,
     pub evidence_ids: Vec<Uuid>,
@@ -123,7 +125,8 @@ pub struct MessageRow {
 pub struct MessageView {
     pub id: Uuid,
     /// `null` for messages the system wrote (a delivery proof's verdict).
-    pub author_id: Option<Uuid>,
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub author_id: Option<UserId>,
     #[schema(example = "buyer")]
     pub author_role: String,
     pub body: String,
@@ -132,7 +135,7 @@ pub struct MessageView {
 }
 
 /// Refuses evidence ids that are not completed uploads of this order.
-pub async fn check_evidence(conn: &mut AsyncPgConnection, order_id: Uuid, ids: &[Uuid]) -> Result<(), ApiError> {
+pub async fn check_evidence(conn: &mut AsyncPgConnection, order_id: OrderId, ids: &[Uuid]) -> Result<(), ApiError> {
     if ids.len() > MAX_EVIDENCE_PER_MESSAGE {
         return Err(ApiError::validation("evidence_ids", format!("at most {MAX_EVIDENCE_PER_MESSAGE} files")));
     }
@@ -160,7 +163,7 @@ pub async fn check_evidence(conn: &mut AsyncPgConnection, order_id: Uuid, ids: &
 
 pub async fn insert(
     conn: &mut AsyncPgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
     author: Actor,
     body: &str,
     evidence_ids: &[Uuid],
@@ -196,7 +199,7 @@ pub async fn evidence_view(storage: &ObjectStore, row: &EvidenceRow) -> anyhow::
 pub async fn page(
     storage: &ObjectStore,
     conn: &mut AsyncPgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
     after: Option<Uuid>,
     limit: i64,
 ) -> anyhow::Result<Vec<MessageView>> {

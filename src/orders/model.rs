@@ -4,18 +4,18 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::state::{ActorRole, OrderStatus};
+use crate::db::ids::{ListingId, OrderId, UserId};
 use crate::db::schema::{order_events, orders};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = orders)]
 pub struct OrderRow {
-    pub id: Uuid,
-    pub listing_id: Uuid,
-    pub buyer_id: Uuid,
-    pub seller_id: Uuid,
+    pub id: OrderId,
+    pub listing_id: ListingId,
+    pub buyer_id: UserId,
+    pub seller_id: UserId,
     pub status: String,
     pub quantity: i32,
     pub unit_price_cents: i64,
@@ -60,7 +60,7 @@ impl OrderRow {
     }
 
     /// The role `user` plays in this order, if any (admins are not parties).
-    pub fn party_role(&self, user: Uuid) -> Option<ActorRole> {
+    pub fn party_role(&self, user: UserId) -> Option<ActorRole> {
         if user == self.buyer_id {
             Some(ActorRole::Buyer)
         } else if user == self.seller_id {
@@ -110,7 +110,8 @@ pub struct ShippingAddress {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PartySummary {
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: UserId,
     pub display_name: String,
 }
 
@@ -171,8 +172,10 @@ pub struct SettlementView {
 /// An order as its parties and admins see it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderView {
-    pub id: Uuid,
-    pub listing_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: OrderId,
+    #[schema(value_type = uuid::Uuid)]
+    pub listing_id: ListingId,
     pub listing_title: String,
     pub buyer: PartySummary,
     pub seller: PartySummary,
@@ -208,8 +211,10 @@ pub struct OrderEvent {
     #[serde(skip)]
     pub id: i64,
     #[serde(skip)]
-    pub order_id: Uuid,
-    pub actor_id: Option<Uuid>,
+    #[schema(value_type = uuid::Uuid)]
+    pub order_id: OrderId,
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub actor_id: Option<UserId>,
     #[schema(example = "seller")]
     pub actor_role: String,
     #[schema(example = "paid")]
@@ -251,10 +256,10 @@ pub struct OrderChanges {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = orders)]
 pub struct NewOrder<'a> {
-    pub id: Uuid,
-    pub listing_id: Uuid,
-    pub buyer_id: Uuid,
-    pub seller_id: Uuid,
+    pub id: OrderId,
+    pub listing_id: ListingId,
+    pub buyer_id: UserId,
+    pub seller_id: UserId,
     pub status: &'a str,
     pub quantity: i32,
     pub unit_price_cents: i64,

@@ -16,6 +16,7 @@ use super::model::OrderRow;
 use super::queries::{self, Actor};
 use super::state::{ActorRole, OrderStatus};
 use crate::clock::Clock;
+use crate::db::ids::OrderId;
 use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::payments::btcpay::{BtcpayClient, BtcpayError, Invoice, InvoiceRequest, PaymentCheck};
@@ -121,7 +122,7 @@ async fn tell_invoice_link(
 pub async fn check_before_admin_confirmation(
     conn: &mut AsyncPgConnection,
     payments: &Payments,
-    order_id: uuid::Uuid,
+    order_id: OrderId,
 ) -> Result<Option<PaymentCheck>, ApiError> {
     let Some(order) = queries::find(conn, order_id).await? else { return Ok(None) };
     if order.payment_method != "btcpay" {

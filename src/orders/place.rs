@@ -7,7 +7,6 @@
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use rand::Rng;
-use uuid::Uuid;
 
 use super::context::OrderContext;
 use super::deadlines;
@@ -20,6 +19,7 @@ use super::state::{ActorRole, OrderStatus};
 use crate::accounts::AuthUser;
 use crate::catalog::discount::discount_bps;
 use crate::config::OrderSettings;
+use crate::db::ids::OrderId;
 use crate::error::ApiError;
 use crate::idempotency::{self, KeyUse, Replay};
 use crate::listings::lifecycle::ListingStatus;
@@ -141,7 +141,7 @@ async fn insert_order(
     let pay_by = deadlines::pay_by(now, settings.payment_window, listing.power_off_at);
     let shipping_address = serde_json::to_value(&body.shipping_address).map_err(anyhow::Error::from)?;
     let new_order = NewOrder {
-        id: Uuid::now_v7(),
+        id: OrderId::new(),
         listing_id: listing.id,
         buyer_id: buyer.id(),
         seller_id: listing.seller_id,

@@ -4,20 +4,20 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use super::model::{NewOrder, OrderChanges, OrderEvent, OrderRow};
 use super::state::{ActorRole, OrderStatus};
+use crate::db::ids::{OrderId, UserId};
 use crate::db::schema::{order_events, orders};
 
-pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<OrderRow>> {
+pub async fn find(conn: &mut AsyncPgConnection, id: OrderId) -> QueryResult<Option<OrderRow>> {
     orders::table.find(id).select(OrderRow::as_select()).first(conn).await.optional()
 }
 
 /// Locks the order for the rest of the transaction. Every transition, timer,
 /// webhook and admin action goes through this lock, so two of them can never
 /// both act on the same status.
-pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<OrderRow>> {
+pub async fn lock(conn: &mut AsyncPgConnection, id: OrderId) -> QueryResult<Option<OrderRow>> {
     orders::table.find(id).select(OrderRow::as_select()).for_update().first(conn).await.optional()
 }
 
@@ -35,7 +35,7 @@ pub async fn lock_by_invoice(conn: &mut AsyncPgConnection, invoice_id: &str) -> 
 #[derive(Debug, Clone, Copy)]
 pub struct Actor {
     pub role: ActorRole,
-    pub user_id: Option<Uuid>,
+    pub user_id: Option<UserId>,
 }
 
 impl Actor {
@@ -45,13 +45,13 @@ impl Actor {
     pub fn btcpay() -> Self {
         Self { role: ActorRole::Btcpay, user_id: None }
     }
-    pub fn user(role: ActorRole, user_id: Uuid) -> Self {
+    pub fn user(role: ActorRole, user_id: UserId) -> Self {
         Self { role, user_id: Some(user_id) }
     }
 }
 
 pub struct NewEvent<'a> {
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     pub actor: Actor,
     pub from: Option<OrderStatus>,
     pub to: OrderStatus,
@@ -76,7 +76,7 @@ pub async fn append_event(conn: &mut AsyncPgConnection, event: NewEvent<'_>, now
     Ok(())
 }
 
-pub async fn events(conn: &mut AsyncPgConnection, order_id: Uuid) -> QueryResult<Vec<OrderEvent>> {
+pub async fn events(conn: &mut AsyncPgConnection, order_id: OrderId) -> QueryResult<Vec<OrderEvent>> {
     order_events::table
         .filter(order_events::order_id.eq(order_id))
         .order(order_events::id.asc())
@@ -88,10 +88,10 @@ pub async fn events(conn: &mut AsyncPgConnection, order_id: Uuid) -> QueryResult
 /// Which orders a list shows.
 #[derive(Debug, Clone, Copy)]
 pub enum OrderScope {
-    Buyer(Uuid),
-    Seller(Uuid),
+    Buyer(UserId),
+    Seller(UserId),
     /// Either side.
-    Party(Uuid),
+    Party(UserId),
     /// Every order (admins).
     All,
 }
@@ -101,7 +101,7 @@ pub async fn list(
     conn: &mut AsyncPgConnection,
     scope: OrderScope,
     status: Option<OrderStatus>,
-    before: Option<Uuid>,
+    before: Option<OrderId>,
     limit: i64,
 ) -> QueryResult<Vec<OrderRow>> {
     let mut query = orders::table.order(orders::id.desc()).limit(limit).select(OrderRow::as_select()).into_boxed();
@@ -130,7 +130,7 @@ pub async fn has_invoice(conn: &mut AsyncPgConnection, invoice_id: &str) -> Quer
 /// Moves an order to `to` with the columns the transition sets.
 pub async fn update_status(
     conn: &mut AsyncPgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
     to: OrderStatus,
     changes: OrderChanges,
     now: DateTime<Utc>,
@@ -145,7 +145,7 @@ pub async fn update_status(
 /// Attaches a BTCPay invoice to an order that has none yet; `None` when it had one.
 pub async fn store_invoice(
     conn: &mut AsyncPgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
     invoice_id: &str,
     checkout_link: &str,
     now: DateTime<Utc>,

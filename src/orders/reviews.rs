@@ -10,11 +10,11 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::model::OrderRow;
 use super::state::{ActorRole, OrderStatus};
 use crate::accounts::{Reputation, Reputations};
+use crate::db::ids::{OrderId, UserId};
 use crate::db::schema::{order_reviews, orders};
 use crate::error::ApiError;
 
@@ -31,10 +31,13 @@ pub struct NewReview {
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = order_reviews)]
 pub struct Review {
-    pub order_id: Uuid,
-    pub author_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub order_id: OrderId,
+    #[schema(value_type = uuid::Uuid)]
+    pub author_id: UserId,
     /// Who is reviewed.
-    pub subject_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub subject_id: UserId,
     #[schema(example = "buyer")]
     pub author_role: String,
     pub rating: i16,
@@ -45,7 +48,7 @@ pub struct Review {
 pub async fn leave(
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
-    author: Uuid,
+    author: UserId,
     role: ActorRole,
     review: &NewReview,
     now: DateTime<Utc>,
@@ -86,7 +89,7 @@ pub async fn leave(
     }
 }
 
-pub async fn of_order(conn: &mut AsyncPgConnection, order_id: Uuid) -> QueryResult<Vec<Review>> {
+pub async fn of_order(conn: &mut AsyncPgConnection, order_id: OrderId) -> QueryResult<Vec<Review>> {
     order_reviews::table
         .filter(order_reviews::order_id.eq(order_id))
         .order(order_reviews::created_at)
@@ -104,16 +107,19 @@ impl Reputations for OrderReputations {
     async fn of_sellers(
         &self,
         conn: &mut AsyncPgConnection,
-        sellers: &[Uuid],
-    ) -> QueryResult<HashMap<Uuid, Reputation>> {
+        sellers: &[UserId],
+    ) -> QueryResult<HashMap<UserId, Reputation>> {
         seller_reputations(conn, sellers).await
     }
 }
 
 /// Seller reputations, one query each for ratings and sales, for any number of sellers.
-async fn seller_reputations(conn: &mut AsyncPgConnection, sellers: &[Uuid]) -> QueryResult<HashMap<Uuid, Reputation>> {
+async fn seller_reputations(
+    conn: &mut AsyncPgConnection,
+    sellers: &[UserId],
+) -> QueryResult<HashMap<UserId, Reputation>> {
     use diesel::dsl::count_star;
-    let rated: Vec<(Uuid, Option<f64>, i64)> = order_reviews::table
+    let rated: Vec<(UserId, Option<f64>, i64)> = order_reviews::table
         .filter(order_reviews::subject_id.eq_any(sellers))
         .filter(order_reviews::author_role.eq("buyer"))
         .group_by(order_reviews::subject_id)
@@ -126,7 +132,7 @@ async fn seller_reputations(conn: &mut AsyncPgConnection, sellers: &[Uuid]) -> Q
         ))
         .load(conn)
         .await?;
-    let sales: Vec<(Uuid, i64)> = orders::table
+    let sales: Vec<(UserId, i64)> = orders::table
         .filter(orders::seller_id.eq_any(sellers))
         // A sale is an order that closed with money released to the seller:
         // completed, or a dispute resolved with less than a full refund.
@@ -139,7 +145,7 @@ async fn seller_reputations(conn: &mut AsyncPgConnection, sellers: &[Uuid]) -> Q
         .select((orders::seller_id, count_star()))
         .load(conn)
         .await?;
-    let mut reputations: HashMap<Uuid, Reputation> = sellers.iter().map(|s| (*s, Reputation::default())).collect();
+    let mut reputations: HashMap<UserId, Reputation> = sellers.iter().map(|s| (*s, Reputation::default())).collect();
     for (seller, average, count) in rated {
         let entry = reputations.entry(seller).or_default();
         entry.average_rating = average;

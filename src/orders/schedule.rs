@@ -5,9 +5,9 @@
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::deadlines::reminder_at;
+use crate::db::ids::OrderId;
 use crate::jobs::{self, Job};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,7 +30,7 @@ pub enum Timer {
 /// One timer of one order, as a job.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct OrderTimer {
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     pub timer: Timer,
 }
 
@@ -40,7 +40,7 @@ impl Job for OrderTimer {
 
 pub async fn schedule(
     conn: &mut AsyncPgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
     timer: Timer,
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -51,7 +51,7 @@ pub async fn schedule(
 /// Schedules `deadline_timer` at `deadline` and `reminder` before it.
 pub async fn schedule_deadline(
     conn: &mut AsyncPgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
     reminder: Timer,
     deadline_timer: Timer,
     opened: DateTime<Utc>,

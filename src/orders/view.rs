@@ -3,7 +3,6 @@
 
 use diesel::prelude::*;
 use diesel_async::AsyncPgConnection;
-use uuid::Uuid;
 
 use super::context::OrderContext;
 use super::model::{
@@ -11,17 +10,18 @@ use super::model::{
     ShipmentView, ShippingAddress,
 };
 use crate::catalog::discount::bps_to_pct;
+use crate::db::ids::{ListingId, UserId};
 
 pub async fn render(
     ctx: &OrderContext,
     conn: &mut AsyncPgConnection,
     rows: Vec<OrderRow>,
 ) -> QueryResult<Vec<OrderView>> {
-    let user_ids: Vec<Uuid> = rows.iter().flat_map(|r| [r.buyer_id, r.seller_id]).collect();
-    let listing_ids: Vec<Uuid> = rows.iter().map(|r| r.listing_id).collect();
+    let user_ids: Vec<UserId> = rows.iter().flat_map(|r| [r.buyer_id, r.seller_id]).collect();
+    let listing_ids: Vec<ListingId> = rows.iter().map(|r| r.listing_id).collect();
     let names = crate::accounts::display_names(conn, &user_ids).await?;
     let titles = crate::listings::titles(conn, &listing_ids).await?;
-    let party = |id: Uuid| PartySummary { id, display_name: names.get(&id).cloned().unwrap_or_default() };
+    let party = |id: UserId| PartySummary { id, display_name: names.get(&id).cloned().unwrap_or_default() };
     Ok(rows
         .into_iter()
         .map(|row| OrderView {

@@ -6,13 +6,13 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
-use uuid::Uuid;
 
 use super::model::{FireSalesResponse, SeriesResponse};
 use super::params::{Basis, Filters, FireSaleParams, GroupBy, Selection, SeriesParams};
 use super::queries::{self, BucketRow, ModelInfo};
 use super::series;
 use super::stats::Interval;
+use crate::db::ids::RigModelId;
 use crate::error::{ApiError, ApiResult};
 
 /// Labels and tiers of the models a selection's rows may name; a model filter
@@ -21,8 +21,8 @@ async fn models_for(
     conn: &mut AsyncPgConnection,
     selection: &Selection,
     rows: &[BucketRow],
-) -> ApiResult<HashMap<Uuid, ModelInfo>> {
-    let mut ids: Vec<Uuid> = rows.iter().filter_map(|r| r.rig_model_id).collect();
+) -> ApiResult<HashMap<RigModelId, ModelInfo>> {
+    let mut ids: Vec<RigModelId> = rows.iter().filter_map(|r| r.rig_model_id).collect();
     ids.extend(selection.rig_model_id);
     ids.sort();
     ids.dedup();

@@ -11,17 +11,17 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use super::stats::cents_per_th;
 use crate::catalog::discount::{discount_bps, is_fire_sale};
+use crate::db::ids::{ListingId, OrderId, RigModelId};
 use crate::db::schema::price_observations;
 
 /// What the index records of a lot at the moment of an observation.
 #[derive(Debug, Clone)]
 pub struct LotFacts {
-    pub listing_id: Uuid,
-    pub rig_model_id: Uuid,
+    pub listing_id: ListingId,
+    pub rig_model_id: RigModelId,
     /// The efficiency tier key of the model.
     pub tier: String,
     pub country: String,
@@ -62,7 +62,7 @@ impl AskingEvent {
 /// An order whose money went (at least partly) to the seller.
 #[derive(Debug, Clone)]
 pub struct SettledSale {
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     pub quantity: i32,
     /// What the seller actually got per unit, before the platform fee (subtotal
     /// minus any refund, divided by quantity).
@@ -77,9 +77,9 @@ pub struct SettledSale {
 struct NewObservation<'a> {
     basis: &'a str,
     event: &'a str,
-    listing_id: Uuid,
-    order_id: Option<Uuid>,
-    rig_model_id: Uuid,
+    listing_id: ListingId,
+    order_id: Option<OrderId>,
+    rig_model_id: RigModelId,
     tier: &'a str,
     country: &'a str,
     units: i32,
@@ -99,7 +99,7 @@ async fn insert(
     conn: &mut AsyncPgConnection,
     lot: &LotFacts,
     event: &str,
-    order_id: Option<Uuid>,
+    order_id: Option<OrderId>,
     price: Price,
     fire_sale_threshold_bps: i64,
 ) -> QueryResult<bool> {

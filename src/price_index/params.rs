@@ -6,10 +6,10 @@ use actix_web::HttpRequest;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use super::stats::{Interval, RangeError, TimeRange};
 use crate::catalog::tiers::EfficiencyTier;
+use crate::db::ids::RigModelId;
 use crate::error::{ApiError, ApiResult};
 
 /// Asking prices (publications and price changes of live listings) or settled
@@ -112,7 +112,8 @@ pub struct SeriesParams {
     #[param(inline)]
     pub tier: Option<EfficiencyTier>,
     /// Only this rig model.
-    pub rig_model_id: Option<Uuid>,
+    #[param(value_type = Option<uuid::Uuid>)]
+    pub rig_model_id: Option<RigModelId>,
     /// Only rigs located in this country (ISO 3166-1 alpha-2).
     #[param(example = "KZ")]
     pub country: Option<String>,
@@ -142,7 +143,8 @@ pub struct FireSaleParams {
     pub group_by: Option<GroupBy>,
     #[param(inline)]
     pub tier: Option<EfficiencyTier>,
-    pub rig_model_id: Option<Uuid>,
+    #[param(value_type = Option<uuid::Uuid>)]
+    pub rig_model_id: Option<RigModelId>,
     #[param(example = "CN")]
     pub country: Option<String>,
     /// `week` (default) or `day`.
@@ -170,7 +172,7 @@ pub struct Selection {
     pub group_by: GroupBy,
     pub cell: Cell,
     pub tier: Option<EfficiencyTier>,
-    pub rig_model_id: Option<Uuid>,
+    pub rig_model_id: Option<RigModelId>,
     pub country: Option<String>,
     pub interval: Interval,
     pub range: TimeRange,
@@ -181,7 +183,7 @@ pub struct Selection {
 pub struct Filters<'a> {
     pub group_by: GroupBy,
     pub tier: Option<EfficiencyTier>,
-    pub rig_model_id: Option<Uuid>,
+    pub rig_model_id: Option<RigModelId>,
     pub country: Option<&'a str>,
     pub interval: Interval,
     pub from: Option<&'a str>,

@@ -9,11 +9,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Double, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use super::params::Selection;
 use crate::catalog::queries as catalog;
 use crate::catalog::tiers::EfficiencyTier;
+use crate::db::ids::RigModelId;
 use crate::db::schema::price_index_buckets;
 
 /// The columns of a bucket the API serves.
@@ -22,7 +22,7 @@ use crate::db::schema::price_index_buckets;
 pub struct BucketRow {
     pub country: Option<String>,
     pub tier: Option<String>,
-    pub rig_model_id: Option<Uuid>,
+    pub rig_model_id: Option<RigModelId>,
     pub bucket_start: NaiveDate,
     pub observations: i32,
     pub fire_sales: i32,
@@ -52,7 +52,7 @@ pub struct ModelInfo {
 }
 
 /// Which models a model cell may return: `None` for all of them.
-pub async fn model_scope(conn: &mut AsyncPgConnection, selection: &Selection) -> QueryResult<Option<Vec<Uuid>>> {
+pub async fn model_scope(conn: &mut AsyncPgConnection, selection: &Selection) -> QueryResult<Option<Vec<RigModelId>>> {
     match (selection.rig_model_id, selection.tier) {
         (Some(id), None) => Ok(Some(vec![id])),
         (only, Some(tier)) => Ok(Some(catalog::models_in_tier(conn, tier, only).await?)),
@@ -93,7 +93,7 @@ pub async fn buckets(conn: &mut AsyncPgConnection, basis: &str, selection: &Sele
 }
 
 /// Labels ("Bitmain Antminer S19 Pro") and catalog tiers of models.
-pub async fn models(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<HashMap<Uuid, ModelInfo>> {
+pub async fn models(conn: &mut AsyncPgConnection, ids: &[RigModelId]) -> QueryResult<HashMap<RigModelId, ModelInfo>> {
     Ok(catalog::model_labels(conn, ids)
         .await?
         .into_iter()

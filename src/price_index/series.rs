@@ -6,17 +6,17 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use uuid::Uuid;
 
 use super::model::{FireSalePoint, FireSaleSeries, Series, SeriesPoint};
 use super::params::{GroupBy, Selection};
 use super::queries::{BucketRow, ModelInfo};
 use super::stats::{bps_to_pct, cents_to_dollars, midnight, percentile_cont, share, Quantile};
 use crate::catalog::tiers::EfficiencyTier;
+use crate::db::ids::RigModelId;
 
 /// The series key of a row. A model cell answering `group_by=tier` (a model
 /// filter was given) is keyed by the model's catalog tier.
-fn key_of(group_by: GroupBy, row: &BucketRow, models: &HashMap<Uuid, ModelInfo>) -> Option<String> {
+fn key_of(group_by: GroupBy, row: &BucketRow, models: &HashMap<RigModelId, ModelInfo>) -> Option<String> {
     match group_by {
         GroupBy::Tier => {
             row.tier.clone().or_else(|| row.rig_model_id.and_then(|id| models.get(&id)).map(|m| m.tier.clone()))
@@ -26,11 +26,13 @@ fn key_of(group_by: GroupBy, row: &BucketRow, models: &HashMap<Uuid, ModelInfo>)
     }
 }
 
-fn label_of(group_by: GroupBy, key: &str, models: &HashMap<Uuid, ModelInfo>) -> String {
+fn label_of(group_by: GroupBy, key: &str, models: &HashMap<RigModelId, ModelInfo>) -> String {
     match group_by {
-        GroupBy::Model => {
-            key.parse::<Uuid>().ok().and_then(|id| models.get(&id)).map_or_else(|| key.to_string(), |m| m.label.clone())
-        }
+        GroupBy::Model => key
+            .parse::<RigModelId>()
+            .ok()
+            .and_then(|id| models.get(&id))
+            .map_or_else(|| key.to_string(), |m| m.label.clone()),
         _ => key.to_string(),
     }
 }
@@ -47,7 +49,7 @@ fn sort_key(group_by: GroupBy, key: &str, label: &str) -> (usize, String) {
 fn grouped(
     selection: &Selection,
     rows: Vec<BucketRow>,
-    models: &HashMap<Uuid, ModelInfo>,
+    models: &HashMap<RigModelId, ModelInfo>,
 ) -> Vec<(String, String, BTreeMap<NaiveDate, BucketRow>)> {
     let mut by_key: HashMap<String, BTreeMap<NaiveDate, BucketRow>> = HashMap::new();
     for row in rows.into_iter().filter(|r| r.observations > 0) {
@@ -106,7 +108,11 @@ pub fn fire_sale_point(start: NaiveDate, row: Option<&BucketRow>) -> FireSalePoi
     }
 }
 
-pub fn price_series(selection: &Selection, rows: Vec<BucketRow>, models: &HashMap<Uuid, ModelInfo>) -> Vec<Series> {
+pub fn price_series(
+    selection: &Selection,
+    rows: Vec<BucketRow>,
+    models: &HashMap<RigModelId, ModelInfo>,
+) -> Vec<Series> {
     grouped(selection, rows, models)
         .into_iter()
         .map(|(key, label, rows)| Series {
@@ -120,7 +126,7 @@ pub fn price_series(selection: &Selection, rows: Vec<BucketRow>, models: &HashMa
 pub fn fire_sale_series(
     selection: &Selection,
     rows: Vec<BucketRow>,
-    models: &HashMap<Uuid, ModelInfo>,
+    models: &HashMap<RigModelId, ModelInfo>,
 ) -> Vec<FireSaleSeries> {
     let rows = rows.into_iter().filter(|r| r.new_listings > 0).collect();
     grouped(selection, rows, models)
@@ -190,7 +196,7 @@ mod tests {
 
     #[test]
     fn model_series_carry_labels_and_a_model_cell_can_answer_by_tier() {
-        let id = Uuid::now_v7();
+        let id = RigModelId::new();
         let models = HashMap::from([(id, ModelInfo { label: "Bitmain Antminer S9".into(), tier: "above68".into() })]);
         let model_row = BucketRow { tier: None, rig_model_id: Some(id), ..row("x", "2021-06-01", [1, 2]) };
         let by_model = price_series(&selection(GroupBy::Model), vec![model_row.clone()], &models);

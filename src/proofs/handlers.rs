@@ -7,12 +7,12 @@ use diesel::prelude::*;
 use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::lifecycle;
 use super::model::{IssuedProof, ProofPurpose, ProofRequest, ProofRow, WorkerResult};
 use super::queries;
 use crate::accounts::AuthUser;
+use crate::db::ids::{ListingId, ProofId};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::listings::lifecycle::ListingStatus;
 use crate::state::AppState;
@@ -43,8 +43,10 @@ pub fn proof_duration(requested: Option<i32>) -> Result<i32, ApiError> {
 /// `username` is; keep it private until the proof has run.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProofTicket {
-    pub id: Uuid,
-    pub listing_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: ProofId,
+    #[schema(value_type = uuid::Uuid)]
+    pub listing_id: ListingId,
     #[schema(example = "awaiting_shares")]
     pub status: String,
     #[schema(example = "stratum+tcp://stratum.rigmarket.example:3333")]
@@ -64,8 +66,10 @@ pub struct ProofTicket {
 /// A proof and its verdict.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProofView {
-    pub id: Uuid,
-    pub listing_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: ProofId,
+    #[schema(value_type = uuid::Uuid)]
+    pub listing_id: ListingId,
     #[schema(example = "verified")]
     pub status: String,
     pub claimed_hashrate_hs: i64,
@@ -149,7 +153,7 @@ pub fn ticket(state: &AppState, issued: IssuedProof) -> ProofTicket {
 async fn request_proof(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<ListingId>,
     body: web::Json<NewProof>,
 ) -> ApiResult<HttpResponse> {
     user.require_verified()?;
@@ -199,7 +203,7 @@ async fn request_proof(
     )
 )]
 #[get("/hashrate-proofs/{id}")]
-async fn get_proof(state: web::Data<AppState>, id: web::Path<Uuid>) -> ApiResult<web::Json<ProofView>> {
+async fn get_proof(state: web::Data<AppState>, id: web::Path<ProofId>) -> ApiResult<web::Json<ProofView>> {
     let mut conn = state.pool.get().await?;
     let proof = queries::find(&mut conn, *id)
         .await?
@@ -220,7 +224,7 @@ async fn get_proof(state: web::Data<AppState>, id: web::Path<Uuid>) -> ApiResult
 async fn listing_proofs(
     state: web::Data<AppState>,
     viewer: Option<AuthUser>,
-    id: web::Path<Uuid>,
+    id: web::Path<ListingId>,
 ) -> ApiResult<web::Json<Vec<ProofView>>> {
     let mut conn = state.pool.get().await?;
     let listing = crate::listings::find_visible(&mut conn, *id, viewer.as_ref()).await?;

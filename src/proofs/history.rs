@@ -4,16 +4,16 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use super::model::VALIDITY;
+use crate::db::ids::{ListingId, ProofId, UserId};
 use crate::db::schema::hashrate_proofs;
 
 /// A verified proof of `units` units of a listing that ended at `ended`.
 pub struct HistoricProof {
-    pub id: Uuid,
-    pub listing_id: Uuid,
-    pub requested_by: Uuid,
+    pub id: ProofId,
+    pub listing_id: ListingId,
+    pub requested_by: UserId,
     pub units: i32,
     pub claimed_hashrate_hs: i64,
     /// Measured over claimed.
@@ -39,7 +39,7 @@ pub async fn record_verified(conn: &mut AsyncPgConnection, proof: &HistoricProof
             hashrate_proofs::claimed_hashrate_hs.eq(proof.claimed_hashrate_hs),
             hashrate_proofs::share_difficulty.eq(65_536.0),
             hashrate_proofs::duration_secs.eq(600),
-            hashrate_proofs::challenge.eq(proof.listing_id.as_bytes().to_vec()),
+            hashrate_proofs::challenge.eq(proof.listing_id.0.as_bytes().to_vec()),
             hashrate_proofs::created_at.eq(ended - Duration::minutes(40)),
             hashrate_proofs::connect_deadline.eq(ended - Duration::minutes(10)),
             hashrate_proofs::started_at.eq(ended - Duration::minutes(10)),

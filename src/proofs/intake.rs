@@ -2,18 +2,17 @@
 //! HTTP post): verify it, record it or count its reject reason. One path, so
 //! both routes apply exactly the same rules.
 
-use uuid::Uuid;
-
 use super::lifecycle;
 use super::model::ShareOutcome;
 use super::queries;
 use super::share::{verify_share, Difficulty, Job, ShareReject, Submission, NTIME_MAX_AHEAD_SECS};
+use crate::db::ids::ProofId;
 use crate::state::AppState;
 
 /// Whom a share is credited to.
 #[derive(Debug, Clone)]
 pub struct Credit {
-    pub proof_id: Uuid,
+    pub proof_id: ProofId,
     pub worker: String,
     pub difficulty: Difficulty,
 }
@@ -71,7 +70,7 @@ pub async fn take_share(
 }
 
 /// Counts a reject under its reason code and returns it.
-pub async fn reject(state: &AppState, proof_id: Uuid, reason: ShareReject) -> Intake {
+pub async fn reject(state: &AppState, proof_id: ProofId, reason: ShareReject) -> Intake {
     if let Ok(mut conn) = state.pool.get().await {
         if let Err(err) = queries::record_reject(&mut conn, proof_id, reason.code()).await {
             tracing::warn!(proof.id = %proof_id, error = %err, "could not count a rejected share");

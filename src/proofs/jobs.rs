@@ -2,16 +2,16 @@
 //! no rig connected by its deadline.
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::clock::Clock;
+use crate::db::ids::ProofId;
 use crate::jobs::{Job, JobRegistry};
 
 /// Decide the proof whose window ended. Its handler is wired by the composition
 /// root, which hands a delivery proof's shortfall to the orders.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct FinalizeProof {
-    pub proof_id: Uuid,
+    pub proof_id: ProofId,
 }
 
 impl Job for FinalizeProof {
@@ -21,7 +21,7 @@ impl Job for FinalizeProof {
 /// Expire the proof if no rig connected by its deadline.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ExpireProof {
-    pub proof_id: Uuid,
+    pub proof_id: ProofId,
 }
 
 impl Job for ExpireProof {

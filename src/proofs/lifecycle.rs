@@ -7,7 +7,6 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use super::estimate::{verdict, ProofStatus as VerdictStatus, DEFAULT_MIN_SHARES, VERIFY_FRACTION_OF_CLAIM};
 use super::jobs::{ExpireProof, FinalizeProof};
@@ -17,6 +16,7 @@ use super::model::{
 };
 use super::queries;
 use super::share::Difficulty;
+use crate::db::ids::ProofId;
 use crate::db::schema::{hashrate_proofs, proof_shares};
 
 /// Creates a proof with a fresh challenge and a share difficulty sized for the
@@ -36,7 +36,7 @@ pub async fn issue(
     let token = crate::accounts::secret_token::issue("p");
     let mut challenge = vec![0u8; 16];
     rand::rng().fill_bytes(&mut challenge);
-    let id = Uuid::now_v7();
+    let id = ProofId::new();
     let deadline = now + CONNECT_WINDOW;
     let order_id = match request.purpose {
         ProofPurpose::Delivery { order_id } => Some(order_id),
@@ -78,7 +78,7 @@ pub async fn issue(
 /// schedules its verdict.
 pub async fn record_share(
     conn: &mut AsyncPgConnection,
-    proof_id: Uuid,
+    proof_id: ProofId,
     worker: &str,
     header_hash: &[u8],
     now: DateTime<Utc>,
@@ -157,7 +157,7 @@ pub async fn worker_results(conn: &mut AsyncPgConnection, proof: &ProofRow) -> Q
 /// Returns the shortfall when a delivery proof fell short of the claim.
 pub async fn finalize(
     conn: &mut AsyncPgConnection,
-    proof_id: Uuid,
+    proof_id: ProofId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<DeliveryShortfall>> {
     let proof: ProofRow =

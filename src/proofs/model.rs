@@ -5,8 +5,8 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
+use crate::db::ids::{ListingId, OrderId, ProofId, UserId};
 use crate::db::schema::hashrate_proofs;
 use crate::listings::ProofSummary;
 
@@ -23,9 +23,9 @@ pub const VALIDITY: Duration = Duration::days(30);
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = hashrate_proofs)]
 pub struct ProofRow {
-    pub id: Uuid,
-    pub listing_id: Uuid,
-    pub requested_by: Uuid,
+    pub id: ProofId,
+    pub listing_id: ListingId,
+    pub requested_by: UserId,
     pub purpose: String,
     pub token_hash: Vec<u8>,
     pub status: String,
@@ -46,7 +46,7 @@ pub struct ProofRow {
     pub ci95_high_hs: Option<f64>,
     pub ratio_to_claim: Option<f64>,
     pub valid_until: Option<DateTime<Utc>>,
-    pub order_id: Option<Uuid>,
+    pub order_id: Option<OrderId>,
 }
 
 /// Why a proof runs: to back a listing, or to check a delivery during an order's
@@ -54,7 +54,7 @@ pub struct ProofRow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProofPurpose {
     Listing,
-    Delivery { order_id: Uuid },
+    Delivery { order_id: OrderId },
 }
 
 impl ProofPurpose {
@@ -67,8 +67,8 @@ impl ProofPurpose {
 }
 
 pub struct ProofRequest {
-    pub listing_id: Uuid,
-    pub requested_by: Uuid,
+    pub listing_id: ListingId,
+    pub requested_by: UserId,
     pub purpose: ProofPurpose,
     pub units: i32,
     pub claimed_hashrate_hs: i64,
@@ -77,8 +77,8 @@ pub struct ProofRequest {
 
 /// A new proof and the token (shown once) its miners authorize with.
 pub struct IssuedProof {
-    pub id: Uuid,
-    pub listing_id: Uuid,
+    pub id: ProofId,
+    pub listing_id: ListingId,
     pub token: String,
     pub share_difficulty: f64,
     pub claimed_hashrate_hs: i64,
@@ -131,8 +131,8 @@ pub struct WorkerResult {
 /// the order's dispute (the composition root hands it to the orders).
 #[derive(Debug, Clone)]
 pub struct DeliveryShortfall {
-    pub order_id: Uuid,
-    pub proof_id: Uuid,
+    pub order_id: OrderId,
+    pub proof_id: ProofId,
     /// The measurement in words, for the dispute's evidence.
     pub summary: String,
 }

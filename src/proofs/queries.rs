@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use super::model::ProofRow;
+use crate::db::ids::{ListingId, OrderId, ProofId};
 use crate::db::schema::{hashrate_proofs, proof_shares};
 use crate::listings::{LatestProof, LatestProofs};
 
@@ -17,7 +17,7 @@ use crate::listings::{LatestProof, LatestProofs};
 /// end once it collects, else its connect deadline.
 pub async fn undecided_delivery_proofs(
     conn: &mut AsyncPgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
 ) -> QueryResult<Vec<DateTime<Utc>>> {
     let proofs: Vec<ProofRow> = hashrate_proofs::table
         .filter(hashrate_proofs::order_id.eq(order_id))
@@ -34,7 +34,7 @@ pub async fn undecided_delivery_proofs(
         .collect())
 }
 
-pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<ProofRow>> {
+pub async fn find(conn: &mut AsyncPgConnection, id: ProofId) -> QueryResult<Option<ProofRow>> {
     hashrate_proofs::table.find(id).select(ProofRow::as_select()).first(conn).await.optional()
 }
 
@@ -47,7 +47,7 @@ pub async fn find_by_token(conn: &mut AsyncPgConnection, token: &str) -> QueryRe
         .optional()
 }
 
-pub async fn of_listing(conn: &mut AsyncPgConnection, listing_id: Uuid) -> QueryResult<Vec<ProofRow>> {
+pub async fn of_listing(conn: &mut AsyncPgConnection, listing_id: ListingId) -> QueryResult<Vec<ProofRow>> {
     hashrate_proofs::table
         .filter(hashrate_proofs::listing_id.eq(listing_id))
         .order(hashrate_proofs::created_at.desc())
@@ -58,7 +58,7 @@ pub async fn of_listing(conn: &mut AsyncPgConnection, listing_id: Uuid) -> Query
 }
 
 /// Counts a rejected share under its reason code.
-pub async fn record_reject(conn: &mut AsyncPgConnection, proof_id: Uuid, reason: &str) -> QueryResult<()> {
+pub async fn record_reject(conn: &mut AsyncPgConnection, proof_id: ProofId, reason: &str) -> QueryResult<()> {
     diesel::sql_query(
         "UPDATE hashrate_proofs SET shares_rejected = shares_rejected || \
          jsonb_build_object($1::text, COALESCE((shares_rejected ->> $1::text)::bigint, 0) + 1) WHERE id = $2",
@@ -71,7 +71,7 @@ pub async fn record_reject(conn: &mut AsyncPgConnection, proof_id: Uuid, reason:
 }
 
 /// Accepted shares per worker over the proof's window, by worker name.
-pub async fn shares_per_worker(conn: &mut AsyncPgConnection, proof_id: Uuid) -> QueryResult<Vec<(String, i64)>> {
+pub async fn shares_per_worker(conn: &mut AsyncPgConnection, proof_id: ProofId) -> QueryResult<Vec<(String, i64)>> {
     proof_shares::table
         .filter(proof_shares::proof_id.eq(proof_id))
         .group_by(proof_shares::worker)
@@ -82,7 +82,11 @@ pub async fn shares_per_worker(conn: &mut AsyncPgConnection, proof_id: Uuid) -> 
 }
 
 /// Ends a proof no rig connected to (a job at its connect deadline).
-pub async fn expire_if_unused(conn: &mut AsyncPgConnection, proof_id: Uuid, now: DateTime<Utc>) -> QueryResult<bool> {
+pub async fn expire_if_unused(
+    conn: &mut AsyncPgConnection,
+    proof_id: ProofId,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
     let expired =
         diesel::update(hashrate_proofs::table.find(proof_id).filter(hashrate_proofs::status.eq("awaiting_shares")))
             .set((hashrate_proofs::status.eq("expired"), hashrate_proofs::ended_at.eq(now)))
@@ -99,8 +103,8 @@ impl LatestProofs for ListingProofs {
     async fn of_listings(
         &self,
         conn: &mut AsyncPgConnection,
-        listing_ids: &[Uuid],
-    ) -> QueryResult<HashMap<Uuid, LatestProof>> {
+        listing_ids: &[ListingId],
+    ) -> QueryResult<HashMap<ListingId, LatestProof>> {
         Ok(hashrate_proofs::table
             .filter(hashrate_proofs::listing_id.eq_any(listing_ids))
             .filter(hashrate_proofs::purpose.eq("listing"))

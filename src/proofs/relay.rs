@@ -18,6 +18,7 @@ use super::share::{Difficulty, Job, ShareReject, Submission};
 use super::stratum::protocol::SERVER_VERSION_MASK;
 use super::stratum::work::{self, EXTRANONCE2_BYTES};
 use crate::accounts::secret_token;
+use crate::db::ids::ProofId;
 use crate::db::schema::relay_jobs;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
@@ -36,7 +37,7 @@ fn proof_token(req: &HttpRequest) -> Option<String> {
 }
 
 /// The proof the bearer token opens, if it is still taking shares.
-async fn open_proof(state: &AppState, req: &HttpRequest, id: Uuid) -> ApiResult<ProofRow> {
+async fn open_proof(state: &AppState, req: &HttpRequest, id: ProofId) -> ApiResult<ProofRow> {
     let token = proof_token(req).ok_or_else(|| {
         ApiError::unauthorized("authentication_required", "Send `Authorization: Bearer <proof token>`.")
     })?;
@@ -81,7 +82,7 @@ pub struct RelayJob {
 async fn relay_job(
     state: web::Data<AppState>,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<ProofId>,
 ) -> ApiResult<web::Json<RelayJob>> {
     let proof = open_proof(&state, &req, *id).await?;
     let now = state.clock.now();
@@ -166,7 +167,7 @@ pub struct RelayReceipt {
 async fn relay_shares(
     state: web::Data<AppState>,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<ProofId>,
     body: web::Json<Vec<RelayShare>>,
 ) -> ApiResult<web::Json<RelayReceipt>> {
     let shares = body.into_inner();

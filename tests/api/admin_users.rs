@@ -127,7 +127,7 @@ async fn suspension_ends_sessions_blocks_login_and_keys_and_emails_the_user_unti
     assert_eq!(events[0].target_id.as_deref(), Some(id.to_string().as_str()));
     assert_eq!(events[0].details["reason"], "Listings with stolen photos");
     let admin_id = events[0].actor_id.expect("the admin is the actor");
-    assert_ne!(admin_id, id);
+    assert_ne!(admin_id, id.into());
 
     let response = reinstate(&app, &admin, id).await;
     assert_eq!(response.status().as_u16(), 200);

@@ -87,7 +87,7 @@ async fn a_key_is_shown_once_listed_by_prefix_and_authenticates_by_either_header
 
     let created_events = audit_entries_for(&app, "api_key.created").await;
     assert_eq!(created_events.len(), 1);
-    assert_eq!(created_events[0].actor_id, Some(user_id));
+    assert_eq!(created_events[0].actor_id, Some(user_id.into()));
     assert_eq!(created_events[0].target_id.as_deref(), Some(id.as_str()));
     assert!(!serde_json::to_string(&created_events[0].details).unwrap().contains(&key));
 
@@ -152,7 +152,7 @@ async fn only_the_owner_can_revoke_a_key_and_a_revoked_key_stops_working() {
 
     let revoked = audit_entries_for(&app, "api_key.revoked").await;
     assert_eq!(revoked.len(), 1, "{revoked:?}");
-    assert_eq!((revoked[0].actor_id, revoked[0].target_id.as_deref()), (Some(owner_id), Some(id.as_str())));
+    assert_eq!((revoked[0].actor_id, revoked[0].target_id.as_deref()), (Some(owner_id.into()), Some(id.as_str())));
 }
 
 #[tokio::test]

@@ -22,7 +22,7 @@ async fn mock_and_client() -> (BtcpayMock, BtcpayClient) {
 
 fn order_request(amount_cents: i64) -> InvoiceRequest {
     InvoiceRequest {
-        order_id: Uuid::now_v7(),
+        order_id: Uuid::now_v7().into(),
         amount_cents,
         currency: "USD".into(),
         buyer_email: None,

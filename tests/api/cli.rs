@@ -194,7 +194,7 @@ async fn admin_grant_gives_the_role_and_fails_for_unknown_emails() {
     let granted = run(command(&app.direct_database_url, dir.path()).args(["admin", "grant", "OPS@rigmarket.test"]));
     assert!(granted.status.success(), "{}", String::from_utf8_lossy(&granted.stderr));
     let mut conn = app.conn().await;
-    let account = rigmarket::accounts::load_account(&mut conn, id).await.unwrap().unwrap();
+    let account = rigmarket::accounts::load_account(&mut conn, id.into()).await.unwrap().unwrap();
     assert_eq!(account.roles, vec!["admin".to_string()]);
     let unknown = run(command(&app.direct_database_url, dir.path()).args(["admin", "grant", "nobody@rigmarket.test"]));
     assert_eq!(unknown.status.code(), Some(1));

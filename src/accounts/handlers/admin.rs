@@ -3,12 +3,12 @@
 use actix_web::{get, post, web, HttpRequest};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use crate::accounts::model::{AdminUserView, UserStatus};
 use crate::accounts::queries::users::{self, UserFilter};
 use crate::accounts::suspension::{self, Suspension};
 use crate::accounts::AuthUser;
+use crate::db::ids::UserId;
 use crate::error::{ApiResult, Problem};
 use crate::http::client_info;
 use crate::http::pagination::{page_from, Page, PageParams};
@@ -41,7 +41,7 @@ async fn list_users(
     page: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<AdminUserView>>> {
     admin.require_admin()?;
-    let (limit, before) = (page.limit()?, page.cursor::<Uuid>()?);
+    let (limit, before) = (page.limit()?, page.cursor::<UserId>()?);
     let UserQuery { email, status } = query.into_inner();
     let mut conn = state.pool.get().await?;
     let rows = users::list(&mut conn, &UserFilter { email, status }, before, limit + 1).await?;
@@ -75,7 +75,7 @@ async fn suspend(
     state: web::Data<AppState>,
     req: HttpRequest,
     admin: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<UserId>,
     body: web::Json<SuspendRequest>,
 ) -> ApiResult<web::Json<AdminUserView>> {
     admin.require_admin()?;
@@ -102,7 +102,7 @@ async fn reinstate(
     state: web::Data<AppState>,
     req: HttpRequest,
     admin: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<UserId>,
 ) -> ApiResult<web::Json<AdminUserView>> {
     admin.require_admin()?;
     let ip = client_info(&req, state.config.trust_forwarded_for).ip;

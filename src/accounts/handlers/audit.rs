@@ -4,10 +4,10 @@ use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
-use uuid::Uuid;
 
 use crate::accounts::AuthUser;
 use crate::audit::{AuditEntry, AuditFilter};
+use crate::db::ids::UserId;
 use crate::error::{ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::state::AppState;
@@ -16,7 +16,8 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only events by this user.
-    actor_id: Option<Uuid>,
+    #[param(value_type = Option<uuid::Uuid>)]
+    actor_id: Option<UserId>,
     /// Only this action, e.g. `auth.login_failed`.
     action: Option<String>,
     /// Events at or after this time (RFC 3339).

@@ -4,7 +4,6 @@ use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::accounts::api_keys::{self, KeyRequest};
 use crate::accounts::model::{ApiKeyView, CreatedApiKey, MeView, ProfileChanges, PublicProfile};
@@ -13,6 +12,7 @@ use crate::accounts::password_change::{self, PasswordChange};
 use crate::accounts::profile;
 use crate::accounts::ReputationSource;
 use crate::accounts::{AuthUser, Principal};
+use crate::db::ids::{ApiKeyId, UserId};
 use crate::error::{ApiResult, Problem};
 use crate::http::client_info;
 use crate::state::AppState;
@@ -123,7 +123,7 @@ async fn change_password(
 async fn public_profile(
     state: web::Data<AppState>,
     reputations: web::Data<ReputationSource>,
-    id: web::Path<Uuid>,
+    id: web::Path<UserId>,
 ) -> ApiResult<web::Json<PublicProfile>> {
     let mut conn = state.pool.get().await?;
     Ok(web::Json(profile::public_profile(&mut conn, &reputations, *id).await?))
@@ -188,7 +188,7 @@ async fn revoke_api_key(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<ApiKeyId>,
 ) -> ApiResult<HttpResponse> {
     let now = state.clock.now();
     let ip = client_info(&req, state.config.trust_forwarded_for).ip;

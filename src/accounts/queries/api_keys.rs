@@ -3,12 +3,12 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use crate::accounts::model::ApiKeyView;
+use crate::db::ids::{ApiKeyId, UserId};
 use crate::db::schema::{api_keys, users};
 
-pub async fn count_active(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<i64> {
+pub async fn count_active(conn: &mut AsyncPgConnection, user_id: UserId) -> QueryResult<i64> {
     api_keys::table
         .filter(api_keys::user_id.eq(user_id))
         .filter(api_keys::revoked_at.is_null())
@@ -19,8 +19,8 @@ pub async fn count_active(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryR
 
 /// A key to store: only its digest and a shown prefix, never the key itself.
 pub struct NewApiKey<'a> {
-    pub id: Uuid,
-    pub user_id: Uuid,
+    pub id: ApiKeyId,
+    pub user_id: UserId,
     pub name: &'a str,
     pub prefix: &'a str,
     pub digest: &'a [u8],
@@ -44,7 +44,7 @@ pub async fn insert(conn: &mut AsyncPgConnection, key: &NewApiKey<'_>, now: Date
 }
 
 /// The user's live keys, newest first.
-pub async fn list(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<Vec<ApiKeyView>> {
+pub async fn list(conn: &mut AsyncPgConnection, user_id: UserId) -> QueryResult<Vec<ApiKeyView>> {
     api_keys::table
         .filter(api_keys::user_id.eq(user_id))
         .filter(api_keys::revoked_at.is_null())
@@ -57,8 +57,8 @@ pub async fn list(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<Ve
 /// Revokes the user's own key; false when there is no such live key of theirs.
 pub async fn revoke(
     conn: &mut AsyncPgConnection,
-    user_id: Uuid,
-    key_id: Uuid,
+    user_id: UserId,
+    key_id: ApiKeyId,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
     let revoked = diesel::update(
@@ -73,15 +73,15 @@ pub async fn revoke(
 /// A live key and its owner's state.
 #[derive(Debug, Clone)]
 pub struct KeyOwner {
-    pub key_id: Uuid,
-    pub user_id: Uuid,
+    pub key_id: ApiKeyId,
+    pub user_id: UserId,
     pub requests_per_minute: i32,
     pub owner_suspended: bool,
 }
 
 /// The live key with this digest and its owner.
 pub async fn live_key(conn: &mut AsyncPgConnection, digest: &[u8]) -> QueryResult<Option<KeyOwner>> {
-    let found: Option<(Uuid, Uuid, i32, Option<DateTime<Utc>>)> = api_keys::table
+    let found: Option<(ApiKeyId, UserId, i32, Option<DateTime<Utc>>)> = api_keys::table
         .inner_join(users::table)
         .filter(api_keys::key_hash.eq(digest))
         .filter(api_keys::revoked_at.is_null())
@@ -98,7 +98,7 @@ pub async fn live_key(conn: &mut AsyncPgConnection, digest: &[u8]) -> QueryResul
 }
 
 /// Records a use at minute precision: one write per key per minute, not per request.
-pub async fn record_use(conn: &mut AsyncPgConnection, key_id: Uuid, now: DateTime<Utc>) -> QueryResult<()> {
+pub async fn record_use(conn: &mut AsyncPgConnection, key_id: ApiKeyId, now: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(
         api_keys::table
             .find(key_id)

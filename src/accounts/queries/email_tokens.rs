@@ -3,15 +3,15 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use crate::accounts::model::TokenPurpose;
+use crate::db::ids::UserId;
 use crate::db::schema::email_tokens;
 
 /// Marks the user's unused tokens for `purpose` used: a new link supersedes them.
 pub async fn supersede_unused(
     conn: &mut AsyncPgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     purpose: TokenPurpose,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
@@ -30,7 +30,7 @@ pub async fn supersede_unused(
 pub async fn insert(
     conn: &mut AsyncPgConnection,
     digest: &[u8],
-    user_id: Uuid,
+    user_id: UserId,
     purpose: TokenPurpose,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
@@ -51,7 +51,7 @@ pub async fn insert(
 /// A stored token as its consumer checks it.
 #[derive(Debug, Queryable)]
 pub struct StoredEmailToken {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub purpose: String,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
@@ -79,7 +79,7 @@ pub async fn live_token_user(
     digest: &[u8],
     purpose: TokenPurpose,
     now: DateTime<Utc>,
-) -> QueryResult<Option<Uuid>> {
+) -> QueryResult<Option<UserId>> {
     email_tokens::table
         .find(digest)
         .filter(email_tokens::purpose.eq(purpose.as_str()))

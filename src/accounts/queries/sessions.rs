@@ -6,13 +6,14 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::accounts::model::AccountStatus;
+use crate::db::ids::UserId;
 use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::http::ClientInfo;
 
 pub async fn insert_session(
     conn: &mut AsyncPgConnection,
     session_id: Uuid,
-    user_id: Uuid,
+    user_id: UserId,
     client: &ClientInfo,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
@@ -76,7 +77,7 @@ pub async fn lock_refresh_token(
 /// A session's owner and lifetime.
 #[derive(Debug, Queryable)]
 pub struct SessionState {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub revoked_at: Option<DateTime<Utc>>,
     pub expires_at: DateTime<Utc>,
 }
@@ -120,7 +121,7 @@ pub async fn revoke(
 /// Revokes every live session of a user.
 pub async fn revoke_all(
     conn: &mut AsyncPgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     reason: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
@@ -134,7 +135,7 @@ pub async fn revoke_all(
 pub async fn session_of_refresh_token(
     conn: &mut AsyncPgConnection,
     digest: &[u8],
-) -> QueryResult<Option<(Uuid, Uuid)>> {
+) -> QueryResult<Option<(Uuid, UserId)>> {
     refresh_tokens::table
         .inner_join(sessions::table)
         .filter(refresh_tokens::token_hash.eq(digest))
@@ -147,7 +148,7 @@ pub async fn session_of_refresh_token(
 /// The account behind an access token's session, with the session's lifetime.
 pub async fn account_in_session(
     conn: &mut AsyncPgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     session_id: Uuid,
 ) -> QueryResult<Option<(AccountStatus, Option<DateTime<Utc>>, DateTime<Utc>)>> {
     users::table

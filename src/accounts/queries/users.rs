@@ -3,12 +3,12 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use crate::accounts::model::{AccountStatus, NewUser, ProfileChanges, UserRow, UserStatus};
+use crate::db::ids::UserId;
 use crate::db::schema::users;
 
-pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<UserRow>> {
+pub async fn find(conn: &mut AsyncPgConnection, id: UserId) -> QueryResult<Option<UserRow>> {
     users::table.find(id).select(UserRow::as_select()).first(conn).await.optional()
 }
 
@@ -17,8 +17,8 @@ pub async fn find_by_email(conn: &mut AsyncPgConnection, email: &str) -> QueryRe
     users::table.filter(users::email.eq(email)).select(UserRow::as_select()).first(conn).await.optional()
 }
 
-pub async fn exists(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
-    Ok(users::table.find(id).select(users::id).first::<Uuid>(conn).await.optional()?.is_some())
+pub async fn exists(conn: &mut AsyncPgConnection, id: UserId) -> QueryResult<bool> {
+    Ok(users::table.find(id).select(users::id).first::<UserId>(conn).await.optional()?.is_some())
 }
 
 /// Inserts the account unless its email is taken; whether it was inserted.
@@ -44,7 +44,7 @@ pub async fn insert_unless_taken(
 }
 
 /// Marks the email verified (once: a verified address keeps its first date).
-pub async fn mark_email_verified(conn: &mut AsyncPgConnection, id: Uuid, now: DateTime<Utc>) -> QueryResult<()> {
+pub async fn mark_email_verified(conn: &mut AsyncPgConnection, id: UserId, now: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(users::table.find(id).filter(users::email_verified_at.is_null()))
         .set((users::email_verified_at.eq(now), users::updated_at.eq(now)))
         .execute(conn)
@@ -54,7 +54,7 @@ pub async fn mark_email_verified(conn: &mut AsyncPgConnection, id: Uuid, now: Da
 
 pub async fn set_password_hash(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    id: UserId,
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
@@ -67,7 +67,7 @@ pub async fn set_password_hash(
 
 pub async fn update_profile(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    id: UserId,
     changes: ProfileChanges,
     now: DateTime<Utc>,
 ) -> QueryResult<UserRow> {
@@ -96,7 +96,7 @@ pub struct UserFilter {
 pub async fn list(
     conn: &mut AsyncPgConnection,
     filter: &UserFilter,
-    before: Option<Uuid>,
+    before: Option<UserId>,
     limit: i64,
 ) -> QueryResult<Vec<UserRow>> {
     let mut select = users::table.select(UserRow::as_select()).order(users::id.desc()).limit(limit).into_boxed();
@@ -121,7 +121,7 @@ pub async fn list(
 /// Suspends the account unless it already is; `None` when no active account has this id.
 pub async fn suspend(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    id: UserId,
     reason: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<UserRow>> {
@@ -134,7 +134,7 @@ pub async fn suspend(
 }
 
 /// Lifts a suspension; `None` when no suspended account has this id.
-pub async fn reinstate(conn: &mut AsyncPgConnection, id: Uuid, now: DateTime<Utc>) -> QueryResult<Option<UserRow>> {
+pub async fn reinstate(conn: &mut AsyncPgConnection, id: UserId, now: DateTime<Utc>) -> QueryResult<Option<UserRow>> {
     diesel::update(users::table.find(id).filter(users::suspended_at.is_not_null()))
         .set((
             users::suspended_at.eq(None::<DateTime<Utc>>),
@@ -147,7 +147,7 @@ pub async fn reinstate(conn: &mut AsyncPgConnection, id: Uuid, now: DateTime<Utc
         .optional()
 }
 
-pub async fn load_account(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<AccountStatus>> {
+pub async fn load_account(conn: &mut AsyncPgConnection, id: UserId) -> QueryResult<Option<AccountStatus>> {
     users::table.find(id).select(AccountStatus::as_select()).first(conn).await.optional()
 }
 
@@ -164,7 +164,7 @@ pub async fn lock_account_by_email(conn: &mut AsyncPgConnection, email: &str) ->
 
 pub async fn set_roles(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    id: UserId,
     roles: &[String],
     now: DateTime<Utc>,
 ) -> QueryResult<AccountStatus> {

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::catalog::model::RigModelRow;
 use crate::catalog::tiers::EfficiencyTier;
+use crate::db::ids::RigModelId;
 use crate::db::schema::{manufacturers, rig_models};
 
 #[derive(Debug, Default)]
@@ -54,7 +55,7 @@ pub async fn list_models(
     query.load(conn).await
 }
 
-pub async fn find_model(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<(RigModelRow, String)>> {
+pub async fn find_model(conn: &mut AsyncPgConnection, id: RigModelId) -> QueryResult<Option<(RigModelRow, String)>> {
     rig_models::table
         .inner_join(manufacturers::table)
         .filter(rig_models::id.eq(id))
@@ -65,11 +66,11 @@ pub async fn find_model(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<O
 }
 
 /// Which of `ids` are models (one query for a whole batch).
-pub async fn existing_model_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<HashSet<Uuid>> {
+pub async fn existing_model_ids(conn: &mut AsyncPgConnection, ids: &[RigModelId]) -> QueryResult<HashSet<RigModelId>> {
     Ok(rig_models::table
         .filter(rig_models::id.eq_any(ids))
         .select(rig_models::id)
-        .load::<Uuid>(conn)
+        .load::<RigModelId>(conn)
         .await?
         .into_iter()
         .collect())
@@ -163,7 +164,7 @@ pub async fn count_models(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
 
 pub async fn update_model(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    id: RigModelId,
     spec: &ModelSpec,
     now: chrono::DateTime<Utc>,
 ) -> QueryResult<RigModelRow> {
@@ -199,8 +200,11 @@ impl ModelLabel {
 }
 
 /// Labels of many models in one query.
-pub async fn model_labels(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<HashMap<Uuid, ModelLabel>> {
-    let rows: Vec<(Uuid, String, String, String, i32)> = rig_models::table
+pub async fn model_labels(
+    conn: &mut AsyncPgConnection,
+    ids: &[RigModelId],
+) -> QueryResult<HashMap<RigModelId, ModelLabel>> {
+    let rows: Vec<(RigModelId, String, String, String, i32)> = rig_models::table
         .inner_join(manufacturers::table)
         .filter(rig_models::id.eq_any(ids))
         .select((rig_models::id, manufacturers::name, rig_models::name, rig_models::tier, rig_models::power_w))
@@ -216,8 +220,8 @@ pub async fn model_labels(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryRe
 pub async fn models_in_tier(
     conn: &mut AsyncPgConnection,
     tier: EfficiencyTier,
-    only: Option<Uuid>,
-) -> QueryResult<Vec<Uuid>> {
+    only: Option<RigModelId>,
+) -> QueryResult<Vec<RigModelId>> {
     let mut query = rig_models::table.filter(rig_models::tier.eq(tier.key())).select(rig_models::id).into_boxed();
     if let Some(id) = only {
         query = query.filter(rig_models::id.eq(id));
@@ -226,7 +230,7 @@ pub async fn models_in_tier(
 }
 
 /// The model row alone.
-pub async fn model_row(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<RigModelRow>> {
+pub async fn model_row(conn: &mut AsyncPgConnection, id: RigModelId) -> QueryResult<Option<RigModelRow>> {
     rig_models::table.find(id).select(RigModelRow::as_select()).first(conn).await.optional()
 }
 

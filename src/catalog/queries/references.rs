@@ -12,11 +12,12 @@ use crate::catalog::model::{
     EffectiveReference, NewReferencePrice, PriceBasis, ReferenceOrigin, ReferencePrice, RigModelRow,
 };
 use crate::catalog::tiers::{cents_for_hashrate, TierBand};
+use crate::db::ids::RigModelId;
 use crate::db::schema::{reference_prices, tier_reference_prices};
 
 pub async fn reference_history(
     conn: &mut AsyncPgConnection,
-    model_id: Uuid,
+    model_id: RigModelId,
     limit: i64,
 ) -> QueryResult<Vec<ReferencePrice>> {
     reference_prices::table
@@ -138,7 +139,7 @@ pub async fn effective_reference(
 /// The model's own latest price on or before `date`.
 async fn latest_model_price(
     conn: &mut AsyncPgConnection,
-    model_id: Uuid,
+    model_id: RigModelId,
     date: NaiveDate,
 ) -> QueryResult<Option<ReferencePrice>> {
     reference_prices::table

@@ -5,6 +5,7 @@ use actix_web::{get, post, web, HttpResponse};
 use uuid::Uuid;
 
 use crate::accounts::AuthUser;
+use crate::db::ids::ListingId;
 use crate::error::{ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::listings::flags::{self, NewFlag, ResolveFlag};
@@ -28,7 +29,7 @@ use crate::state::AppState;
 async fn flag_listing(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<ListingId>,
     body: web::Json<NewFlag>,
 ) -> ApiResult<HttpResponse> {
     user.require_verified()?;

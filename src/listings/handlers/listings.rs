@@ -1,9 +1,9 @@
 //! Creating, reading, editing, submitting and withdrawing listings.
 
 use actix_web::{get, patch, post, web, HttpResponse};
-use uuid::Uuid;
 
 use crate::accounts::AuthUser;
+use crate::db::ids::ListingId;
 use crate::error::{ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::listings::access::find_visible;
@@ -56,7 +56,7 @@ async fn get_listing(
     state: web::Data<AppState>,
     pages: web::Data<ListingRenderer>,
     viewer: Option<AuthUser>,
-    id: web::Path<Uuid>,
+    id: web::Path<ListingId>,
 ) -> ApiResult<web::Json<ListingView>> {
     let mut conn = state.pool.get().await?;
     let row = find_visible(&mut conn, *id, viewer.as_ref()).await?;
@@ -84,7 +84,7 @@ async fn update_listing(
     state: web::Data<AppState>,
     pages: web::Data<ListingRenderer>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<ListingId>,
     body: web::Json<UpdateListing>,
 ) -> ApiResult<web::Json<ListingView>> {
     let now = state.clock.now();
@@ -109,7 +109,7 @@ async fn submit_listing(
     state: web::Data<AppState>,
     pages: web::Data<ListingRenderer>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<ListingId>,
 ) -> ApiResult<web::Json<ListingView>> {
     user.require_verified()?;
     let now = state.clock.now();
@@ -133,7 +133,7 @@ async fn withdraw_listing(
     state: web::Data<AppState>,
     pages: web::Data<ListingRenderer>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<ListingId>,
 ) -> ApiResult<web::Json<ListingView>> {
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
@@ -156,7 +156,7 @@ async fn my_listings(
     page: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<ListingView>>> {
     let limit = page.limit()?;
-    let before = page.cursor::<Uuid>()?;
+    let before = page.cursor::<ListingId>()?;
     let mut conn = state.pool.get().await?;
     let rows = queries::of_seller(&mut conn, user.id(), before, limit + 1).await?;
     let (rows, next_cursor) = page_from(rows, limit, |row| row.id);
@@ -176,7 +176,7 @@ async fn my_listings(
 async fn price_history(
     state: web::Data<AppState>,
     viewer: Option<AuthUser>,
-    id: web::Path<Uuid>,
+    id: web::Path<ListingId>,
 ) -> ApiResult<web::Json<Vec<PriceChange>>> {
     let mut conn = state.pool.get().await?;
     Ok(web::Json(editing::price_history(&mut conn, *id, viewer.as_ref()).await?))

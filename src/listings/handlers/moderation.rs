@@ -3,9 +3,9 @@
 use actix_web::{get, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use crate::accounts::AuthUser;
+use crate::db::ids::ListingId;
 use crate::error::{ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::listings::lifecycle::ListingStatus;
@@ -41,7 +41,7 @@ async fn moderation_queue(
 ) -> ApiResult<web::Json<Page<ListingView>>> {
     admin.require_admin()?;
     let limit = page.limit()?;
-    let after = page.cursor::<(Option<chrono::DateTime<chrono::Utc>>, Uuid)>()?;
+    let after = page.cursor::<(Option<chrono::DateTime<chrono::Utc>>, ListingId)>()?;
     let mut conn = state.pool.get().await?;
     let rows =
         queries::by_status(&mut conn, query.status.unwrap_or(ListingStatus::PendingReview), after, limit + 1).await?;
@@ -65,7 +65,7 @@ async fn approve(
     state: web::Data<AppState>,
     pages: web::Data<ListingRenderer>,
     admin: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<ListingId>,
 ) -> ApiResult<web::Json<ListingView>> {
     admin.require_admin()?;
     let now = state.clock.now();
@@ -99,7 +99,7 @@ async fn reject(
     state: web::Data<AppState>,
     pages: web::Data<ListingRenderer>,
     admin: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<ListingId>,
     body: web::Json<RejectRequest>,
 ) -> ApiResult<web::Json<ListingView>> {
     admin.require_admin()?;

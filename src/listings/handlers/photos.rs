@@ -5,6 +5,7 @@ use actix_web::{delete, post, web, HttpResponse};
 use uuid::Uuid;
 
 use crate::accounts::AuthUser;
+use crate::db::ids::ListingId;
 use crate::error::{ApiResult, Problem};
 use crate::listings::model::ListingView;
 use crate::listings::photos::{self, NewPhoto, PhotoUpload};
@@ -27,7 +28,7 @@ use crate::state::AppState;
 async fn start_photo_upload(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<ListingId>,
     body: web::Json<NewPhoto>,
 ) -> ApiResult<HttpResponse> {
     user.require_verified()?;
@@ -55,7 +56,7 @@ async fn complete_photo_upload(
     state: web::Data<AppState>,
     pages: web::Data<ListingRenderer>,
     user: AuthUser,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(ListingId, Uuid)>,
 ) -> ApiResult<web::Json<ListingView>> {
     let (listing_id, photo_id) = path.into_inner();
     let now = state.clock.now();
@@ -79,7 +80,7 @@ async fn complete_photo_upload(
 async fn delete_photo(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(ListingId, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (listing_id, photo_id) = path.into_inner();
     let mut conn = state.pool.get().await?;

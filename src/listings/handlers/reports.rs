@@ -2,9 +2,9 @@
 //! listing's reports.
 
 use actix_web::{get, post, web, HttpResponse};
-use uuid::Uuid;
 
 use crate::accounts::AuthUser;
+use crate::db::ids::ListingId;
 use crate::error::{ApiResult, Problem};
 use crate::listings::condition_reports;
 use crate::listings::input::{validate_condition_report, ConditionReportInput};
@@ -29,7 +29,7 @@ use crate::state::AppState;
 async fn add_condition_report(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<ListingId>,
     body: web::Json<ConditionReportInput>,
 ) -> ApiResult<HttpResponse> {
     user.require_verified()?;
@@ -53,7 +53,7 @@ async fn add_condition_report(
 async fn list_condition_reports(
     state: web::Data<AppState>,
     viewer: Option<AuthUser>,
-    id: web::Path<Uuid>,
+    id: web::Path<ListingId>,
 ) -> ApiResult<web::Json<Vec<ConditionReport>>> {
     let mut conn = state.pool.get().await?;
     Ok(web::Json(condition_reports::of_listing(&mut conn, *id, viewer.as_ref()).await?))

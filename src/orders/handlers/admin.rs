@@ -5,9 +5,9 @@ use actix_web::{get, post, web};
 use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use uuid::Uuid;
 
 use crate::accounts::AuthUser;
+use crate::db::ids::OrderId;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{Page, PageParams};
 use crate::orders::access::lock_for_admin;
@@ -72,7 +72,7 @@ async fn confirm_payment(
     state: web::Data<AppState>,
     orders: web::Data<OrderContext>,
     admin: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
     body: web::Json<ConfirmPayment>,
 ) -> ApiResult<web::Json<OrderView>> {
     admin.require_admin()?;
@@ -122,7 +122,7 @@ async fn resolve(
     state: web::Data<AppState>,
     orders: web::Data<OrderContext>,
     admin: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
     body: web::Json<ResolveDispute>,
 ) -> ApiResult<web::Json<OrderView>> {
     admin.require_admin()?;
@@ -159,7 +159,7 @@ async fn admin_cancel(
     state: web::Data<AppState>,
     orders: web::Data<OrderContext>,
     admin: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
     body: web::Json<AdminNote>,
 ) -> ApiResult<web::Json<OrderView>> {
     admin.require_admin()?;

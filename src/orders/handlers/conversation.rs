@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::accounts::AuthUser;
+use crate::db::ids::OrderId;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::orders::access::find_for;
@@ -31,7 +32,7 @@ use crate::validation::check_text;
 async fn list_messages(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
     page: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<MessageView>>> {
     let limit = page.limit()?;
@@ -68,7 +69,7 @@ pub struct NewMessage {
 async fn post_message(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
     body: web::Json<NewMessage>,
 ) -> ApiResult<HttpResponse> {
     check_text("body", &body.body, MAX_MESSAGE_CHARS)?;
@@ -115,7 +116,7 @@ pub struct NewEvidence {
 async fn start_evidence_upload(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
     body: web::Json<NewEvidence>,
 ) -> ApiResult<HttpResponse> {
     if !(1..=MAX_EVIDENCE_BYTES).contains(&body.size_bytes) {
@@ -146,7 +147,7 @@ async fn start_evidence_upload(
 async fn complete_evidence_upload(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(OrderId, Uuid)>,
 ) -> ApiResult<web::Json<EvidenceView>> {
     let (id, evidence_id) = path.into_inner();
     let now = state.clock.now();

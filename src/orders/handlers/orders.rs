@@ -3,9 +3,9 @@
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use crate::accounts::AuthUser;
+use crate::db::ids::OrderId;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::idempotency;
@@ -126,7 +126,7 @@ pub(super) async fn list(
     page: &PageParams,
 ) -> ApiResult<Page<OrderView>> {
     let limit = page.limit()?;
-    let before = page.cursor::<Uuid>()?;
+    let before = page.cursor::<OrderId>()?;
     let mut conn = state.pool.get().await?;
     let rows = queries::list(&mut conn, scope, status, before, limit + 1).await?;
     let (rows, next_cursor) = page_from(rows, limit, |row| row.id);
@@ -148,7 +148,7 @@ async fn get_order(
     state: web::Data<AppState>,
     orders: web::Data<OrderContext>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
 ) -> ApiResult<web::Json<OrderView>> {
     let mut conn = state.pool.get().await?;
     let (order, _) = find_for(&mut conn, *id, &user).await?;
@@ -169,7 +169,7 @@ async fn get_order(
 async fn order_events(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
 ) -> ApiResult<web::Json<Vec<OrderEvent>>> {
     let mut conn = state.pool.get().await?;
     let (order, _) = find_for(&mut conn, *id, &user).await?;
@@ -178,7 +178,8 @@ async fn order_events(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderLedger {
-    pub order_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub order_id: OrderId,
     /// What escrow holds for this order now.
     pub escrow_balance_cents: i64,
     pub transactions: Vec<TransactionView>,
@@ -198,7 +199,7 @@ pub struct OrderLedger {
 async fn order_ledger(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
 ) -> ApiResult<web::Json<OrderLedger>> {
     let mut conn = state.pool.get().await?;
     let (order, _) = find_for(&mut conn, *id, &user).await?;

@@ -4,7 +4,6 @@
 
 use actix_web::{get, post, web, HttpResponse};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use uuid::Uuid;
 
 use crate::accounts::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -15,6 +14,7 @@ use crate::orders::input::{OpenDispute, SettlementOfferInput, ShipOrder};
 use crate::orders::model::{OrderRow, OrderView};
 use crate::validation::check_text;
 
+use crate::db::ids::{OrderId, SettlementOfferId};
 use crate::orders::reviews::{self, NewReview, Review};
 use crate::orders::state::{ActorRole, Move};
 use crate::orders::OrderContext;
@@ -48,7 +48,7 @@ async fn cancel(
     state: web::Data<AppState>,
     orders: web::Data<OrderContext>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
 ) -> ApiResult<web::Json<OrderView>> {
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
@@ -80,7 +80,7 @@ async fn ship(
     state: web::Data<AppState>,
     orders: web::Data<OrderContext>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
     body: web::Json<ShipOrder>,
 ) -> ApiResult<web::Json<OrderView>> {
     let body = body.into_inner();
@@ -119,7 +119,7 @@ async fn confirm_delivery(
     state: web::Data<AppState>,
     orders: web::Data<OrderContext>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
 ) -> ApiResult<web::Json<OrderView>> {
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
@@ -149,7 +149,7 @@ async fn accept(
     state: web::Data<AppState>,
     orders: web::Data<OrderContext>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
 ) -> ApiResult<web::Json<OrderView>> {
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
@@ -181,7 +181,7 @@ async fn open_dispute(
     state: web::Data<AppState>,
     orders: web::Data<OrderContext>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
     body: web::Json<OpenDispute>,
 ) -> ApiResult<web::Json<OrderView>> {
     let body = body.into_inner();
@@ -219,7 +219,7 @@ async fn open_dispute(
 async fn offer_settlement(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
     body: web::Json<SettlementOfferInput>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
@@ -252,7 +252,7 @@ async fn offer_settlement(
 async fn list_offers(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
 ) -> ApiResult<web::Json<Vec<SettlementOffer>>> {
     let mut conn = state.pool.get().await?;
     let (order, _) = find_for(&mut conn, *id, &user).await?;
@@ -276,7 +276,7 @@ async fn accept_offer(
     state: web::Data<AppState>,
     orders: web::Data<OrderContext>,
     user: AuthUser,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(OrderId, SettlementOfferId)>,
 ) -> ApiResult<web::Json<OrderView>> {
     let (id, offer_id) = path.into_inner();
     let now = state.clock.now();
@@ -319,7 +319,7 @@ pub struct NewDeliveryProof {
 async fn request_delivery_proof(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
     body: web::Json<NewDeliveryProof>,
 ) -> ApiResult<HttpResponse> {
     let duration = crate::proofs::proof_duration(body.duration_secs)?;
@@ -354,7 +354,7 @@ async fn request_delivery_proof(
 async fn review(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
     body: web::Json<NewReview>,
 ) -> ApiResult<HttpResponse> {
     let now = state.clock.now();
@@ -378,7 +378,7 @@ async fn review(
 async fn order_reviews(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<Uuid>,
+    id: web::Path<OrderId>,
 ) -> ApiResult<web::Json<Vec<Review>>> {
     let mut conn = state.pool.get().await?;
     let (order, _) = find_for(&mut conn, *id, &user).await?;

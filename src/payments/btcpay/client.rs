@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use super::amount::{cents_beyond_due, cents_to_decimal, decimal_is_positive, decimal_to_cents};
 use super::BtcpayConfig;
+use crate::db::ids::OrderId;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
@@ -42,7 +43,7 @@ pub enum BtcpayError {
 /// What rigmarket asks BTCPay to collect for one order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvoiceRequest {
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     /// In hundredths of `currency` (a two-decimal currency such as USD or EUR).
     pub amount_cents: i64,
     pub currency: String,
@@ -99,7 +100,7 @@ pub struct PaymentCheck {
     pub amount_cents: i64,
     pub currency: String,
     /// `metadata.orderId`, when it is a UUID (invoices rigmarket created).
-    pub order_id: Option<Uuid>,
+    pub order_id: Option<OrderId>,
     /// Settled, and every payment method shows nothing left to pay. Overpaid
     /// counts; underpaid, expired, invalid, unconfirmed or marked settled by
     /// hand without the money arriving do not.
@@ -172,7 +173,8 @@ impl BtcpayClient {
         let status = InvoiceStatus::parse(&wire.status)
             .ok_or_else(|| BtcpayError::Malformed(format!("unknown invoice status {:?}", wire.status)))?;
         let additional_status = wire.additional_status.clone().unwrap_or_else(|| "None".into());
-        let order_id = wire.metadata.get("orderId").and_then(|v| v.as_str()).and_then(|v| Uuid::parse_str(v).ok());
+        let order_id =
+            wire.metadata.get("orderId").and_then(|v| v.as_str()).and_then(|v| Uuid::parse_str(v).ok()).map(OrderId);
         let invoice = wire.into_invoice()?;
         // Money may have arrived on a final invoice: read how much.
         let methods: Vec<PaymentMethodWire> =

@@ -5,9 +5,9 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use super::webhook::WebhookEvent;
+use crate::db::ids::OrderId;
 use crate::db::schema::btcpay_deliveries;
 
 /// Records `event` as being processed; false when it was already (a replay).
@@ -27,7 +27,7 @@ pub async fn claim(conn: &mut AsyncPgConnection, event: &WebhookEvent, now: Date
 }
 
 /// Notes which order the delivery concerns.
-pub async fn link_order(conn: &mut AsyncPgConnection, event: &WebhookEvent, order_id: Uuid) -> QueryResult<()> {
+pub async fn link_order(conn: &mut AsyncPgConnection, event: &WebhookEvent, order_id: OrderId) -> QueryResult<()> {
     diesel::update(btcpay_deliveries::table.find(event.dedup_key()))
         .set(btcpay_deliveries::order_id.eq(order_id))
         .execute(conn)

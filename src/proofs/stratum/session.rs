@@ -5,10 +5,10 @@
 use std::collections::VecDeque;
 
 use serde_json::{json, Value};
-use uuid::Uuid;
 
 use super::protocol::{self, codes, Request};
 use super::work::{self, EXTRANONCE2_BYTES};
+use crate::db::ids::ProofId;
 use crate::proofs::intake::{self, Credit, Intake};
 use crate::proofs::queries;
 use crate::proofs::share::{Difficulty, Job, ShareReject, Submission};
@@ -22,7 +22,7 @@ const JOBS_KEPT: usize = 3;
 
 #[derive(Debug, Clone)]
 struct Authorized {
-    proof_id: Uuid,
+    proof_id: ProofId,
     username: String,
     worker: String,
     difficulty: Difficulty,

@@ -33,7 +33,10 @@ async fn login_returns_a_bearer_pair_whose_access_token_reads_me() {
 
     assert_problem(app.get("/v1/me").await, 401, "authentication_required").await;
     let succeeded = audit_entries_for(&app, "auth.login_succeeded").await;
-    assert!(succeeded.iter().any(|e| e.actor_id == Some(id) && e.ip.as_deref() == Some("127.0.0.1")), "{succeeded:?}");
+    assert!(
+        succeeded.iter().any(|e| e.actor_id == Some(id.into()) && e.ip.as_deref() == Some("127.0.0.1")),
+        "{succeeded:?}"
+    );
 }
 
 #[tokio::test]
@@ -90,7 +93,7 @@ async fn refresh_rotates_and_replaying_a_used_refresh_token_revokes_the_session(
 
     let reuse = audit_entries_for(&app, "auth.refresh_reuse_detected").await;
     assert_eq!(reuse.len(), 1, "{reuse:?}");
-    assert_eq!(reuse[0].actor_id, Some(id));
+    assert_eq!(reuse[0].actor_id, Some(id.into()));
     assert_eq!(reuse[0].target_type.as_deref(), Some("session"));
 
     assert_problem(refresh(&app, "rmr_not-a-real-token").await, 401, "invalid_refresh_token").await;

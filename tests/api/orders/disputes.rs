@@ -92,8 +92,8 @@ fn fee_of(released: i64) -> i64 {
 /// `(buyer_refund, seller_payable, platform_fees)` balances.
 async fn balances(market: &Market) -> (i64, i64, i64) {
     (
-        balance(&market.app, Account::BuyerRefund(market.buyer.id)).await,
-        balance(&market.app, Account::SellerPayable(market.seller.id)).await,
+        balance(&market.app, Account::BuyerRefund(market.buyer.id.into())).await,
+        balance(&market.app, Account::SellerPayable(market.seller.id.into())).await,
         balance(&market.app, Account::PlatformFees).await,
     )
 }
@@ -170,7 +170,11 @@ async fn a_dispute_opened_during_inspection_carries_evidence_uploaded_to_s3() {
     let (_, still) = get_order(app, &market.buyer.token, &oid(&order)).await;
     assert_eq!(still["status"], "disputed");
     assert_eq!(escrow_of(&market, &order).await, 190_000);
-    assert_eq!(balance(app, Account::SellerPayable(market.seller.id)).await, 95_000 - fee_of(95_000), "only `other`");
+    assert_eq!(
+        balance(app, Account::SellerPayable(market.seller.id.into())).await,
+        95_000 - fee_of(95_000),
+        "only `other`"
+    );
     assert_ledger_sound(app).await;
 }
 
@@ -347,7 +351,7 @@ async fn an_admin_who_is_a_party_cannot_decide_the_dispute() {
     // Another admin decides it.
     let resolved = json_with_status(resolve(&market, &market.admin, &order, 95_000).await, 200).await;
     assert_eq!(resolved["status"], "resolved");
-    assert_eq!(balance(app, Account::BuyerRefund(admin_buyer.id)).await, 95_000);
+    assert_eq!(balance(app, Account::BuyerRefund(admin_buyer.id.into())).await, 95_000);
     assert_ledger_sound(app).await;
 }
 

@@ -67,7 +67,7 @@ async fn a_key_whose_first_request_is_still_running_is_409_and_free_again_if_tha
     let body = order_body(&market.listing, 1, "wire");
     let parsed: PlaceOrder = serde_json::from_value(body.clone()).unwrap();
     let hash = idempotency::request_hash(rigmarket::orders::place::ROUTE, &parsed.normalized());
-    let key = KeyUse { user: market.buyer.id, key: "slow-one", request_hash: &hash };
+    let key = KeyUse { user: market.buyer.id.into(), key: "slow-one", request_hash: &hash };
 
     // Another "request" holds the key inside its transaction, as a placement in flight does.
     let mut holder = diesel_async::AsyncPgConnection::establish(&app.direct_database_url).await.unwrap();

@@ -81,7 +81,7 @@ async fn a_wire_order_walks_from_placement_to_release_and_every_party_hears_of_e
     );
     assert_eq!(units(app, &market.listing).await, (6, 0, 4));
     assert_eq!(balance(app, escrow).await, 0);
-    assert_eq!(balance(app, Account::SellerPayable(market.seller.id)).await, 372_400);
+    assert_eq!(balance(app, Account::SellerPayable(market.seller.id.into())).await, 372_400);
     assert_eq!(balance(app, Account::PlatformFees).await, 7_600);
     assert_ledger_sound(app).await;
 
@@ -173,7 +173,7 @@ async fn a_missed_ship_deadline_lets_the_buyer_cancel_for_a_refund_and_refunds_a
     let refunded = act_ok(app, &market.buyer.token, &cancel(&cancelled_by_buyer), None).await;
     assert_eq!(refunded["status"], "refunded");
     assert_eq!(refunded["settlement"]["refund_cents"], refunded["total_cents"]);
-    assert_eq!(balance(app, Account::BuyerRefund(market.buyer.id)).await, 2 * 95_000);
+    assert_eq!(balance(app, Account::BuyerRefund(market.buyer.id.into())).await, 2 * 95_000);
     assert_eq!(units(app, &market.listing).await, (7, 3, 0), "units never shipped go back on sale");
 
     advance(app, Duration::days(6)).await;
@@ -184,7 +184,7 @@ async fn a_missed_ship_deadline_lets_the_buyer_cancel_for_a_refund_and_refunds_a
     assert_eq!(auto["status"], "refunded");
     let last = events(app, &market.buyer.token, &oid(&left_alone)).await.pop().unwrap();
     assert_eq!((last.2.as_str(), last.3.as_str()), ("not_shipped_in_time", "system"));
-    assert_eq!(balance(app, Account::BuyerRefund(market.buyer.id)).await, 5 * 95_000);
+    assert_eq!(balance(app, Account::BuyerRefund(market.buyer.id.into())).await, 5 * 95_000);
     assert_eq!(units(app, &market.listing).await, (10, 0, 0));
     assert_ledger_sound(app).await;
 }
@@ -215,7 +215,7 @@ async fn shipped_orders_count_as_delivered_after_21_days_and_complete_when_inspe
         events(app, &market.buyer.token, &oid(&order)).await.into_iter().map(|e| (e.2, e.3)).collect();
     assert_eq!(reasons[3], ("delivery_assumed".into(), "system".into()));
     assert_eq!(reasons[4], ("inspection_ended".into(), "system".into()));
-    assert_eq!(balance(app, Account::SellerPayable(market.seller.id)).await, 95_000 - 1_900);
+    assert_eq!(balance(app, Account::SellerPayable(market.seller.id.into())).await, 95_000 - 1_900);
     assert_ledger_sound(app).await;
 }
 
@@ -265,7 +265,7 @@ async fn cancellations_close_unpaid_orders_and_refund_paid_ones() {
     assert_eq!(refunded["status"], "refunded");
     let after_shipping = act_ok(app, &market.admin, &admin_cancel(&admin_shipped), Some(note.clone())).await;
     assert_eq!(after_shipping["status"], "refunded");
-    assert_eq!(balance(app, Account::BuyerRefund(market.buyer.id)).await, 5 * 95_000);
+    assert_eq!(balance(app, Account::BuyerRefund(market.buyer.id.into())).await, 5 * 95_000);
     assert_eq!(units(app, &market.listing).await, (7, 0, 3), "shipped units stay sold; the rest are back");
     let last = events(app, &market.admin, &oid(&admin_paid)).await.pop().unwrap();
     assert_eq!((last.2.as_str(), last.3.as_str()), ("cancelled_by_admin", "admin"));
@@ -296,7 +296,7 @@ async fn wire_payments_are_taken_only_in_full_and_an_excess_is_owed_back() {
     assert_eq!(paid["status"], "paid");
     assert_eq!(paid["payment"]["paid_amount_cents"], 200_000);
     assert_eq!(balance(app, Account::Escrow(oid(&order).parse().unwrap())).await, 190_000);
-    assert_eq!(balance(app, Account::BuyerRefund(market.buyer.id)).await, 10_000, "the excess is owed back");
+    assert_eq!(balance(app, Account::BuyerRefund(market.buyer.id.into())).await, 10_000, "the excess is owed back");
     assert_ledger_sound(app).await;
     let again =
         act(app, &market.admin, &path, Some(json!({"amount_cents": 190_000, "received_at": now, "note": "dup"}))).await;

@@ -140,19 +140,22 @@ async fn a_settled_order_is_recorded_once_at_the_price_the_seller_got() {
     let listing = live_listing(&app).await;
     let order_id = Uuid::new_v4();
     let sale = SettledSale {
-        order_id,
+        order_id: order_id.into(),
         quantity: 4,
         settled_unit_price_cents: 80_000,
         reference_unit_price_cents: Some(100_000),
         at: at("2021-06-21T23:59:59Z"),
     };
     let mut conn = app.conn().await;
-    record_settled_price(&mut conn, listing, &sale, 2000).await.unwrap();
-    record_settled_price(&mut conn, listing, &sale, 2000).await.unwrap();
-    let nothing_paid = SettledSale { order_id: Uuid::new_v4(), settled_unit_price_cents: 0, ..sale.clone() };
-    record_settled_price(&mut conn, listing, &nothing_paid, 2000).await.unwrap();
-    let unknown = SettledSale { order_id: Uuid::new_v4(), ..sale.clone() };
-    assert!(matches!(record_settled_price(&mut conn, Uuid::new_v4(), &unknown, 2000).await, Err(diesel::NotFound)));
+    record_settled_price(&mut conn, listing.into(), &sale, 2000).await.unwrap();
+    record_settled_price(&mut conn, listing.into(), &sale, 2000).await.unwrap();
+    let nothing_paid = SettledSale { order_id: Uuid::new_v4().into(), settled_unit_price_cents: 0, ..sale.clone() };
+    record_settled_price(&mut conn, listing.into(), &nothing_paid, 2000).await.unwrap();
+    let unknown = SettledSale { order_id: Uuid::new_v4().into(), ..sale.clone() };
+    assert!(matches!(
+        record_settled_price(&mut conn, Uuid::new_v4().into(), &unknown, 2000).await,
+        Err(diesel::NotFound)
+    ));
     drop(conn);
 
     let settled: Vec<Observation> =
@@ -214,18 +217,18 @@ async fn a_valid_verified_proof_adds_the_price_per_verified_th() {
     // What the proofs report to the listing with that verdict (216 TH/s over 2 units).
     let verification =
         HashrateVerification { until: Some(now + Duration::days(30)), unit_hashrate_hs: Some(108_000_000_000_000) };
-    rigmarket::listings::record_hashrate_verification(&mut conn, listing, verification).await.unwrap();
+    rigmarket::listings::record_hashrate_verification(&mut conn, listing.into(), verification).await.unwrap();
     let sale = SettledSale {
-        order_id: Uuid::new_v4(),
+        order_id: Uuid::new_v4().into(),
         quantity: 1,
         settled_unit_price_cents: 80_000,
         reference_unit_price_cents: None,
         at: now,
     };
-    record_settled_price(&mut conn, listing, &sale, 2000).await.unwrap();
+    record_settled_price(&mut conn, listing.into(), &sale, 2000).await.unwrap();
     // After the proof lapses, a sale has no verified price.
-    let later = SettledSale { order_id: Uuid::new_v4(), at: now + Duration::days(31), ..sale.clone() };
-    record_settled_price(&mut conn, listing, &later, 2000).await.unwrap();
+    let later = SettledSale { order_id: Uuid::new_v4().into(), at: now + Duration::days(31), ..sale.clone() };
+    record_settled_price(&mut conn, listing.into(), &later, 2000).await.unwrap();
     drop(conn);
     let settled: Vec<Observation> =
         observations_of(&app, listing).await.into_iter().filter(|o| o.basis == "settled").collect();
@@ -243,7 +246,7 @@ async fn an_observation_and_its_buckets_roll_back_with_the_event() {
     let buckets_before: i64 = price_index_buckets::table.count().get_result(&mut *conn).await.unwrap();
     assert!(buckets_before > 0, "the publication filled buckets");
     let sale = SettledSale {
-        order_id: Uuid::new_v4(),
+        order_id: Uuid::new_v4().into(),
         quantity: 1,
         settled_unit_price_cents: 90_000,
         reference_unit_price_cents: None,
@@ -251,7 +254,7 @@ async fn an_observation_and_its_buckets_roll_back_with_the_event() {
     };
     let failed: Result<(), diesel::result::Error> = conn
         .transaction(async |conn| {
-            record_settled_price(conn, listing, &sale, 2000).await?;
+            record_settled_price(conn, listing.into(), &sale, 2000).await?;
             Err(diesel::result::Error::RollbackTransaction)
         })
         .await;

@@ -26,7 +26,7 @@ async fn an_admin_confirms_a_btcpay_order_only_when_btcpay_reports_it_settled() 
     // The webhook arriving afterwards is about the same money: nothing more is recorded.
     assert_eq!(settled_webhook(&market, &other_invoice).await, "duplicate");
     assert_eq!(payments_and_paid_events(&market, &other).await, (1, 1));
-    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, 0);
+    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id.into())).await, 0);
     assert_ledger_sound(&market.app).await;
 }
 
@@ -56,7 +56,7 @@ async fn a_webhook_and_an_admin_confirmation_racing_on_one_order_pay_it_once() {
         assert_eq!(payments_and_paid_events(&market, &order).await, (1, 1), "round {round}");
         assert_eq!(ledger_of(&market, &order).await.1, 95_000, "round {round}");
     }
-    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, 0, "no money counted twice");
+    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id.into())).await, 0, "no money counted twice");
     assert_ledger_sound(&market.app).await;
     println!("the admin won {admin_won} of 10 rounds");
 }
@@ -138,7 +138,7 @@ async fn a_settlement_racing_an_admin_cancel_ends_one_consistent_way() {
         }
         assert_eq!(escrow, 0, "round {round}");
         owed += 95_000;
-        assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, owed, "round {round}");
+        assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id.into())).await, owed, "round {round}");
         assert!(payments_and_paid_events(&market, &order).await.0 <= 1);
     }
     assert_eq!(units(&market.app, &market.listing).await, (10, 0, 0), "every unit back on sale");

@@ -243,14 +243,14 @@ async fn a_settlement_after_the_order_expired_does_not_pay_it_and_is_owed_back()
     assert_eq!(status_of(&market, &order).await, "expired");
     assert_eq!(units(&market.app, &market.listing).await, (10, 0, 0), "the units stay released");
     assert_eq!(ledger_of(&market, &order).await, (vec!["late_payment".to_string()], 0));
-    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, 95_000);
+    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id.into())).await, 95_000);
     assert_eq!(order_mails(&market, &order, &market.buyer.email, "late payment").await, 1);
     assert_ledger_sound(&market.app).await;
 
     // Another delivery about the same late payment owes nothing more.
     let (status, answer) = deliver(&market.app, &webhook_body("InvoiceSettled", &invoice, &new_delivery_id())).await;
     assert_eq!((status, answer["outcome"].as_str()), (200, Some("duplicate")), "{answer}");
-    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, 95_000);
+    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id.into())).await, 95_000);
     assert_eq!(order_mails(&market, &order, &market.buyer.email, "late payment").await, 1);
 
     // The buyer's balance shows it, and an admin can record the return.
@@ -275,7 +275,7 @@ async fn an_overpaid_invoice_pays_the_order_and_owes_the_excess_back() {
     assert_eq!(paid["status"], "paid");
     assert_eq!(paid["payment"]["paid_amount_cents"], total(&order) + excess, "what BTCPay received");
     assert_eq!(ledger_of(&market, &order).await, (vec!["payment".to_string(), "overpayment".to_string()], 190_000));
-    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, excess);
+    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id.into())).await, excess);
     assert_eq!(balance(&market.app, Account::External).await, -(total(&order) + excess));
     assert_ledger_sound(&market.app).await;
 }
@@ -295,14 +295,14 @@ async fn part_of_the_amount_paid_before_the_invoice_expired_is_owed_back() {
     assert_eq!(units(&market.app, &market.listing).await, (10, 0, 0));
     let half = total(&order) / 2;
     assert_eq!(ledger_of(&market, &order).await, (vec!["late_payment".to_string()], 0));
-    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, half);
+    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id.into())).await, half);
     let mails =
         mails_for(&market.app, &market.buyer.email, &format!("Order {}: late payment", reference_of(&order))).await;
     assert_eq!(mails.len(), 1);
     assert!(text_of(&mails[0]).contains("950.00 USD"), "{}", text_of(&mails[0]));
     // Delivered again under another id: owed once.
     assert_eq!(outcome_of(&market.app, &partially_paid_expiry(&invoice)).await, "duplicate");
-    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, half);
+    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id.into())).await, half);
     assert_ledger_sound(&market.app).await;
 }
 
@@ -316,14 +316,14 @@ async fn a_partial_payment_reported_after_the_deadline_expired_the_order_is_owed
 
     mock(&market).underpay(&invoice);
     assert_eq!(outcome_of(&market.app, &partially_paid_expiry(&invoice)).await, "late_payment_refundable");
-    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, total(&order) / 2);
+    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id.into())).await, total(&order) / 2);
     // An expiry with nothing paid owes nothing.
     let other = place_btcpay(&market, 1).await;
     let other_invoice = invoice_of(&market, &other);
     mock(&market).expire(&other_invoice);
     assert_eq!(outcome_of(&market.app, &partially_paid_expiry(&other_invoice)).await, "expired");
     assert_eq!(ledger_of(&market, &other).await, (vec![], 0));
-    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id)).await, total(&order) / 2);
+    assert_eq!(balance(&market.app, Account::BuyerRefund(market.buyer.id.into())).await, total(&order) / 2);
     assert_ledger_sound(&market.app).await;
 }
 
