@@ -9,7 +9,9 @@
 pub mod ids;
 pub mod local_cluster;
 pub mod schema;
-mod text_enum;
+mod text_enums;
+
+pub(crate) use text_enums::text_enum;
 
 use std::time::Duration;
 

@@ -7,14 +7,14 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::model::FlagView;
+use super::model::{FlagStatus, FlagView};
 use crate::db::ids::{ListingId, UserId};
 use crate::db::schema::listing_flags;
 
 /// Open flags, newest first, before `before` (a flag id) when paging.
 pub async fn open_flags(conn: &mut AsyncPgConnection, before: Option<Uuid>, limit: i64) -> QueryResult<Vec<FlagView>> {
     let mut query = listing_flags::table
-        .filter(listing_flags::status.eq("open"))
+        .filter(listing_flags::status.eq(FlagStatus::Open))
         .order(listing_flags::id.desc())
         .limit(limit)
         .select(FlagView::as_select())
@@ -61,8 +61,8 @@ pub async fn lock_flag(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Op
 
 /// How an admin closed a flag.
 pub struct Resolution<'a> {
-    /// `dismissed` or `unpublished`.
-    pub status: &'static str,
+    /// `Dismissed` or `Unpublished`.
+    pub status: FlagStatus,
     pub resolved_by: UserId,
     pub note: &'a str,
 }
@@ -96,7 +96,7 @@ pub async fn resolve_other_open_flags(
     diesel::update(
         listing_flags::table
             .filter(listing_flags::listing_id.eq(listing_id))
-            .filter(listing_flags::status.eq("open"))
+            .filter(listing_flags::status.eq(FlagStatus::Open))
             .filter(listing_flags::id.ne(except)),
     )
     .set((

@@ -13,7 +13,7 @@ use super::access::{find_visible, listing_not_found, lock_existing};
 use super::emails::ListingReviewed;
 use super::flag_queries::{self, NewFlagRow, Resolution};
 use super::lifecycle::{next_status, Actor, Transition};
-use super::model::FlagView;
+use super::model::{FlagStatus, FlagView};
 use super::queries;
 use crate::accounts::AuthUser;
 use crate::db::ids::{ListingId, UserId};
@@ -72,10 +72,10 @@ pub enum FlagAction {
 
 impl FlagAction {
     /// The status a flag resolved this way gets.
-    fn resolved_status(self) -> &'static str {
+    fn resolved_status(self) -> FlagStatus {
         match self {
-            Self::Dismiss => "dismissed",
-            Self::Unpublish => "unpublished",
+            Self::Dismiss => FlagStatus::Dismissed,
+            Self::Unpublish => FlagStatus::Unpublished,
         }
     }
 }
@@ -135,7 +135,7 @@ pub async fn resolve(
         let flag = flag_queries::lock_flag(conn, flag_id)
             .await?
             .ok_or_else(|| ApiError::not_found("flag_not_found", "No flag has this id."))?;
-        if flag.status != "open" {
+        if flag.status != FlagStatus::Open {
             return Err(ApiError::conflict("flag_resolved", "This flag is already resolved."));
         }
         let resolution = Resolution { status: action.resolved_status(), resolved_by: admin_id, note };

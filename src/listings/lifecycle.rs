@@ -4,38 +4,25 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ListingStatus {
-    Draft,
-    PendingReview,
-    Active,
-    SoldOut,
-    Withdrawn,
-    Rejected,
-    Expired,
+use crate::db::text_enum;
+
+// Where a listing is in its life (stored in `listings.status`); no doc comment,
+// which would become the schema's description in the committed spec.
+text_enum! {
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ListingStatus {
+        Draft = "draft",
+        PendingReview = "pending_review",
+        Active = "active",
+        SoldOut = "sold_out",
+        Withdrawn = "withdrawn",
+        Rejected = "rejected",
+        Expired = "expired",
+    }
 }
 
 impl ListingStatus {
-    pub const ALL: [ListingStatus; 7] =
-        [Self::Draft, Self::PendingReview, Self::Active, Self::SoldOut, Self::Withdrawn, Self::Rejected, Self::Expired];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::PendingReview => "pending_review",
-            Self::Active => "active",
-            Self::SoldOut => "sold_out",
-            Self::Withdrawn => "withdrawn",
-            Self::Rejected => "rejected",
-            Self::Expired => "expired",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
     /// Visible to everyone (not only the seller and admins).
     pub fn is_public(self) -> bool {
         matches!(self, Self::Active | Self::SoldOut | Self::Expired)
@@ -137,7 +124,7 @@ mod tests {
 
     #[test]
     fn status_strings_round_trip() {
-        for status in ListingStatus::ALL {
+        for &status in ListingStatus::ALL {
             assert_eq!(ListingStatus::parse(status.as_str()), Some(status));
         }
     }

@@ -11,6 +11,7 @@ use super::lifecycle::ListingStatus;
 use crate::catalog::tiers::EfficiencyTier;
 use crate::db::ids::{ListingId, RigModelId, UserId};
 use crate::db::schema::{condition_reports, listing_flags, listing_photos, listing_price_changes, listings};
+use crate::db::text_enum;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = listings)]
@@ -21,7 +22,7 @@ pub struct ListingRow {
     pub manufacturer_id: Uuid,
     pub title: String,
     pub description: String,
-    pub status: String,
+    pub status: ListingStatus,
     pub rejection_reason: Option<String>,
     pub quantity: i32,
     pub quantity_reserved: i32,
@@ -83,7 +84,7 @@ impl ListingRow {
     }
 
     pub fn status(&self) -> ListingStatus {
-        ListingStatus::parse(&self.status).unwrap_or(ListingStatus::Draft)
+        self.status
     }
 }
 
@@ -292,6 +293,26 @@ pub struct ConditionReport {
     pub created_at: DateTime<Utc>,
 }
 
+text_enum! {
+    /// A photo upload: started, checked and shown, or deleted by its seller.
+    pub enum PhotoStatus {
+        Pending = "pending",
+        Attached = "attached",
+        Deleted = "deleted",
+    }
+}
+
+text_enum! {
+    /// A flag: waiting for a moderator, or resolved one way or the other.
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum FlagStatus {
+        Open = "open",
+        Dismissed = "dismissed",
+        Unpublished = "unpublished",
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = listing_photos)]
 pub struct PhotoRow {
@@ -301,7 +322,7 @@ pub struct PhotoRow {
     pub content_type: String,
     pub size_bytes: i64,
     pub sha256: Option<String>,
-    pub status: String,
+    pub status: PhotoStatus,
     pub created_at: DateTime<Utc>,
     pub attached_at: Option<DateTime<Utc>>,
 }
@@ -317,8 +338,8 @@ pub struct FlagView {
     #[schema(example = "misleading")]
     pub reason: String,
     pub details: Option<String>,
-    #[schema(example = "open")]
-    pub status: String,
+    #[schema(value_type = String, example = "open")]
+    pub status: FlagStatus,
     #[schema(value_type = Option<uuid::Uuid>)]
     pub resolved_by: Option<UserId>,
     pub resolved_at: Option<DateTime<Utc>>,

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::model::PhotoRow;
+use super::model::{PhotoRow, PhotoStatus};
 use crate::db::ids::ListingId;
 use crate::db::schema::listing_photos;
 
@@ -28,7 +28,7 @@ pub async fn find_photo(
 pub async fn count_photos(conn: &mut AsyncPgConnection, listing_id: ListingId) -> QueryResult<i64> {
     listing_photos::table
         .filter(listing_photos::listing_id.eq(listing_id))
-        .filter(listing_photos::status.ne("deleted"))
+        .filter(listing_photos::status.ne(PhotoStatus::Deleted))
         .count()
         .get_result(conn)
         .await
@@ -58,7 +58,7 @@ pub async fn insert_pending_photo(
             listing_photos::content_type.eq(photo.content_type),
             listing_photos::size_bytes.eq(photo.size_bytes),
             listing_photos::sha256.eq(photo.sha256),
-            listing_photos::status.eq("pending"),
+            listing_photos::status.eq(PhotoStatus::Pending),
             listing_photos::created_at.eq(now),
         ))
         .execute(conn)
@@ -69,8 +69,8 @@ pub async fn insert_pending_photo(
 /// Attaches a pending photo; a photo no longer pending (attached by a concurrent
 /// call, or deleted meanwhile) is left as it is.
 pub async fn attach_photo(conn: &mut AsyncPgConnection, photo_id: Uuid, now: DateTime<Utc>) -> QueryResult<()> {
-    diesel::update(listing_photos::table.find(photo_id).filter(listing_photos::status.eq("pending")))
-        .set((listing_photos::status.eq("attached"), listing_photos::attached_at.eq(now)))
+    diesel::update(listing_photos::table.find(photo_id).filter(listing_photos::status.eq(PhotoStatus::Pending)))
+        .set((listing_photos::status.eq(PhotoStatus::Attached), listing_photos::attached_at.eq(now)))
         .execute(conn)
         .await?;
     Ok(())
@@ -78,7 +78,7 @@ pub async fn attach_photo(conn: &mut AsyncPgConnection, photo_id: Uuid, now: Dat
 
 pub async fn mark_photo_deleted(conn: &mut AsyncPgConnection, photo_id: Uuid) -> QueryResult<()> {
     diesel::update(listing_photos::table.find(photo_id))
-        .set(listing_photos::status.eq("deleted"))
+        .set(listing_photos::status.eq(PhotoStatus::Deleted))
         .execute(conn)
         .await?;
     Ok(())

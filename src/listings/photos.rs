@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::access::{listing_not_found, lock_owned, wrong_status};
 use super::lifecycle::{editable, Editable};
-use super::model::{ListingRow, PhotoRow};
+use super::model::{ListingRow, PhotoRow, PhotoStatus};
 use super::photo_check::{PhotoType, MAGIC_LEN, MAX_PHOTOS_PER_LISTING, MAX_PHOTO_BYTES};
 use super::photo_queries::{self, PendingPhoto};
 use super::queries;
@@ -125,10 +125,10 @@ pub async fn complete_upload(
         return Err(listing_not_found());
     }
     let photo = photo_queries::find_photo(conn, listing.id, photo_id).await?.ok_or_else(photo_not_found)?;
-    match photo.status.as_str() {
-        "attached" => return Ok(listing),
-        "pending" => {}
-        _ => return Err(photo_not_found()),
+    match photo.status {
+        PhotoStatus::Attached => return Ok(listing),
+        PhotoStatus::Pending => {}
+        PhotoStatus::Deleted => return Err(photo_not_found()),
     }
     if let Err(refusal) = check_upload(storage, &photo).await {
         if !matches!(refusal, ApiError::Unprocessable { code: "upload_missing", .. }) {
@@ -180,7 +180,9 @@ pub async fn delete(
             if editable(listing.status()) != Editable::Everything {
                 return Err(wrong_status(&listing, "edited"));
             }
-            let photo = photo_queries::find_photo(conn, listing.id, photo_id).await?.filter(|p| p.status != "deleted");
+            let photo = photo_queries::find_photo(conn, listing.id, photo_id)
+                .await?
+                .filter(|p| p.status != PhotoStatus::Deleted);
             let photo = photo.ok_or_else(photo_not_found)?;
             photo_queries::mark_photo_deleted(conn, photo.id).await?;
             Ok::<_, ApiError>(photo.object_key)

@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::decorations::{LatestProof, LatestProofs};
 use super::model::{
-    ConditionSummary, Currency, Hosting, Incoterm, ListingModelSummary, ListingRow, ListingView, PhotoRow, PhotoView,
-    SellerSummary,
+    ConditionSummary, Currency, Hosting, Incoterm, ListingModelSummary, ListingRow, ListingView, PhotoRow, PhotoStatus,
+    PhotoView, SellerSummary,
 };
 use crate::accounts::{Reputation, Reputations};
 use crate::catalog::discount::{bps_to_pct, is_fire_sale};
@@ -82,7 +82,7 @@ impl ListingRenderer {
     ) -> anyhow::Result<HashMap<ListingId, Vec<PhotoView>>> {
         let rows: Vec<PhotoRow> = listing_photos::table
             .filter(listing_photos::listing_id.eq_any(listing_ids))
-            .filter(listing_photos::status.eq("attached"))
+            .filter(listing_photos::status.eq(PhotoStatus::Attached))
             .order((listing_photos::listing_id, listing_photos::created_at))
             .select(PhotoRow::as_select())
             .load(conn)

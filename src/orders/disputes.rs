@@ -19,8 +19,22 @@ use super::queries::{self, Actor};
 use super::state::{ActorRole, Move, OrderStatus};
 use crate::db::ids::{OrderId, SettlementOfferId, UserId};
 use crate::db::schema::settlement_offers;
+use crate::db::text_enum;
 use crate::error::ApiError;
 use crate::proofs::DeliveryShortfall;
+
+text_enum! {
+    /// A settlement offer: open, taken, replaced by a newer one, or void once an
+    /// admin decided the dispute.
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum OfferStatus {
+        Open = "open",
+        Accepted = "accepted",
+        Superseded = "superseded",
+        Void = "void",
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = settlement_offers)]
@@ -35,8 +49,8 @@ pub struct SettlementOffer {
     pub refund_cents: i64,
     pub message: String,
     /// `open`, `accepted`, `superseded` (a newer offer replaced it) or `void` (an admin decided).
-    #[schema(example = "open")]
-    pub status: String,
+    #[schema(value_type = String, example = "open")]
+    pub status: OfferStatus,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
 }
@@ -61,13 +75,13 @@ pub async fn open(
 pub async fn close_open_offers(
     conn: &mut AsyncPgConnection,
     order_id: OrderId,
-    status: &str,
+    status: OfferStatus,
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     diesel::update(
         settlement_offers::table
             .filter(settlement_offers::order_id.eq(order_id))
-            .filter(settlement_offers::status.eq("open")),
+            .filter(settlement_offers::status.eq(OfferStatus::Open)),
     )
     .set((settlement_offers::status.eq(status), settlement_offers::decided_at.eq(now)))
     .execute(conn)
@@ -89,7 +103,7 @@ pub async fn offer(
     if !(1..=order.total_cents).contains(&refund_cents) {
         return Err(ApiError::validation("refund_cents", format!("must be between 1 and {}", order.total_cents)));
     }
-    close_open_offers(conn, order.id, "superseded", now).await?;
+    close_open_offers(conn, order.id, OfferStatus::Superseded, now).await?;
     let offer: SettlementOffer = diesel::insert_into(settlement_offers::table)
         .values((
             settlement_offers::id.eq(Uuid::now_v7()),
@@ -97,7 +111,7 @@ pub async fn offer(
             settlement_offers::offered_by.eq(seller),
             settlement_offers::refund_cents.eq(refund_cents),
             settlement_offers::message.eq(message),
-            settlement_offers::status.eq("open"),
+            settlement_offers::status.eq(OfferStatus::Open),
             settlement_offers::created_at.eq(now),
         ))
         .returning(SettlementOffer::as_returning())
@@ -139,11 +153,11 @@ pub async fn accept_offer(
         .await
         .optional()?
         .ok_or_else(|| ApiError::not_found("offer_not_found", "This order has no such settlement offer."))?;
-    if offer.status != "open" {
+    if offer.status != OfferStatus::Open {
         return Err(ApiError::conflict("offer_not_open", format!("This offer is {}.", offer.status)));
     }
     diesel::update(settlement_offers::table.find(offer.id))
-        .set((settlement_offers::status.eq("accepted"), settlement_offers::decided_at.eq(now)))
+        .set((settlement_offers::status.eq(OfferStatus::Accepted), settlement_offers::decided_at.eq(now)))
         .execute(conn)
         .await?;
     let details = json!({ "offer_id": offer.id });
@@ -168,7 +182,7 @@ pub async fn resolve_by_admin(
 ) -> Result<OrderRow, ApiError> {
     let actor = Actor::user(ActorRole::Admin, admin);
     flow::check(order, Move::Resolve, actor)?;
-    close_open_offers(conn, order.id, "void", now).await?;
+    close_open_offers(conn, order.id, OfferStatus::Void, now).await?;
     let details = json!({ "refund_cents": refund_cents, "note": note });
     let settlement = Settlement { mv: Move::Resolve, actor, refund_cents, details };
     let resolved = flow::resolve(ctx, conn, order, settlement, now).await?;

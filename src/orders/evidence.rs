@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::messages::{EvidenceRow, EvidenceType, EVIDENCE_MAGIC_LEN, MAX_EVIDENCE_PER_ORDER};
+use super::messages::{EvidenceRow, EvidenceStatus, EvidenceType, EVIDENCE_MAGIC_LEN, MAX_EVIDENCE_PER_ORDER};
 use super::model::OrderRow;
 use crate::db::ids::UserId;
 use crate::db::schema::order_evidence;
@@ -54,7 +54,7 @@ pub async fn start_upload(
             order_evidence::object_key.eq(&key),
             order_evidence::content_type.eq(content_type.mime()),
             order_evidence::size_bytes.eq(size_bytes),
-            order_evidence::status.eq("pending"),
+            order_evidence::status.eq(EvidenceStatus::Pending),
             order_evidence::created_at.eq(now),
         ))
         .execute(conn)
@@ -87,7 +87,7 @@ pub async fn complete_upload(
         .await
         .optional()?
         .ok_or_else(not_found)?;
-    if evidence.status == "pending" {
+    if evidence.status == EvidenceStatus::Pending {
         if let Err(refusal) = check_upload(storage, &evidence).await {
             if !matches!(refusal, ApiError::Unprocessable { code: "upload_missing", .. }) {
                 storage.delete(&evidence.object_key).await?;
@@ -95,7 +95,7 @@ pub async fn complete_upload(
             return Err(refusal);
         }
         diesel::update(order_evidence::table.find(evidence.id))
-            .set((order_evidence::status.eq("attached"), order_evidence::attached_at.eq(now)))
+            .set((order_evidence::status.eq(EvidenceStatus::Attached), order_evidence::attached_at.eq(now)))
             .execute(conn)
             .await?;
     }

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::queries::Actor;
 use crate::db::ids::{OrderId, UserId};
 use crate::db::schema::{order_evidence, order_messages};
+use crate::db::text_enum;
 use crate::error::ApiError;
 use crate::listings::photo_check::PhotoType;
 use crate::storage::ObjectStore;
@@ -83,6 +84,14 @@ impl EvidenceType {
     }
 }
 
+text_enum! {
+    /// An evidence upload: started, or checked and attachable.
+    pub enum EvidenceStatus {
+        Pending = "pending",
+        Attached = "attached",
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = order_evidence)]
 pub struct EvidenceRow {
@@ -92,7 +101,7 @@ pub struct EvidenceRow {
     pub object_key: String,
     pub content_type: String,
     pub size_bytes: i64,
-    pub status: String,
+    pub status: EvidenceStatus,
     pub created_at: DateTime<Utc>,
     pub attached_at: Option<DateTime<Utc>>,
 }
@@ -142,7 +151,7 @@ pub async fn check_evidence(conn: &mut AsyncPgConnection, order_id: OrderId, ids
     let found: Vec<Uuid> = order_evidence::table
         .filter(order_evidence::order_id.eq(order_id))
         .filter(order_evidence::id.eq_any(ids))
-        .filter(order_evidence::status.eq("attached"))
+        .filter(order_evidence::status.eq(EvidenceStatus::Attached))
         .select(order_evidence::id)
         .load(conn)
         .await?;

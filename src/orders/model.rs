@@ -16,7 +16,7 @@ pub struct OrderRow {
     pub listing_id: ListingId,
     pub buyer_id: UserId,
     pub seller_id: UserId,
-    pub status: String,
+    pub status: OrderStatus,
     pub quantity: i32,
     pub unit_price_cents: i64,
     pub subtotal_cents: i64,
@@ -56,7 +56,7 @@ pub struct OrderRow {
 
 impl OrderRow {
     pub fn status(&self) -> OrderStatus {
-        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::AwaitingPayment)
+        self.status
     }
 
     /// The role `user` plays in this order, if any (admins are not parties).
@@ -260,7 +260,7 @@ pub struct NewOrder<'a> {
     pub listing_id: ListingId,
     pub buyer_id: UserId,
     pub seller_id: UserId,
-    pub status: &'a str,
+    pub status: OrderStatus,
     pub quantity: i32,
     pub unit_price_cents: i64,
     pub subtotal_cents: i64,

@@ -145,7 +145,7 @@ async fn insert_order(
         listing_id: listing.id,
         buyer_id: buyer.id(),
         seller_id: listing.seller_id,
-        status: OrderStatus::AwaitingPayment.as_str(),
+        status: OrderStatus::AwaitingPayment,
         quantity: body.quantity,
         unit_price_cents: listing.unit_price_cents,
         subtotal_cents: subtotal,

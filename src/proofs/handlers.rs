@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::lifecycle;
-use super::model::{IssuedProof, ProofPurpose, ProofRequest, ProofRow, WorkerResult};
+use super::model::{IssuedProof, ProofPurpose, ProofRequest, ProofRow, ProofStatus, WorkerResult};
 use super::queries;
 use crate::accounts::AuthUser;
 use crate::db::ids::{ListingId, ProofId};
@@ -90,7 +90,7 @@ pub struct ProofView {
 }
 
 pub async fn view(conn: &mut diesel_async::AsyncPgConnection, proof: ProofRow) -> QueryResult<ProofView> {
-    let workers = if matches!(proof.status.as_str(), "verified" | "failed") {
+    let workers = if matches!(proof.status, ProofStatus::Verified | ProofStatus::Failed) {
         lifecycle::worker_results(conn, &proof).await?
     } else {
         Vec::new()
@@ -98,7 +98,7 @@ pub async fn view(conn: &mut diesel_async::AsyncPgConnection, proof: ProofRow) -
     Ok(ProofView {
         id: proof.id,
         listing_id: proof.listing_id,
-        status: proof.status,
+        status: proof.status.to_string(),
         claimed_hashrate_hs: proof.claimed_hashrate_hs,
         share_difficulty: proof.share_difficulty,
         duration_secs: proof.duration_secs,
@@ -125,7 +125,7 @@ pub fn ticket(state: &AppState, issued: IssuedProof) -> ProofTicket {
     ProofTicket {
         id: issued.id,
         listing_id: issued.listing_id,
-        status: "awaiting_shares".into(),
+        status: ProofStatus::AwaitingShares.to_string(),
         stratum_url: stratum_url(state),
         username: format!("{}.worker", issued.token),
         password: "x".into(),

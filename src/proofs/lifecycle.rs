@@ -8,11 +8,11 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-use super::estimate::{verdict, ProofStatus as VerdictStatus, DEFAULT_MIN_SHARES, VERIFY_FRACTION_OF_CLAIM};
+use super::estimate::{verdict, VerdictStatus, DEFAULT_MIN_SHARES, VERIFY_FRACTION_OF_CLAIM};
 use super::jobs::{ExpireProof, FinalizeProof};
 use super::model::{
-    DeliveryShortfall, IssuedProof, ProofPurpose, ProofRequest, ProofRow, ShareOutcome, WorkerResult, CONNECT_WINDOW,
-    MIN_SHARE_DIFFICULTY, VALIDITY,
+    DeliveryShortfall, IssuedProof, ProofPurpose, ProofRequest, ProofRow, ProofStatus, ShareOutcome, WorkerResult,
+    CONNECT_WINDOW, MIN_SHARE_DIFFICULTY, VALIDITY,
 };
 use super::queries;
 use super::share::Difficulty;
@@ -50,7 +50,7 @@ pub async fn issue(
             hashrate_proofs::purpose.eq(request.purpose.as_str()),
             hashrate_proofs::order_id.eq(order_id),
             hashrate_proofs::token_hash.eq(&token.digest),
-            hashrate_proofs::status.eq("awaiting_shares"),
+            hashrate_proofs::status.eq(ProofStatus::AwaitingShares),
             hashrate_proofs::units.eq(request.units),
             hashrate_proofs::claimed_hashrate_hs.eq(request.claimed_hashrate_hs),
             hashrate_proofs::share_difficulty.eq(difficulty.value()),
@@ -106,7 +106,7 @@ pub async fn record_share(
             let ends_at = now + Duration::seconds(i64::from(proof.duration_secs));
             diesel::update(hashrate_proofs::table.find(proof_id))
                 .set((
-                    hashrate_proofs::status.eq("collecting"),
+                    hashrate_proofs::status.eq(ProofStatus::Collecting),
                     hashrate_proofs::started_at.eq(now),
                     hashrate_proofs::ends_at.eq(ends_at),
                     hashrate_proofs::shares_accepted.eq(1),
@@ -162,7 +162,7 @@ pub async fn finalize(
 ) -> anyhow::Result<Option<DeliveryShortfall>> {
     let proof: ProofRow =
         hashrate_proofs::table.find(proof_id).select(ProofRow::as_select()).for_update().first(conn).await?;
-    if proof.status != "collecting" {
+    if proof.status != ProofStatus::Collecting {
         return Ok(None);
     }
     let difficulty = Difficulty::new(proof.share_difficulty)?;
@@ -177,7 +177,7 @@ pub async fn finalize(
     let ended_at = proof.ends_at.unwrap_or(now);
     diesel::update(hashrate_proofs::table.find(proof.id))
         .set((
-            hashrate_proofs::status.eq(if verified { "verified" } else { "failed" }),
+            hashrate_proofs::status.eq(if verified { ProofStatus::Verified } else { ProofStatus::Failed }),
             hashrate_proofs::ended_at.eq(ended_at),
             hashrate_proofs::estimated_hashrate_hs.eq(result.estimate),
             hashrate_proofs::ci95_low_hs.eq(result.ci95_low),

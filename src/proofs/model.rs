@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::db::ids::{ListingId, OrderId, ProofId, UserId};
 use crate::db::schema::hashrate_proofs;
+use crate::db::text_enum;
 use crate::listings::ProofSummary;
 
 /// The smallest share difficulty the server hands out: it bounds the share rate
@@ -20,6 +21,20 @@ pub const CONNECT_WINDOW: Duration = Duration::minutes(30);
 /// A verified proof speaks for the listing this long.
 pub const VALIDITY: Duration = Duration::days(30);
 
+text_enum! {
+    /// Where a proof is in its life (stored in `hashrate_proofs.status`).
+    pub enum ProofStatus {
+        /// Issued; no rig has connected yet.
+        AwaitingShares = "awaiting_shares",
+        /// The window is running.
+        Collecting = "collecting",
+        Verified = "verified",
+        Failed = "failed",
+        /// Nothing connected before the deadline.
+        Expired = "expired",
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = hashrate_proofs)]
 pub struct ProofRow {
@@ -28,7 +43,7 @@ pub struct ProofRow {
     pub requested_by: UserId,
     pub purpose: String,
     pub token_hash: Vec<u8>,
-    pub status: String,
+    pub status: ProofStatus,
     pub units: i32,
     pub claimed_hashrate_hs: i64,
     pub share_difficulty: f64,
@@ -90,7 +105,7 @@ impl ProofRow {
     pub fn summary(&self) -> ProofSummary {
         ProofSummary {
             id: self.id,
-            status: self.status.clone(),
+            status: self.status.to_string(),
             claimed_hashrate_hs: self.claimed_hashrate_hs,
             estimated_hashrate_hs: self.estimated_hashrate_hs,
             ci95_low_hs: self.ci95_low_hs,
@@ -102,9 +117,9 @@ impl ProofRow {
 
     /// Still taking shares at `now`.
     pub fn is_open(&self, now: DateTime<Utc>) -> bool {
-        match self.status.as_str() {
-            "awaiting_shares" => now < self.connect_deadline,
-            "collecting" => self.ends_at.is_some_and(|end| now < end),
+        match self.status {
+            ProofStatus::AwaitingShares => now < self.connect_deadline,
+            ProofStatus::Collecting => self.ends_at.is_some_and(|end| now < end),
             _ => false,
         }
     }

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::model::ProofRow;
+use super::model::{ProofRow, ProofStatus};
 use crate::db::ids::{ListingId, OrderId, ProofId};
 use crate::db::schema::{hashrate_proofs, proof_shares};
 use crate::listings::{LatestProof, LatestProofs};
@@ -21,14 +21,14 @@ pub async fn undecided_delivery_proofs(
 ) -> QueryResult<Vec<DateTime<Utc>>> {
     let proofs: Vec<ProofRow> = hashrate_proofs::table
         .filter(hashrate_proofs::order_id.eq(order_id))
-        .filter(hashrate_proofs::status.eq_any(["awaiting_shares", "collecting"]))
+        .filter(hashrate_proofs::status.eq_any([ProofStatus::AwaitingShares, ProofStatus::Collecting]))
         .select(ProofRow::as_select())
         .load(conn)
         .await?;
     Ok(proofs
         .iter()
-        .map(|p| match (p.status.as_str(), p.ends_at) {
-            ("collecting", Some(ends)) => ends,
+        .map(|p| match (p.status, p.ends_at) {
+            (ProofStatus::Collecting, Some(ends)) => ends,
             _ => p.connect_deadline,
         })
         .collect())
@@ -87,11 +87,12 @@ pub async fn expire_if_unused(
     proof_id: ProofId,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
-    let expired =
-        diesel::update(hashrate_proofs::table.find(proof_id).filter(hashrate_proofs::status.eq("awaiting_shares")))
-            .set((hashrate_proofs::status.eq("expired"), hashrate_proofs::ended_at.eq(now)))
-            .execute(conn)
-            .await?;
+    let expired = diesel::update(
+        hashrate_proofs::table.find(proof_id).filter(hashrate_proofs::status.eq(ProofStatus::AwaitingShares)),
+    )
+    .set((hashrate_proofs::status.eq(ProofStatus::Expired), hashrate_proofs::ended_at.eq(now)))
+    .execute(conn)
+    .await?;
     Ok(expired == 1)
 }
 

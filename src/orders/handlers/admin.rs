@@ -171,7 +171,7 @@ async fn admin_cancel(
             let order = lock_for_admin(conn, *id, &admin).await?;
             let actor = Actor::user(ActorRole::Admin, admin.id());
             let details = serde_json::json!({ "note": body.note.trim() });
-            disputes::close_open_offers(conn, order.id, "void", now).await?;
+            disputes::close_open_offers(conn, order.id, disputes::OfferStatus::Void, now).await?;
             flow::close_without_sale(conn, &order, Move::AdminCancel, actor, "cancelled_by_admin", details, now).await
         })
         .await?;

@@ -74,7 +74,7 @@ impl Confidence {
 
 /// Outcome of a proof.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProofStatus {
+pub enum VerdictStatus {
     Verified,
     Failed,
 }
@@ -82,7 +82,7 @@ pub enum ProofStatus {
 /// A proof's verdict; hashrates in H/s.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Verdict {
-    pub status: ProofStatus,
+    pub status: VerdictStatus,
     pub estimate: f64,
     pub ci95_low: f64,
     pub ci95_high: f64,
@@ -135,7 +135,7 @@ pub fn verdict(
     // A NaN bound fails this comparison, so an impossible interval fails the proof.
     let verified = shares >= min_shares && ci95_high >= VERIFY_FRACTION_OF_CLAIM * claimed_hs;
     Ok(Verdict {
-        status: if verified { ProofStatus::Verified } else { ProofStatus::Failed },
+        status: if verified { VerdictStatus::Verified } else { VerdictStatus::Failed },
         estimate,
         ci95_low,
         ci95_high,

@@ -134,7 +134,7 @@ fn interval_covers_the_true_hashrate_95_percent_of_the_time() {
 #[test]
 fn honest_claims_verify_and_threefold_overclaims_fail() {
     let mut rng = ChaCha8Rng::seed_from_u64(SIMULATION_SEED + 1);
-    for (claimed_hs, expected) in [(S19_PRO_HS, ProofStatus::Verified), (3.0 * S19_PRO_HS, ProofStatus::Failed)] {
+    for (claimed_hs, expected) in [(S19_PRO_HS, VerdictStatus::Verified), (3.0 * S19_PRO_HS, VerdictStatus::Failed)] {
         let chosen = choose_share_difficulty(claimed_hs, WINDOW_SECS, 1600.0, difficulty(1.0)).expect("valid inputs");
         let rate = shares_per_sec(S19_PRO_HS, chosen);
         for _ in 0..1000 {
@@ -149,7 +149,7 @@ fn honest_claims_verify_and_threefold_overclaims_fail() {
 fn verdict_reports_estimate_interval_and_ratio() {
     let chosen = difficulty(9_604.264_050_722_122);
     let outcome = verdict(1600, chosen, WINDOW_SECS, S19_PRO_HS, DEFAULT_MIN_SHARES).expect("valid inputs");
-    assert_eq!(outcome.status, ProofStatus::Verified);
+    assert_eq!(outcome.status, VerdictStatus::Verified);
     assert_close(outcome.estimate, S19_PRO_HS, 1e-12, "estimate");
     assert_close(outcome.ratio_to_claim, 1.0, 1e-12, "ratio");
     let per_share = S19_PRO_HS / 1600.0;
@@ -163,7 +163,7 @@ fn the_upper_bound_decides_at_ninety_percent_of_the_claim() {
     let per_share = S19_PRO_HS / 1600.0;
     // 1,366 shares: upper bound 1,440.41 shares, 90.03 % of the 1,600 claimed.
     // 1,365 shares: upper bound 1,439.38 shares, 89.96 %.
-    for (shares, expected) in [(1366, ProofStatus::Verified), (1365, ProofStatus::Failed)] {
+    for (shares, expected) in [(1366, VerdictStatus::Verified), (1365, VerdictStatus::Failed)] {
         let outcome = verdict(shares, chosen, WINDOW_SECS, S19_PRO_HS, DEFAULT_MIN_SHARES).expect("valid inputs");
         let upper_fraction = outcome.ci95_high / (1600.0 * per_share);
         assert_eq!(outcome.status, expected, "{shares}: upper at {upper_fraction}");
@@ -177,15 +177,15 @@ fn too_few_shares_never_verify() {
     let claimed = 1e6;
     let short = verdict(99, chosen, WINDOW_SECS, claimed, DEFAULT_MIN_SHARES).expect("valid");
     assert!(short.ci95_high > claimed);
-    assert_eq!(short.status, ProofStatus::Failed);
+    assert_eq!(short.status, VerdictStatus::Failed);
     let enough = verdict(100, chosen, WINDOW_SECS, claimed, DEFAULT_MIN_SHARES).expect("valid");
-    assert_eq!(enough.status, ProofStatus::Verified);
+    assert_eq!(enough.status, VerdictStatus::Verified);
 }
 
 #[test]
 fn no_shares_fail_with_a_zero_estimate() {
     let outcome = verdict(0, difficulty(1.0), WINDOW_SECS, 1e6, DEFAULT_MIN_SHARES).expect("valid inputs");
-    assert_eq!(outcome.status, ProofStatus::Failed);
+    assert_eq!(outcome.status, VerdictStatus::Failed);
     assert_eq!((outcome.estimate, outcome.ci95_low), (0.0, 0.0));
 }
 

@@ -62,3 +62,5 @@ macro_rules! text_enum {
         }
     };
 }
+
+pub(crate) use text_enum;
