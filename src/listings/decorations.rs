@@ -32,13 +32,15 @@ pub struct ProofSummary {
 pub struct LatestProof {
     pub summary: ProofSummary,
     pub units: i32,
+    /// Its verdict was `verified`.
+    pub verified: bool,
 }
 
 impl LatestProof {
     /// Measured H/s per unit, when the proof verified.
     pub fn verified_unit_hashrate_hs(&self) -> Option<f64> {
         let proof = &self.summary;
-        (proof.status == "verified").then_some(proof.estimated_hashrate_hs?).map(|hs| hs / f64::from(self.units.max(1)))
+        self.verified.then_some(proof.estimated_hashrate_hs?).map(|hs| hs / f64::from(self.units.max(1)))
     }
 }
 

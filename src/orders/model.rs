@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::state::{ActorRole, OrderStatus};
 use crate::db::ids::{ListingId, OrderId, UserId};
 use crate::db::schema::{order_events, orders};
+use crate::db::text_enum;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = orders)]
@@ -26,7 +27,7 @@ pub struct OrderRow {
     pub currency: String,
     pub reference_unit_price_cents: Option<i64>,
     pub discount_bps: Option<i64>,
-    pub payment_method: String,
+    pub payment_method: PaymentMethod,
     pub payment_reference: String,
     pub btcpay_invoice_id: Option<String>,
     pub btcpay_checkout_url: Option<String>,
@@ -71,21 +72,14 @@ impl OrderRow {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentMethod {
-    /// A bank transfer quoting the order's reference, confirmed by an admin.
-    Wire,
-    /// A BTCPay Server invoice, confirmed by its signed webhook.
-    Btcpay,
-}
-
-impl PaymentMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Wire => "wire",
-            Self::Btcpay => "btcpay",
-        }
+text_enum! {
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum PaymentMethod {
+        /// A bank transfer quoting the order's reference, confirmed by an admin.
+        Wire = "wire",
+        /// A BTCPay Server invoice, confirmed by its signed webhook.
+        Btcpay = "btcpay",
     }
 }
 
@@ -270,7 +264,7 @@ pub struct NewOrder<'a> {
     pub currency: &'a str,
     pub reference_unit_price_cents: Option<i64>,
     pub discount_bps: Option<i64>,
-    pub payment_method: &'a str,
+    pub payment_method: PaymentMethod,
     pub payment_reference: String,
     pub shipping_address: serde_json::Value,
     pub inspection_days: i32,

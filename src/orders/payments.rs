@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::context::OrderContext;
 use super::flow;
-use super::model::OrderRow;
+use super::model::{OrderRow, PaymentMethod};
 use super::queries::{self, Actor};
 use super::state::{ActorRole, OrderStatus};
 use crate::clock::Clock;
@@ -125,7 +125,7 @@ pub async fn check_before_admin_confirmation(
     order_id: OrderId,
 ) -> Result<Option<PaymentCheck>, ApiError> {
     let Some(order) = queries::find(conn, order_id).await? else { return Ok(None) };
-    if order.payment_method != "btcpay" {
+    if order.payment_method != PaymentMethod::Btcpay {
         return Ok(None);
     }
     let invoice = order.btcpay_invoice_id.ok_or_else(invoice_pending)?;
@@ -168,7 +168,7 @@ pub async fn confirm_by_admin(
     now: DateTime<Utc>,
 ) -> Result<OrderRow, ApiError> {
     let AdminConfirmation { amount_cents, check, details } = confirmation;
-    if order.payment_method != "btcpay" {
+    if order.payment_method != PaymentMethod::Btcpay {
         return flow::pay(ctx, conn, order, admin, amount_cents, details, now).await;
     }
     flow::check(order, super::state::Move::Pay, admin)?;

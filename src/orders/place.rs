@@ -155,7 +155,7 @@ async fn insert_order(
         currency: &listing.currency,
         reference_unit_price_cents: listing.reference_unit_price_cents,
         discount_bps: discount_bps(listing.unit_price_cents, listing.reference_unit_price_cents),
-        payment_method: body.payment_method.as_str(),
+        payment_method: body.payment_method,
         payment_reference: payment_reference(),
         shipping_address,
         inspection_days: listing.inspection_days,

@@ -59,7 +59,7 @@ pub async fn render(
 }
 
 fn payment(row: &OrderRow, wire_instructions: &str) -> PaymentView {
-    let method = if row.payment_method == "btcpay" { PaymentMethod::Btcpay } else { PaymentMethod::Wire };
+    let method = row.payment_method;
     PaymentView {
         method,
         instructions: (method == PaymentMethod::Wire)

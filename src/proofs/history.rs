@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::model::{ProofStatus, VALIDITY};
+use super::model::{ProofKind, ProofStatus, VALIDITY};
 use crate::db::ids::{ListingId, ProofId, UserId};
 use crate::db::schema::hashrate_proofs;
 
@@ -32,7 +32,7 @@ pub async fn record_verified(conn: &mut AsyncPgConnection, proof: &HistoricProof
             hashrate_proofs::id.eq(proof.id),
             hashrate_proofs::listing_id.eq(proof.listing_id),
             hashrate_proofs::requested_by.eq(proof.requested_by),
-            hashrate_proofs::purpose.eq("listing"),
+            hashrate_proofs::purpose.eq(ProofKind::Listing),
             hashrate_proofs::token_hash.eq(crate::accounts::secret_token::digest(&format!("demo-proof-{}", proof.id))),
             hashrate_proofs::status.eq(ProofStatus::Verified),
             hashrate_proofs::units.eq(proof.units),

@@ -11,8 +11,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use super::estimate::{verdict, VerdictStatus, DEFAULT_MIN_SHARES, VERIFY_FRACTION_OF_CLAIM};
 use super::jobs::{ExpireProof, FinalizeProof};
 use super::model::{
-    DeliveryShortfall, IssuedProof, ProofPurpose, ProofRequest, ProofRow, ProofStatus, ShareOutcome, WorkerResult,
-    CONNECT_WINDOW, MIN_SHARE_DIFFICULTY, VALIDITY,
+    DeliveryShortfall, IssuedProof, ProofKind, ProofPurpose, ProofRequest, ProofRow, ProofStatus, ShareOutcome,
+    WorkerResult, CONNECT_WINDOW, MIN_SHARE_DIFFICULTY, VALIDITY,
 };
 use super::queries;
 use super::share::Difficulty;
@@ -47,7 +47,7 @@ pub async fn issue(
             hashrate_proofs::id.eq(id),
             hashrate_proofs::listing_id.eq(request.listing_id),
             hashrate_proofs::requested_by.eq(request.requested_by),
-            hashrate_proofs::purpose.eq(request.purpose.as_str()),
+            hashrate_proofs::purpose.eq(request.purpose.kind()),
             hashrate_proofs::order_id.eq(order_id),
             hashrate_proofs::token_hash.eq(&token.digest),
             hashrate_proofs::status.eq(ProofStatus::AwaitingShares),
@@ -187,7 +187,7 @@ pub async fn finalize(
         ))
         .execute(conn)
         .await?;
-    if proof.purpose == "listing" {
+    if proof.purpose == ProofKind::Listing {
         // The listing is "verified" exactly while its latest verified proof is valid.
         let per_unit = result.estimate / f64::from(proof.units.max(1));
         let verification = crate::listings::HashrateVerification {

@@ -41,7 +41,7 @@ pub struct ProofRow {
     pub id: ProofId,
     pub listing_id: ListingId,
     pub requested_by: UserId,
-    pub purpose: String,
+    pub purpose: ProofKind,
     pub token_hash: Vec<u8>,
     pub status: ProofStatus,
     pub units: i32,
@@ -64,6 +64,16 @@ pub struct ProofRow {
     pub order_id: Option<OrderId>,
 }
 
+text_enum! {
+    /// What a proof row measures (stored in `hashrate_proofs.purpose`).
+    pub enum ProofKind {
+        /// A seller's proof, backing a listing.
+        Listing = "listing",
+        /// A buyer's proof of a delivery, during an order's inspection.
+        Delivery = "delivery",
+    }
+}
+
 /// Why a proof runs: to back a listing, or to check a delivery during an order's
 /// inspection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,10 +83,10 @@ pub enum ProofPurpose {
 }
 
 impl ProofPurpose {
-    pub fn as_str(self) -> &'static str {
+    pub fn kind(self) -> ProofKind {
         match self {
-            Self::Listing => "listing",
-            Self::Delivery { .. } => "delivery",
+            Self::Listing => ProofKind::Listing,
+            Self::Delivery { .. } => ProofKind::Delivery,
         }
     }
 }

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::model::{ProofRow, ProofStatus};
+use super::model::{ProofKind, ProofRow, ProofStatus};
 use crate::db::ids::{ListingId, OrderId, ProofId};
 use crate::db::schema::{hashrate_proofs, proof_shares};
 use crate::listings::{LatestProof, LatestProofs};
@@ -108,14 +108,23 @@ impl LatestProofs for ListingProofs {
     ) -> QueryResult<HashMap<ListingId, LatestProof>> {
         Ok(hashrate_proofs::table
             .filter(hashrate_proofs::listing_id.eq_any(listing_ids))
-            .filter(hashrate_proofs::purpose.eq("listing"))
+            .filter(hashrate_proofs::purpose.eq(ProofKind::Listing))
             .order((hashrate_proofs::listing_id, hashrate_proofs::created_at.desc()))
             .distinct_on(hashrate_proofs::listing_id)
             .select(ProofRow::as_select())
             .load::<ProofRow>(conn)
             .await?
             .into_iter()
-            .map(|proof| (proof.listing_id, LatestProof { summary: proof.summary(), units: proof.units }))
+            .map(|proof| {
+                (
+                    proof.listing_id,
+                    LatestProof {
+                        summary: proof.summary(),
+                        units: proof.units,
+                        verified: proof.status == ProofStatus::Verified,
+                    },
+                )
+            })
             .collect())
     }
 }
