@@ -13,8 +13,9 @@ use super::references::{self, ReferencePricesInput};
 use super::tiers::EfficiencyTier;
 use crate::accounts::AuthUser;
 use crate::db::ids::RigModelId;
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
 use crate::http::pagination::{page_from, Page, PageParams};
+use crate::http::problems::{Problem400, Problem403, Problem404, Problem409, Problem422};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -35,7 +36,7 @@ pub struct ModelQuery {
     params(ModelQuery, PageParams),
     responses(
         (status = 200, body = inline(Page<RigModelView>)),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
+        Problem400,
     )
 )]
 #[get("/rig-models")]
@@ -62,7 +63,7 @@ async fn list_rig_models(
     params(("id" = Uuid, Path, description = "Rig model id")),
     responses(
         (status = 200, body = RigModelView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem404,
     )
 )]
 #[get("/rig-models/{id}")]
@@ -78,7 +79,7 @@ async fn get_rig_model(state: web::Data<AppState>, id: web::Path<RigModelId>) ->
     params(("id" = Uuid, Path, description = "Rig model id")),
     responses(
         (status = 200, body = ReferencePricesView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem404,
     )
 )]
 #[get("/rig-models/{id}/reference-prices")]
@@ -122,9 +123,9 @@ fn default_algorithm() -> String {
     request_body = CreateRigModel,
     responses(
         (status = 201, body = RigModelView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem403,
+        Problem409,
+        Problem422,
     )
 )]
 #[post("/admin/rig-models")]
@@ -168,9 +169,9 @@ pub struct UpdateRigModel {
     request_body = UpdateRigModel,
     responses(
         (status = 200, body = RigModelView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem404,
+        Problem409,
+        Problem422,
     )
 )]
 #[patch("/admin/rig-models/{id}")]
@@ -196,8 +197,8 @@ async fn update_rig_model(
     request_body = ReferencePricesInput,
     responses(
         (status = 201, body = SavedReferencePrices),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem403,
+        Problem422,
     )
 )]
 #[post("/admin/reference-prices")]

@@ -7,6 +7,7 @@
 pub mod input;
 pub mod pagination;
 pub mod patch;
+pub mod problems;
 
 use std::future::Future;
 

@@ -9,6 +9,7 @@ use super::book::{balance, Account, TransactionView};
 use super::payouts::{self, NewPayout};
 use crate::accounts::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::problems::{Problem403, Problem404, Problem422};
 use crate::idempotency;
 use crate::state::AppState;
 
@@ -44,10 +45,10 @@ async fn my_balances(state: web::Data<AppState>, user: AuthUser) -> ApiResult<we
     request_body = NewPayout,
     responses(
         (status = 201, body = TransactionView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem403,
+        Problem404,
         (status = 409, description = "insufficient_balance", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem422,
     )
 )]
 #[post("/admin/payouts")]

@@ -12,7 +12,8 @@ use super::model::{FireSalesResponse, LatestTier, SeriesResponse, TierBandView};
 use super::params::{wants_csv, FireSaleParams, LatestParams, SeriesParams};
 use super::{csv_export, current, history};
 use crate::accounts::Principal;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult};
+use crate::http::problems::{Problem400, Problem401, Problem422, Problem429};
 use crate::state::AppState;
 
 fn query<T: DeserializeOwned>(req: &HttpRequest) -> ApiResult<T> {
@@ -31,7 +32,7 @@ fn json<T: Serialize>(value: &T) -> ApiResult<Vec<u8>> {
     responses(
         (status = 200, body = Vec<TierBandView>, headers(("ETag" = String), ("RateLimit-Remaining" = u32))),
         (status = 304, description = "Not modified (`If-None-Match`)"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        Problem429,
     )
 )]
 #[get("/price-index/tiers")]
@@ -50,8 +51,8 @@ async fn tiers(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpRe
     responses(
         (status = 200, body = Vec<LatestTier>, headers(("ETag" = String), ("RateLimit-Remaining" = u32))),
         (status = 304, description = "Not modified (`If-None-Match`)"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        Problem400,
+        Problem429,
     )
 )]
 #[get("/price-index/latest")]
@@ -76,10 +77,10 @@ async fn latest(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
         (status = 200, content((SeriesResponse = "application/json"), (String = "text/csv")),
             headers(("ETag" = String), ("RateLimit-Remaining" = u32))),
         (status = 304, description = "Not modified (`If-None-Match`)"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        Problem400,
+        Problem401,
+        Problem422,
+        Problem429,
     )
 )]
 #[get("/price-index/series")]
@@ -110,10 +111,10 @@ async fn price_series(
         (status = 200, content((FireSalesResponse = "application/json"), (String = "text/csv")),
             headers(("ETag" = String), ("RateLimit-Remaining" = u32))),
         (status = 304, description = "Not modified (`If-None-Match`)"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        Problem400,
+        Problem401,
+        Problem422,
+        Problem429,
     )
 )]
 #[get("/price-index/fire-sales")]

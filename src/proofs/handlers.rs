@@ -13,7 +13,8 @@ use super::model::{IssuedProof, ProofPurpose, ProofRequest, ProofRow, ProofStatu
 use super::queries;
 use crate::accounts::AuthUser;
 use crate::db::ids::{ListingId, ProofId};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult};
+use crate::http::problems::{Problem404, Problem409, Problem422};
 use crate::listings::lifecycle::ListingStatus;
 use crate::state::AppState;
 
@@ -144,9 +145,9 @@ pub fn ticket(state: &AppState, issued: IssuedProof) -> ProofTicket {
     request_body = NewProof,
     responses(
         (status = 201, body = ProofTicket),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem404,
+        Problem409,
+        Problem422,
     )
 )]
 #[post("/listings/{id}/hashrate-proofs")]
@@ -199,7 +200,7 @@ async fn request_proof(
     params(("id" = Uuid, Path, description = "Proof id")),
     responses(
         (status = 200, body = ProofView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem404,
     )
 )]
 #[get("/hashrate-proofs/{id}")]
@@ -217,7 +218,7 @@ async fn get_proof(state: web::Data<AppState>, id: web::Path<ProofId>) -> ApiRes
     params(("id" = Uuid, Path, description = "Listing id")),
     responses(
         (status = 200, body = Vec<ProofView>),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem404,
     )
 )]
 #[get("/listings/{id}/hashrate-proofs")]

@@ -20,7 +20,8 @@ use super::stratum::work::{self, EXTRANONCE2_BYTES};
 use crate::accounts::secret_token;
 use crate::db::ids::ProofId;
 use crate::db::schema::relay_jobs;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult};
+use crate::http::problems::{Problem401, Problem409, Problem422};
 use crate::state::AppState;
 
 /// How long a relay job accepts shares.
@@ -74,8 +75,8 @@ pub struct RelayJob {
     params(("id" = Uuid, Path, description = "Proof id")),
     responses(
         (status = 200, body = RelayJob),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Problem401,
+        Problem409,
     )
 )]
 #[get("/hashrate-proofs/{id}/job")]
@@ -158,9 +159,9 @@ pub struct RelayReceipt {
     request_body = Vec<RelayShare>,
     responses(
         (status = 200, body = RelayReceipt),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem401,
+        Problem409,
+        Problem422,
     )
 )]
 #[post("/hashrate-proofs/{id}/shares")]

@@ -9,9 +9,10 @@ use crate::accounts::queries::users::{self, UserFilter};
 use crate::accounts::suspension::{self, Suspension};
 use crate::accounts::AuthUser;
 use crate::db::ids::UserId;
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
 use crate::http::client_info;
 use crate::http::pagination::{page_from, Page, PageParams};
+use crate::http::problems::{Problem403, Problem404, Problem409, Problem422};
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
@@ -30,7 +31,7 @@ pub struct UserQuery {
     params(UserQuery, PageParams),
     responses(
         (status = 200, body = inline(Page<AdminUserView>)),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Problem403,
     )
 )]
 #[get("/admin/users")]
@@ -65,9 +66,9 @@ pub struct SuspendRequest {
     request_body = SuspendRequest,
     responses(
         (status = 200, body = AdminUserView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem404,
+        Problem409,
+        Problem422,
     )
 )]
 #[post("/admin/users/{id}/suspend")]
@@ -93,8 +94,8 @@ async fn suspend(
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, body = AdminUserView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Problem404,
+        Problem409,
     )
 )]
 #[post("/admin/users/{id}/reinstate")]

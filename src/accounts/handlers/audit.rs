@@ -8,8 +8,9 @@ use utoipa::IntoParams;
 use crate::accounts::AuthUser;
 use crate::audit::{AuditEntry, AuditFilter};
 use crate::db::ids::UserId;
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
 use crate::http::pagination::{page_from, Page, PageParams};
+use crate::http::problems::Problem403;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -33,7 +34,7 @@ pub struct AuditQuery {
     params(AuditQuery, PageParams),
     responses(
         (status = 200, body = inline(Page<AuditEntry>)),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Problem403,
     )
 )]
 #[get("/admin/audit-log")]

@@ -13,6 +13,7 @@ use crate::accounts::registration::{self, Registration};
 use crate::accounts::{password_change, sessions};
 use crate::error::{ApiResult, Problem};
 use crate::http::client_info;
+use crate::http::problems::{Problem401, Problem422};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -32,7 +33,7 @@ pub struct RegisterRequest {
     request_body = RegisterRequest,
     responses(
         (status = 201, body = RegisteredView),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem422,
     )
 )]
 #[post("/auth/register")]
@@ -63,7 +64,7 @@ pub struct TokenRequest {
     request_body = TokenRequest,
     responses(
         (status = 204, description = "The address is verified"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem422,
     )
 )]
 #[post("/auth/verify-email")]
@@ -139,7 +140,7 @@ pub struct RefreshRequest {
     request_body = RefreshRequest,
     responses(
         (status = 200, body = TokenPair),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Problem401,
     )
 )]
 #[post("/auth/refresh")]
@@ -160,7 +161,7 @@ async fn refresh(
     request_body = RefreshRequest,
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Problem401,
     )
 )]
 #[post("/auth/logout")]
@@ -207,7 +208,7 @@ pub struct ResetConfirmRequest {
     request_body = ResetConfirmRequest,
     responses(
         (status = 204, description = "Password changed"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem422,
     )
 )]
 #[post("/auth/password-reset/confirm")]

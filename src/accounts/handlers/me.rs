@@ -15,6 +15,7 @@ use crate::accounts::{AuthUser, Principal};
 use crate::db::ids::{ApiKeyId, UserId};
 use crate::error::{ApiResult, Problem};
 use crate::http::client_info;
+use crate::http::problems::{Problem401, Problem404, Problem422, Problem429};
 use crate::state::AppState;
 
 /// The caller's account (access token or API key).
@@ -23,8 +24,8 @@ use crate::state::AppState;
     security(("bearer" = []), ("api_key" = [])),
     responses(
         (status = 200, body = MeView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        Problem401,
+        Problem429,
     )
 )]
 #[get("/me")]
@@ -57,7 +58,7 @@ pub struct UpdateMe {
     request_body = UpdateMe,
     responses(
         (status = 200, body = MeView),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem422,
     )
 )]
 #[patch("/me")]
@@ -90,7 +91,7 @@ pub struct ChangePassword {
     request_body = ChangePassword,
     responses(
         (status = 204, description = "Changed; log in again"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem422,
     )
 )]
 #[post("/me/password")]
@@ -116,7 +117,7 @@ async fn change_password(
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, body = PublicProfile),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem404,
     )
 )]
 #[get("/users/{id}")]
@@ -146,7 +147,7 @@ pub struct CreateApiKey {
     responses(
         (status = 201, body = CreatedApiKey),
         (status = 409, description = "Too many active keys", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem422,
     )
 )]
 #[post("/me/api-keys")]
@@ -180,7 +181,7 @@ async fn list_api_keys(state: web::Data<AppState>, user: AuthUser) -> ApiResult<
     params(("id" = Uuid, Path, description = "API key id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem404,
     )
 )]
 #[delete("/me/api-keys/{id}")]

@@ -8,6 +8,7 @@ use crate::accounts::AuthUser;
 use crate::db::ids::ListingId;
 use crate::error::{ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
+use crate::http::problems::{Problem404, Problem409};
 use crate::listings::flags::{self, NewFlag, ResolveFlag};
 use crate::listings::model::FlagView;
 use crate::listings::{flag_queries, moderation};
@@ -21,7 +22,7 @@ use crate::state::AppState;
     request_body = NewFlag,
     responses(
         (status = 201, body = FlagView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem404,
         (status = 409, description = "Already flagged by you", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -71,8 +72,8 @@ async fn flag_queue(
     request_body = ResolveFlag,
     responses(
         (status = 200, body = FlagView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Problem404,
+        Problem409,
     )
 )]
 #[post("/admin/flags/{id}/resolve")]

@@ -6,6 +6,7 @@ use crate::accounts::AuthUser;
 use crate::db::ids::ListingId;
 use crate::error::{ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
+use crate::http::problems::{Problem403, Problem404, Problem409, Problem413, Problem422};
 use crate::listings::access::find_visible;
 use crate::listings::editing::{self, DraftListing};
 use crate::listings::input::{CreateListing, UpdateListing};
@@ -22,8 +23,8 @@ use crate::state::AppState;
     responses(
         (status = 201, body = ListingView),
         (status = 403, description = "Email not verified or account suspended", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem413,
+        Problem422,
     )
 )]
 #[post("/listings")]
@@ -48,7 +49,7 @@ async fn create_listing(
     params(("id" = Uuid, Path, description = "Listing id")),
     responses(
         (status = 200, body = ListingView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem404,
     )
 )]
 #[get("/listings/{id}")]
@@ -73,10 +74,10 @@ async fn get_listing(
     request_body = UpdateListing,
     responses(
         (status = 200, body = ListingView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem403,
+        Problem404,
+        Problem409,
+        Problem422,
     )
 )]
 #[patch("/listings/{id}")]
@@ -101,7 +102,7 @@ async fn update_listing(
     params(("id" = Uuid, Path, description = "Listing id")),
     responses(
         (status = 200, body = ListingView),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Problem409,
     )
 )]
 #[post("/listings/{id}/submit")]
@@ -125,7 +126,7 @@ async fn submit_listing(
     params(("id" = Uuid, Path, description = "Listing id")),
     responses(
         (status = 200, body = ListingView),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Problem409,
     )
 )]
 #[post("/listings/{id}/withdraw")]
@@ -169,7 +170,7 @@ async fn my_listings(
     params(("id" = Uuid, Path, description = "Listing id")),
     responses(
         (status = 200, body = Vec<PriceChange>),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem404,
     )
 )]
 #[get("/listings/{id}/price-history")]

@@ -6,8 +6,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::accounts::AuthUser;
 use crate::db::ids::ListingId;
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
 use crate::http::pagination::{page_from, Page, PageParams};
+use crate::http::problems::{Problem403, Problem409, Problem422};
 use crate::listings::lifecycle::ListingStatus;
 use crate::listings::model::ListingView;
 use crate::listings::{moderation, queries, ListingRenderer};
@@ -28,7 +29,7 @@ pub struct ModerationQuery {
     params(ModerationQuery, PageParams),
     responses(
         (status = 200, body = inline(Page<ListingView>)),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Problem403,
     )
 )]
 #[get("/admin/listings")]
@@ -56,8 +57,8 @@ async fn moderation_queue(
     params(("id" = Uuid, Path, description = "Listing id")),
     responses(
         (status = 200, body = ListingView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Problem403,
+        Problem409,
     )
 )]
 #[post("/admin/listings/{id}/approve")]
@@ -90,8 +91,8 @@ pub struct RejectRequest {
     request_body = RejectRequest,
     responses(
         (status = 200, body = ListingView),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem409,
+        Problem422,
     )
 )]
 #[post("/admin/listings/{id}/reject")]

@@ -6,7 +6,8 @@ use uuid::Uuid;
 
 use crate::accounts::AuthUser;
 use crate::db::ids::ListingId;
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
+use crate::http::problems::{Problem404, Problem409, Problem422};
 use crate::listings::model::ListingView;
 use crate::listings::photos::{self, NewPhoto, PhotoUpload};
 use crate::listings::ListingRenderer;
@@ -20,8 +21,8 @@ use crate::state::AppState;
     request_body = NewPhoto,
     responses(
         (status = 201, body = PhotoUpload),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem409,
+        Problem422,
     )
 )]
 #[post("/listings/{id}/photos")]
@@ -47,8 +48,8 @@ async fn start_photo_upload(
     params(("id" = Uuid, Path, description = "Listing id"), ("photo_id" = Uuid, Path, description = "Photo id")),
     responses(
         (status = 200, body = ListingView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem404,
+        Problem422,
     )
 )]
 #[post("/listings/{id}/photos/{photo_id}/complete")]
@@ -72,8 +73,8 @@ async fn complete_photo_upload(
     params(("id" = Uuid, Path, description = "Listing id"), ("photo_id" = Uuid, Path, description = "Photo id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Problem404,
+        Problem409,
     )
 )]
 #[delete("/listings/{id}/photos/{photo_id}")]

@@ -5,7 +5,8 @@ use actix_web::{get, post, web, HttpResponse};
 
 use crate::accounts::AuthUser;
 use crate::db::ids::ListingId;
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
+use crate::http::problems::{Problem403, Problem404, Problem409, Problem422};
 use crate::listings::condition_reports;
 use crate::listings::input::{validate_condition_report, ConditionReportInput};
 use crate::listings::model::ConditionReport;
@@ -19,10 +20,10 @@ use crate::state::AppState;
     request_body = ConditionReportInput,
     responses(
         (status = 201, body = ConditionReport),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem403,
+        Problem404,
+        Problem409,
+        Problem422,
     )
 )]
 #[post("/listings/{id}/condition-reports")]
@@ -46,7 +47,7 @@ async fn add_condition_report(
     params(("id" = Uuid, Path, description = "Listing id")),
     responses(
         (status = 200, body = Vec<ConditionReport>),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem404,
     )
 )]
 #[get("/listings/{id}/condition-reports")]

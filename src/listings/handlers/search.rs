@@ -4,7 +4,8 @@ use actix_web::{get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
+use crate::http::problems::{Problem400, Problem422};
 use crate::listings::model::ListingView;
 use crate::listings::search::{self, SearchParams};
 use crate::listings::ListingRenderer;
@@ -24,8 +25,8 @@ pub struct SearchPage {
     params(SearchParams),
     responses(
         (status = 200, body = SearchPage),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem400,
+        Problem422,
     )
 )]
 #[get("/listings")]

@@ -8,8 +8,9 @@ use utoipa::IntoParams;
 
 use crate::accounts::AuthUser;
 use crate::db::ids::OrderId;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::{Page, PageParams};
+use crate::http::problems::{Problem403, Problem404, Problem409, Problem422};
 use crate::orders::access::lock_for_admin;
 use crate::orders::input::{AdminNote, ConfirmPayment, ResolveDispute};
 use crate::orders::model::OrderView;
@@ -35,7 +36,7 @@ pub struct AdminOrderQuery {
     params(AdminOrderQuery, PageParams),
     responses(
         (status = 200, body = inline(Page<OrderView>)),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Problem403,
     )
 )]
 #[get("/admin/orders")]
@@ -61,10 +62,10 @@ async fn admin_orders(
     request_body = ConfirmPayment,
     responses(
         (status = 200, body = OrderView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem403,
+        Problem404,
+        Problem409,
+        Problem422,
     )
 )]
 #[post("/admin/orders/{id}/confirm-payment")]
@@ -111,10 +112,10 @@ async fn confirm_payment(
     request_body = ResolveDispute,
     responses(
         (status = 200, body = OrderView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem403,
+        Problem404,
+        Problem409,
+        Problem422,
     )
 )]
 #[post("/admin/orders/{id}/resolve")]
@@ -149,9 +150,9 @@ async fn resolve(
     request_body = AdminNote,
     responses(
         (status = 200, body = OrderView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Problem403,
+        Problem404,
+        Problem409,
     )
 )]
 #[post("/admin/orders/{id}/cancel")]

@@ -8,8 +8,9 @@ use uuid::Uuid;
 
 use crate::accounts::AuthUser;
 use crate::db::ids::OrderId;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::{page_from, Page, PageParams};
+use crate::http::problems::{Problem404, Problem409, Problem422};
 use crate::orders::access::find_for;
 use crate::orders::evidence::{self, EvidenceUpload};
 use crate::orders::messages::{self, EvidenceType, EvidenceView, MessageView, MAX_EVIDENCE_BYTES, MAX_MESSAGE_CHARS};
@@ -25,7 +26,7 @@ use crate::validation::check_text;
     params(("id" = Uuid, Path, description = "Order id"), PageParams),
     responses(
         (status = 200, body = inline(Page<MessageView>)),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem404,
     )
 )]
 #[get("/orders/{id}/messages")]
@@ -61,8 +62,8 @@ pub struct NewMessage {
     request_body = NewMessage,
     responses(
         (status = 201, body = MessageView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem404,
+        Problem422,
     )
 )]
 #[post("/orders/{id}/messages")]
@@ -107,9 +108,9 @@ pub struct NewEvidence {
     request_body = NewEvidence,
     responses(
         (status = 201, body = EvidenceUpload),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem404,
+        Problem409,
+        Problem422,
     )
 )]
 #[post("/orders/{id}/evidence")]
@@ -139,8 +140,8 @@ async fn start_evidence_upload(
     params(("id" = Uuid, Path, description = "Order id"), ("evidence_id" = Uuid, Path, description = "Evidence id")),
     responses(
         (status = 200, body = EvidenceView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem404,
+        Problem422,
     )
 )]
 #[post("/orders/{id}/evidence/{evidence_id}/complete")]

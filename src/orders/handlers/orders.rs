@@ -8,6 +8,7 @@ use crate::accounts::AuthUser;
 use crate::db::ids::OrderId;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{page_from, Page, PageParams};
+use crate::http::problems::{Problem400, Problem403, Problem404, Problem422};
 use crate::idempotency;
 use crate::ledger::{self, Account, TransactionView};
 use crate::orders::access::find_for;
@@ -32,10 +33,10 @@ use crate::state::AppState;
     responses(
         (status = 201, body = OrderView),
         (status = 400, description = "Missing Idempotency-Key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem403,
+        Problem404,
         (status = 409, description = "insufficient_quantity, listing_not_buyable, idempotency_key_in_use", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem422,
     )
 )]
 #[post("/orders")]
@@ -99,7 +100,7 @@ pub struct OrderQuery {
     params(OrderQuery, PageParams),
     responses(
         (status = 200, body = inline(Page<OrderView>)),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
+        Problem400,
     )
 )]
 #[get("/orders")]
@@ -140,7 +141,7 @@ pub(super) async fn list(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, body = OrderView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem404,
     )
 )]
 #[get("/orders/{id}")]
@@ -162,7 +163,7 @@ async fn get_order(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, body = Vec<OrderEvent>),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem404,
     )
 )]
 #[get("/orders/{id}/events")]
@@ -192,7 +193,7 @@ pub struct OrderLedger {
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, body = OrderLedger),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem404,
     )
 )]
 #[get("/orders/{id}/ledger")]

@@ -15,6 +15,7 @@ use crate::orders::model::{OrderRow, OrderView};
 use crate::validation::check_text;
 
 use crate::db::ids::{OrderId, SettlementOfferId};
+use crate::http::problems::{Problem403, Problem404, Problem409, Problem422};
 use crate::orders::reviews::{self, NewReview, Review};
 use crate::orders::state::{ActorRole, Move};
 use crate::orders::OrderContext;
@@ -38,8 +39,8 @@ async fn respond(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, body = OrderView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem403,
+        Problem404,
         (status = 409, description = "invalid_order_status, ship_deadline_not_passed", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -69,10 +70,10 @@ async fn cancel(
     request_body = ShipOrder,
     responses(
         (status = 200, body = OrderView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem403,
+        Problem404,
+        Problem409,
+        Problem422,
     )
 )]
 #[post("/orders/{id}/ship")]
@@ -109,9 +110,9 @@ async fn ship(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, body = OrderView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Problem403,
+        Problem404,
+        Problem409,
     )
 )]
 #[post("/orders/{id}/confirm-delivery")]
@@ -139,9 +140,9 @@ async fn confirm_delivery(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, body = OrderView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Problem403,
+        Problem404,
+        Problem409,
     )
 )]
 #[post("/orders/{id}/accept")]
@@ -170,10 +171,10 @@ async fn accept(
     request_body = OpenDispute,
     responses(
         (status = 200, body = OrderView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem403,
+        Problem404,
+        Problem409,
+        Problem422,
     )
 )]
 #[post("/orders/{id}/disputes")]
@@ -209,10 +210,10 @@ async fn open_dispute(
     request_body = SettlementOfferInput,
     responses(
         (status = 201, body = SettlementOffer),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem403,
+        Problem404,
+        Problem409,
+        Problem422,
     )
 )]
 #[post("/orders/{id}/settlement-offers")]
@@ -245,7 +246,7 @@ async fn offer_settlement(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, body = Vec<SettlementOffer>),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem404,
     )
 )]
 #[get("/orders/{id}/settlement-offers")]
@@ -266,9 +267,9 @@ async fn list_offers(
     params(("id" = Uuid, Path, description = "Order id"), ("offer_id" = Uuid, Path, description = "Offer id")),
     responses(
         (status = 200, body = OrderView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Problem403,
+        Problem404,
+        Problem409,
     )
 )]
 #[post("/orders/{id}/settlement-offers/{offer_id}/accept")]
@@ -309,10 +310,10 @@ pub struct NewDeliveryProof {
     request_body = NewDeliveryProof,
     responses(
         (status = 201, body = ProofTicket),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem403,
+        Problem404,
+        Problem409,
+        Problem422,
     )
 )]
 #[post("/orders/{id}/hashrate-proofs")]
@@ -345,9 +346,9 @@ async fn request_delivery_proof(
     request_body = NewReview,
     responses(
         (status = 201, body = Review),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem404,
         (status = 409, description = "invalid_order_status, already_reviewed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Problem422,
     )
 )]
 #[post("/orders/{id}/review")]
@@ -371,7 +372,7 @@ async fn review(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, body = Vec<Review>),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Problem404,
     )
 )]
 #[get("/orders/{id}/reviews")]

@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{ApiResult, Problem};
+use crate::http::problems::Problem400;
 use crate::orders::webhook::{self, WebhookOutcome};
 use crate::orders::OrderContext;
 use crate::payments::btcpay::SIGNATURE_HEADER;
@@ -25,7 +26,7 @@ pub struct WebhookAnswer {
     request_body(content = Object, description = "A Greenfield webhook delivery", content_type = "application/json"),
     responses(
         (status = 200, body = WebhookAnswer),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
+        Problem400,
         (status = 401, description = "Bad or missing signature", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "BTCPay is not configured", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "BTCPay's API did not answer; redeliver later", body = Problem, content_type = "application/problem+json"),
