@@ -58,15 +58,6 @@ impl AuthUser {
     }
 }
 
-fn authorization(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(actix_web::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(|t| t.trim().to_string())
-}
-
 fn api_key_header(req: &HttpRequest) -> Option<String> {
     req.headers().get("x-api-key")?.to_str().ok().map(|k| k.trim().to_string())
 }
@@ -117,7 +108,7 @@ impl FromRequest for AuthUser {
 
     fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
         let state = app_state(req);
-        let token = authorization(req);
+        let token = crate::http::bearer_token(req);
         let sent_key = api_key_header(req).is_some();
         Box::pin(async move {
             if sent_key && token.is_none() {
@@ -187,7 +178,7 @@ impl FromRequest for Principal {
 
     fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
         let state = app_state(req);
-        let bearer = authorization(req);
+        let bearer = crate::http::bearer_token(req);
         let key = api_key_header(req);
         let req = req.clone();
         Box::pin(async move {

@@ -22,6 +22,11 @@ use crate::error::ApiError;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer_token(req: &HttpRequest) -> Option<String> {
+    req.headers().get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(|t| t.trim().to_string())
+}
+
 /// Where a request came from, for sessions, throttling and the audit log.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {

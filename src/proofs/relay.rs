@@ -28,18 +28,9 @@ use crate::state::AppState;
 const RELAY_JOB_TTL: Duration = Duration::minutes(5);
 const MAX_SHARES_PER_POST: usize = 1000;
 
-fn proof_token(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(actix_web::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(|t| t.trim().to_string())
-}
-
 /// The proof the bearer token opens, if it is still taking shares.
 async fn open_proof(state: &AppState, req: &HttpRequest, id: ProofId) -> ApiResult<ProofRow> {
-    let token = proof_token(req).ok_or_else(|| {
+    let token = crate::http::bearer_token(req).ok_or_else(|| {
         ApiError::unauthorized("authentication_required", "Send `Authorization: Bearer <proof token>`.")
     })?;
     let mut conn = state.pool.get().await?;

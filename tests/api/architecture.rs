@@ -348,7 +348,7 @@ fn ownership_violations(sources: &[Source]) -> Vec<String> {
 }
 
 /// The file a path lands in, following `pub use` re-exports of directory modules.
-fn resolve<'a>(sources: &'a [Source], by_module: &HashMap<Vec<String>, usize>, path: &[String]) -> Option<usize> {
+fn resolve(sources: &[Source], by_module: &HashMap<Vec<String>, usize>, path: &[String]) -> Option<usize> {
     let mut path = path.to_vec();
     for _ in 0..8 {
         let found = (1..=path.len()).rev().find_map(|len| by_module.get(&path[..len]).map(|i| (*i, len)))?;
@@ -435,8 +435,8 @@ fn import_cycles(sources: &[Source]) -> Vec<Vec<String>> {
         next: 0,
         components: Vec::new(),
     };
-    for v in 0..n {
-        if tarjan.index[v].is_none() && !is_root(top_module(&sources[v])) {
+    for (v, source) in sources.iter().enumerate() {
+        if tarjan.index[v].is_none() && !is_root(top_module(source)) {
             tarjan.visit(v);
         }
     }
