@@ -6,7 +6,7 @@
 //!
 //! - [`state`], [`money`], [`deadlines`]: the rules, pure and unit-tested.
 //! - [`flow`]: transitions, each one database transaction on a locked order.
-//! - [`place`], [`payments`], [`webhook`], [`disputes`], [`timers`], [`delivery_proof`],
+//! - [`place`], [`payins`], [`btcpay_events`], [`disputes`], [`timers`], [`delivery_proof`],
 //!   [`messages`], [`reviews`]: the use cases around them.
 //! - `handlers`: the HTTP API.
 //!
@@ -25,13 +25,14 @@ pub mod evidence;
 pub mod flow;
 mod handlers;
 
+pub mod btcpay_events;
 pub mod input;
 mod ledger_check;
 pub mod messages;
 pub mod model;
 pub mod money;
 pub mod notify;
-pub mod payments;
+pub mod payins;
 pub mod place;
 pub mod queries;
 pub mod reviews;
@@ -40,7 +41,6 @@ pub mod settled;
 pub mod state;
 pub mod timers;
 pub mod view;
-pub mod webhook;
 
 pub use access::order_not_found;
 pub use context::OrderContext;

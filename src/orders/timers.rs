@@ -12,7 +12,7 @@ use super::model::OrderRow;
 use super::queries::{self, Actor};
 use super::schedule::{schedule, OrderTimer, Timer};
 use super::state::{ActorRole, Move, OrderStatus};
-use super::{flow, payments};
+use super::{flow, payins};
 use crate::clock::Clock;
 use crate::jobs::JobRegistry;
 
@@ -106,7 +106,7 @@ async fn deadline(
             flow::complete(ctx, conn, order, Move::AutoAccept, system, now).await?;
         }
         Timer::BtcpayInvoice if status == OrderStatus::AwaitingPayment && order.btcpay_invoice_id.is_none() => {
-            payments::create_missing_invoice(ctx, conn, order, now).await?;
+            payins::create_missing_invoice(ctx, conn, order, now).await?;
         }
         _ => {}
     }

@@ -17,7 +17,7 @@ use crate::orders::model::OrderView;
 use crate::orders::queries::{Actor, OrderScope};
 use crate::orders::state::{ActorRole, Move, OrderStatus};
 use crate::orders::OrderContext;
-use crate::orders::{disputes, flow, payments, view};
+use crate::orders::{disputes, flow, payins, view};
 use crate::state::AppState;
 use crate::validation::check_text;
 
@@ -87,7 +87,7 @@ async fn confirm_payment(
     }
     check_text("note", &body.note, 2000)?;
     let mut conn = state.pool.get().await?;
-    let check = payments::check_before_admin_confirmation(&mut conn, &orders.payments, *id).await?;
+    let check = payins::check_before_admin_confirmation(&mut conn, &orders.payments, *id).await?;
     let order = conn
         .transaction(async |conn| {
             let order = lock_for_admin(conn, *id, &admin).await?;
@@ -96,8 +96,8 @@ async fn confirm_payment(
             });
             let actor = Actor::user(ActorRole::Admin, admin.id());
             let confirmation =
-                payments::AdminConfirmation { amount_cents: body.amount_cents, check: check.as_ref(), details };
-            payments::confirm_by_admin(&orders, conn, &order, actor, confirmation, now).await
+                payins::AdminConfirmation { amount_cents: body.amount_cents, check: check.as_ref(), details };
+            payins::confirm_by_admin(&orders, conn, &order, actor, confirmation, now).await
         })
         .await?;
     Ok(web::Json(view::render_one(&orders, &mut conn, order).await?))

@@ -1,13 +1,13 @@
 mod admin;
+mod btcpay_webhook;
 mod conversation;
 mod orders;
 mod transitions;
-mod webhook;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     orders::configure(cfg);
     transitions::configure(cfg);
     conversation::configure(cfg);
     admin::configure(cfg);
-    webhook::configure(cfg);
+    btcpay_webhook::configure(cfg);
 }

@@ -18,7 +18,7 @@ use crate::orders::place::{self, Placed};
 use crate::orders::queries::{self, OrderScope};
 use crate::orders::state::OrderStatus;
 use crate::orders::OrderContext;
-use crate::orders::{payments, view};
+use crate::orders::{payins, view};
 use crate::state::AppState;
 
 /// Place an order: reserves the units and returns payment instructions (wire) or
@@ -69,7 +69,7 @@ async fn place_order(
                 .json(replay.body));
         }
         Placed::New(order) if body.payment_method == PaymentMethod::Btcpay => {
-            payments::attach_invoice_after_placement(&state.pool, &state.clock, &orders, *order).await?
+            payins::attach_invoice_after_placement(&state.pool, &state.clock, &orders, *order).await?
         }
         Placed::New(order) => *order,
     };

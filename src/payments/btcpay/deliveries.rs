@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::webhook::WebhookEvent;
+use super::events::WebhookEvent;
 use crate::db::ids::OrderId;
 use crate::db::schema::btcpay_deliveries;
 

@@ -12,8 +12,8 @@
 pub mod amount;
 pub mod client;
 pub mod deliveries;
-pub mod webhook;
+pub mod events;
 
 pub use crate::config::BtcpayConfig;
 pub use client::{BtcpayClient, BtcpayError, Invoice, InvoiceRequest, InvoiceStatus, PaymentCheck};
-pub use webhook::{parse_webhook, verify_signature, WebhookEvent, WebhookEventType, SIGNATURE_HEADER};
+pub use events::{parse_webhook, verify_signature, WebhookEvent, WebhookEventType, SIGNATURE_HEADER};

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use super::context::OrderContext;
 use super::flow;
 use super::model::OrderRow;
-use super::payments::{btcpay, invoice_matches, received_cents, unavailable};
+use super::payins::{btcpay, invoice_matches, received_cents, unavailable};
 use super::queries::{self, Actor};
 use super::state::{ActorRole, Move, OrderStatus};
 use crate::clock::Clock;

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiResult, Problem};
 use crate::http::problems::Problem400;
-use crate::orders::webhook::{self, WebhookOutcome};
+use crate::orders::btcpay_events::{self, WebhookOutcome};
 use crate::orders::OrderContext;
 use crate::payments::btcpay::SIGNATURE_HEADER;
 use crate::state::AppState;
@@ -40,7 +40,7 @@ async fn btcpay_webhook(
     body: web::Bytes,
 ) -> ApiResult<web::Json<WebhookAnswer>> {
     let signature = req.headers().get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-    let outcome = webhook::handle_webhook(&state.pool, &state.clock, &orders, &body, signature).await?;
+    let outcome = btcpay_events::handle_webhook(&state.pool, &state.clock, &orders, &body, signature).await?;
     Ok(web::Json(WebhookAnswer { outcome }))
 }
 

@@ -1,7 +1,7 @@
 //! Money coming in: BTCPay invoices for `btcpay` orders (created after
 //! placement, or by the invoice timer), and admins confirming payments (a wire
 //! transfer, or a BTCPay invoice read back from BTCPay). Webhooks are in
-//! [`super::webhook`]. Every path takes the order's row lock and goes through
+//! [`super::btcpay_events`]. Every path takes the order's row lock and goes through
 //! `flow::pay`, and the ledger allows one payment per order, so an admin and a
 //! webhook racing on an order pay it once.
 
