@@ -44,6 +44,10 @@ pub enum ApiError {
     Conflict { code: &'static str, detail: String },
     #[error("payload too large")]
     PayloadTooLarge { limit_bytes: usize },
+    /// A known path asked with a method it does not answer; `allowed` is the
+    /// `Allow` header.
+    #[error("method not allowed")]
+    MethodNotAllowed { allowed: Vec<String> },
     #[error("unsupported media type")]
     UnsupportedMediaType { detail: String },
     #[error("unprocessable: {detail}")]
@@ -105,6 +109,7 @@ impl ApiError {
             | Self::Conflict { code, .. }
             | Self::Unprocessable { code, .. } => code,
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::TooManyRequests { .. } => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
@@ -131,6 +136,7 @@ impl ApiError {
             Self::TooManyRequests { retry_after_secs } => {
                 format!("Too many requests; retry after {retry_after_secs} s.")
             }
+            Self::MethodNotAllowed { allowed } => format!("This route answers {} only.", allowed.join(", ")),
             // Never leak the cause (SQL, hostnames, constraint names) to a client.
             Self::Unavailable(_) => "The service is temporarily unavailable; please retry shortly.".into(),
             Self::Internal(_) => "An unexpected error occurred. It has been logged.".into(),
@@ -165,6 +171,7 @@ impl ResponseError for ApiError {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -189,6 +196,9 @@ impl ResponseError for ApiError {
             }
             Self::Unauthorized { .. } => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            Self::MethodNotAllowed { allowed } => {
+                response.insert_header((header::ALLOW, allowed.join(", ")));
             }
             _ => {}
         }

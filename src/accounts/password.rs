@@ -8,7 +8,8 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
+use crate::validation::Problems;
 
 pub const MIN_LEN: usize = 10;
 pub const MAX_LEN: usize = 128;
@@ -20,7 +21,7 @@ fn hasher() -> Argon2<'static> {
 }
 
 /// Checks the policy; `field` names the JSON field in the error.
-pub fn check_policy(field: &str, password: &str, email: &str) -> Result<(), ApiError> {
+pub fn check_policy(problems: &mut Problems, field: &str, password: &str, email: &str) {
     let length = password.chars().count();
     let message = if length < MIN_LEN {
         Some(format!("must be at least {MIN_LEN} characters"))
@@ -31,10 +32,16 @@ pub fn check_policy(field: &str, password: &str, email: &str) -> Result<(), ApiE
     } else {
         None
     };
-    match message {
-        Some(message) => Err(ApiError::Validation(vec![FieldError::new(field, message)])),
-        None => Ok(()),
+    if let Some(message) = message {
+        problems.add(field, message);
     }
+}
+
+/// The policy alone, for a request whose only field is the password.
+pub fn require_policy(field: &str, password: &str, email: &str) -> Result<(), ApiError> {
+    let mut problems = Problems::default();
+    check_policy(&mut problems, field, password, email);
+    problems.into_result()
 }
 
 /// A real argon2id hash of a random password, verified against when a login
@@ -99,9 +106,9 @@ mod tests {
 
     #[test]
     fn policy_rejects_short_long_and_email_passwords() {
-        assert!(check_policy("password", "short", "a@b.c").is_err());
-        assert!(check_policy("password", &"x".repeat(129), "a@b.c").is_err());
-        assert!(check_policy("password", "Miner@Example.com", "miner@example.com").is_err());
-        assert!(check_policy("password", "ten chars!", "a@b.c").is_ok());
+        assert!(require_policy("password", "short", "a@b.c").is_err());
+        assert!(require_policy("password", &"x".repeat(129), "a@b.c").is_err());
+        assert!(require_policy("password", "Miner@Example.com", "miner@example.com").is_err());
+        assert!(require_policy("password", "ten chars!", "a@b.c").is_ok());
     }
 }

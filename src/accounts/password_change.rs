@@ -52,7 +52,7 @@ pub async fn confirm_password_reset(
     // Check the token before paying for a hash, without consuming it yet.
     let user_id = email_links::peek(conn, token, TokenPurpose::PasswordReset, now).await?;
     let user = existing_user(conn, user_id).await?;
-    password::check_policy("new_password", new_password.expose_secret(), &user.email)?;
+    password::require_policy("new_password", new_password.expose_secret(), &user.email)?;
     let new_hash = password::hash(new_password).await?;
     conn.transaction(async |conn| {
         email_links::consume(conn, token, TokenPurpose::PasswordReset, now).await?;
@@ -77,7 +77,7 @@ pub async fn change_password(
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let user = existing_user(conn, user_id).await?;
-    password::check_policy("new_password", change.new_password.expose_secret(), &user.email)?;
+    password::require_policy("new_password", change.new_password.expose_secret(), &user.email)?;
     if !password::verify(change.current, user.password_hash.clone(), dummy.phc()).await? {
         return Err(ApiError::validation("current_password", "is not your current password"));
     }

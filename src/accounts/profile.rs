@@ -9,7 +9,8 @@ use super::queries::users;
 use super::registration::check_display_name;
 use super::reputation::ReputationSource;
 use crate::db::ids::UserId;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
+use crate::validation::Problems;
 
 fn user_not_found() -> ApiError {
     ApiError::not_found("user_not_found", "No user has this id.")
@@ -24,10 +25,10 @@ pub async fn me(conn: &mut AsyncPgConnection, user_id: UserId) -> Result<MeView,
     Ok(find_user(conn, user_id).await?.into())
 }
 
-fn check_optional_text(errors: &mut Vec<FieldError>, field: &str, value: &Option<Option<String>>, max: usize) {
+fn check_optional_text(problems: &mut Problems, field: &str, value: &Option<Option<String>>, max: usize) {
     if let Some(Some(text)) = value {
         if text.chars().count() > max {
-            errors.push(FieldError::new(field, format!("must be at most {max} characters")));
+            problems.add(field, format!("must be at most {max} characters"));
         }
     }
 }
@@ -36,23 +37,17 @@ impl ProfileChanges {
     /// Checks every field at once (reporting all problems) and normalises them:
     /// the display name trimmed, the country code upper-cased.
     pub fn checked(self) -> Result<Self, ApiError> {
-        let mut errors = Vec::new();
+        let mut problems = Problems::default();
         if let Some(name) = &self.display_name {
-            if let Err(ApiError::Validation(mut e)) = check_display_name("display_name", name) {
-                errors.append(&mut e);
-            }
+            check_display_name(&mut problems, "display_name", name);
         }
         let country = self.country.map(|c| c.map(|c| c.trim().to_ascii_uppercase()));
         if let Some(Some(code)) = &country {
-            if !crate::geo::is_country_code(code) {
-                errors.push(FieldError::new("country", "must be an ISO 3166-1 alpha-2 code such as KZ"));
-            }
+            problems.country("country", code);
         }
-        check_optional_text(&mut errors, "company", &self.company, 120);
-        check_optional_text(&mut errors, "payout_details", &self.payout_details, 2000);
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
-        }
+        check_optional_text(&mut problems, "company", &self.company, 120);
+        check_optional_text(&mut problems, "payout_details", &self.payout_details, 2000);
+        problems.into_result()?;
         Ok(Self { display_name: self.display_name.map(|n| n.trim().to_string()), country, ..self })
     }
 }

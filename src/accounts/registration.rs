@@ -15,6 +15,7 @@ use crate::db::ids::UserId;
 use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::mail;
+use crate::validation::Problems;
 
 pub fn normalize_email(raw: &str) -> String {
     raw.trim().to_lowercase()
@@ -22,7 +23,7 @@ pub fn normalize_email(raw: &str) -> String {
 
 /// A deliberately modest check: one `@`, a dot in the domain, no spaces. The
 /// verification email is the real test.
-pub fn check_email(field: &str, email: &str) -> Result<(), ApiError> {
+pub fn check_email(problems: &mut Problems, field: &str, email: &str) {
     let valid = email.len() <= 254
         && !email.contains(char::is_whitespace)
         && email.split_once('@').is_some_and(|(local, domain)| {
@@ -32,20 +33,13 @@ pub fn check_email(field: &str, email: &str) -> Result<(), ApiError> {
                 && !domain.ends_with('.')
                 && !domain.contains('@')
         });
-    if valid {
-        Ok(())
-    } else {
-        Err(ApiError::validation(field, "must be an email address"))
+    if !valid {
+        problems.add(field, "must be an email address");
     }
 }
 
-pub fn check_display_name(field: &str, name: &str) -> Result<(), ApiError> {
-    let length = name.trim().chars().count();
-    if (1..=80).contains(&length) {
-        Ok(())
-    } else {
-        Err(ApiError::validation(field, "must be 1 to 80 characters"))
-    }
+pub fn check_display_name(problems: &mut Problems, field: &str, name: &str) {
+    problems.text(field, name.trim(), 1, 80);
 }
 
 /// A registration as submitted.
@@ -67,9 +61,11 @@ pub async fn register(
     now: DateTime<Utc>,
 ) -> Result<RegisteredView, ApiError> {
     let email = normalize_email(&input.email);
-    check_email("email", &email)?;
-    check_display_name("display_name", &input.display_name)?;
-    password::check_policy("password", input.password.expose_secret(), &email)?;
+    let mut problems = Problems::default();
+    check_email(&mut problems, "email", &email);
+    check_display_name(&mut problems, "display_name", &input.display_name);
+    password::check_policy(&mut problems, "password", input.password.expose_secret(), &email);
+    problems.into_result()?;
     let display_name = input.display_name.trim().to_string();
     let hash = password::hash(input.password).await?;
     let user = NewUser { id: UserId::new(), email: &email, password_hash: &hash, display_name: &display_name };
@@ -145,11 +141,16 @@ mod tests {
     #[test]
     fn emails_are_checked_loosely_and_normalised() {
         assert_eq!(normalize_email("  Miner@Example.COM "), "miner@example.com");
+        let accepts = |email: &str| {
+            let mut problems = Problems::default();
+            check_email(&mut problems, "email", email);
+            problems.is_empty()
+        };
         for good in ["a@b.co", "first.last+tag@sub.example.kz"] {
-            assert!(check_email("email", good).is_ok(), "{good}");
+            assert!(accepts(good), "{good}");
         }
         for bad in ["", "plain", "@b.co", "a@b", "a@.b", "a b@c.de", "a@b.c.", "a@b@c.de"] {
-            assert!(check_email("email", bad).is_err(), "{bad}");
+            assert!(!accepts(bad), "{bad}");
         }
     }
 }

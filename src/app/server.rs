@@ -4,12 +4,14 @@
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
+use actix_web::http::Method;
 use actix_web::{middleware, web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 
 use super::{openapi, Instance};
 use crate::http;
+use crate::http::routes::KnownRoutes;
 
 /// Every documented route. Used by the server and by `openapi::spec()`.
 pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -26,8 +28,15 @@ pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
     );
 }
 
+/// The API's operations and the docs routes, for 405 answers.
+fn known_routes() -> KnownRoutes {
+    let get = &[Method::GET][..];
+    KnownRoutes::new(&openapi::spec(), &[("/openapi.json", get), ("/docs", get), ("/docs/{_:.*}", get)])
+}
+
 pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<Server> {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let routes = known_routes();
     let server = HttpServer::new(move || {
         let (app, spec) =
             App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_api).split_for_parts();
@@ -41,15 +50,17 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
             .app_data(web::Data::new(instance.reputations.clone()))
             .app_data(web::Data::new(instance.listing_pages.clone()))
             .app_data(web::Data::new(instance.spec_followers.clone()))
+            .app_data(web::Data::new(routes.clone()))
             .app_data(http::json_config(state.config.json_limit_bytes))
             .app_data(web::PathConfig::default().error_handler(http::path_error))
             .app_data(web::QueryConfig::default().error_handler(http::query_error))
             .configure(crate::storage::local_routes)
             .configure(|cfg| openapi::docs_routes(cfg, spec))
-            .default_service(web::to(http::not_found))
+            .default_service(web::to(http::routes::unmatched))
             .wrap(middleware::from_fn(move |req, next| http::input::screen_text(json_limit, req, next)))
             .wrap(middleware::Compress::default())
             .wrap(http::cors(&state.config.cors_origins))
+            .wrap(middleware::from_fn(http::cors_refusal_as_problem))
             .wrap_fn(move |req, srv| crate::metrics::record(&metrics, req, srv))
             .wrap_fn(http::response_headers)
             .wrap(TracingLogger::default())

@@ -19,6 +19,12 @@ use crate::error::{ApiError, FieldError};
 const MESSAGE: &str =
     "must not contain control characters (U+0000 to U+001F other than tab and line breaks, or U+007F)";
 
+/// Marks a request whose JSON body parsed: whatever the extractor then refuses
+/// is a type error (`invalid_body`), even where serde_json calls it a syntax
+/// error (an enum given a number or `null` is "expected value" to it).
+#[derive(Debug, Clone, Copy)]
+pub struct WellFormedJson;
+
 /// Whether `text` holds a character no text field accepts.
 pub fn has_control_characters(text: &str) -> bool {
     text.chars().any(|c| (c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}')
@@ -116,6 +122,7 @@ pub async fn screen_text<B: MessageBody>(
         // extractor, which answers `malformed_json`.
         if let Ok(value) = serde_json::from_slice::<Value>(&body) {
             fields.extend(fields_with_control_characters(&value));
+            req.extensions_mut().insert(WellFormedJson);
         }
         req.set_payload(Payload::from(body));
     }

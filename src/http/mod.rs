@@ -8,14 +8,17 @@ pub mod input;
 pub mod pagination;
 pub mod patch;
 pub mod problems;
+pub mod routes;
 
 use std::future::Future;
 
-use actix_cors::Cors;
+use actix_cors::{Cors, CorsError};
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::{web, HttpMessage, HttpRequest};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, HttpRequest, ResponseError};
 use tracing_actix_web::RequestId;
 
 use crate::error::ApiError;
@@ -90,6 +93,7 @@ pub fn cors(origins: &[String]) -> Cors {
             header::CONTENT_TYPE,
             header::ACCEPT,
             header::IF_NONE_MATCH,
+            header::IF_MATCH,
             HeaderName::from_static("idempotency-key"),
             HeaderName::from_static("x-api-key"),
         ])
@@ -109,14 +113,35 @@ pub fn cors(origins: &[String]) -> Cors {
     cors
 }
 
+/// actix-cors refuses a disallowed origin, method or header with a text/plain
+/// 400 (a response carrying the `CorsError`); this turns the refusal into the
+/// problem+json every other rejection is. Wrapped directly outside [`cors`].
+pub async fn cors_refusal_as_problem<B: MessageBody>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let refusal = res.response().error().and_then(|err| err.as_error::<CorsError>()).map(ToString::to_string);
+    Ok(match refusal {
+        Some(refusal) => {
+            let problem = ApiError::bad_request("cors_refused", format!("Cross-origin request refused: {refusal}"));
+            res.into_response(problem.error_response()).map_into_right_body()
+        }
+        None => res.map_into_left_body(),
+    })
+}
+
 pub fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default().limit(limit).error_handler(move |err, _req| json_error(err, limit).into())
+    web::JsonConfig::default().limit(limit).error_handler(move |err, req| {
+        let well_formed = req.extensions().get::<input::WellFormedJson>().is_some();
+        json_error(err, limit, well_formed).into()
+    })
 }
 
 /// Syntax errors are 400; a well-formed body with wrong types, unknown fields or
-/// unknown enum values is 422 with serde's message, which names the field but
-/// nothing internal.
-fn json_error(err: JsonPayloadError, limit: usize) -> ApiError {
+/// unknown enum values is 422 `invalid_body` with serde's message, which names
+/// the field but nothing internal.
+fn json_error(err: JsonPayloadError, limit: usize, well_formed: bool) -> ApiError {
     match err {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
             ApiError::PayloadTooLarge { limit_bytes: limit }
@@ -124,7 +149,7 @@ fn json_error(err: JsonPayloadError, limit: usize) -> ApiError {
         JsonPayloadError::ContentType => {
             ApiError::UnsupportedMediaType { detail: "Send the body as application/json.".into() }
         }
-        JsonPayloadError::Deserialize(err) if err.is_data() => {
+        JsonPayloadError::Deserialize(err) if well_formed || err.is_data() => {
             ApiError::unprocessable("invalid_body", format!("The JSON body does not fit the schema: {err}"))
         }
         JsonPayloadError::Deserialize(err) => {
@@ -143,8 +168,4 @@ pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
 
 pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::bad_request("invalid_query", format!("Invalid query string: {err}")).into()
-}
-
-pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::not_found("route_not_found", "No such route."))
 }

@@ -2,14 +2,14 @@
 //! efficiency bands, and per tier the median and quartiles of USD per nominal
 //! TH/s over the trailing week of raw observations.
 
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 use diesel::QueryResult;
 use diesel_async::AsyncPgConnection;
 
 use super::model::{LatestTier, TierBandView};
 use super::params::Basis;
 use super::queries;
-use super::stats::cents_to_dollars;
+use super::stats::{cents_to_dollars, to_the_minute};
 use crate::catalog::tiers::EfficiencyTier;
 
 /// The trailing window of `latest`.
@@ -29,7 +29,7 @@ pub fn tier_bands() -> Vec<TierBandView> {
 /// Every tier's window ending now, to the minute (so an answer stays the same,
 /// and revalidates, within its max-age).
 pub async fn latest(conn: &mut AsyncPgConnection, basis: Basis, now: DateTime<Utc>) -> QueryResult<Vec<LatestTier>> {
-    let as_of = now.duration_trunc(Duration::minutes(1)).unwrap_or(now);
+    let as_of = to_the_minute(now);
     let window =
         queries::window_by_tier(conn, basis.as_str(), as_of - Duration::days(LATEST_WINDOW_DAYS), as_of).await?;
     Ok(EfficiencyTier::ALL

@@ -2,7 +2,7 @@
 //! order statistics a bucket stores, UTC day / ISO week buckets, the time range of
 //! a request, and unit conversions.
 
-use chrono::{DateTime, Datelike, Days, Duration, Months, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, Duration, DurationRound, Months, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -119,6 +119,13 @@ pub const MAX_RANGE_MONTHS: u32 = 36;
 /// The default range of a series.
 pub const DEFAULT_RANGE_DAYS: i64 = 90;
 
+/// "Now" as the index answers it: to the minute, so the same question asked
+/// twice within a minute gets the same answer (and ETag), and a polling
+/// consumer revalidates with 304 instead of downloading it again.
+pub fn to_the_minute(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.duration_trunc(Duration::minutes(1)).unwrap_or(now)
+}
+
 /// A request's half-open time range `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeRange {
@@ -160,7 +167,7 @@ impl TimeRange {
     pub fn parse(from: Option<&str>, to: Option<&str>, now: DateTime<Utc>) -> Result<Self, RangeError> {
         let to = match to {
             Some(text) => parse_bound(text, Bound::To).ok_or(RangeError::Unparseable("to"))?,
-            None => now,
+            None => to_the_minute(now),
         };
         let from = match from {
             Some(text) => parse_bound(text, Bound::From).ok_or(RangeError::Unparseable("from"))?,
@@ -245,6 +252,13 @@ mod tests {
         let now = at("2021-07-01T10:00:00Z");
         let default = TimeRange::parse(None, None, now).unwrap();
         assert_eq!((default.from, default.to), (at("2021-04-02T10:00:00Z"), now));
+        let mid_minute = at("2021-07-01T10:00:59.999999999Z");
+        let aligned = TimeRange::parse(None, None, mid_minute).unwrap();
+        assert_eq!(
+            (aligned.from, aligned.to),
+            (at("2021-04-02T10:00:00Z"), now),
+            "the default window ends on the minute"
+        );
         let offset = TimeRange::parse(Some("2021-06-01T01:00:00+03:00"), Some("2021-06-30"), now).unwrap();
         assert_eq!((offset.from, offset.to), (at("2021-05-31T22:00:00Z"), at("2021-07-01T00:00:00Z")));
         assert_eq!(TimeRange::parse(Some("2021-06-02"), Some("2021-06-01"), now), Err(RangeError::Empty));

@@ -1,6 +1,7 @@
 //! The local backend's signed routes: `PUT`/`GET /storage/{key}` (answering
 //! only when the local backend is configured).
 
+use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 use anyhow::Context;
 use futures_util::StreamExt;
@@ -40,7 +41,7 @@ async fn put_object(
     store.verify("PUT", key, &query, &content_type)?;
     let mut bytes = web::BytesMut::new();
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|_| ApiError::bad_request("body_unreadable", "The upload was interrupted."))?;
+        let chunk = chunk.map_err(|_| ApiError::bad_request("unreadable_body", "The upload was interrupted."))?;
         if bytes.len() + chunk.len() > MAX_OBJECT_BYTES {
             return Err(ApiError::PayloadTooLarge { limit_bytes: MAX_OBJECT_BYTES });
         }
@@ -74,6 +75,9 @@ pub fn local_routes(cfg: &mut web::ServiceConfig) {
         web::resource("/storage/{key:.+}")
             .app_data(web::PayloadConfig::new(MAX_OBJECT_BYTES))
             .route(web::put().to(put_object))
-            .route(web::get().to(get_object)),
+            .route(web::get().to(get_object))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(crate::http::routes::method_not_allowed(vec![Method::GET, Method::PUT]))
+            })),
     );
 }

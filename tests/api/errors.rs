@@ -23,6 +23,32 @@ async fn malformed_json_wrong_types_unknown_fields_and_wrong_media_type() {
     assert_problem(send(wrong_type, "text/plain").await.unwrap(), 415, "unsupported_media_type").await;
 }
 
+/// serde_json calls an enum given a number, an array or `null` a syntax error;
+/// the body is still well-formed JSON, so it is a type error like any other.
+#[tokio::test]
+async fn an_enum_of_the_wrong_json_type_is_invalid_body_like_every_type_error() {
+    let app = spawn_app().await;
+    let (_, buyer) = app.create_user("enum-types@rigmarket.test", &[]).await;
+    for method in [json!(7), json!(null), json!(["wire"]), json!("cash")] {
+        let body = json!({
+            "listing_id": "7d3c8a52-9d54-4a39-8a0e-6f7f3b0c1a11",
+            "quantity": 1,
+            "payment_method": method,
+            "shipping_address": {"name": "A", "line1": "B", "city": "C", "postal_code": "1", "country": "KZ", "phone": "1"}
+        });
+        let response = app
+            .client
+            .post(app.url("/v1/orders"))
+            .bearer_auth(&buyer)
+            .header("Idempotency-Key", format!("enum-{method}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, 422, "invalid_body").await;
+    }
+}
+
 #[tokio::test]
 async fn oversize_bodies_are_refused_before_parsing() {
     let app = spawn_app().await;
@@ -46,6 +72,18 @@ async fn cors_allows_configured_origins_only_and_bodies_are_gzipped() {
     assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.rigmarket.test");
     let denied = preflight("https://evil.example").await.unwrap();
     assert!(denied.headers().get("access-control-allow-origin").is_none());
+    let body = assert_problem(denied, 400, "cors_refused").await;
+    assert!(body["detail"].as_str().unwrap().contains("Origin"), "{body}");
+    let refused_header = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/v1/rig-models"))
+        .header("origin", "https://app.rigmarket.test")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "x-not-allowed")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(refused_header, 400, "cors_refused").await;
 
     let gzipped =
         app.client.get(app.url("/v1/rig-models?limit=100")).header("accept-encoding", "gzip").send().await.unwrap();
@@ -62,4 +100,28 @@ async fn internal_details_never_reach_the_client() {
         assert_problem(app.post_json("/v1/admin/rig-models", Some(&stale), &json!({})).await, 401, "token_expired")
             .await;
     assert!(!body.to_string().contains(&stale));
+}
+
+/// A known path with the wrong method is 405 with `Allow` (RFC 9110 §15.5.6),
+/// not a 404 that suggests the path does not exist.
+#[tokio::test]
+async fn a_wrong_method_is_405_with_allow_and_an_unknown_path_404() {
+    let app = spawn_app().await;
+    let wrong = |method: reqwest::Method, path: &str| app.client.request(method, app.url(path)).send();
+
+    let response = wrong(reqwest::Method::DELETE, "/v1/rig-models").await.unwrap();
+    assert_eq!(response.headers()["allow"], "GET");
+    let body = assert_problem(response, 405, "method_not_allowed").await;
+    assert!(body["detail"].as_str().unwrap().contains("GET"), "{body}");
+
+    let listing = "/v1/listings/7d3c8a52-9d54-4a39-8a0e-6f7f3b0c1a11";
+    let response = wrong(reqwest::Method::PUT, listing).await.unwrap();
+    assert_eq!(response.headers()["allow"], "GET, PATCH");
+    assert_problem(response, 405, "method_not_allowed").await;
+
+    let response = wrong(reqwest::Method::POST, "/openapi.json").await.unwrap();
+    assert_eq!(response.headers()["allow"], "GET");
+    assert_problem(response, 405, "method_not_allowed").await;
+
+    assert_problem(wrong(reqwest::Method::DELETE, "/v1/nothing-here").await.unwrap(), 404, "route_not_found").await;
 }

@@ -146,6 +146,13 @@ async fn the_password_policy_and_bad_registrations_are_clear_422s() {
         assert_problem(register(&app, "name@rigmarket.test", PASSWORD, "  ").await, 422, "validation_failed").await;
     field_error(&body, "display_name");
 
+    // Every bad field at once, not the first one found.
+    let body = assert_problem(register(&app, "not-an-email", "short", " ").await, 422, "validation_failed").await;
+    let mut fields: Vec<&str> =
+        body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    fields.sort();
+    assert_eq!(fields, ["display_name", "email", "password"], "{body}");
+
     let unknown = json!({"email": "x@rigmarket.test", "password": PASSWORD, "display_name": "X", "admin": true});
     let body = assert_problem(app.post_json("/v1/auth/register", None, &unknown).await, 422, "invalid_body").await;
     assert!(body["detail"].as_str().unwrap().contains("admin"), "{body}");

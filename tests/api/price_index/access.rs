@@ -104,6 +104,25 @@ async fn conditional(app: &TestApp, path: &str, key: Option<&str>, etag: &str) -
     request.send().await.unwrap()
 }
 
+/// The default series window ends "now" to the minute, as `latest` does: a
+/// consumer polling within the minute revalidates instead of downloading.
+#[tokio::test]
+async fn the_default_series_window_ends_on_the_minute_so_polling_revalidates() {
+    let app = TestApp::builder().at(at("2021-06-20T08:00:07.123456789Z")).spawn().await;
+    let fixture = Fixture::new(&app).await;
+    let path = "/v1/price-index/series";
+    let first = app.client.get(app.url(path)).header("x-api-key", &fixture.key).send().await.unwrap();
+    assert_eq!(first.status().as_u16(), 200);
+    let etag = header(&first, "etag");
+    let body: serde_json::Value = first.json().await.unwrap();
+    assert_eq!(body["to"], "2021-06-20T08:00:00Z", "{body}");
+    app.clock.advance(Duration::seconds(40));
+    assert_eq!(conditional(&app, path, Some(&fixture.key), &etag).await.status().as_u16(), 304);
+    app.clock.advance(Duration::seconds(20));
+    let next_minute = conditional(&app, path, Some(&fixture.key), &etag).await;
+    assert_eq!(next_minute.status().as_u16(), 200, "a new minute is a new window");
+}
+
 #[tokio::test]
 async fn answers_carry_an_etag_and_revalidate_with_304() {
     let app = TestApp::builder().at(at("2021-06-20T08:00:00Z")).spawn().await;

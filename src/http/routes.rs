@@ -1,0 +1,109 @@
+//! Which methods each route answers, so that a request for a known path with
+//! the wrong method is `405 Method Not Allowed` with an `Allow` header (RFC 9110
+//! §15.5.6) rather than a `404` that suggests the path does not exist.
+//!
+//! The table is built from the OpenAPI document, which `utoipa-actix-web`
+//! collects from the very registrations the server routes by, plus the few
+//! routes that are not API operations (the docs page, the spec itself).
+
+use std::sync::Arc;
+
+use actix_web::dev::ResourceDef;
+use actix_web::http::Method;
+use actix_web::{web, HttpRequest};
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::OpenApi;
+
+use crate::error::ApiError;
+
+#[derive(Clone, Default)]
+pub struct KnownRoutes(Arc<Vec<(ResourceDef, Vec<Method>)>>);
+
+impl KnownRoutes {
+    /// Every operation of `spec`, plus `extra` (pattern, methods) pairs.
+    pub fn new(spec: &OpenApi, extra: &[(&str, &[Method])]) -> Self {
+        let mut routes: Vec<(ResourceDef, Vec<Method>)> = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let mut methods: Vec<Method> =
+                    operations(item).filter_map(|(method, operation)| operation.map(|_| method)).collect();
+                methods.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+                (ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        routes.extend(extra.iter().map(|(pattern, methods)| (ResourceDef::new(*pattern), methods.to_vec())));
+        Self(Arc::new(routes))
+    }
+
+    /// The methods some route answers on `path`, or `None` for an unknown path.
+    pub fn allowed(&self, path: &str) -> Option<Vec<Method>> {
+        let mut allowed: Vec<Method> = Vec::new();
+        for (_, methods) in self.0.iter().filter(|(route, _)| route.is_match(path)) {
+            for method in methods {
+                if !allowed.contains(method) {
+                    allowed.push(method.clone());
+                }
+            }
+        }
+        (!allowed.is_empty()).then_some(allowed)
+    }
+}
+
+/// A path item's operation slots, by method.
+pub fn operations(item: &PathItem) -> impl Iterator<Item = (Method, Option<&Operation>)> {
+    [
+        (Method::GET, item.get.as_ref()),
+        (Method::PUT, item.put.as_ref()),
+        (Method::POST, item.post.as_ref()),
+        (Method::DELETE, item.delete.as_ref()),
+        (Method::OPTIONS, item.options.as_ref()),
+        (Method::HEAD, item.head.as_ref()),
+        (Method::PATCH, item.patch.as_ref()),
+        (Method::TRACE, item.trace.as_ref()),
+    ]
+    .into_iter()
+}
+
+/// The default service: 405 with `Allow` for a known path, else 404.
+pub async fn unmatched(
+    req: HttpRequest,
+    routes: Option<web::Data<KnownRoutes>>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let allowed = routes.and_then(|routes| routes.allowed(req.path()));
+    match allowed {
+        Some(methods) => Err(method_not_allowed(methods)),
+        None => Err(ApiError::not_found("route_not_found", "No such route.")),
+    }
+}
+
+pub fn method_not_allowed(methods: Vec<Method>) -> ApiError {
+    ApiError::MethodNotAllowed { allowed: methods.iter().map(|m| m.as_str().to_string()).collect() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_path_lists_its_methods_and_an_unknown_one_none() {
+        let spec: OpenApi = serde_json::from_value(serde_json::json!({
+            "openapi": "3.1.0",
+            "info": {"title": "t", "version": "1"},
+            "paths": {
+                "/v1/listings": {"get": {"responses": {}}, "post": {"responses": {}}},
+                "/v1/listings/{id}": {"get": {"responses": {}}, "patch": {"responses": {}}},
+                "/v1/listings/{id}/submit": {"post": {"responses": {}}}
+            }
+        }))
+        .unwrap();
+        let routes = KnownRoutes::new(&spec, &[("/openapi.json", &[Method::GET])]);
+        assert_eq!(routes.allowed("/v1/listings"), Some(vec![Method::GET, Method::POST]));
+        assert_eq!(routes.allowed("/v1/listings/abc"), Some(vec![Method::GET, Method::PATCH]));
+        assert_eq!(routes.allowed("/v1/listings/abc/submit"), Some(vec![Method::POST]));
+        assert_eq!(routes.allowed("/openapi.json"), Some(vec![Method::GET]));
+        assert_eq!(routes.allowed("/v1/listings/abc/nothing"), None);
+        assert_eq!(routes.allowed("/v2/listings"), None);
+    }
+}
