@@ -20,6 +20,10 @@ use crate::db::ids::{OrderId, UserId};
 use crate::db::schema::idempotency_keys;
 use crate::error::ApiError;
 
+/// What an operation taking an `Idempotency-Key` can answer because of it.
+pub const IDEMPOTENCY_PROBLEMS: crate::http::problems::Declared<'static> =
+    &[(400, &["idempotency_key_required"]), (409, &["idempotency_key_in_use"]), (422, &["idempotency_key_reused"])];
+
 pub const HEADER: &str = "idempotency-key";
 /// Marks an answer that is the stored answer of an earlier request.
 pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";

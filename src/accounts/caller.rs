@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::db::ids::{ApiKeyId, UserId};
 use crate::db::DbPool;
 use crate::error::ApiError;
+use crate::http::problems::Declared;
 use crate::state::AppState;
 
 /// An authenticated, non-suspended person with a live session.
@@ -57,6 +58,21 @@ impl AuthUser {
         }
     }
 }
+
+/// What an operation that needs a signed-in user ([`AuthUser`]) can answer
+/// before its handler runs.
+pub const BEARER_PROBLEMS: Declared<'static> = &[
+    (401, &["authentication_required", "api_key_not_accepted", "invalid_token", "token_expired", "session_revoked"]),
+    (403, &["account_suspended"]),
+];
+
+/// What an operation open to an API key or a signed-in user ([`Principal`])
+/// can answer before its handler runs; keys are metered.
+pub const KEY_OR_BEARER_PROBLEMS: Declared<'static> = &[
+    (401, &["authentication_required", "invalid_api_key", "invalid_token", "token_expired", "session_revoked"]),
+    (403, &["account_suspended"]),
+    (429, &["rate_limited"]),
+];
 
 fn api_key_header(req: &HttpRequest) -> Option<String> {
     req.headers().get("x-api-key")?.to_str().ok().map(|k| k.trim().to_string())

@@ -7,6 +7,7 @@
 mod jobs;
 pub mod openapi;
 mod server;
+mod spec_rules;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -16,15 +16,24 @@ use utoipa_swagger_ui::SwaggerUi;
         description = "Marketplace for secondhand ASIC mining rigs: listings with verified hashrate, \
                        escrow orders, fire-sale tracking and a $/TH price index. Errors are \
                        application/problem+json with a stable `code`.",
-        license(name = "AGPL-3.0-only")
+        license(name = "AGPL-3.0-only", url = "https://www.gnu.org/licenses/agpl-3.0.html")
     ),
+    servers((url = "/", description = "This service (the document is served by the API it describes)")),
     modifiers(&SecuritySchemes),
+    // Every problem answer refers to these; `spec_rules` adds the answers.
+    components(schemas(crate::error::Problem, crate::error::FieldError)),
     tags(
-        (name = "health", description = "Liveness, readiness, metrics"),
+        (name = "auth", description = "Registration, email verification, log-in with rotating refresh tokens, password reset"),
+        (name = "me", description = "The signed-in account: profile, password, API keys, own listings and balances"),
+        (name = "users", description = "Public profiles and reputation"),
         (name = "catalog", description = "Rig models, efficiency tiers and reference prices"),
+        (name = "listings", description = "Lots of one rig model: drafts, moderation, photos, condition reports, flags, fire-sale discount"),
+        (name = "proofs", description = "Hashrate proofs: a rig mines against the Stratum endpoint (or a relay) and the shares are verified"),
         (name = "orders", description = "Escrow orders: placement, payment, shipping, inspection, disputes, reviews"),
         (name = "payments", description = "Payment provider callbacks (BTCPay Server)"),
+        (name = "price-index", description = "$/TH price index by efficiency tier and fire-sale series, for API-key consumers"),
         (name = "admin", description = "Operations reserved to administrators"),
+        (name = "health", description = "Liveness, readiness, metrics"),
     )
 )]
 struct BaseDoc;
@@ -54,7 +63,7 @@ pub fn spec() -> OpenApiDoc {
         .openapi(base())
         .configure(super::server::configure_api)
         .split_for_parts();
-    spec
+    super::spec_rules::complete(spec)
 }
 
 /// The committed form of the spec (`openapi/openapi.json`).

@@ -29,17 +29,17 @@ pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
 }
 
 /// The API's operations and the docs routes, for 405 answers.
-fn known_routes() -> KnownRoutes {
+fn known_routes(spec: &utoipa::openapi::OpenApi) -> KnownRoutes {
     let get = &[Method::GET][..];
-    KnownRoutes::new(&openapi::spec(), &[("/openapi.json", get), ("/docs", get), ("/docs/{_:.*}", get)])
+    KnownRoutes::new(spec, &[("/openapi.json", get), ("/docs", get), ("/docs/{_:.*}", get)])
 }
 
 pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<Server> {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let routes = known_routes();
+    let spec = openapi::spec();
+    let routes = known_routes(&spec);
     let server = HttpServer::new(move || {
-        let (app, spec) =
-            App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_api).split_for_parts();
+        let (app, _) = App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_api).split_for_parts();
         let state = &instance.state;
         let metrics = state.metrics.clone();
         let json_limit = state.config.json_limit_bytes;
@@ -55,7 +55,7 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
             .app_data(web::PathConfig::default().error_handler(http::path_error))
             .app_data(web::QueryConfig::default().error_handler(http::query_error))
             .configure(crate::storage::local_routes)
-            .configure(|cfg| openapi::docs_routes(cfg, spec))
+            .configure(|cfg| openapi::docs_routes(cfg, spec.clone()))
             .default_service(web::to(http::routes::unmatched))
             .wrap(middleware::from_fn(move |req, next| http::input::screen_text(json_limit, req, next)))
             .wrap(middleware::Compress::default())

@@ -15,7 +15,6 @@ use crate::accounts::AuthUser;
 use crate::db::ids::RigModelId;
 use crate::error::ApiResult;
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::http::problems::{Problem400, Problem403, Problem404, Problem409, Problem422};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -30,13 +29,15 @@ pub struct ModelQuery {
     tier: Option<EfficiencyTier>,
 }
 
+crate::http::problems::problems!(ListRigModelsProblems { 422: validation_failed });
+
 /// List rig models, ordered by manufacturer and name.
 #[utoipa::path(
     tag = "catalog",
     params(ModelQuery, PageParams),
     responses(
         (status = 200, body = inline(Page<RigModelView>)),
-        Problem400,
+        ListRigModelsProblems,
     )
 )]
 #[get("/rig-models")]
@@ -57,13 +58,15 @@ async fn list_rig_models(
     }))
 }
 
+crate::http::problems::problems!(GetRigModelProblems { 404: rig_model_not_found });
+
 /// One rig model, with its effective reference price today.
 #[utoipa::path(
     tag = "catalog",
     params(("id" = Uuid, Path, description = "Rig model id")),
     responses(
         (status = 200, body = RigModelView),
-        Problem404,
+        GetRigModelProblems,
     )
 )]
 #[get("/rig-models/{id}")]
@@ -73,13 +76,15 @@ async fn get_rig_model(state: web::Data<AppState>, id: web::Path<RigModelId>) ->
     Ok(web::Json(models::model_with_reference(&mut conn, *id, today).await?))
 }
 
+crate::http::problems::problems!(ListReferencePricesProblems { 404: rig_model_not_found });
+
 /// A model's reference prices and the one in effect today.
 #[utoipa::path(
     tag = "catalog",
     params(("id" = Uuid, Path, description = "Rig model id")),
     responses(
         (status = 200, body = ReferencePricesView),
-        Problem404,
+        ListReferencePricesProblems,
     )
 )]
 #[get("/rig-models/{id}/reference-prices")]
@@ -116,6 +121,12 @@ fn default_algorithm() -> String {
     "SHA-256".into()
 }
 
+crate::http::problems::problems!(CreateRigModelProblems {
+    403: admin_required,
+    409: rig_model_exists,
+    422: validation_failed,
+});
+
 /// Add a rig model (admin).
 #[utoipa::path(
     tag = "admin",
@@ -123,9 +134,7 @@ fn default_algorithm() -> String {
     request_body = CreateRigModel,
     responses(
         (status = 201, body = RigModelView),
-        Problem403,
-        Problem409,
-        Problem422,
+        CreateRigModelProblems,
     )
 )]
 #[post("/admin/rig-models")]
@@ -161,6 +170,12 @@ pub struct UpdateRigModel {
     source: Option<String>,
 }
 
+crate::http::problems::problems!(UpdateRigModelProblems {
+    403: admin_required,
+    404: rig_model_not_found,
+    409: rig_model_exists,
+});
+
 /// Change a rig model's specification (admin).
 #[utoipa::path(
     tag = "admin",
@@ -169,9 +184,7 @@ pub struct UpdateRigModel {
     request_body = UpdateRigModel,
     responses(
         (status = 200, body = RigModelView),
-        Problem404,
-        Problem409,
-        Problem422,
+        UpdateRigModelProblems,
     )
 )]
 #[patch("/admin/rig-models/{id}")]
@@ -190,6 +203,8 @@ async fn update_rig_model(
     Ok(web::Json(models::update(&mut conn, followers.0.as_ref(), user.id(), *id, changes, now).await?))
 }
 
+crate::http::problems::problems!(CreateReferencePricesProblems { 403: admin_required, 422: validation_failed });
+
 /// Add reference prices (admin): one object or an array.
 #[utoipa::path(
     tag = "admin",
@@ -197,8 +212,7 @@ async fn update_rig_model(
     request_body = ReferencePricesInput,
     responses(
         (status = 201, body = SavedReferencePrices),
-        Problem403,
-        Problem422,
+        CreateReferencePricesProblems,
     )
 )]
 #[post("/admin/reference-prices")]

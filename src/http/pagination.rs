@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
+use crate::http::problems::Declared;
+
+/// What an operation taking `limit`/`cursor` can answer because of them.
+pub const PAGE_PROBLEMS: Declared<'static> = &[(422, &["validation_failed"])];
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;

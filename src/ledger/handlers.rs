@@ -8,8 +8,7 @@ use utoipa::ToSchema;
 use super::book::{balance, Account, TransactionView};
 use super::payouts::{self, NewPayout};
 use crate::accounts::AuthUser;
-use crate::error::{ApiError, ApiResult, Problem};
-use crate::http::problems::{Problem403, Problem404, Problem422};
+use crate::error::{ApiError, ApiResult};
 use crate::idempotency;
 use crate::state::AppState;
 
@@ -25,7 +24,9 @@ pub struct Balances {
 #[utoipa::path(
     tag = "me",
     security(("bearer" = [])),
-    responses((status = 200, body = Balances))
+    responses(
+        (status = 200, body = Balances),
+    )
 )]
 #[get("/me/balances")]
 async fn my_balances(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Json<Balances>> {
@@ -36,6 +37,13 @@ async fn my_balances(state: web::Data<AppState>, user: AuthUser) -> ApiResult<we
     }))
 }
 
+crate::http::problems::problems!(RecordPayoutProblems {
+    403: admin_required,
+    404: user_not_found,
+    409: insufficient_balance,
+    422: validation_failed,
+});
+
 /// Record money sent out to a user (admin). It may not exceed what is owed.
 /// Requires `Idempotency-Key`, like every request that moves money.
 #[utoipa::path(
@@ -45,10 +53,7 @@ async fn my_balances(state: web::Data<AppState>, user: AuthUser) -> ApiResult<we
     request_body = NewPayout,
     responses(
         (status = 201, body = TransactionView),
-        Problem403,
-        Problem404,
-        (status = 409, description = "insufficient_balance", body = Problem, content_type = "application/problem+json"),
-        Problem422,
+        RecordPayoutProblems,
     )
 )]
 #[post("/admin/payouts")]

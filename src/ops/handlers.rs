@@ -19,7 +19,9 @@ pub struct HealthStatus {
 }
 
 /// The process is up (does not touch the database).
-#[utoipa::path(tag = "health", responses((status = 200, body = HealthStatus)))]
+#[utoipa::path(tag = "health", responses(
+        (status = 200, body = HealthStatus),
+    ))]
 #[get("/health/live")]
 async fn live() -> web::Json<HealthStatus> {
     web::Json(HealthStatus { status: "ok" })
@@ -30,7 +32,6 @@ async fn live() -> web::Json<HealthStatus> {
     tag = "health",
     responses(
         (status = 200, body = HealthStatus),
-        (status = 503, description = "The database is unreachable", body = crate::error::Problem, content_type = "application/problem+json")
     )
 )]
 #[get("/health/ready")]
@@ -41,7 +42,9 @@ async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<HealthStatus>>
 }
 
 /// Prometheus text exposition.
-#[utoipa::path(tag = "health", responses((status = 200, content_type = "text/plain", body = String)))]
+#[utoipa::path(tag = "health", responses(
+        (status = 200, content_type = "text/plain", body = String),
+    ))]
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     probes::refresh_gauges(&state.metrics, &state.pool, state.clock.now()).await;

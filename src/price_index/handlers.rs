@@ -13,7 +13,6 @@ use super::params::{wants_csv, FireSaleParams, LatestParams, SeriesParams};
 use super::{csv_export, current, history};
 use crate::accounts::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::http::problems::{Problem400, Problem401, Problem422, Problem429};
 use crate::state::AppState;
 
 fn query<T: DeserializeOwned>(req: &HttpRequest) -> ApiResult<T> {
@@ -26,13 +25,15 @@ fn json<T: Serialize>(value: &T) -> ApiResult<Vec<u8>> {
     serde_json::to_vec(value).map_err(|err| ApiError::Internal(err.into()))
 }
 
+crate::http::problems::problems!(TiersProblems { 429: rate_limited });
+
 /// Efficiency tiers: Hashrate Index's current bands in J/TH.
 #[utoipa::path(
     tag = "price-index",
     responses(
         (status = 200, body = Vec<TierBandView>, headers(("ETag" = String), ("RateLimit-Remaining" = u32))),
         (status = 304, description = "Not modified (`If-None-Match`)"),
-        Problem429,
+        TiersProblems,
     )
 )]
 #[get("/price-index/tiers")]
@@ -43,6 +44,8 @@ async fn tiers(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpRe
     Ok(respond(&req, json(&current::tier_bands())?, JSON, Audience::Public))
 }
 
+crate::http::problems::problems!(LatestProblems { 429: rate_limited });
+
 /// The index now: per tier, median and quartiles of USD per nominal TH/s over the
 /// last 7 days (public, with a tight per-IP quota).
 #[utoipa::path(
@@ -51,8 +54,7 @@ async fn tiers(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpRe
     responses(
         (status = 200, body = Vec<LatestTier>, headers(("ETag" = String), ("RateLimit-Remaining" = u32))),
         (status = 304, description = "Not modified (`If-None-Match`)"),
-        Problem400,
-        Problem429,
+        LatestProblems,
     )
 )]
 #[get("/price-index/latest")]
@@ -64,6 +66,10 @@ async fn latest(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
     let per_tier = current::latest(&mut conn, params.basis.unwrap_or_default(), now).await?;
     Ok(respond(&req, json(&per_tier)?, JSON, Audience::Public))
 }
+
+crate::http::problems::problems!(PriceSeriesProblems {
+    422: invalid_time_range | time_range_too_long | validation_failed,
+});
 
 /// Daily or weekly $/TH series by tier, model or country, from asking or settled
 /// prices: median, quartiles, count, median discount and fire-sale share per
@@ -77,10 +83,7 @@ async fn latest(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
         (status = 200, content((SeriesResponse = "application/json"), (String = "text/csv")),
             headers(("ETag" = String), ("RateLimit-Remaining" = u32))),
         (status = 304, description = "Not modified (`If-None-Match`)"),
-        Problem400,
-        Problem401,
-        Problem422,
-        Problem429,
+        PriceSeriesProblems,
     )
 )]
 #[get("/price-index/series")]
@@ -100,6 +103,10 @@ async fn price_series(
     Ok(respond(&req, json(&body)?, JSON, Audience::Private))
 }
 
+crate::http::problems::problems!(FireSalesProblems {
+    422: invalid_time_range | time_range_too_long | validation_failed,
+});
+
 /// How hard the fire sale hits: per bucket, the share of new listings (publications)
 /// that are fire sales and their median discount, by country (default), tier or
 /// model; weekly by default. Needs an API key or a signed-in user.
@@ -111,10 +118,7 @@ async fn price_series(
         (status = 200, content((FireSalesResponse = "application/json"), (String = "text/csv")),
             headers(("ETag" = String), ("RateLimit-Remaining" = u32))),
         (status = 304, description = "Not modified (`If-None-Match`)"),
-        Problem400,
-        Problem401,
-        Problem422,
-        Problem429,
+        FireSalesProblems,
     )
 )]
 #[get("/price-index/fire-sales")]

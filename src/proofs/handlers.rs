@@ -14,7 +14,6 @@ use super::queries;
 use crate::accounts::AuthUser;
 use crate::db::ids::{ListingId, ProofId};
 use crate::error::{ApiError, ApiResult};
-use crate::http::problems::{Problem404, Problem409, Problem422};
 use crate::listings::lifecycle::ListingStatus;
 use crate::state::AppState;
 
@@ -137,6 +136,13 @@ pub fn ticket(state: &AppState, issued: IssuedProof) -> ProofTicket {
     }
 }
 
+crate::http::problems::problems!(RequestProofProblems {
+    403: email_not_verified,
+    404: listing_not_found,
+    409: invalid_listing_status,
+    422: validation_failed,
+});
+
 /// Ask for a hashrate proof on one of your listings.
 #[utoipa::path(
     tag = "proofs",
@@ -145,9 +151,7 @@ pub fn ticket(state: &AppState, issued: IssuedProof) -> ProofTicket {
     request_body = NewProof,
     responses(
         (status = 201, body = ProofTicket),
-        Problem404,
-        Problem409,
-        Problem422,
+        RequestProofProblems,
     )
 )]
 #[post("/listings/{id}/hashrate-proofs")]
@@ -194,13 +198,15 @@ async fn request_proof(
     Ok(HttpResponse::Created().json(ticket(&state, issued)))
 }
 
+crate::http::problems::problems!(GetProofProblems { 404: proof_not_found });
+
 /// A proof, its verdict and per-worker results (public).
 #[utoipa::path(
     tag = "proofs",
     params(("id" = Uuid, Path, description = "Proof id")),
     responses(
         (status = 200, body = ProofView),
-        Problem404,
+        GetProofProblems,
     )
 )]
 #[get("/hashrate-proofs/{id}")]
@@ -212,13 +218,15 @@ async fn get_proof(state: web::Data<AppState>, id: web::Path<ProofId>) -> ApiRes
     Ok(web::Json(view(&mut conn, proof).await?))
 }
 
+crate::http::problems::problems!(ListingProofsProblems { 404: listing_not_found });
+
 /// Every proof of a listing, newest first.
 #[utoipa::path(
     tag = "proofs",
     params(("id" = Uuid, Path, description = "Listing id")),
     responses(
         (status = 200, body = Vec<ProofView>),
-        Problem404,
+        ListingProofsProblems,
     )
 )]
 #[get("/listings/{id}/hashrate-proofs")]

@@ -21,7 +21,6 @@ use crate::accounts::secret_token;
 use crate::db::ids::ProofId;
 use crate::db::schema::relay_jobs;
 use crate::error::{ApiError, ApiResult};
-use crate::http::problems::{Problem401, Problem409, Problem422};
 use crate::state::AppState;
 
 /// How long a relay job accepts shares.
@@ -60,14 +59,18 @@ pub struct RelayJob {
     pub version_mask: String,
 }
 
+crate::http::problems::problems!(RelayJobProblems {
+    401: authentication_required | invalid_proof_token,
+    409: proof_closed,
+});
+
 /// A job to mine for a proof (relay; proof token as bearer). Valid 5 minutes.
 #[utoipa::path(
     tag = "proofs",
     params(("id" = Uuid, Path, description = "Proof id")),
     responses(
         (status = 200, body = RelayJob),
-        Problem401,
-        Problem409,
+        RelayJobProblems,
     )
 )]
 #[get("/hashrate-proofs/{id}/job")]
@@ -143,6 +146,12 @@ pub struct RelayReceipt {
     pub results: Vec<ShareResult>,
 }
 
+crate::http::problems::problems!(RelaySharesProblems {
+    401: invalid_proof_token | authentication_required,
+    409: proof_closed,
+    422: validation_failed,
+});
+
 /// Submit shares mined on relay jobs (proof token as bearer; up to 1,000 per call).
 #[utoipa::path(
     tag = "proofs",
@@ -150,9 +159,7 @@ pub struct RelayReceipt {
     request_body = Vec<RelayShare>,
     responses(
         (status = 200, body = RelayReceipt),
-        Problem401,
-        Problem409,
-        Problem422,
+        RelaySharesProblems,
     )
 )]
 #[post("/hashrate-proofs/{id}/shares")]

@@ -33,3 +33,147 @@ async fn the_service_serves_its_spec_and_an_offline_docs_page() {
     let script = app.get("/docs/swagger-ui-bundle.js").await;
     assert_eq!(script.status(), 200, "Swagger UI assets are served by the service itself");
 }
+
+fn spec() -> serde_json::Value {
+    serde_json::from_str(&rigmarket::app::openapi::spec_json()).unwrap()
+}
+
+fn operations(spec: &serde_json::Value) -> Vec<(String, &serde_json::Value)> {
+    let mut all = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            all.push((format!("{} {path}", method.to_uppercase()), operation));
+        }
+    }
+    all
+}
+
+/// Codes that never answer a documented operation: unknown routes, wrong
+/// methods, CORS preflights, the local storage backend's signed URLs, and the
+/// opaque 500.
+const NOT_OPERATION_CODES: &[&str] = &[
+    "route_not_found",
+    "method_not_allowed",
+    "cors_refused",
+    "object_not_found",
+    "signature_expired",
+    "signature_invalid",
+    "internal_error",
+    // `From<diesel::result::Error>` fallbacks: handlers map misses to specific
+    // codes, and no transaction runs at SERIALIZABLE.
+    "not_found",
+    "concurrent_update",
+];
+
+/// The spec's codes are the code's codes: every code a handler can construct
+/// is documented on some operation, and no documented code is invented.
+#[test]
+fn every_problem_code_in_the_source_is_documented_and_no_other() {
+    let spec = spec();
+    let mut documented = std::collections::BTreeSet::new();
+    for (_, operation) in operations(&spec) {
+        for response in operation["responses"].as_object().unwrap().values() {
+            let codes = response.pointer("/content/application~1problem+json/schema/allOf/1/properties/code/enum");
+            for code in codes.and_then(|c| c.as_array()).into_iter().flatten() {
+                documented.insert(code.as_str().unwrap().to_string());
+            }
+        }
+    }
+    // A constructor's first argument, a `code: "..."` field, or an arm of `ApiError::code`.
+    let constructors =
+        ["bad_request(", "unauthorized(", "forbidden(", "not_found(", "conflict(", "unprocessable(", "code:"];
+    let (mut in_source, mut sources) = (std::collections::BTreeSet::new(), String::new());
+    for file in rust_files(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for constructor in constructors {
+            in_source.extend(quoted_after(&text, constructor));
+        }
+        sources.push_str(&text);
+    }
+    let error_rs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/error.rs")).unwrap();
+    let code_fn = &error_rs[error_rs.find("pub fn code(&self)").unwrap()..];
+    in_source.extend(quoted_after(&code_fn[..code_fn.find("\n    }\n").unwrap()], "=>"));
+
+    let undocumented: Vec<_> = in_source
+        .iter()
+        .filter(|code| !documented.contains(*code) && !NOT_OPERATION_CODES.contains(&code.as_str()))
+        .collect();
+    assert!(undocumented.is_empty(), "codes the source constructs but no operation documents: {undocumented:?}");
+    let invented: Vec<_> = documented.iter().filter(|code| !sources.contains(&format!("\"{code}\""))).collect();
+    assert!(invented.is_empty(), "documented codes no source file mentions: {invented:?}");
+}
+
+/// The snake_case string literals that follow `prefix` (after whitespace).
+fn quoted_after(text: &str, prefix: &str) -> Vec<String> {
+    let snake = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+    text.match_indices(prefix)
+        .filter_map(|(at, _)| text[at + prefix.len()..].trim_start().strip_prefix('"'))
+        .filter_map(|rest| rest.split('"').next().filter(|s| snake(s)).map(str::to_string))
+        .collect()
+}
+
+fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// What Redocly and generated clients need: every response described, every
+/// problem answer a closed set of codes with an example, every tag described,
+/// the request id header everywhere.
+#[test]
+fn every_response_is_described_and_every_problem_names_its_codes() {
+    let spec = spec();
+    let mut findings = Vec::new();
+    for (operation_name, operation) in operations(&spec) {
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            let at = format!("{operation_name} {status}");
+            if response["description"].as_str().is_none_or(|d| d.trim().is_empty()) {
+                findings.push(format!("{at}: no description"));
+            }
+            if response.pointer("/headers/x-request-id").is_none() {
+                findings.push(format!("{at}: x-request-id undocumented"));
+            }
+            if status.starts_with('4') || status.starts_with('5') {
+                let problem = response.pointer("/content/application~1problem+json");
+                let codes = problem.and_then(|p| p.pointer("/schema/allOf/1/properties/code/enum"));
+                if codes.and_then(|c| c.as_array()).is_none_or(|c| c.is_empty()) {
+                    findings.push(format!("{at}: not a problem+json answer with a code enum"));
+                }
+                if problem.is_some_and(|p| p["example"]["code"] != codes.unwrap()[0]) {
+                    findings.push(format!("{at}: example does not carry a documented code"));
+                }
+            }
+            if status == "429" || status == "503" {
+                if response.pointer("/headers/Retry-After").is_none() {
+                    findings.push(format!("{at}: Retry-After undocumented"));
+                }
+            }
+        }
+        if !operation["responses"].as_object().unwrap().contains_key("503") {
+            findings.push(format!("{operation_name}: 503 undocumented"));
+        }
+    }
+    let described: Vec<&str> = spec["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|tag| tag["description"].as_str().is_some_and(|d| !d.is_empty()))
+        .map(|tag| tag["name"].as_str().unwrap())
+        .collect();
+    for (operation_name, operation) in operations(&spec) {
+        for tag in operation["tags"].as_array().into_iter().flatten() {
+            if !described.contains(&tag.as_str().unwrap()) {
+                findings.push(format!("{operation_name}: tag {tag} is not described"));
+            }
+        }
+    }
+    assert!(findings.is_empty(), "{} findings:\n{}", findings.len(), findings.join("\n"));
+}

@@ -12,7 +12,6 @@ use crate::db::ids::UserId;
 use crate::error::ApiResult;
 use crate::http::client_info;
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::http::problems::{Problem403, Problem404, Problem409, Problem422};
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
@@ -24,6 +23,8 @@ pub struct UserQuery {
     status: Option<UserStatus>,
 }
 
+crate::http::problems::problems!(ListUsersProblems { 403: admin_required });
+
 /// Accounts, newest first (admin).
 #[utoipa::path(
     tag = "admin",
@@ -31,7 +32,7 @@ pub struct UserQuery {
     params(UserQuery, PageParams),
     responses(
         (status = 200, body = inline(Page<AdminUserView>)),
-        Problem403,
+        ListUsersProblems,
     )
 )]
 #[get("/admin/users")]
@@ -57,6 +58,13 @@ pub struct SuspendRequest {
     reason: String,
 }
 
+crate::http::problems::problems!(SuspendProblems {
+    403: admin_required,
+    404: user_not_found,
+    409: already_suspended | cannot_suspend_self,
+    422: validation_failed,
+});
+
 /// Suspend an account: its sessions end, its listings are hidden and it can no
 /// longer write anything (admin).
 #[utoipa::path(
@@ -66,9 +74,7 @@ pub struct SuspendRequest {
     request_body = SuspendRequest,
     responses(
         (status = 200, body = AdminUserView),
-        Problem404,
-        Problem409,
-        Problem422,
+        SuspendProblems,
     )
 )]
 #[post("/admin/users/{id}/suspend")]
@@ -87,6 +93,8 @@ async fn suspend(
     Ok(web::Json(row.into()))
 }
 
+crate::http::problems::problems!(ReinstateProblems { 403: admin_required, 404: user_not_found, 409: not_suspended });
+
 /// Lift a suspension (admin).
 #[utoipa::path(
     tag = "admin",
@@ -94,8 +102,7 @@ async fn suspend(
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, body = AdminUserView),
-        Problem404,
-        Problem409,
+        ReinstateProblems,
     )
 )]
 #[post("/admin/users/{id}/reinstate")]

@@ -10,7 +10,6 @@ use crate::audit::{AuditEntry, AuditFilter};
 use crate::db::ids::UserId;
 use crate::error::ApiResult;
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::http::problems::Problem403;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -27,6 +26,8 @@ pub struct AuditQuery {
     to: Option<DateTime<Utc>>,
 }
 
+crate::http::problems::problems!(ListAuditLogProblems { 403: admin_required, 422: validation_failed });
+
 /// The audit log, newest first (admin).
 #[utoipa::path(
     tag = "admin",
@@ -34,7 +35,7 @@ pub struct AuditQuery {
     params(AuditQuery, PageParams),
     responses(
         (status = 200, body = inline(Page<AuditEntry>)),
-        Problem403,
+        ListAuditLogProblems,
     )
 )]
 #[get("/admin/audit-log")]

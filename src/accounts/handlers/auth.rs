@@ -11,9 +11,8 @@ use crate::accounts::model::{RegisteredView, TokenPair};
 use crate::accounts::password::DummyHash;
 use crate::accounts::registration::{self, Registration};
 use crate::accounts::{password_change, sessions};
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
 use crate::http::client_info;
-use crate::http::problems::{Problem401, Problem422};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -26,6 +25,8 @@ pub struct RegisterRequest {
     display_name: String,
 }
 
+crate::http::problems::problems!(RegisterProblems { 422: validation_failed });
+
 /// Create an account; a verification link is emailed. The answer is the same for
 /// an email that is already registered (no account is created then).
 #[utoipa::path(
@@ -33,7 +34,7 @@ pub struct RegisterRequest {
     request_body = RegisterRequest,
     responses(
         (status = 201, body = RegisteredView),
-        Problem422,
+        RegisterProblems,
     )
 )]
 #[post("/auth/register")]
@@ -58,13 +59,15 @@ pub struct TokenRequest {
     token: String,
 }
 
+crate::http::problems::problems!(VerifyEmailProblems { 422: invalid_token });
+
 /// Confirm an email address with the token from the link (single use, 24 h).
 #[utoipa::path(
     tag = "auth",
     request_body = TokenRequest,
     responses(
         (status = 204, description = "The address is verified"),
-        Problem422,
+        VerifyEmailProblems,
     )
 )]
 #[post("/auth/verify-email")]
@@ -82,7 +85,9 @@ pub struct EmailRequest {
 }
 
 /// Send a new verification link (always 202, whether or not the address is known).
-#[utoipa::path(tag = "auth", request_body = EmailRequest, responses((status = 202, description = "Accepted")))]
+#[utoipa::path(tag = "auth", request_body = EmailRequest, responses(
+        (status = 202, description = "Accepted"),
+    ))]
 #[post("/auth/resend-verification")]
 async fn resend_verification(state: web::Data<AppState>, body: web::Json<EmailRequest>) -> ApiResult<HttpResponse> {
     let now = state.clock.now();
@@ -100,15 +105,15 @@ pub struct LoginRequest {
     password: SecretString,
 }
 
+crate::http::problems::problems!(LogInProblems { 401: invalid_credentials, 403: account_suspended, 429: rate_limited });
+
 /// Log in: a 15-minute access token and a 30-day rotating refresh token.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
     responses(
         (status = 200, body = TokenPair),
-        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Suspended account", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failures; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        LogInProblems,
     )
 )]
 #[post("/auth/login")]
@@ -133,6 +138,8 @@ pub struct RefreshRequest {
     refresh_token: String,
 }
 
+crate::http::problems::problems!(RefreshProblems { 401: invalid_refresh_token | refresh_token_reused });
+
 /// Exchange a refresh token for a new pair. The old refresh token stops working;
 /// presenting it again revokes the session.
 #[utoipa::path(
@@ -140,7 +147,7 @@ pub struct RefreshRequest {
     request_body = RefreshRequest,
     responses(
         (status = 200, body = TokenPair),
-        Problem401,
+        RefreshProblems,
     )
 )]
 #[post("/auth/refresh")]
@@ -155,13 +162,15 @@ async fn refresh(
     Ok(web::Json(tokens))
 }
 
+crate::http::problems::problems!(LogoutProblems { 401: invalid_refresh_token });
+
 /// End the session of this refresh token; its access tokens stop working too.
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
     responses(
         (status = 204, description = "Logged out"),
-        Problem401,
+        LogoutProblems,
     )
 )]
 #[post("/auth/logout")]
@@ -178,7 +187,9 @@ async fn logout(
 }
 
 /// Email a password reset link (always 202).
-#[utoipa::path(tag = "auth", request_body = EmailRequest, responses((status = 202, description = "Accepted")))]
+#[utoipa::path(tag = "auth", request_body = EmailRequest, responses(
+        (status = 202, description = "Accepted"),
+    ))]
 #[post("/auth/password-reset")]
 async fn request_password_reset(
     state: web::Data<AppState>,
@@ -202,13 +213,15 @@ pub struct ResetConfirmRequest {
     new_password: SecretString,
 }
 
+crate::http::problems::problems!(ConfirmPasswordResetProblems { 422: invalid_token | validation_failed });
+
 /// Set a new password with the emailed token; every session is signed out.
 #[utoipa::path(
     tag = "auth",
     request_body = ResetConfirmRequest,
     responses(
         (status = 204, description = "Password changed"),
-        Problem422,
+        ConfirmPasswordResetProblems,
     )
 )]
 #[post("/auth/password-reset/confirm")]

@@ -13,9 +13,8 @@ use crate::accounts::profile;
 use crate::accounts::ReputationSource;
 use crate::accounts::{AuthUser, Principal};
 use crate::db::ids::{ApiKeyId, UserId};
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
 use crate::http::client_info;
-use crate::http::problems::{Problem401, Problem404, Problem422, Problem429};
 use crate::state::AppState;
 
 /// The caller's account (access token or API key).
@@ -24,8 +23,6 @@ use crate::state::AppState;
     security(("bearer" = []), ("api_key" = [])),
     responses(
         (status = 200, body = MeView),
-        Problem401,
-        Problem429,
     )
 )]
 #[get("/me")]
@@ -51,6 +48,8 @@ pub struct UpdateMe {
     payout_details: Option<Option<String>>,
 }
 
+crate::http::problems::problems!(UpdateMeProblems { 422: validation_failed });
+
 /// Update the caller's profile.
 #[utoipa::path(
     tag = "me",
@@ -58,7 +57,7 @@ pub struct UpdateMe {
     request_body = UpdateMe,
     responses(
         (status = 200, body = MeView),
-        Problem422,
+        UpdateMeProblems,
     )
 )]
 #[patch("/me")]
@@ -84,6 +83,8 @@ pub struct ChangePassword {
     new_password: SecretString,
 }
 
+crate::http::problems::problems!(ChangePasswordProblems { 422: validation_failed });
+
 /// Change the password; every session (this one too) is signed out.
 #[utoipa::path(
     tag = "me",
@@ -91,7 +92,7 @@ pub struct ChangePassword {
     request_body = ChangePassword,
     responses(
         (status = 204, description = "Changed; log in again"),
-        Problem422,
+        ChangePasswordProblems,
     )
 )]
 #[post("/me/password")]
@@ -111,13 +112,15 @@ async fn change_password(
     Ok(HttpResponse::NoContent().finish())
 }
 
+crate::http::problems::problems!(PublicProfileProblems { 404: user_not_found });
+
 /// Anyone's public profile.
 #[utoipa::path(
     tag = "users",
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, body = PublicProfile),
-        Problem404,
+        PublicProfileProblems,
     )
 )]
 #[get("/users/{id}")]
@@ -139,6 +142,12 @@ pub struct CreateApiKey {
     requests_per_minute: Option<i32>,
 }
 
+crate::http::problems::problems!(CreateApiKeyProblems {
+    403: email_not_verified,
+    409: too_many_api_keys,
+    422: validation_failed,
+});
+
 /// Create an API key. The key is shown only in this answer.
 #[utoipa::path(
     tag = "me",
@@ -146,8 +155,7 @@ pub struct CreateApiKey {
     request_body = CreateApiKey,
     responses(
         (status = 201, body = CreatedApiKey),
-        (status = 409, description = "Too many active keys", body = Problem, content_type = "application/problem+json"),
-        Problem422,
+        CreateApiKeyProblems,
     )
 )]
 #[post("/me/api-keys")]
@@ -167,12 +175,16 @@ async fn create_api_key(
 }
 
 /// The caller's active API keys (without the keys themselves).
-#[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 200, body = Vec<ApiKeyView>)))]
+#[utoipa::path(tag = "me", security(("bearer" = [])), responses(
+        (status = 200, body = Vec<ApiKeyView>),
+    ))]
 #[get("/me/api-keys")]
 async fn list_api_keys(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Json<Vec<ApiKeyView>>> {
     let mut conn = state.pool.get().await?;
     Ok(web::Json(api_keys::list(&mut conn, user.id()).await?))
 }
+
+crate::http::problems::problems!(RevokeApiKeyProblems { 404: api_key_not_found });
 
 /// Revoke one of the caller's API keys.
 #[utoipa::path(
@@ -181,7 +193,7 @@ async fn list_api_keys(state: web::Data<AppState>, user: AuthUser) -> ApiResult<
     params(("id" = Uuid, Path, description = "API key id")),
     responses(
         (status = 204, description = "Revoked"),
-        Problem404,
+        RevokeApiKeyProblems,
     )
 )]
 #[delete("/me/api-keys/{id}")]

@@ -6,13 +6,18 @@ use uuid::Uuid;
 
 use crate::accounts::AuthUser;
 use crate::db::ids::ListingId;
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::http::problems::{Problem404, Problem409};
 use crate::listings::flags::{self, NewFlag, ResolveFlag};
 use crate::listings::model::FlagView;
 use crate::listings::{flag_queries, moderation};
 use crate::state::AppState;
+
+crate::http::problems::problems!(FlagListingProblems {
+    403: email_not_verified,
+    404: listing_not_found,
+    409: already_flagged | own_listing,
+});
 
 /// Flag a listing for moderators (one flag per user per listing).
 #[utoipa::path(
@@ -22,8 +27,7 @@ use crate::state::AppState;
     request_body = NewFlag,
     responses(
         (status = 201, body = FlagView),
-        Problem404,
-        (status = 409, description = "Already flagged by you", body = Problem, content_type = "application/problem+json"),
+        FlagListingProblems,
     )
 )]
 #[post("/listings/{id}/flags")]
@@ -41,12 +45,17 @@ async fn flag_listing(
     Ok(HttpResponse::Created().json(flag))
 }
 
+crate::http::problems::problems!(FlagQueueProblems { 403: admin_required });
+
 /// Open flags, newest first (admin).
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
     params(PageParams),
-    responses((status = 200, body = inline(Page<FlagView>)))
+    responses(
+        (status = 200, body = inline(Page<FlagView>)),
+        FlagQueueProblems,
+    )
 )]
 #[get("/admin/flags")]
 async fn flag_queue(
@@ -63,6 +72,8 @@ async fn flag_queue(
     Ok(web::Json(Page { items, next_cursor }))
 }
 
+crate::http::problems::problems!(ResolveFlagProblems { 403: admin_required, 404: flag_not_found, 409: flag_resolved });
+
 /// Resolve a flag: dismiss it, or unpublish the listing (admin). Unpublishing
 /// resolves every other open flag on that listing too.
 #[utoipa::path(
@@ -72,8 +83,7 @@ async fn flag_queue(
     request_body = ResolveFlag,
     responses(
         (status = 200, body = FlagView),
-        Problem404,
-        Problem409,
+        ResolveFlagProblems,
     )
 )]
 #[post("/admin/flags/{id}/resolve")]

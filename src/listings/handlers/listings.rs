@@ -4,9 +4,8 @@ use actix_web::{get, patch, post, web, HttpResponse};
 
 use crate::accounts::AuthUser;
 use crate::db::ids::ListingId;
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::http::problems::{Problem403, Problem404, Problem409, Problem413, Problem422};
 use crate::listings::access::find_visible;
 use crate::listings::editing::{self, DraftListing};
 use crate::listings::input::{CreateListing, UpdateListing};
@@ -15,6 +14,8 @@ use crate::listings::queries;
 use crate::listings::ListingRenderer;
 use crate::state::AppState;
 
+crate::http::problems::problems!(CreateListingProblems { 403: email_not_verified, 422: validation_failed });
+
 /// Create a listing (a lot of one rig model) as a draft.
 #[utoipa::path(
     tag = "listings",
@@ -22,9 +23,7 @@ use crate::state::AppState;
     request_body = CreateListing,
     responses(
         (status = 201, body = ListingView),
-        (status = 403, description = "Email not verified or account suspended", body = Problem, content_type = "application/problem+json"),
-        Problem413,
-        Problem422,
+        CreateListingProblems,
     )
 )]
 #[post("/listings")]
@@ -42,6 +41,8 @@ async fn create_listing(
     Ok(HttpResponse::Created().json(pages.render_one(&mut conn, row).await?))
 }
 
+crate::http::problems::problems!(GetListingProblems { 404: listing_not_found });
+
 /// One listing. Drafts and listings under review are visible only to their
 /// seller and admins.
 #[utoipa::path(
@@ -49,7 +50,7 @@ async fn create_listing(
     params(("id" = Uuid, Path, description = "Listing id")),
     responses(
         (status = 200, body = ListingView),
-        Problem404,
+        GetListingProblems,
     )
 )]
 #[get("/listings/{id}")]
@@ -64,6 +65,13 @@ async fn get_listing(
     Ok(web::Json(pages.render_one(&mut conn, row).await?))
 }
 
+crate::http::problems::problems!(UpdateListingProblems {
+    403: not_listing_owner,
+    404: listing_not_found,
+    409: invalid_listing_status,
+    422: validation_failed,
+});
+
 /// Edit a listing. Drafts and rejected listings change freely; live listings only
 /// their price (recorded in the price history, and in the price index while the
 /// listing is active), quantity and description.
@@ -74,10 +82,7 @@ async fn get_listing(
     request_body = UpdateListing,
     responses(
         (status = 200, body = ListingView),
-        Problem403,
-        Problem404,
-        Problem409,
-        Problem422,
+        UpdateListingProblems,
     )
 )]
 #[patch("/listings/{id}")]
@@ -95,6 +100,12 @@ async fn update_listing(
     Ok(web::Json(pages.render_one(&mut conn, row).await?))
 }
 
+crate::http::problems::problems!(SubmitListingProblems {
+    403: email_not_verified,
+    404: listing_not_found,
+    409: invalid_listing_status,
+});
+
 /// Send a draft (or a rejected listing, after edits) to moderation.
 #[utoipa::path(
     tag = "listings",
@@ -102,7 +113,7 @@ async fn update_listing(
     params(("id" = Uuid, Path, description = "Listing id")),
     responses(
         (status = 200, body = ListingView),
-        Problem409,
+        SubmitListingProblems,
     )
 )]
 #[post("/listings/{id}/submit")]
@@ -119,6 +130,12 @@ async fn submit_listing(
     Ok(web::Json(pages.render_one(&mut conn, row).await?))
 }
 
+crate::http::problems::problems!(WithdrawListingProblems {
+    403: not_listing_owner,
+    404: listing_not_found,
+    409: invalid_listing_status | listing_has_open_orders,
+});
+
 /// Take a listing off the market.
 #[utoipa::path(
     tag = "listings",
@@ -126,7 +143,7 @@ async fn submit_listing(
     params(("id" = Uuid, Path, description = "Listing id")),
     responses(
         (status = 200, body = ListingView),
-        Problem409,
+        WithdrawListingProblems,
     )
 )]
 #[post("/listings/{id}/withdraw")]
@@ -147,7 +164,9 @@ async fn withdraw_listing(
     tag = "listings",
     security(("bearer" = [])),
     params(PageParams),
-    responses((status = 200, body = inline(Page<ListingView>)))
+    responses(
+        (status = 200, body = inline(Page<ListingView>)),
+    )
 )]
 #[get("/me/listings")]
 async fn my_listings(
@@ -164,13 +183,15 @@ async fn my_listings(
     Ok(web::Json(Page { items: pages.render(&mut conn, rows).await?, next_cursor }))
 }
 
+crate::http::problems::problems!(PriceHistoryProblems { 404: listing_not_found });
+
 /// Price changes of a published listing, oldest first.
 #[utoipa::path(
     tag = "listings",
     params(("id" = Uuid, Path, description = "Listing id")),
     responses(
         (status = 200, body = Vec<PriceChange>),
-        Problem404,
+        PriceHistoryProblems,
     )
 )]
 #[get("/listings/{id}/price-history")]

@@ -8,7 +8,6 @@ use crate::accounts::AuthUser;
 use crate::db::ids::ListingId;
 use crate::error::ApiResult;
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::http::problems::{Problem403, Problem409, Problem422};
 use crate::listings::lifecycle::ListingStatus;
 use crate::listings::model::ListingView;
 use crate::listings::{moderation, queries, ListingRenderer};
@@ -22,6 +21,8 @@ pub struct ModerationQuery {
     status: Option<ListingStatus>,
 }
 
+crate::http::problems::problems!(ModerationQueueProblems { 403: admin_required });
+
 /// Listings by status for moderators (admin).
 #[utoipa::path(
     tag = "admin",
@@ -29,7 +30,7 @@ pub struct ModerationQuery {
     params(ModerationQuery, PageParams),
     responses(
         (status = 200, body = inline(Page<ListingView>)),
-        Problem403,
+        ModerationQueueProblems,
     )
 )]
 #[get("/admin/listings")]
@@ -50,6 +51,8 @@ async fn moderation_queue(
     Ok(web::Json(Page { items: pages.render(&mut conn, rows).await?, next_cursor }))
 }
 
+crate::http::problems::problems!(ApproveProblems { 403: admin_required | own_listing, 409: invalid_listing_status });
+
 /// Publish a listing under review (admin).
 #[utoipa::path(
     tag = "admin",
@@ -57,8 +60,7 @@ async fn moderation_queue(
     params(("id" = Uuid, Path, description = "Listing id")),
     responses(
         (status = 200, body = ListingView),
-        Problem403,
-        Problem409,
+        ApproveProblems,
     )
 )]
 #[post("/admin/listings/{id}/approve")]
@@ -83,6 +85,12 @@ pub struct RejectRequest {
     reason: String,
 }
 
+crate::http::problems::problems!(RejectProblems {
+    403: admin_required | own_listing,
+    409: invalid_listing_status,
+    422: validation_failed,
+});
+
 /// Reject a listing under review, with a reason the seller sees (admin).
 #[utoipa::path(
     tag = "admin",
@@ -91,8 +99,7 @@ pub struct RejectRequest {
     request_body = RejectRequest,
     responses(
         (status = 200, body = ListingView),
-        Problem409,
-        Problem422,
+        RejectProblems,
     )
 )]
 #[post("/admin/listings/{id}/reject")]

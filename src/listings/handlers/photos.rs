@@ -7,11 +7,17 @@ use uuid::Uuid;
 use crate::accounts::AuthUser;
 use crate::db::ids::ListingId;
 use crate::error::ApiResult;
-use crate::http::problems::{Problem404, Problem409, Problem422};
 use crate::listings::model::ListingView;
 use crate::listings::photos::{self, NewPhoto, PhotoUpload};
 use crate::listings::ListingRenderer;
 use crate::state::AppState;
+
+crate::http::problems::problems!(StartPhotoUploadProblems {
+    403: not_listing_owner | email_not_verified,
+    404: listing_not_found,
+    409: too_many_photos,
+    422: validation_failed,
+});
 
 /// Start a photo upload: returns a presigned PUT URL valid for 15 minutes.
 #[utoipa::path(
@@ -21,8 +27,7 @@ use crate::state::AppState;
     request_body = NewPhoto,
     responses(
         (status = 201, body = PhotoUpload),
-        Problem409,
-        Problem422,
+        StartPhotoUploadProblems,
     )
 )]
 #[post("/listings/{id}/photos")]
@@ -40,6 +45,11 @@ async fn start_photo_upload(
     Ok(HttpResponse::Created().json(upload))
 }
 
+crate::http::problems::problems!(CompletePhotoUploadProblems {
+    404: listing_not_found | photo_not_found,
+    422: upload_missing | upload_size_mismatch | upload_type_mismatch,
+});
+
 /// Check the uploaded object (exists, declared size, real JPEG/PNG/WebP) and
 /// attach it to the listing. A refused object is deleted.
 #[utoipa::path(
@@ -48,8 +58,7 @@ async fn start_photo_upload(
     params(("id" = Uuid, Path, description = "Listing id"), ("photo_id" = Uuid, Path, description = "Photo id")),
     responses(
         (status = 200, body = ListingView),
-        Problem404,
-        Problem422,
+        CompletePhotoUploadProblems,
     )
 )]
 #[post("/listings/{id}/photos/{photo_id}/complete")]
@@ -66,6 +75,11 @@ async fn complete_photo_upload(
     Ok(web::Json(pages.render_one(&mut conn, listing).await?))
 }
 
+crate::http::problems::problems!(DeletePhotoProblems {
+    404: listing_not_found | photo_not_found,
+    409: invalid_listing_status,
+});
+
 /// Remove a photo (while the listing is a draft or rejected).
 #[utoipa::path(
     tag = "listings",
@@ -73,8 +87,7 @@ async fn complete_photo_upload(
     params(("id" = Uuid, Path, description = "Listing id"), ("photo_id" = Uuid, Path, description = "Photo id")),
     responses(
         (status = 204, description = "Removed"),
-        Problem404,
-        Problem409,
+        DeletePhotoProblems,
     )
 )]
 #[delete("/listings/{id}/photos/{photo_id}")]

@@ -6,11 +6,17 @@ use actix_web::{get, post, web, HttpResponse};
 use crate::accounts::AuthUser;
 use crate::db::ids::ListingId;
 use crate::error::ApiResult;
-use crate::http::problems::{Problem403, Problem404, Problem409, Problem422};
 use crate::listings::condition_reports;
 use crate::listings::input::{validate_condition_report, ConditionReportInput};
 use crate::listings::model::ConditionReport;
 use crate::state::AppState;
+
+crate::http::problems::problems!(AddConditionReportProblems {
+    403: not_listing_owner | email_not_verified,
+    404: listing_not_found,
+    409: invalid_listing_status,
+    422: validation_failed,
+});
 
 /// Add a condition report (the listing's seller, or an inspector).
 #[utoipa::path(
@@ -20,10 +26,7 @@ use crate::state::AppState;
     request_body = ConditionReportInput,
     responses(
         (status = 201, body = ConditionReport),
-        Problem403,
-        Problem404,
-        Problem409,
-        Problem422,
+        AddConditionReportProblems,
     )
 )]
 #[post("/listings/{id}/condition-reports")]
@@ -41,13 +44,15 @@ async fn add_condition_report(
     Ok(HttpResponse::Created().json(report))
 }
 
+crate::http::problems::problems!(ListConditionReportsProblems { 404: listing_not_found });
+
 /// Every condition report of a listing, newest first.
 #[utoipa::path(
     tag = "listings",
     params(("id" = Uuid, Path, description = "Listing id")),
     responses(
         (status = 200, body = Vec<ConditionReport>),
-        Problem404,
+        ListConditionReportsProblems,
     )
 )]
 #[get("/listings/{id}/condition-reports")]

@@ -5,7 +5,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::ApiResult;
-use crate::http::problems::{Problem400, Problem422};
 use crate::listings::model::ListingView;
 use crate::listings::search::{self, SearchParams};
 use crate::listings::ListingRenderer;
@@ -19,14 +18,15 @@ pub struct SearchPage {
     pub total: Option<i64>,
 }
 
+crate::http::problems::problems!(SearchListingsProblems { 422: validation_failed });
+
 /// Search active listings of sellers in good standing.
 #[utoipa::path(
     tag = "listings",
     params(SearchParams),
     responses(
         (status = 200, body = SearchPage),
-        Problem400,
-        Problem422,
+        SearchListingsProblems,
     )
 )]
 #[get("/listings")]

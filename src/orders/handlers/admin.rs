@@ -10,7 +10,6 @@ use crate::accounts::AuthUser;
 use crate::db::ids::OrderId;
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::{Page, PageParams};
-use crate::http::problems::{Problem403, Problem404, Problem409, Problem422};
 use crate::orders::access::lock_for_admin;
 use crate::orders::input::{AdminNote, ConfirmPayment, ResolveDispute};
 use crate::orders::model::OrderView;
@@ -29,6 +28,8 @@ pub struct AdminOrderQuery {
     status: Option<OrderStatus>,
 }
 
+crate::http::problems::problems!(AdminOrdersProblems { 403: admin_required });
+
 /// Every order, newest first (admin).
 #[utoipa::path(
     tag = "admin",
@@ -36,7 +37,7 @@ pub struct AdminOrderQuery {
     params(AdminOrderQuery, PageParams),
     responses(
         (status = 200, body = inline(Page<OrderView>)),
-        Problem403,
+        AdminOrdersProblems,
     )
 )]
 #[get("/admin/orders")]
@@ -51,6 +52,13 @@ async fn admin_orders(
     super::orders::list(&state, &orders, OrderScope::All, query.status, &page).await.map(web::Json)
 }
 
+crate::http::problems::problems!(ConfirmPaymentProblems {
+    403: admin_required,
+    404: order_not_found,
+    409: invalid_order_status | invoice_pending,
+    422: payment_not_settled | payment_short | validation_failed,
+});
+
 /// Confirm that the payment arrived (admin). For wire orders, less than the total
 /// is refused (`payment_short`); more is accepted and the excess is owed back to
 /// the buyer. For BTCPay orders the invoice is read back from BTCPay and must be
@@ -62,10 +70,7 @@ async fn admin_orders(
     request_body = ConfirmPayment,
     responses(
         (status = 200, body = OrderView),
-        Problem403,
-        Problem404,
-        Problem409,
-        Problem422,
+        ConfirmPaymentProblems,
     )
 )]
 #[post("/admin/orders/{id}/confirm-payment")]
@@ -103,6 +108,13 @@ async fn confirm_payment(
     Ok(web::Json(view::render_one(&orders, &mut conn, order).await?))
 }
 
+crate::http::problems::problems!(ResolveProblems {
+    403: admin_required | own_order,
+    404: order_not_found,
+    409: invalid_order_status,
+    422: validation_failed,
+});
+
 /// Resolve a dispute (admin): `refund_cents` to the buyer, the rest to the
 /// seller less the platform fee.
 #[utoipa::path(
@@ -112,10 +124,7 @@ async fn confirm_payment(
     request_body = ResolveDispute,
     responses(
         (status = 200, body = OrderView),
-        Problem403,
-        Problem404,
-        Problem409,
-        Problem422,
+        ResolveProblems,
     )
 )]
 #[post("/admin/orders/{id}/resolve")]
@@ -141,6 +150,13 @@ async fn resolve(
     Ok(web::Json(view::render_one(&orders, &mut conn, order).await?))
 }
 
+crate::http::problems::problems!(AdminCancelProblems {
+    403: admin_required,
+    404: order_not_found,
+    409: invalid_order_status,
+    422: validation_failed,
+});
+
 /// Cancel an order (admin): before payment it is cancelled and the units
 /// released; after payment everything held is refunded to the buyer.
 #[utoipa::path(
@@ -150,9 +166,7 @@ async fn resolve(
     request_body = AdminNote,
     responses(
         (status = 200, body = OrderView),
-        Problem403,
-        Problem404,
-        Problem409,
+        AdminCancelProblems,
     )
 )]
 #[post("/admin/orders/{id}/cancel")]

@@ -5,8 +5,7 @@ use actix_web::{post, web, HttpRequest};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{ApiResult, Problem};
-use crate::http::problems::Problem400;
+use crate::error::ApiResult;
 use crate::orders::btcpay_events::{self, WebhookOutcome};
 use crate::orders::OrderContext;
 use crate::payments::btcpay::SIGNATURE_HEADER;
@@ -17,6 +16,12 @@ pub struct WebhookAnswer {
     pub outcome: WebhookOutcome,
 }
 
+crate::http::problems::problems!(BtcpayWebhookProblems {
+    400: malformed_webhook,
+    401: invalid_signature,
+    404: btcpay_not_configured,
+});
+
 /// BTCPay Server webhook (Greenfield `InvoiceSettled`, `InvoiceExpired`,
 /// `InvoiceInvalid`; other types are acknowledged and ignored). Authenticated by
 /// `BTCPay-Sig: sha256=<HMAC-SHA256 of the raw body>`; de-duplicated by delivery id.
@@ -26,10 +31,7 @@ pub struct WebhookAnswer {
     request_body(content = Object, description = "A Greenfield webhook delivery", content_type = "application/json"),
     responses(
         (status = 200, body = WebhookAnswer),
-        Problem400,
-        (status = 401, description = "Bad or missing signature", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "BTCPay is not configured", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "BTCPay's API did not answer; redeliver later", body = Problem, content_type = "application/problem+json"),
+        BtcpayWebhookProblems,
     )
 )]
 #[post("/payments/btcpay/webhook")]

@@ -10,7 +10,6 @@ use crate::accounts::AuthUser;
 use crate::db::ids::OrderId;
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::http::problems::{Problem404, Problem409, Problem422};
 use crate::orders::access::find_for;
 use crate::orders::evidence::{self, EvidenceUpload};
 use crate::orders::messages::{self, EvidenceType, EvidenceView, MessageView, MAX_EVIDENCE_BYTES, MAX_MESSAGE_CHARS};
@@ -19,6 +18,8 @@ use crate::orders::state::ActorRole;
 use crate::state::AppState;
 use crate::validation::check_text;
 
+crate::http::problems::problems!(ListMessagesProblems { 404: order_not_found });
+
 /// Messages on the order, oldest first.
 #[utoipa::path(
     tag = "orders",
@@ -26,7 +27,7 @@ use crate::validation::check_text;
     params(("id" = Uuid, Path, description = "Order id"), PageParams),
     responses(
         (status = 200, body = inline(Page<MessageView>)),
-        Problem404,
+        ListMessagesProblems,
     )
 )]
 #[get("/orders/{id}/messages")]
@@ -54,6 +55,8 @@ pub struct NewMessage {
     evidence_ids: Vec<Uuid>,
 }
 
+crate::http::problems::problems!(PostMessageProblems { 404: order_not_found, 422: validation_failed });
+
 /// Write on the order (parties and admins); the other side is emailed.
 #[utoipa::path(
     tag = "orders",
@@ -62,8 +65,7 @@ pub struct NewMessage {
     request_body = NewMessage,
     responses(
         (status = 201, body = MessageView),
-        Problem404,
-        Problem422,
+        PostMessageProblems,
     )
 )]
 #[post("/orders/{id}/messages")]
@@ -100,6 +102,12 @@ pub struct NewEvidence {
     size_bytes: i64,
 }
 
+crate::http::problems::problems!(StartEvidenceUploadProblems {
+    404: order_not_found,
+    409: too_much_evidence | invalid_order_status,
+    422: validation_failed,
+});
+
 /// Start an evidence upload (photos, PDFs, MP4 video): returns a presigned PUT URL.
 #[utoipa::path(
     tag = "orders",
@@ -108,9 +116,7 @@ pub struct NewEvidence {
     request_body = NewEvidence,
     responses(
         (status = 201, body = EvidenceUpload),
-        Problem404,
-        Problem409,
-        Problem422,
+        StartEvidenceUploadProblems,
     )
 )]
 #[post("/orders/{id}/evidence")]
@@ -132,6 +138,11 @@ async fn start_evidence_upload(
     Ok(HttpResponse::Created().json(upload))
 }
 
+crate::http::problems::problems!(CompleteEvidenceUploadProblems {
+    404: order_not_found | evidence_not_found,
+    422: upload_missing | upload_size_mismatch | upload_type_mismatch,
+});
+
 /// Check an uploaded evidence file (exists, declared size, real type) and make
 /// it attachable to messages and disputes. A refused file is deleted.
 #[utoipa::path(
@@ -140,8 +151,7 @@ async fn start_evidence_upload(
     params(("id" = Uuid, Path, description = "Order id"), ("evidence_id" = Uuid, Path, description = "Evidence id")),
     responses(
         (status = 200, body = EvidenceView),
-        Problem404,
-        Problem422,
+        CompleteEvidenceUploadProblems,
     )
 )]
 #[post("/orders/{id}/evidence/{evidence_id}/complete")]

@@ -6,9 +6,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::accounts::AuthUser;
 use crate::db::ids::OrderId;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::http::problems::{Problem400, Problem403, Problem404, Problem422};
 use crate::idempotency;
 use crate::ledger::{self, Account, TransactionView};
 use crate::orders::access::find_for;
@@ -21,6 +20,14 @@ use crate::orders::OrderContext;
 use crate::orders::{payins, view};
 use crate::state::AppState;
 
+crate::http::problems::problems!(PlaceOrderProblems {
+    400: invalid_idempotency_key,
+    403: email_not_verified | own_listing,
+    404: listing_not_found,
+    409: hosting_deadline_too_close | insufficient_quantity | listing_changed | listing_not_buyable,
+    422: payment_method_unavailable | validation_failed,
+});
+
 /// Place an order: reserves the units and returns payment instructions (wire) or
 /// a BTCPay invoice link. Requires `Idempotency-Key`: the same key and body
 /// answer the first answer again (`Idempotent-Replayed: true`), a different body
@@ -32,11 +39,7 @@ use crate::state::AppState;
     request_body = PlaceOrder,
     responses(
         (status = 201, body = OrderView),
-        (status = 400, description = "Missing Idempotency-Key", body = Problem, content_type = "application/problem+json"),
-        Problem403,
-        Problem404,
-        (status = 409, description = "insufficient_quantity, listing_not_buyable, idempotency_key_in_use", body = Problem, content_type = "application/problem+json"),
-        Problem422,
+        PlaceOrderProblems,
     )
 )]
 #[post("/orders")]
@@ -100,7 +103,6 @@ pub struct OrderQuery {
     params(OrderQuery, PageParams),
     responses(
         (status = 200, body = inline(Page<OrderView>)),
-        Problem400,
     )
 )]
 #[get("/orders")]
@@ -134,6 +136,8 @@ pub(super) async fn list(
     Ok(Page { items: view::render(orders, &mut conn, rows).await?, next_cursor })
 }
 
+crate::http::problems::problems!(GetOrderProblems { 404: order_not_found });
+
 /// One order (its parties and admins; anyone else gets 404).
 #[utoipa::path(
     tag = "orders",
@@ -141,7 +145,7 @@ pub(super) async fn list(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, body = OrderView),
-        Problem404,
+        GetOrderProblems,
     )
 )]
 #[get("/orders/{id}")]
@@ -156,6 +160,8 @@ async fn get_order(
     Ok(web::Json(view::render_one(&orders, &mut conn, order).await?))
 }
 
+crate::http::problems::problems!(OrderEventsProblems { 404: order_not_found });
+
 /// The order's history: every transition with its actor, statuses and reason.
 #[utoipa::path(
     tag = "orders",
@@ -163,7 +169,7 @@ async fn get_order(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, body = Vec<OrderEvent>),
-        Problem404,
+        OrderEventsProblems,
     )
 )]
 #[get("/orders/{id}/events")]
@@ -186,6 +192,8 @@ pub struct OrderLedger {
     pub transactions: Vec<TransactionView>,
 }
 
+crate::http::problems::problems!(OrderLedgerProblems { 404: order_not_found });
+
 /// The ledger transactions of an order (double entry: each sums to zero).
 #[utoipa::path(
     tag = "orders",
@@ -193,7 +201,7 @@ pub struct OrderLedger {
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, body = OrderLedger),
-        Problem404,
+        OrderLedgerProblems,
     )
 )]
 #[get("/orders/{id}/ledger")]

@@ -6,7 +6,7 @@ use actix_web::{get, post, web, HttpResponse};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use crate::accounts::AuthUser;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult};
 use crate::orders::access::{find_for, lock_for};
 use crate::orders::disputes::{self, SettlementOffer};
 use crate::orders::flow::{self, DisputeOpening, Shipment};
@@ -15,7 +15,6 @@ use crate::orders::model::{OrderRow, OrderView};
 use crate::validation::check_text;
 
 use crate::db::ids::{OrderId, SettlementOfferId};
-use crate::http::problems::{Problem403, Problem404, Problem409, Problem422};
 use crate::orders::reviews::{self, NewReview, Review};
 use crate::orders::state::{ActorRole, Move};
 use crate::orders::OrderContext;
@@ -31,6 +30,12 @@ async fn respond(
     Ok(web::Json(view::render_one(orders, conn, order).await?))
 }
 
+crate::http::problems::problems!(CancelProblems {
+    403: order_action_forbidden,
+    404: order_not_found,
+    409: invalid_order_status | ship_deadline_not_passed,
+});
+
 /// Cancel as the buyer: before payment, or for a full refund once the ship
 /// deadline has passed without a shipment.
 #[utoipa::path(
@@ -39,9 +44,7 @@ async fn respond(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, body = OrderView),
-        Problem403,
-        Problem404,
-        (status = 409, description = "invalid_order_status, ship_deadline_not_passed", body = Problem, content_type = "application/problem+json"),
+        CancelProblems,
     )
 )]
 #[post("/orders/{id}/cancel")]
@@ -62,6 +65,12 @@ async fn cancel(
     respond(&orders, &mut conn, order).await
 }
 
+crate::http::problems::problems!(ShipProblems {
+    403: order_action_forbidden,
+    404: order_not_found,
+    409: invalid_order_status,
+});
+
 /// Ship as the seller, with the carrier and tracking number.
 #[utoipa::path(
     tag = "orders",
@@ -70,10 +79,7 @@ async fn cancel(
     request_body = ShipOrder,
     responses(
         (status = 200, body = OrderView),
-        Problem403,
-        Problem404,
-        Problem409,
-        Problem422,
+        ShipProblems,
     )
 )]
 #[post("/orders/{id}/ship")]
@@ -103,6 +109,12 @@ async fn ship(
     respond(&orders, &mut conn, order).await
 }
 
+crate::http::problems::problems!(ConfirmDeliveryProblems {
+    403: order_action_forbidden,
+    404: order_not_found,
+    409: invalid_order_status,
+});
+
 /// Confirm delivery as the buyer: the inspection window starts.
 #[utoipa::path(
     tag = "orders",
@@ -110,9 +122,7 @@ async fn ship(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, body = OrderView),
-        Problem403,
-        Problem404,
-        Problem409,
+        ConfirmDeliveryProblems,
     )
 )]
 #[post("/orders/{id}/confirm-delivery")]
@@ -133,6 +143,12 @@ async fn confirm_delivery(
     respond(&orders, &mut conn, order).await
 }
 
+crate::http::problems::problems!(AcceptProblems {
+    403: order_action_forbidden,
+    404: order_not_found,
+    409: invalid_order_status,
+});
+
 /// Accept the rigs as the buyer: the escrow is released to the seller.
 #[utoipa::path(
     tag = "orders",
@@ -140,9 +156,7 @@ async fn confirm_delivery(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, body = OrderView),
-        Problem403,
-        Problem404,
-        Problem409,
+        AcceptProblems,
     )
 )]
 #[post("/orders/{id}/accept")]
@@ -163,6 +177,13 @@ async fn accept(
     respond(&orders, &mut conn, order).await
 }
 
+crate::http::problems::problems!(OpenDisputeProblems {
+    403: order_action_forbidden,
+    404: order_not_found,
+    409: dispute_reason_not_allowed | invalid_order_status,
+    422: validation_failed,
+});
+
 /// Open a dispute as the buyer: during inspection, or for non-delivery once shipped.
 #[utoipa::path(
     tag = "orders",
@@ -171,10 +192,7 @@ async fn accept(
     request_body = OpenDispute,
     responses(
         (status = 200, body = OrderView),
-        Problem403,
-        Problem404,
-        Problem409,
-        Problem422,
+        OpenDisputeProblems,
     )
 )]
 #[post("/orders/{id}/disputes")]
@@ -202,6 +220,13 @@ async fn open_dispute(
     respond(&orders, &mut conn, order).await
 }
 
+crate::http::problems::problems!(OfferSettlementProblems {
+    403: order_action_forbidden,
+    404: order_not_found,
+    409: invalid_order_status,
+    422: validation_failed,
+});
+
 /// Offer a partial refund as the seller (replaces an earlier open offer).
 #[utoipa::path(
     tag = "orders",
@@ -210,10 +235,7 @@ async fn open_dispute(
     request_body = SettlementOfferInput,
     responses(
         (status = 201, body = SettlementOffer),
-        Problem403,
-        Problem404,
-        Problem409,
-        Problem422,
+        OfferSettlementProblems,
     )
 )]
 #[post("/orders/{id}/settlement-offers")]
@@ -239,6 +261,8 @@ async fn offer_settlement(
     Ok(HttpResponse::Created().json(offer))
 }
 
+crate::http::problems::problems!(ListOffersProblems { 404: order_not_found });
+
 /// The settlement offers made on an order, oldest first.
 #[utoipa::path(
     tag = "orders",
@@ -246,7 +270,7 @@ async fn offer_settlement(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, body = Vec<SettlementOffer>),
-        Problem404,
+        ListOffersProblems,
     )
 )]
 #[get("/orders/{id}/settlement-offers")]
@@ -260,6 +284,12 @@ async fn list_offers(
     Ok(web::Json(disputes::offers(&mut conn, order.id).await?))
 }
 
+crate::http::problems::problems!(AcceptOfferProblems {
+    403: order_action_forbidden,
+    404: offer_not_found | order_not_found,
+    409: invalid_order_status | offer_not_open,
+});
+
 /// Accept the seller's open offer as the buyer: the dispute is resolved with it.
 #[utoipa::path(
     tag = "orders",
@@ -267,9 +297,7 @@ async fn list_offers(
     params(("id" = Uuid, Path, description = "Order id"), ("offer_id" = Uuid, Path, description = "Offer id")),
     responses(
         (status = 200, body = OrderView),
-        Problem403,
-        Problem404,
-        Problem409,
+        AcceptOfferProblems,
     )
 )]
 #[post("/orders/{id}/settlement-offers/{offer_id}/accept")]
@@ -300,6 +328,13 @@ pub struct NewDeliveryProof {
     duration_secs: Option<i32>,
 }
 
+crate::http::problems::problems!(RequestDeliveryProofProblems {
+    403: order_action_forbidden,
+    404: order_not_found,
+    409: invalid_order_status | proof_in_progress,
+    422: validation_failed,
+});
+
 /// Run a delivery hashrate proof as the buyer during inspection. Claimed is the
 /// model's nominal hashrate times the units bought; a result whose interval's
 /// upper bound is below 90 % of that opens (or joins) a `hashrate_shortfall` dispute.
@@ -310,10 +345,7 @@ pub struct NewDeliveryProof {
     request_body = NewDeliveryProof,
     responses(
         (status = 201, body = ProofTicket),
-        Problem403,
-        Problem404,
-        Problem409,
-        Problem422,
+        RequestDeliveryProofProblems,
     )
 )]
 #[post("/orders/{id}/hashrate-proofs")]
@@ -338,6 +370,13 @@ async fn request_delivery_proof(
     Ok(HttpResponse::Created().json(crate::proofs::ticket(&state, issued)))
 }
 
+crate::http::problems::problems!(ReviewProblems {
+    403: order_action_forbidden,
+    404: order_not_found,
+    409: already_reviewed | invalid_order_status,
+    422: validation_failed,
+});
+
 /// Review the other party once the order is completed or resolved (once each).
 #[utoipa::path(
     tag = "orders",
@@ -346,9 +385,7 @@ async fn request_delivery_proof(
     request_body = NewReview,
     responses(
         (status = 201, body = Review),
-        Problem404,
-        (status = 409, description = "invalid_order_status, already_reviewed", body = Problem, content_type = "application/problem+json"),
-        Problem422,
+        ReviewProblems,
     )
 )]
 #[post("/orders/{id}/review")]
@@ -365,6 +402,8 @@ async fn review(
     Ok(HttpResponse::Created().json(review))
 }
 
+crate::http::problems::problems!(OrderReviewsProblems { 404: order_not_found });
+
 /// The reviews left on an order.
 #[utoipa::path(
     tag = "orders",
@@ -372,7 +411,7 @@ async fn review(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, body = Vec<Review>),
-        Problem404,
+        OrderReviewsProblems,
     )
 )]
 #[get("/orders/{id}/reviews")]
