@@ -2,6 +2,7 @@
 //! port (in this process), a manual clock, and, when asked, a real SMTP listener
 //! and a real S3-compatible server.
 
+pub mod access_log;
 pub mod accounts;
 pub mod btcpay;
 pub mod database;
@@ -96,6 +97,7 @@ impl TestAppBuilder {
     }
 
     pub async fn spawn(self) -> TestApp {
+        access_log::install();
         let db_name = database::create_test_database().await;
         let direct_url = database::database_url(&db_name);
         let guard = DatabaseGuard(db_name);
