@@ -28,6 +28,27 @@ async fn metrics_count_requests_by_route_pattern_and_report_the_pool_and_queue()
 }
 
 #[tokio::test]
+async fn metrics_report_the_process_and_the_build() {
+    let app = spawn_app().await;
+    let body = app.get("/metrics").await.text().await.unwrap();
+    for name in
+        ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds", "process_start_time_seconds"]
+    {
+        let value = body
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("{name} is reported: {body}"));
+        let value: f64 = value.parse().unwrap();
+        if name != "process_cpu_seconds_total" {
+            assert!(value > 0.0, "{name} is measured, not a placeholder: {value}");
+        }
+    }
+    let version = env!("CARGO_PKG_VERSION");
+    let build_info = body.lines().find(|line| line.starts_with("rigmarket_build_info{")).expect("build info");
+    assert!(build_info.contains(&format!(r#"version="{version}""#)) && build_info.ends_with("} 1"), "{build_info}");
+}
+
+#[tokio::test]
 async fn shutdown_stops_accepting_connections() {
     let app = spawn_app().await;
     let address = app.address.clone();
