@@ -60,6 +60,12 @@ pub enum ApiError {
     Internal(anyhow::Error),
 }
 
+/// The `code` of a problem+json answer, left in the response's extensions by
+/// [`ApiError::error_response`] so middleware (the access log) can name it
+/// without parsing the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProblemCode(pub &'static str);
+
 /// The problem+json body. `errors` is present only for validation failures.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -202,7 +208,9 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        response.json(self.to_problem())
+        let mut response = response.json(self.to_problem());
+        response.extensions_mut().insert(ProblemCode(self.code()));
+        response
     }
 }
 

@@ -1,6 +1,8 @@
 //! Prometheus metrics: request counts and latency by route pattern and status,
 //! job outcomes, and gauges (pool usage, job queue depth) that whoever serves
-//! the scrape sets just before rendering.
+//! the scrape sets just before rendering; `rigmarket_build_info` (the version),
+//! and the standard `process_*` metrics (CPU, memory, file descriptors, start
+//! time, read from `/proc/self` on Linux at each scrape).
 
 use std::future::Future;
 use std::time::Instant;
@@ -11,6 +13,8 @@ use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, 
 #[derive(Clone)]
 pub struct Metrics {
     registry: Registry,
+    /// Unprefixed, so the process metrics keep their standard `process_*` names.
+    process: Registry,
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
     pub jobs_finished: IntCounterVec,
@@ -47,6 +51,13 @@ impl Metrics {
             &["kind", "outcome"],
         )
         .expect("valid metric");
+        let build_info = IntGauge::with_opts(
+            Opts::new("build_info", "The running build; always 1")
+                .const_label("version", env!("CARGO_PKG_VERSION"))
+                .const_label("profile", if cfg!(debug_assertions) { "debug" } else { "release" }),
+        )
+        .expect("valid metric");
+        build_info.set(1);
         let gauge = |name: &str, help: &str| IntGauge::new(name, help).expect("valid metric");
         let metrics = Self {
             pool_size: gauge("db_pool_connections", "Open database connections"),
@@ -59,6 +70,7 @@ impl Metrics {
             http_duration,
             jobs_finished,
             registry,
+            process: process_registry(),
         };
         for collector in [
             Box::new(metrics.http_requests.clone()) as Box<dyn prometheus::core::Collector>,
@@ -70,6 +82,7 @@ impl Metrics {
             Box::new(metrics.jobs_due.clone()),
             Box::new(metrics.jobs_scheduled.clone()),
             Box::new(metrics.jobs_dead.clone()),
+            Box::new(build_info),
         ] {
             metrics.registry.register(collector).expect("metric registered once");
         }
@@ -91,9 +104,23 @@ impl Metrics {
     /// The text exposition format.
     pub fn render(&self) -> String {
         let mut out = Vec::new();
-        TextEncoder::new().encode(&self.registry.gather(), &mut out).expect("text encoding cannot fail");
+        let mut families = self.registry.gather();
+        families.extend(self.process.gather());
+        TextEncoder::new().encode(&families, &mut out).expect("text encoding cannot fail");
         String::from_utf8(out).expect("prometheus text is UTF-8")
     }
+}
+
+/// `process_cpu_seconds_total`, `process_resident_memory_bytes`,
+/// `process_open_fds`, `process_start_time_seconds` and the like, as every
+/// Prometheus client reports them; empty where `/proc` does not exist.
+fn process_registry() -> Registry {
+    let registry = Registry::new();
+    #[cfg(target_os = "linux")]
+    registry
+        .register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))
+        .expect("process metrics registered once");
+    registry
 }
 
 /// Middleware (used through `wrap_fn`) that counts and times every request by

@@ -1,6 +1,9 @@
 //! Logging: `tracing` with `RUST_LOG` filters; JSON lines when
 //! `RUST_LOG_FORMAT=json`. Request spans carry `request_id`, so every line logged
-//! while serving a request names it.
+//! while serving a request names it. Text lines are coloured only when stdout is
+//! a terminal (and `NO_COLOR` is unset): redirected logs stay plain text.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::{fmt, prelude::*, EnvFilter};
 
@@ -12,6 +15,12 @@ pub fn init(default_filter: &str) {
     if json {
         let _ = registry.with(fmt::layer().json().with_current_span(true).with_span_list(false)).try_init();
     } else {
-        let _ = registry.with(fmt::layer().with_target(false)).try_init();
+        let _ = registry.with(fmt::layer().with_target(false).with_ansi(colour_wanted())).try_init();
     }
+}
+
+/// Colour codes are for a person at a terminal; in a file, a pipe, journald or
+/// a container log they are noise that breaks grep.
+fn colour_wanted() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }

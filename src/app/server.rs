@@ -63,6 +63,7 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
             .wrap(middleware::from_fn(http::cors_refusal_as_problem))
             .wrap_fn(move |req, srv| crate::metrics::record(&metrics, req, srv))
             .wrap_fn(http::response_headers)
+            .wrap(middleware::from_fn(http::access_log::log_request))
             .wrap(TracingLogger::default())
     })
     .workers(workers)

@@ -8,9 +8,11 @@
 
 pub mod ids;
 pub mod local_cluster;
+mod migrations;
 pub mod schema;
 mod text_enums;
 
+pub use migrations::{embedded_versions, migration_state, MigrationState, MIGRATIONS};
 pub(crate) use text_enums::text_enum;
 
 use std::time::Duration;
@@ -22,15 +24,13 @@ use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use diesel_migrations::MigrationHarness;
 use url::Url;
 
 pub use diesel_async::pooled_connection::deadpool::PoolError;
 
 pub type DbPool = Pool<AsyncPgConnection>;
 pub type DbConn = Object<AsyncPgConnection>;
-
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// Arbitrary but fixed: every rigmarket process serialises schema changes on it.
 const MIGRATION_LOCK_KEY: i64 = 0x7269_676d_6b74; // "rigmkt"

@@ -4,6 +4,7 @@
 //! cursor pagination and PATCH fields. The server itself is assembled by the
 //! composition root (`app`).
 
+pub mod access_log;
 pub mod input;
 pub mod pagination;
 pub mod patch;

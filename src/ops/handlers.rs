@@ -27,18 +27,57 @@ async fn live() -> web::Json<HealthStatus> {
     web::Json(HealthStatus { status: "ok" })
 }
 
-/// The service can serve traffic: the database answers.
+/// What a readiness probe and an operator want to know: this build's version
+/// and the schema's migration state against the migrations it embeds.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "status": "ok",
+    "version": "0.1.0",
+    "migrations": {"applied": 7, "latest": "20261206000011", "embedded": 7, "pending": []}
+}))]
+pub struct Readiness {
+    pub status: &'static str,
+    /// The running build (`CARGO_PKG_VERSION`).
+    pub version: &'static str,
+    pub migrations: MigrationsStatus,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MigrationsStatus {
+    /// How many migrations the database has applied (by this build or a newer one).
+    pub applied: usize,
+    /// The newest applied migration's version, e.g. `20261206000011`.
+    pub latest: Option<String>,
+    /// How many migrations this build embeds.
+    pub embedded: usize,
+    /// Migrations of this build the database has not applied (empty when the
+    /// schema is up to date; `serve` and `migrate` apply them).
+    pub pending: Vec<String>,
+}
+
+/// The service can serve traffic: the database answers. Says the version and
+/// the migration state.
 #[utoipa::path(
     tag = "health",
     responses(
-        (status = 200, body = HealthStatus),
+        (status = 200, description = "Ready; the version and the schema's migration state", body = Readiness),
     )
 )]
 #[get("/health/ready")]
-async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<HealthStatus>> {
+async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<Readiness>> {
     let mut conn = state.pool.get().await?;
     probes::database_answers(&mut conn).await?;
-    Ok(web::Json(HealthStatus { status: "ok" }))
+    let migrations = probes::migrations(&mut conn).await?;
+    Ok(web::Json(Readiness {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        migrations: MigrationsStatus {
+            applied: migrations.applied.len(),
+            latest: migrations.latest().map(str::to_string),
+            embedded: migrations.embedded.len(),
+            pending: migrations.pending(),
+        },
+    }))
 }
 
 /// Prometheus text exposition.

@@ -7,4 +7,4 @@
 mod handlers;
 pub mod probes;
 
-pub use handlers::{configure, HealthStatus};
+pub use handlers::{configure, HealthStatus, MigrationsStatus, Readiness};

@@ -14,6 +14,12 @@ pub async fn database_answers(conn: &mut AsyncPgConnection) -> Result<(), ApiErr
     Ok(())
 }
 
+/// The schema's migrations against this build's; like the probe above, a
+/// failure is an outage.
+pub async fn migrations(conn: &mut AsyncPgConnection) -> Result<crate::db::MigrationState, ApiError> {
+    crate::db::migration_state(conn).await.map_err(|e| ApiError::Unavailable(e.to_string()))
+}
+
 /// Sets the pool gauges and, when the database answers, the queue depth. Takes
 /// the pool because the pool's own state is measured, and an outage must not
 /// fail the scrape: the queue depth is then skipped, so the scrape still shows

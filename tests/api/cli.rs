@@ -102,6 +102,18 @@ async fn two_instances_start_together_on_a_missing_database_and_stop_cleanly() {
 }
 
 #[tokio::test]
+async fn logs_written_to_a_pipe_carry_no_colour_codes() {
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let _guard = DatabaseGuard(name.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(command(&database::database_url(&name), dir.path()).env("RUST_LOG", "info").arg("migrate"));
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let logs = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(logs.contains("applied migrations"), "the migration is logged: {logs}");
+    assert!(!logs.contains("\x1b["), "no ANSI escape codes outside a terminal: {logs:?}");
+}
+
+#[tokio::test]
 async fn catalog_import_is_all_or_nothing_with_line_numbers() {
     let app = TestApp::builder().spawn().await;
     let dir = tempfile::tempdir().unwrap();

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod access_log;
 mod accounts;
 mod admin_users;
 mod api_keys;

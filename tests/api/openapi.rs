@@ -177,3 +177,26 @@ fn every_response_is_described_and_every_problem_names_its_codes() {
     }
     assert!(findings.is_empty(), "{} findings:\n{}", findings.len(), findings.join("\n"));
 }
+
+/// The harness's contract check (run at every app drop) can fail: an answer
+/// with a code or status the operation does not document is reported.
+#[test]
+fn the_harness_reports_an_answer_the_spec_does_not_describe() {
+    use crate::support::access_log::AccessRecord;
+    use crate::support::contract::undocumented;
+    let answer = |method: &str, route: &str, status: u16, code: Option<&str>| AccessRecord {
+        method: method.into(),
+        route: Some(route.into()),
+        status,
+        code: code.map(str::to_string),
+        latency_ms: 1.0,
+        request_id: "test".into(),
+    };
+    assert_eq!(undocumented(&answer("GET", "/v1/listings/{id}", 404, Some("listing_not_found"))), None);
+    assert_eq!(undocumented(&answer("GET", "/v1/listings/{id}", 200, None)), None);
+    let foreign = undocumented(&answer("GET", "/v1/listings/{id}", 404, Some("order_not_found"))).unwrap();
+    assert!(foreign.contains("code undocumented"), "{foreign}");
+    let status = undocumented(&answer("GET", "/v1/listings/{id}", 418, None)).unwrap();
+    assert!(status.contains("status undocumented"), "{status}");
+    assert_eq!(undocumented(&answer("GET", "/docs/{_:.*}", 200, None)), None, "not an operation");
+}

@@ -2,6 +2,8 @@
 //! port (in this process), a manual clock, and, when asked, a real SMTP listener
 //! and a real S3-compatible server.
 
+pub mod access_log;
+pub mod contract;
 pub mod accounts;
 pub mod btcpay;
 pub mod database;
@@ -96,6 +98,7 @@ impl TestAppBuilder {
     }
 
     pub async fn spawn(self) -> TestApp {
+        access_log::install();
         let db_name = database::create_test_database().await;
         let direct_url = database::database_url(&db_name);
         let guard = DatabaseGuard(db_name);
@@ -344,7 +347,12 @@ impl Drop for TestApp {
         if let Some(running) = self.running.take() {
             running.abort();
         }
-        if std::thread::panicking() || AtomicBool::load(&self.stray_jobs_allowed, Ordering::Relaxed) {
+        if std::thread::panicking() {
+            return;
+        }
+        let undocumented = contract::findings();
+        assert!(undocumented.is_empty(), "answers the OpenAPI document does not describe:\n{}", undocumented.join("\n"));
+        if AtomicBool::load(&self.stray_jobs_allowed, Ordering::Relaxed) {
             return;
         }
         let stray = jobs::stray_jobs(&self.direct_database_url, self.instance.jobs.clone());
