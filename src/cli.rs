@@ -283,9 +283,9 @@ async fn import_catalog(config: Config, file: PathBuf, dry_run: bool) -> anyhow:
     let mut conn = connect(&config).await?;
     let bar = BarProgress(progress_bar(specs.len()));
     let mut progress = bar;
-    let written = seed::import_models(&mut conn, &specs, &mut progress).await?;
+    let counts = seed::import_models(&mut conn, &specs, &mut progress).await?;
     progress.0.finish_and_clear();
-    println!("imported {written} model(s) from {}", file.display());
+    println!("imported {} model row(s) from {}: {counts}", specs.len(), file.display());
     Ok(0)
 }
 
@@ -311,16 +311,14 @@ async fn import_reference_prices(config: Config, file: PathBuf, dry_run: bool) -
             println!("imported {written} tier price(s) from {}", file.display());
         }
         csv_import::PriceFileKind::Model => {
-            let rows = match csv_import::parse_model_prices(contents.as_bytes()) {
-                Ok(rows) => rows,
-                Err(errors) => return Ok(report_rejection(&file, &errors)),
-            };
+            let (rows, syntax_errors) = csv_import::parse_model_prices(contents.as_bytes());
             let mut conn = connect(&config).await?;
             let today = chrono::Utc::now().date_naive();
-            let prices = match seed::resolve_model_prices(&mut conn, &rows, today).await? {
-                Ok(prices) => prices,
-                Err(errors) => return Ok(report_rejection(&file, &errors)),
-            };
+            let (prices, unknown_models) = seed::resolve_model_prices(&mut conn, &rows, today).await?;
+            let errors = csv_import::in_file_order(syntax_errors, unknown_models);
+            if !errors.is_empty() {
+                return Ok(report_rejection(&file, &errors));
+            }
             if dry_run {
                 println!("{}: {} valid reference price row(s); dry run, nothing written", file.display(), prices.len());
                 return Ok(0);

@@ -69,9 +69,19 @@ struct Table {
     rows: Vec<(usize, csv::StringRecord)>,
 }
 
-fn read_table(input: impl Read, required: &[&str]) -> Result<Table, Vec<RowError>> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(input);
+/// Reads the header and every record. A bad header (or one swallowed by an
+/// unterminated quote) rejects the file outright; malformed records are
+/// returned as errors beside the good rows, so the caller reports them together
+/// with its own checks of those rows.
+fn read_table(mut input: impl Read, required: &[&str]) -> Result<(Table, Vec<RowError>), Vec<RowError>> {
     let header_error = |message: String| vec![RowError { line: 1, column: "header".into(), message }];
+    let mut bytes = Vec::new();
+    input.read_to_end(&mut bytes).map_err(|e| header_error(format!("unreadable file: {e}")))?;
+    let unterminated = unterminated_quote(&bytes);
+    if unterminated == Some(1) {
+        return Err(header_error("unterminated quote".into()));
+    }
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes.as_slice());
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| header_error(format!("unreadable header: {e}")))?
@@ -85,20 +95,75 @@ fn read_table(input: impl Read, required: &[&str]) -> Result<Table, Vec<RowError
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     for (index, record) in reader.records().enumerate() {
-        let line = index + 2;
+        // The record's own starting line (a quoted field may span lines).
+        let fallback = index + 2;
         match record {
-            Ok(record) => rows.push((line, record)),
-            Err(err) => errors.push(RowError { line, column: "row".into(), message: format!("malformed CSV: {err}") }),
+            Ok(record) => {
+                let line = record.position().map_or(fallback, |p| p.line() as usize);
+                // Everything from the unterminated quote on is one runaway field.
+                if unterminated.is_none_or(|opened| line < opened) {
+                    rows.push((line, record));
+                }
+            }
+            Err(err) => {
+                let line = err.position().map_or(fallback, |p| p.line() as usize);
+                if unterminated.is_none_or(|opened| line < opened) {
+                    errors.push(RowError { line, column: "row".into(), message: format!("malformed CSV: {err}") });
+                }
+            }
         }
+    }
+    if let Some(line) = unterminated {
+        let message = "unterminated quote: the quoted field opened on this line never closes".to_string();
+        errors.push(RowError { line, column: "row".into(), message });
     }
     if rows.is_empty() && errors.is_empty() {
         return Err(header_error("the file has no data rows".into()));
     }
-    if errors.is_empty() {
-        Ok(Table { headers, rows })
-    } else {
-        Err(errors)
+    Ok((Table { headers, rows }, errors))
+}
+
+/// The line on which a quoted field opens and never closes, if any. The csv
+/// reader accepts such a field silently, running it to the end of the file and
+/// swallowing every later row. Follows the reader's rules: a quote opens a
+/// field only as its first character, and `""` inside one is an escaped quote.
+fn unterminated_quote(bytes: &[u8]) -> Option<usize> {
+    let mut line = 1;
+    let mut opened_on = None;
+    let mut field_start = true;
+    let mut iter = bytes.iter().peekable();
+    while let Some(&byte) = iter.next() {
+        if opened_on.is_some() {
+            match byte {
+                b'"' if iter.peek() == Some(&&b'"') => {
+                    iter.next();
+                }
+                b'"' => opened_on = None,
+                b'\n' => line += 1,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' if field_start => {
+                opened_on = Some(line);
+                field_start = false;
+            }
+            b',' => field_start = true,
+            b'\n' => {
+                line += 1;
+                field_start = true;
+            }
+            _ => field_start = false,
+        }
     }
+    opened_on
+}
+
+/// Problems in file order (a row's own problems keep their order).
+fn sorted(mut errors: Vec<RowError>) -> Vec<RowError> {
+    errors.sort_by_key(|e| e.line);
+    errors
 }
 
 impl Table {
@@ -124,9 +189,8 @@ fn stated_efficiency_problem(stated: &str, spec: &ModelSpec) -> Option<String> {
 /// Reads the rig model catalog format of `data/rig_models.csv`:
 /// `manufacturer,model,algorithm,hashrate_ths,power_w,efficiency_j_per_th,release_year,source`.
 pub fn parse_models(input: impl Read) -> Parsed<ModelSpec> {
-    let table = read_table(input, &["manufacturer", "model", "algorithm", "hashrate_ths", "power_w"])?;
+    let (table, mut errors) = read_table(input, &["manufacturer", "model", "algorithm", "hashrate_ths", "power_w"])?;
     let mut specs = Vec::new();
-    let mut errors = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (line, record) in &table.rows {
         let line = *line;
@@ -179,16 +243,14 @@ pub fn parse_models(input: impl Read) -> Parsed<ModelSpec> {
     if errors.is_empty() {
         Ok(specs)
     } else {
-        errors.sort_by_key(|e| e.line);
-        Err(errors)
+        Err(sorted(errors))
     }
 }
 
 /// Reads a tier price series: `date,tier,usd_per_th,source`.
 pub fn parse_tier_prices(input: impl Read) -> Parsed<TierPriceRow> {
-    let table = read_table(input, &["date", "tier", "usd_per_th"])?;
+    let (table, mut errors) = read_table(input, &["date", "tier", "usd_per_th"])?;
     let mut rows = Vec::new();
-    let mut errors = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (line, record) in &table.rows {
         let mut fail =
@@ -224,7 +286,7 @@ pub fn parse_tier_prices(input: impl Read) -> Parsed<TierPriceRow> {
     if errors.is_empty() {
         Ok(rows)
     } else {
-        Err(errors)
+        Err(sorted(errors))
     }
 }
 
@@ -242,10 +304,14 @@ pub struct ModelPriceRow {
 
 /// Reads per-model reference prices: `manufacturer,model,date,basis,amount_usd,note`
 /// where `basis` is `unit` (price of one rig) or `th` (price of one TH/s).
-pub fn parse_model_prices(input: impl Read) -> Parsed<ModelPriceRow> {
-    let table = read_table(input, &["manufacturer", "model", "date", "basis", "amount_usd"])?;
+/// Returns the good rows AND the problems: the caller still resolves the good
+/// rows' models, so an unknown model is reported together with syntax errors.
+pub fn parse_model_prices(input: impl Read) -> (Vec<ModelPriceRow>, Vec<RowError>) {
+    let (table, mut errors) = match read_table(input, &["manufacturer", "model", "date", "basis", "amount_usd"]) {
+        Ok(read) => read,
+        Err(fatal) => return (Vec::new(), fatal),
+    };
     let mut rows = Vec::new();
-    let mut errors = Vec::new();
     for (line, record) in &table.rows {
         let mut fail =
             |column: &str, message: String| errors.push(RowError { line: *line, column: column.into(), message });
@@ -279,11 +345,12 @@ pub fn parse_model_prices(input: impl Read) -> Parsed<ModelPriceRow> {
             note: Some(table.get(record, "note").to_string()).filter(|s| !s.is_empty()),
         });
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
-    }
+    (rows, sorted(errors))
+}
+
+/// Merges two lists of problems into file order.
+pub fn in_file_order(first: Vec<RowError>, second: Vec<RowError>) -> Vec<RowError> {
+    sorted(first.into_iter().chain(second).collect())
 }
 
 /// What kind of reference-price file this is, from its header.
@@ -363,6 +430,30 @@ mod tests {
         let csv = "date,tier,usd_per_th,source\n2021-13-01,under38,10,x\n2021-05-01,weird,10,x\n2021-05-01,under38,0,x\n2021-05-01,25to38,1.999,x\n";
         let lines: Vec<usize> = parse_tier_prices(csv.as_bytes()).unwrap_err().iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn an_unterminated_quote_is_refused_at_its_line_with_the_other_problems() {
+        let csv = "manufacturer,model,algorithm,hashrate_ths,power_w\n\
+                   Bitmain,\"Antminer, S9\",SHA-256,14,1372\n\
+                   Bitmain,Bad,SHA-256,abc,1372\n\
+                   Bitmain,\"Runaway,SHA-256,14,1372\n\
+                   Bitmain,Swallowed,SHA-256,14,1372\n";
+        let errors = parse_models(csv.as_bytes()).unwrap_err();
+        let summary: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+        assert_eq!(summary, vec![(3, "hashrate_ths"), (4, "row")], "{errors:?}");
+        assert!(errors[1].message.contains("unterminated quote"), "{errors:?}");
+        // Closed quotes, escaped quotes and quotes inside a field are fine.
+        let fine = "manufacturer,model,algorithm,hashrate_ths,power_w\nBitmain,\"S9 \"\"j\"\"\nrev\",SHA-256,14,1372\nBit\"main,S7,SHA-256,5,1300\n";
+        assert_eq!(parse_models(fine.as_bytes()).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn model_price_syntax_errors_come_with_the_good_rows() {
+        let csv = "manufacturer,model,date,basis,amount_usd\nA,X,2021-05-01,unit,10\nA,Y,2021-05-01,weird,10\n";
+        let (rows, errors) = parse_model_prices(csv.as_bytes());
+        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(errors.iter().map(|e| (e.line, e.column.as_str())).collect::<Vec<_>>(), vec![(3, "basis")]);
     }
 
     #[test]

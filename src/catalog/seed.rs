@@ -71,16 +71,51 @@ pub async fn import_models(
     conn: &mut AsyncPgConnection,
     specs: &[ModelSpec],
     progress: &mut dyn Progress,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<ImportCounts> {
     conn.transaction(async move |conn| {
+        let mut counts = ImportCounts::default();
         for spec in specs {
-            queries::save_model(conn, spec, OnExisting::Update).await?;
+            match queries::find_model_by_name(conn, &spec.manufacturer, &spec.name).await? {
+                None => {
+                    queries::save_model(conn, spec, OnExisting::Keep).await?;
+                    counts.inserted += 1;
+                }
+                Some(existing) if has_spec(&existing, spec) => counts.unchanged += 1,
+                Some(_) => {
+                    queries::save_model(conn, spec, OnExisting::Update).await?;
+                    counts.updated += 1;
+                }
+            }
             progress.advance();
         }
-        enqueue_reference_refresh(conn).await?;
-        Ok(specs.len())
+        if counts.inserted + counts.updated > 0 {
+            enqueue_reference_refresh(conn).await?;
+        }
+        Ok(counts)
     })
     .await
+}
+
+/// What an import did with each row, so re-importing a file says so.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+impl std::fmt::Display for ImportCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} inserted, {} updated, {} unchanged", self.inserted, self.updated, self.unchanged)
+    }
+}
+
+fn has_spec(row: &super::model::RigModelRow, spec: &ModelSpec) -> bool {
+    row.algorithm == spec.algorithm
+        && row.hashrate_hs == spec.hashrate_hs
+        && row.power_w == spec.power_w
+        && row.release_year == spec.release_year
+        && row.source == spec.source
 }
 
 pub async fn import_tier_prices(
@@ -99,13 +134,13 @@ pub async fn import_tier_prices(
     .await
 }
 
-/// Resolves model names to ids; unknown models are row errors, so the whole file
-/// is rejected before anything is written.
+/// Resolves model names to ids; unknown models are row errors (returned beside
+/// the resolved prices), so the whole file is rejected before anything is written.
 pub async fn resolve_model_prices(
     conn: &mut AsyncPgConnection,
     rows: &[ModelPriceRow],
     today: NaiveDate,
-) -> anyhow::Result<Result<Vec<NewReferencePrice>, Vec<RowError>>> {
+) -> anyhow::Result<(Vec<NewReferencePrice>, Vec<RowError>)> {
     let mut prices = Vec::with_capacity(rows.len());
     let mut errors = Vec::new();
     for row in rows {
@@ -135,7 +170,7 @@ pub async fn resolve_model_prices(
             }),
         }
     }
-    Ok(if errors.is_empty() { Ok(prices) } else { Err(errors) })
+    Ok((prices, errors))
 }
 
 pub async fn import_model_prices(

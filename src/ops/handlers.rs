@@ -55,8 +55,9 @@ pub struct MigrationsStatus {
     pub pending: Vec<String>,
 }
 
-/// The service can serve traffic: the database answers. Says the version and
-/// the migration state.
+/// The service can serve traffic: the database answers.
+///
+/// Also says this build's version and the schema's migration state.
 #[utoipa::path(
     tag = "health",
     responses(

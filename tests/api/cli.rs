@@ -133,6 +133,21 @@ async fn catalog_import_is_all_or_nothing_with_line_numbers() {
     assert!(stderr.contains("nothing was written"), "{stderr}");
     assert_eq!(count_models(url).await, 31);
 
+    // An unterminated quote would swallow the rest of the file into one field.
+    let runaway = dir.path().join("runaway.csv");
+    std::fs::write(
+        &runaway,
+        "manufacturer,model,algorithm,hashrate_ths,power_w,efficiency_j_per_th,release_year,source\n\
+         Bitmain,Antminer S21 Pro,SHA-256,234,3510,15,2024,\"spec sheet\n\
+         Bitmain,Antminer S9,SHA-256,14,1372,98,2016,rebinned\n",
+    )
+    .unwrap();
+    let output = run(command(url, dir.path()).args(["catalog", "import"]).arg(&runaway));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("line 2: row: unterminated quote"), "{stderr}");
+    assert_eq!(count_models(url).await, 31);
+
     let good = dir.path().join("good.csv");
     let mut file = std::fs::File::create(&good).unwrap();
     writeln!(file, "manufacturer,model,algorithm,hashrate_ths,power_w,efficiency_j_per_th,release_year,source")
@@ -146,6 +161,11 @@ async fn catalog_import_is_all_or_nothing_with_line_numbers() {
     let real = run(command(url, dir.path()).args(["catalog", "import"]).arg(&good));
     assert!(real.status.success(), "{}", String::from_utf8_lossy(&real.stderr));
     assert_eq!(count_models(url).await, 32, "one new model, one updated");
+    let summary = String::from_utf8_lossy(&real.stdout);
+    assert!(summary.contains("1 inserted, 1 updated, 0 unchanged"), "{summary}");
+    let again = run(command(url, dir.path()).args(["catalog", "import"]).arg(&good));
+    let summary = String::from_utf8_lossy(&again.stdout);
+    assert!(summary.contains("0 inserted, 0 updated, 2 unchanged"), "rows already there are not 'imported': {summary}");
     let (_, s9) = app.get_json("/v1/rig-models?tier=above68&limit=100").await;
     let s9 = s9["items"].as_array().unwrap().iter().find(|m| m["name"] == "Antminer S9").unwrap().clone();
     assert_eq!(s9["hashrate_hs"], 14_000_000_000_000_i64);
@@ -176,13 +196,17 @@ async fn reference_price_imports_detect_the_format_and_resolve_models() {
         &prices,
         "manufacturer,model,date,basis,amount_usd,note\n\
          Bitmain,Antminer S19 Pro,2025-07-01,unit,1500.00,auction\n\
-         Bitmain,Antminer S99,2025-07-01,unit,1.00,typo\n",
+         Bitmain,Antminer S99,2025-07-01,unit,1.00,typo\n\
+         Bitmain,Antminer S19 Pro,2025-07-02,weird,1500.00,bad basis\n",
     )
     .unwrap();
     let rejected = run(command(url, dir.path()).args(["reference-prices", "import"]).arg(&prices));
     assert_eq!(rejected.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&rejected.stderr);
-    assert!(stderr.contains("line 3: model: no model Bitmain Antminer S99"), "{stderr}");
+    // The unknown model and the syntax error, at once and in file order.
+    assert!(stderr.contains("2 problem(s)"), "{stderr}");
+    let at = |needle: &str| stderr.find(needle).unwrap_or_else(|| panic!("{needle} in {stderr}"));
+    assert!(at("line 3: model: no model Bitmain Antminer S99") < at("line 4: basis"), "{stderr}");
     let (_, model) = app.get_json(&format!("/v1/rig-models/{id}")).await;
     assert_eq!(model["reference"]["origin"], "tier_index", "nothing written");
 
