@@ -71,6 +71,34 @@ enum Command {
     },
     /// Print the OpenAPI document generated from the code.
     Openapi,
+    /// Read the mail written as `.eml` files when no SMTP server is set
+    /// (`RIGMARKET_MAIL_DIR`), decoded.
+    Mail {
+        #[command(subcommand)]
+        action: MailAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailAction {
+    /// Newest first, one per line: id, date, recipient, subject.
+    List {
+        /// Only mail to this address (or part of it).
+        #[arg(long)]
+        to: Option<String>,
+        /// At most this many messages.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// One message: headers, the decoded text, then its links one per line.
+    Show {
+        /// An id from `mail list` (or its unique prefix), or `latest`.
+        #[arg(default_value = crate::mail::LATEST)]
+        id: String,
+        /// With `latest`: the newest mail to this address.
+        #[arg(long)]
+        to: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -213,6 +241,28 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<i32> {
         }
         Command::Ledger { action: LedgerAction::Verify } => return verify_ledger(config).await,
         Command::Openapi => unreachable!("handled before configuration is read"),
+        Command::Mail { action } => return read_mail(&config, action),
+    }
+    Ok(0)
+}
+
+fn read_mail(config: &Config, action: MailAction) -> anyhow::Result<i32> {
+    let crate::config::MailTransportConfig::Files { dir } = &config.mail.transport else {
+        eprintln!("mail goes over SMTP (RIGMARKET_SMTP_URL is set); read it in that mailbox");
+        return Ok(1);
+    };
+    let mail_dir = crate::mail::MailDir::new(dir);
+    match action {
+        MailAction::List { to, limit } => {
+            let mails = mail_dir.list(to.as_deref())?;
+            if mails.is_empty() {
+                eprintln!("no mail in {}", mail_dir.path().display());
+            }
+            for mail in mails.iter().take(limit) {
+                println!("{mail}");
+            }
+        }
+        MailAction::Show { id, to } => print!("{}", mail_dir.show(&id, to.as_deref())?),
     }
     Ok(0)
 }

@@ -23,10 +23,12 @@ fn ttl(purpose: TokenPurpose) -> Duration {
     }
 }
 
-/// `public_url` with `path` and the token as `?token=`.
-pub fn link(public_url: &Url, path: &str, token: &str) -> String {
-    let mut url = public_url.clone();
-    url.set_path(path);
+/// `base` with `path` appended to its own path (a web app may live under a
+/// prefix) and the token as `?token=`.
+pub fn link(base: &Url, path: &str, token: &str) -> String {
+    let mut url = base.clone();
+    url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
+    url.set_query(None);
     url.query_pairs_mut().append_pair("token", token);
     url.to_string()
 }
@@ -74,4 +76,17 @@ pub async fn peek(
 ) -> Result<UserId, ApiError> {
     let digest = secret_token::digest(token);
     email_tokens::live_token_user(conn, &digest, purpose, now).await?.ok_or_else(invalid_token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_keep_the_base_path_and_carry_the_token() {
+        let app = Url::parse("https://app.example.com/market/").unwrap();
+        assert_eq!(link(&app, "/verify-email", "a+b/c"), "https://app.example.com/market/verify-email?token=a%2Bb%2Fc");
+        let service = Url::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(link(&service, "/reset-password", "t"), "http://127.0.0.1:8080/reset-password?token=t");
+    }
 }

@@ -23,6 +23,7 @@ mod emails;
 mod handlers;
 pub mod login;
 pub mod model;
+pub mod pages;
 pub mod password;
 pub mod password_change;
 pub mod profile;

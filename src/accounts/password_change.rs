@@ -21,7 +21,7 @@ use crate::mail;
 /// Emails a reset link when the address has an account; answers the same either way.
 pub async fn request_password_reset(
     conn: &mut AsyncPgConnection,
-    public_url: &Url,
+    web_url: &Url,
     email: &str,
     ip: Option<&str>,
     now: DateTime<Utc>,
@@ -31,7 +31,8 @@ pub async fn request_password_reset(
             return Ok(());
         };
         let token = email_links::issue(conn, user.id, TokenPurpose::PasswordReset, now).await?;
-        let template = super::emails::PasswordResetLink { link: link(public_url, "/reset-password", &token) };
+        let template =
+            super::emails::PasswordResetLink { link: link(web_url, super::pages::RESET_PASSWORD_PAGE, &token) };
         mail::enqueue(conn, &user.email, &template, now).await?;
         audit::record(conn, AuditEvent::new(AuditAction::PasswordResetRequested).target_user(user.id).ip(ip), now)
             .await?;

@@ -55,7 +55,7 @@ pub struct Registration {
 /// Takes the pool because the hash is computed before a connection is held.
 pub async fn register(
     pool: &DbPool,
-    public_url: &Url,
+    web_url: &Url,
     input: Registration,
     ip: Option<&str>,
     now: DateTime<Utc>,
@@ -70,7 +70,7 @@ pub async fn register(
     let hash = password::hash(input.password).await?;
     let user = NewUser { id: UserId::new(), email: &email, password_hash: &hash, display_name: &display_name };
     let mut conn = pool.get().await?;
-    conn.transaction(async |conn| welcome_or_warn(conn, public_url, &user, ip, now).await).await?;
+    conn.transaction(async |conn| welcome_or_warn(conn, web_url, &user, ip, now).await).await?;
     Ok(RegisteredView { id: user.id, email, display_name, email_verified: false })
 }
 
@@ -78,7 +78,7 @@ pub async fn register(
 /// taken, only warns its owner.
 async fn welcome_or_warn(
     conn: &mut AsyncPgConnection,
-    public_url: &Url,
+    web_url: &Url,
     user: &NewUser<'_>,
     ip: Option<&str>,
     now: DateTime<Utc>,
@@ -90,7 +90,7 @@ async fn welcome_or_warn(
     let token = email_links::issue(conn, user.id, TokenPurpose::VerifyEmail, now).await?;
     let template = super::emails::VerifyEmail {
         display_name: user.display_name.to_string(),
-        link: link(public_url, "/verify-email", &token),
+        link: link(web_url, super::pages::VERIFY_EMAIL_PAGE, &token),
     };
     mail::enqueue(conn, user.email, &template, now).await?;
     audit::record(conn, AuditEvent::new(AuditAction::Register).actor(user.id).target_user(user.id).ip(ip), now).await?;
@@ -112,7 +112,7 @@ pub async fn verify_email(conn: &mut AsyncPgConnection, token: &str, now: DateTi
 /// account; answers the same either way.
 pub async fn resend_verification(
     conn: &mut AsyncPgConnection,
-    public_url: &Url,
+    web_url: &Url,
     email: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
@@ -124,7 +124,7 @@ pub async fn resend_verification(
             let token = email_links::issue(conn, user.id, TokenPurpose::VerifyEmail, now).await?;
             let template = super::emails::VerifyEmail {
                 display_name: user.display_name,
-                link: link(public_url, "/verify-email", &token),
+                link: link(web_url, super::pages::VERIFY_EMAIL_PAGE, &token),
             };
             mail::enqueue(conn, &user.email, &template, now).await?;
         }

@@ -28,10 +28,18 @@ pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
     );
 }
 
-/// The API's operations and the docs routes, for 405 answers.
+/// The API's operations, the docs routes and the email-link pages, for 405 answers.
 fn known_routes(spec: &utoipa::openapi::OpenApi) -> KnownRoutes {
+    use crate::accounts::pages::{RESET_PASSWORD_PAGE, VERIFY_EMAIL_PAGE};
     let get = &[Method::GET][..];
-    KnownRoutes::new(spec, &[("/openapi.json", get), ("/docs", get), ("/docs/{_:.*}", get)])
+    let pages = [
+        ("/openapi.json", get),
+        ("/docs", get),
+        ("/docs/{_:.*}", get),
+        (VERIFY_EMAIL_PAGE, get),
+        (RESET_PASSWORD_PAGE, get),
+    ];
+    KnownRoutes::new(spec, &pages)
 }
 
 pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<Server> {
@@ -56,6 +64,7 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
             .app_data(web::QueryConfig::default().error_handler(http::query_error))
             .configure(crate::storage::local_routes)
             .configure(|cfg| openapi::docs_routes(cfg, spec.clone()))
+            .configure(crate::accounts::pages::routes)
             .default_service(web::to(http::routes::unmatched))
             .wrap(middleware::from_fn(move |req, next| http::input::screen_text(json_limit, req, next)))
             .wrap(middleware::Compress::default())

@@ -25,6 +25,9 @@ pub struct Config {
     pub http_addr: SocketAddr,
     pub stratum_addr: SocketAddr,
     pub public_url: Url,
+    /// The client web app that email links open (`RIGMARKET_WEB_URL`); `None`: the
+    /// service's own minimal pages at the public URL. Read through [`Config::web_url`].
+    pub web_url: Option<Url>,
     pub jwt_secret: SecretString,
     pub mail: MailConfig,
     pub storage: StorageConfig,
@@ -170,6 +173,12 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// Where email links (verify the address, reset the password) point: the web
+    /// app, or this service, which then serves minimal pages for them.
+    pub fn web_url(&self) -> &Url {
+        self.web_url.as_ref().unwrap_or(&self.public_url)
     }
 
     /// The database URL with its password hidden, for logs.

@@ -34,6 +34,7 @@ fn every_variable_has_its_documented_default() {
     assert_eq!(config.db_pool_size, 16);
     assert_eq!(config.db_statement_timeout, Duration::from_millis(10_000));
     assert_eq!(config.public_url.as_str(), "http://127.0.0.1:8080/");
+    assert_eq!((config.web_url.as_ref(), config.web_url()), (None, &config.public_url));
     assert_eq!(config.jwt_secret.expose_secret(), DEV_JWT_SECRET);
     assert_eq!(config.mail.from, "rigmarket <no-reply@rigmarket.localhost>");
     assert!(matches!(&config.mail.transport, MailTransportConfig::Files { dir } if dir.as_os_str() == "./var/mail"));
@@ -342,4 +343,16 @@ mod btcpay {
             assert!(err.to_string().contains(URL_VAR), "{bad}: {err}");
         }
     }
+}
+
+#[test]
+fn email_links_go_to_the_web_app_when_it_is_set() {
+    let config = Config::from_vars(&vars(&[
+        ("RIGMARKET_PUBLIC_URL", "http://api.localhost:8080"),
+        ("RIGMARKET_WEB_URL", " http://app.localhost:5173/market/ "),
+    ]))
+    .unwrap();
+    assert_eq!(config.web_url().as_str(), "http://app.localhost:5173/market/");
+    assert_eq!(config.public_url.as_str(), "http://api.localhost:8080/");
+    assert_eq!(invalid_var(&[("RIGMARKET_WEB_URL", "app.example.com")]), "RIGMARKET_WEB_URL");
 }

@@ -21,12 +21,14 @@ use super::values::{Addr, Bps, Count, Flag, Link, Origins, Percent, Span};
 
 /// Every variable read, with its default written as an operator would write it
 /// (and parsed like a set value). `None`: unset turns the feature off (SMTP, S3,
-/// BTCPay, CORS) or the value is derived (the public URL, from the HTTP address).
+/// BTCPay, CORS) or the value is derived (the public URL, from the HTTP address;
+/// the web app's URL, from the public URL).
 pub(super) const VARS: &[(&str, Option<&str>)] = &[
     ("DATABASE_URL", Some(DEFAULT_DATABASE_URL)),
     ("RIGMARKET_HTTP_ADDR", Some("127.0.0.1:8080")),
     ("RIGMARKET_STRATUM_ADDR", Some("127.0.0.1:3333")),
     ("RIGMARKET_PUBLIC_URL", None),
+    ("RIGMARKET_WEB_URL", None),
     ("RIGMARKET_JWT_SECRET", Some(DEV_JWT_SECRET)),
     ("RIGMARKET_SMTP_URL", None),
     ("RIGMARKET_MAIL_DIR", Some("./var/mail")),
@@ -101,6 +103,7 @@ pub(super) fn read(vars: &HashMap<String, String>) -> Result<Config, ConfigError
         http_addr: server.http_addr.0,
         stratum_addr: server.stratum_addr.0,
         public_url,
+        web_url: server.web_url.map(|Link(url)| url),
         jwt_secret: server.jwt_secret,
         mail: extract::<MailVars>(&figment)?.into(),
         storage: extract::<StorageVars>(&figment)?.into_config()?,
@@ -129,6 +132,8 @@ struct ServerVars {
     stratum_addr: Addr,
     #[serde(rename = "RIGMARKET_PUBLIC_URL")]
     public_url: Option<Link>,
+    #[serde(rename = "RIGMARKET_WEB_URL")]
+    web_url: Option<Link>,
     #[serde(rename = "RIGMARKET_JWT_SECRET")]
     jwt_secret: SecretString,
     #[serde(rename = "RIGMARKET_CORS_ORIGINS")]

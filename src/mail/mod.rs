@@ -6,11 +6,16 @@
 //! Message-ID when it is enqueued, so the rare resend after a crash between the
 //! SMTP acknowledgement and the job's commit carries the same id and receivers
 //! de-duplicate it.
+//!
+//! Without SMTP, `mailbox` reads the `.eml` files back decoded (`rigmarket mail
+//! list|show`).
 
+mod mailbox;
 mod outbox;
 mod templates;
 mod transport;
 
+pub use mailbox::{MailDir, MailSummary, ShownMail, LATEST};
 pub use outbox::{enqueue, register_jobs};
 pub use templates::{escape, EmailTemplate, OutgoingEmail};
 pub use transport::Mailer;

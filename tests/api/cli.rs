@@ -235,3 +235,74 @@ async fn admin_grant_gives_the_role_and_fails_for_unknown_emails() {
     let unknown = run(command(&app.direct_database_url, dir.path()).args(["admin", "grant", "nobody@rigmarket.test"]));
     assert_eq!(unknown.status.code(), Some(1));
 }
+
+/// The `token` of the first `path` link printed on a line of its own.
+fn printed_link_token(output: &str, path: &str) -> Option<String> {
+    output
+        .lines()
+        .filter_map(|line| url::Url::parse(line.trim()).ok())
+        .find(|url| url.path() == path)
+        .and_then(|url| url.query_pairs().find(|(name, _)| name == "token").map(|(_, token)| token.into_owned()))
+}
+
+#[tokio::test]
+async fn mail_show_prints_a_verification_token_that_works_where_grep_breaks() {
+    let app = TestApp::builder().spawn().await;
+    let rigmarket::config::MailTransportConfig::Files { dir: mail_dir } = app.state.config.mail.transport.clone()
+    else {
+        panic!("the default transport writes files");
+    };
+    let response = crate::support::accounts::register(
+        &app,
+        "newcomer@rigmarket.test",
+        crate::support::accounts::PASSWORD,
+        "Newcomer",
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 201);
+    app.create_user("other@rigmarket.test", &[]).await;
+    rigmarket::accounts::grant_admin(&mut *app.conn().await, "other@rigmarket.test", app.clock.now()).await.unwrap();
+    assert_eq!(app.drain_jobs().await, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let mail = |args: &[&str]| {
+        let output = run(command(&app.direct_database_url, dir.path()).env("RIGMARKET_MAIL_DIR", &mail_dir).args(args));
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+
+    // Grep-style extraction from the raw file gives a quoted-printable token.
+    let raw: String = std::fs::read_dir(&mail_dir)
+        .unwrap()
+        .flatten()
+        .map(|entry| std::fs::read_to_string(entry.path()).unwrap())
+        .find(|raw| raw.contains("Confirm your email"))
+        .expect("the verification .eml file");
+    let grepped = raw.split("token=").nth(1).unwrap().split_whitespace().next().unwrap();
+    assert!(grepped.starts_with("3D"), "the raw file is quoted-printable: {grepped}");
+
+    let listed = mail(&["mail", "list"]);
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    assert!(lines.iter().any(|l| l.contains("newcomer@rigmarket.test\tConfirm your email for rigmarket")), "{listed}");
+    let only_newcomer = mail(&["mail", "list", "--to", "NEWCOMER@rigmarket.test"]);
+    assert_eq!(only_newcomer.lines().count(), 1, "{only_newcomer}");
+    let id = only_newcomer.split('\t').next().unwrap();
+
+    let shown = mail(&["mail", "show", "latest", "--to", "newcomer@rigmarket.test"]);
+    assert!(shown.contains("Subject: Confirm your email for rigmarket"), "{shown}");
+    assert!(shown.contains("Hello Newcomer,"), "the text body is decoded: {shown}");
+    assert!(!shown.contains("=3D"), "{shown}");
+    let token = printed_link_token(&shown, "/verify-email").unwrap_or_else(|| panic!("no link line in {shown}"));
+    assert_eq!(printed_link_token(&mail(&["mail", "show", id]), "/verify-email").as_deref(), Some(token.as_str()));
+
+    let bad = app.post_json("/v1/auth/verify-email", None, &serde_json::json!({ "token": grepped })).await;
+    assert_eq!(bad.status().as_u16(), 422, "the grepped token does not verify");
+    let verified = app.post_json("/v1/auth/verify-email", None, &serde_json::json!({ "token": token })).await;
+    assert_eq!(verified.status().as_u16(), 204);
+    let unknown = run(command(&app.direct_database_url, dir.path()).env("RIGMARKET_MAIL_DIR", &mail_dir).args([
+        "mail",
+        "show",
+        "no-such-id",
+    ]));
+    assert_eq!(unknown.status.code(), Some(1));
+}

@@ -12,6 +12,7 @@ mod btcpay;
 mod catalog;
 mod cli;
 mod db;
+mod docs_links;
 mod errors;
 mod health;
 mod jobs;

@@ -48,7 +48,7 @@ async fn register(
     let input = Registration { email, password, display_name };
     // No connection here: the use case hashes the password before it takes one.
     let view =
-        registration::register(&state.pool, &state.config.public_url, input, ip.as_deref(), state.clock.now()).await?;
+        registration::register(&state.pool, state.config.web_url(), input, ip.as_deref(), state.clock.now()).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -92,7 +92,7 @@ pub struct EmailRequest {
 async fn resend_verification(state: web::Data<AppState>, body: web::Json<EmailRequest>) -> ApiResult<HttpResponse> {
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
-    registration::resend_verification(&mut conn, &state.config.public_url, &body.email, now).await?;
+    registration::resend_verification(&mut conn, state.config.web_url(), &body.email, now).await?;
     Ok(HttpResponse::Accepted().finish())
 }
 
@@ -199,8 +199,7 @@ async fn request_password_reset(
     let ip = client_info(&req, state.config.trust_forwarded_for).ip;
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
-    password_change::request_password_reset(&mut conn, &state.config.public_url, &body.email, ip.as_deref(), now)
-        .await?;
+    password_change::request_password_reset(&mut conn, state.config.web_url(), &body.email, ip.as_deref(), now).await?;
     Ok(HttpResponse::Accepted().finish())
 }
 

@@ -2,6 +2,7 @@
 //! refresh sessions, logout, password reset and change, login throttling, the
 //! JWT attacks a client could try, and profiles.
 
+mod email_pages;
 mod passwords;
 mod profiles;
 mod registration;

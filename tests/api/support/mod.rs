@@ -57,6 +57,7 @@ pub struct TestAppBuilder {
     btcpay: bool,
     now: Option<DateTime<Utc>>,
     database_port: Option<u16>,
+    web_url: Option<url::Url>,
 }
 
 impl TestAppBuilder {
@@ -86,6 +87,11 @@ impl TestAppBuilder {
         self.btcpay = true;
         self
     }
+    /// Set `RIGMARKET_WEB_URL` (where email links point).
+    pub fn web_url(mut self, url: &str) -> Self {
+        self.web_url = Some(url.parse().unwrap());
+        self
+    }
     pub fn at(mut self, now: DateTime<Utc>) -> Self {
         self.now = Some(now);
         self
@@ -111,6 +117,7 @@ impl TestAppBuilder {
             None => direct_url.clone(),
         };
         let mut config = base_config(&app_url);
+        config.web_url = self.web_url;
         let temp = tempfile::tempdir().unwrap();
         let smtp = if self.smtp {
             let server = SmtpServer::start().await;
