@@ -197,7 +197,9 @@ pub async fn price_history(
     conn: &mut AsyncPgConnection,
     id: ListingId,
     viewer: Option<&AuthUser>,
+    after: Option<i64>,
+    limit: i64,
 ) -> ApiResult<Vec<PriceChange>> {
     let row = find_visible(conn, id, viewer).await?;
-    Ok(queries::price_history(conn, row.id).await?)
+    Ok(queries::price_history(conn, row.id, after, limit).await?)
 }

@@ -14,6 +14,7 @@ use super::queries;
 use crate::accounts::AuthUser;
 use crate::db::ids::{ListingId, ProofId};
 use crate::error::{ApiError, ApiResult};
+use crate::http::pagination::{page_from, Page, PageParams};
 use crate::http::problems::{Problem404, Problem409, Problem422};
 use crate::listings::lifecycle::ListingStatus;
 use crate::state::AppState;
@@ -215,9 +216,9 @@ async fn get_proof(state: web::Data<AppState>, id: web::Path<ProofId>) -> ApiRes
 /// Every proof of a listing, newest first.
 #[utoipa::path(
     tag = "proofs",
-    params(("id" = Uuid, Path, description = "Listing id")),
+    params(("id" = Uuid, Path, description = "Listing id"), PageParams),
     responses(
-        (status = 200, body = Vec<ProofView>),
+        (status = 200, body = inline(Page<ProofView>)),
         Problem404,
     )
 )]
@@ -226,14 +227,19 @@ async fn listing_proofs(
     state: web::Data<AppState>,
     viewer: Option<AuthUser>,
     id: web::Path<ListingId>,
-) -> ApiResult<web::Json<Vec<ProofView>>> {
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<ProofView>>> {
+    let limit = page.limit()?;
+    let before = page.cursor()?;
     let mut conn = state.pool.get().await?;
     let listing = crate::listings::find_visible(&mut conn, *id, viewer.as_ref()).await?;
-    let mut views = Vec::new();
-    for proof in queries::of_listing(&mut conn, listing.id).await? {
-        views.push(view(&mut conn, proof).await?);
+    let rows = queries::of_listing(&mut conn, listing.id, before, limit + 1).await?;
+    let (rows, next_cursor) = page_from(rows, limit, |proof| (proof.created_at, proof.id));
+    let mut items = Vec::with_capacity(rows.len());
+    for proof in rows {
+        items.push(view(&mut conn, proof).await?);
     }
-    Ok(web::Json(views))
+    Ok(web::Json(Page { items, next_cursor }))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

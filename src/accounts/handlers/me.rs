@@ -15,6 +15,7 @@ use crate::accounts::{AuthUser, Principal};
 use crate::db::ids::{ApiKeyId, UserId};
 use crate::error::{ApiResult, Problem};
 use crate::http::client_info;
+use crate::http::pagination::{page_from, Page, PageParams};
 use crate::http::problems::{Problem401, Problem404, Problem422, Problem429};
 use crate::state::AppState;
 
@@ -167,11 +168,24 @@ async fn create_api_key(
 }
 
 /// The caller's active API keys (without the keys themselves).
-#[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 200, body = Vec<ApiKeyView>)))]
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    params(PageParams),
+    responses((status = 200, body = inline(Page<ApiKeyView>)))
+)]
 #[get("/me/api-keys")]
-async fn list_api_keys(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Json<Vec<ApiKeyView>>> {
+async fn list_api_keys(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<ApiKeyView>>> {
+    let limit = page.limit()?;
+    let before = page.cursor()?;
     let mut conn = state.pool.get().await?;
-    Ok(web::Json(api_keys::list(&mut conn, user.id()).await?))
+    let rows = api_keys::list(&mut conn, user.id(), before, limit + 1).await?;
+    let (items, next_cursor) = page_from(rows, limit, |key| (key.created_at, key.id));
+    Ok(web::Json(Page { items, next_cursor }))
 }
 
 /// Revoke one of the caller's API keys.

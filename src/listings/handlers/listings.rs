@@ -167,9 +167,9 @@ async fn my_listings(
 /// Price changes of a published listing, oldest first.
 #[utoipa::path(
     tag = "listings",
-    params(("id" = Uuid, Path, description = "Listing id")),
+    params(("id" = Uuid, Path, description = "Listing id"), PageParams),
     responses(
-        (status = 200, body = Vec<PriceChange>),
+        (status = 200, body = inline(Page<PriceChange>)),
         Problem404,
     )
 )]
@@ -178,9 +178,14 @@ async fn price_history(
     state: web::Data<AppState>,
     viewer: Option<AuthUser>,
     id: web::Path<ListingId>,
-) -> ApiResult<web::Json<Vec<PriceChange>>> {
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<PriceChange>>> {
+    let limit = page.limit()?;
+    let after = page.cursor::<i64>()?;
     let mut conn = state.pool.get().await?;
-    Ok(web::Json(editing::price_history(&mut conn, *id, viewer.as_ref()).await?))
+    let rows = editing::price_history(&mut conn, *id, viewer.as_ref(), after, limit + 1).await?;
+    let (items, next_cursor) = page_from(rows, limit, |change| change.id);
+    Ok(web::Json(Page { items, next_cursor }))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -160,9 +160,9 @@ async fn get_order(
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Order id")),
+    params(("id" = Uuid, Path, description = "Order id"), PageParams),
     responses(
-        (status = 200, body = Vec<OrderEvent>),
+        (status = 200, body = inline(Page<OrderEvent>)),
         Problem404,
     )
 )]
@@ -171,10 +171,15 @@ async fn order_events(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<OrderId>,
-) -> ApiResult<web::Json<Vec<OrderEvent>>> {
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<OrderEvent>>> {
+    let limit = page.limit()?;
+    let after = page.cursor::<i64>()?;
     let mut conn = state.pool.get().await?;
     let (order, _) = find_for(&mut conn, *id, &user).await?;
-    Ok(web::Json(queries::events(&mut conn, order.id).await?))
+    let rows = queries::events(&mut conn, order.id, after, limit + 1).await?;
+    let (items, next_cursor) = page_from(rows, limit, |event| event.id);
+    Ok(web::Json(Page { items, next_cursor }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

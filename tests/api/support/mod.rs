@@ -7,6 +7,7 @@ pub mod btcpay;
 pub mod database;
 mod jobs;
 pub mod listings;
+pub mod pages;
 pub mod proxy;
 pub mod s3;
 pub mod smtp;
