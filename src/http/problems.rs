@@ -34,6 +34,7 @@ problem_types! {
     Problem403 = 403,
     Problem404 = 404,
     Problem409 = 409,
+    Problem412 = 412,
     Problem413 = 413,
     Problem422 = 422,
     Problem429 = 429,

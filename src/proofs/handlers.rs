@@ -1,7 +1,7 @@
 //! Proof endpoints: a seller asks for a proof on a listing, anyone reads its
 //! verdict.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::AsyncConnection;
@@ -14,6 +14,7 @@ use super::queries;
 use crate::accounts::AuthUser;
 use crate::db::ids::{ListingId, ProofId};
 use crate::error::{ApiError, ApiResult};
+use crate::http::conditional;
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::http::problems::{Problem404, Problem409, Problem422};
 use crate::listings::lifecycle::ListingStatus;
@@ -198,19 +199,21 @@ async fn request_proof(
 /// A proof, its verdict and per-worker results (public).
 #[utoipa::path(
     tag = "proofs",
-    params(("id" = Uuid, Path, description = "Proof id")),
+    params(("id" = Uuid, Path, description = "Proof id"), ("If-None-Match" = Option<String>, Header, description = "ETags of copies the client holds; 304 when one is current")),
     responses(
-        (status = 200, body = ProofView),
+        (status = 200, body = ProofView, headers(("ETag" = String), ("Cache-Control" = String, description = "public, no-cache"))),
+        (status = 304, description = "Not modified: If-None-Match names the current ETag", headers(("ETag" = String))),
         Problem404,
     )
 )]
 #[get("/hashrate-proofs/{id}")]
-async fn get_proof(state: web::Data<AppState>, id: web::Path<ProofId>) -> ApiResult<web::Json<ProofView>> {
+async fn get_proof(state: web::Data<AppState>, req: HttpRequest, id: web::Path<ProofId>) -> ApiResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
     let proof = queries::find(&mut conn, *id)
         .await?
         .ok_or_else(|| ApiError::not_found("proof_not_found", "No hashrate proof has this id."))?;
-    Ok(web::Json(view(&mut conn, proof).await?))
+    // Proofs are public, and change while their window runs.
+    conditional::respond_json(&req, &view(&mut conn, proof).await?, conditional::PUBLIC_REVALIDATE)
 }
 
 /// Every proof of a listing, newest first.

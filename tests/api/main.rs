@@ -10,6 +10,7 @@ mod architecture;
 mod btcpay;
 mod catalog;
 mod cli;
+mod conditional;
 mod db;
 mod errors;
 mod health;

@@ -14,25 +14,28 @@ use crate::accounts::ReputationSource;
 use crate::accounts::{AuthUser, Principal};
 use crate::db::ids::{ApiKeyId, UserId};
 use crate::error::{ApiResult, Problem};
-use crate::http::client_info;
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::http::problems::{Problem401, Problem404, Problem422, Problem429};
+use crate::http::{client_info, conditional};
 use crate::state::AppState;
 
 /// The caller's account (access token or API key).
 #[utoipa::path(
     tag = "me",
     security(("bearer" = []), ("api_key" = [])),
+    params(("If-None-Match" = Option<String>, Header, description = "ETags of copies the client holds; 304 when one is current")),
     responses(
-        (status = 200, body = MeView),
+        (status = 200, body = MeView, headers(("ETag" = String), ("Cache-Control" = String, description = "private, no-cache"))),
+        (status = 304, description = "Not modified: If-None-Match names the current ETag", headers(("ETag" = String))),
         Problem401,
         Problem429,
     )
 )]
 #[get("/me")]
-async fn get_me(state: web::Data<AppState>, caller: Principal) -> ApiResult<web::Json<MeView>> {
+async fn get_me(state: web::Data<AppState>, req: HttpRequest, caller: Principal) -> ApiResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
-    Ok(web::Json(profile::me(&mut conn, caller.user_id()).await?))
+    let me = profile::me(&mut conn, caller.user_id()).await?;
+    conditional::respond_json(&req, &me, conditional::PRIVATE_REVALIDATE)
 }
 
 #[derive(Deserialize, ToSchema)]

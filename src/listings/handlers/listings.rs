@@ -1,14 +1,16 @@
 //! Creating, reading, editing, submitting and withdrawing listings.
 
-use actix_web::{get, patch, post, web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 
 use crate::accounts::AuthUser;
 use crate::db::ids::ListingId;
 use crate::error::{ApiResult, Problem};
+use crate::http::conditional::{self, PRIVATE_REVALIDATE, PUBLIC_REVALIDATE};
 use crate::http::pagination::{page_from, Page, PageParams};
-use crate::http::problems::{Problem403, Problem404, Problem409, Problem413, Problem422};
+use crate::http::problems::{Problem403, Problem404, Problem409, Problem412, Problem413, Problem422};
 use crate::listings::access::find_visible;
-use crate::listings::editing::{self, DraftListing};
+use crate::listings::editing::{self, DraftListing, Precondition};
 use crate::listings::input::{CreateListing, UpdateListing};
 use crate::listings::model::{ListingView, PriceChange};
 use crate::listings::queries;
@@ -46,9 +48,10 @@ async fn create_listing(
 /// seller and admins.
 #[utoipa::path(
     tag = "listings",
-    params(("id" = Uuid, Path, description = "Listing id")),
+    params(("id" = Uuid, Path, description = "Listing id"), ("If-None-Match" = Option<String>, Header, description = "ETags of copies the client holds; 304 when one is current")),
     responses(
-        (status = 200, body = ListingView),
+        (status = 200, body = ListingView, headers(("ETag" = String, description = "Pass as If-Match to PATCH"), ("Cache-Control" = String))),
+        (status = 304, description = "Not modified: If-None-Match names the current ETag", headers(("ETag" = String))),
         Problem404,
     )
 )]
@@ -56,12 +59,17 @@ async fn create_listing(
 async fn get_listing(
     state: web::Data<AppState>,
     pages: web::Data<ListingRenderer>,
+    req: HttpRequest,
     viewer: Option<AuthUser>,
     id: web::Path<ListingId>,
-) -> ApiResult<web::Json<ListingView>> {
+) -> ApiResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
     let row = find_visible(&mut conn, *id, viewer.as_ref()).await?;
-    Ok(web::Json(pages.render_one(&mut conn, row).await?))
+    let view = pages.render_one(&mut conn, row).await?;
+    // Anonymous callers only see public listings; drafts and listings under
+    // review reach their seller and admins alone.
+    let cache_control = if viewer.is_some() { PRIVATE_REVALIDATE } else { PUBLIC_REVALIDATE };
+    conditional::respond_json(&req, &view, cache_control)
 }
 
 /// Edit a listing. Drafts and rejected listings change freely; live listings only
@@ -70,13 +78,17 @@ async fn get_listing(
 #[utoipa::path(
     tag = "listings",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Listing id")),
+    params(
+        ("id" = Uuid, Path, description = "Listing id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the listing as last read; 412 if it changed since"),
+    ),
     request_body = UpdateListing,
     responses(
-        (status = 200, body = ListingView),
+        (status = 200, body = ListingView, headers(("ETag" = String))),
         Problem403,
         Problem404,
         Problem409,
+        Problem412,
         Problem422,
     )
 )]
@@ -84,15 +96,20 @@ async fn get_listing(
 async fn update_listing(
     state: web::Data<AppState>,
     pages: web::Data<ListingRenderer>,
+    req: HttpRequest,
     user: AuthUser,
     id: web::Path<ListingId>,
     body: web::Json<UpdateListing>,
-) -> ApiResult<web::Json<ListingView>> {
+) -> ApiResult<HttpResponse> {
     let now = state.clock.now();
     let threshold = state.config.fire_sale_threshold_bps;
+    let if_match = conditional::if_match(&req);
+    let precondition = if_match.as_deref().map(|if_match| Precondition { if_match, renderer: &pages });
     let mut conn = state.pool.get().await?;
-    let row = editing::update(&mut conn, &user, *id, body.into_inner(), threshold, now).await?;
-    Ok(web::Json(pages.render_one(&mut conn, row).await?))
+    let row = editing::update(&mut conn, &user, *id, body.into_inner(), precondition, threshold, now).await?;
+    let view = pages.render_one(&mut conn, row).await?;
+    let (body, etag) = conditional::json_with_etag(&view)?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag)).content_type(conditional::JSON).body(body))
 }
 
 /// Send a draft (or a rejected listing, after edits) to moderation.

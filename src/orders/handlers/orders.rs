@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::accounts::AuthUser;
 use crate::db::ids::OrderId;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::conditional;
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::http::problems::{Problem400, Problem403, Problem404, Problem422};
 use crate::idempotency;
@@ -138,9 +139,10 @@ pub(super) async fn list(
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Order id")),
+    params(("id" = Uuid, Path, description = "Order id"), ("If-None-Match" = Option<String>, Header, description = "ETags of copies the client holds; 304 when one is current")),
     responses(
-        (status = 200, body = OrderView),
+        (status = 200, body = OrderView, headers(("ETag" = String), ("Cache-Control" = String, description = "private, no-cache"))),
+        (status = 304, description = "Not modified: If-None-Match names the current ETag", headers(("ETag" = String))),
         Problem404,
     )
 )]
@@ -148,12 +150,14 @@ pub(super) async fn list(
 async fn get_order(
     state: web::Data<AppState>,
     orders: web::Data<OrderContext>,
+    req: HttpRequest,
     user: AuthUser,
     id: web::Path<OrderId>,
-) -> ApiResult<web::Json<OrderView>> {
+) -> ApiResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
     let (order, _) = find_for(&mut conn, *id, &user).await?;
-    Ok(web::Json(view::render_one(&orders, &mut conn, order).await?))
+    let view = view::render_one(&orders, &mut conn, order).await?;
+    conditional::respond_json(&req, &view, conditional::PRIVATE_REVALIDATE)
 }
 
 /// The order's history: every transition with its actor, statuses and reason.
