@@ -222,3 +222,20 @@ async fn the_per_key_quota_is_enforced_across_two_instances_sharing_one_database
     }
     second.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_refused_key_is_told_to_wait_until_the_window_really_ends() {
+    let app = spawn_app().await;
+    let (_, token) = app.create_user("pia@rigmarket.test", &[]).await;
+    let (_, key) = new_key(&app, &token, Some(1)).await;
+    // 0.3 s into the minute: the window ends in 59.7 s.
+    app.clock.advance(Duration::milliseconds(300));
+    assert_eq!(get_with_key(&app, "/v1/me", &key).await.status().as_u16(), 200);
+    let refused = get_with_key(&app, "/v1/me", &key).await;
+    assert_eq!(header(&refused, "retry-after"), 60, "59.7 s rounds up to 60");
+    assert_eq!(header(&refused, "ratelimit-reset"), 60);
+    assert_eq!(header(&refused, "ratelimit-remaining"), 0);
+    assert_problem(refused, 429, "rate_limited").await;
+    app.clock.advance(Duration::seconds(60));
+    assert_eq!(get_with_key(&app, "/v1/me", &key).await.status().as_u16(), 200, "waiting as told is enough");
+}
