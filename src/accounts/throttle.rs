@@ -63,13 +63,22 @@ pub async fn blocked_for(
     Ok(until.map(|until| wait_secs(until - now)))
 }
 
+/// A key's live failure streak.
+#[derive(Queryable)]
+struct Streak {
+    key: String,
+    failures: i32,
+    last_failure_at: DateTime<Utc>,
+    blocked_until: Option<DateTime<Utc>>,
+}
+
 /// Where the caller stands, for the `RateLimit-*` headers of a login answer:
 /// the failures still free before waits start, on the key closest to its
 /// allowance, and the seconds until that changes: the end of the current wait
 /// while blocked, else until the failure streak is forgotten (0 without one).
 pub async fn quota(conn: &mut AsyncPgConnection, keys: &ThrottleKeys, now: DateTime<Utc>) -> QueryResult<Quota> {
     let names: Vec<&str> = keys.keys.iter().map(|(k, _)| k.as_str()).collect();
-    let rows: Vec<(String, i32, DateTime<Utc>, Option<DateTime<Utc>>)> = login_throttle::table
+    let rows: Vec<Streak> = login_throttle::table
         .filter(login_throttle::key.eq_any(names))
         .filter(login_throttle::last_failure_at.ge(now - STREAK_MEMORY))
         .select((
@@ -81,12 +90,12 @@ pub async fn quota(conn: &mut AsyncPgConnection, keys: &ThrottleKeys, now: DateT
         .load(conn)
         .await?;
     let standing = keys.keys.iter().map(|(key, free)| {
-        let row = rows.iter().find(|row| &row.0 == key);
-        let failures = row.map_or(0, |row| row.1);
-        let blocked_until = row.and_then(|row| row.3).filter(|until| *until > now);
+        let row = rows.iter().find(|row| &row.key == key);
+        let failures = row.map_or(0, |row| row.failures);
+        let blocked_until = row.and_then(|row| row.blocked_until).filter(|until| *until > now);
         let reset = match (blocked_until, row) {
             (Some(until), _) => wait_secs(until - now),
-            (None, Some(row)) => wait_secs(row.2 + STREAK_MEMORY - now),
+            (None, Some(row)) => wait_secs(row.last_failure_at + STREAK_MEMORY - now),
             (None, None) => 0,
         };
         Quota {

@@ -63,7 +63,7 @@ pub fn match_holds(if_match: &str, etag: &str) -> bool {
     if_match.split(',').any(|tag| tag.trim() == "*" || (!is_weak(tag) && opaque(tag) == Some(current)))
 }
 
-fn header_text<'a>(req: &'a HttpRequest, name: header::HeaderName) -> Option<&'a str> {
+fn header_text(req: &HttpRequest, name: header::HeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|value| value.to_str().ok())
 }
 
