@@ -42,6 +42,9 @@ pub enum ApiError {
     NotFound { code: &'static str, detail: String },
     #[error("conflict: {detail}")]
     Conflict { code: &'static str, detail: String },
+    /// `If-Match` named another version of the resource than the current one.
+    #[error("precondition failed")]
+    PreconditionFailed { detail: String },
     #[error("payload too large")]
     PayloadTooLarge { limit_bytes: usize },
     /// A known path asked with a method it does not answer; `allowed` is the
@@ -114,6 +117,7 @@ impl ApiError {
             | Self::NotFound { code, .. }
             | Self::Conflict { code, .. }
             | Self::Unprocessable { code, .. } => code,
+            Self::PreconditionFailed { .. } => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
@@ -135,7 +139,8 @@ impl ApiError {
             | Self::NotFound { detail, .. }
             | Self::Conflict { detail, .. }
             | Self::Unprocessable { detail, .. }
-            | Self::UnsupportedMediaType { detail } => detail.clone(),
+            | Self::UnsupportedMediaType { detail }
+            | Self::PreconditionFailed { detail } => detail.clone(),
             Self::PayloadTooLarge { limit_bytes } => {
                 format!("The request body exceeds the limit of {limit_bytes} bytes.")
             }
@@ -176,6 +181,7 @@ impl ResponseError for ApiError {
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,

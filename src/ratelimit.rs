@@ -41,12 +41,16 @@ pub async fn hit(conn: &mut AsyncPgConnection, bucket: &str, limit: u32, now: Da
 }
 
 pub fn quota(limit: u32, hits: u32, until_reset: Duration) -> Quota {
-    Quota {
-        limit,
-        remaining: limit.saturating_sub(hits),
-        reset_secs: until_reset.num_seconds().max(1) as u64,
-        allowed: hits <= limit,
-    }
+    Quota { limit, remaining: limit.saturating_sub(hits), reset_secs: wait_secs(until_reset), allowed: hits <= limit }
+}
+
+/// `wait` in whole seconds for `Retry-After` and `RateLimit-Reset`: rounded up,
+/// so a client that waits as told is not refused again, and never 0 (a refused
+/// client must wait).
+pub fn wait_secs(wait: Duration) -> u64 {
+    let whole = wait.num_seconds();
+    let partial = wait - Duration::seconds(whole) > Duration::zero();
+    (whole + i64::from(partial)).max(1) as u64
 }
 
 /// Forgets windows older than an hour (a periodic job).
@@ -90,5 +94,19 @@ mod tests {
         let over = quota(3, 4, Duration::milliseconds(300));
         assert!(!over.allowed);
         assert_eq!(over.reset_secs, 1, "never tells a client to retry after 0 s");
+        let late = quota(3, 4, Duration::milliseconds(59_700));
+        assert_eq!(late.reset_secs, 60, "59.7 s to wait is 60, not 59");
+    }
+
+    #[test]
+    fn waits_round_up_to_whole_seconds_and_never_to_zero() {
+        for (millis, secs) in
+            [(1, 1), (999, 1), (1000, 1), (1001, 2), (1500, 2), (2000, 2), (59_999, 60), (900_000, 900)]
+        {
+            assert_eq!(wait_secs(Duration::milliseconds(millis)), secs, "{millis} ms");
+        }
+        assert_eq!(wait_secs(Duration::nanoseconds(1)), 1);
+        assert_eq!(wait_secs(Duration::zero()), 1);
+        assert_eq!(wait_secs(Duration::seconds(-3)), 1);
     }
 }

@@ -103,8 +103,13 @@ async fn mint(
 }
 
 /// The user's live keys, newest first (without the keys themselves).
-pub async fn list(conn: &mut AsyncPgConnection, user_id: UserId) -> QueryResult<Vec<ApiKeyView>> {
-    api_keys::list(conn, user_id).await
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    user_id: UserId,
+    before: Option<(DateTime<Utc>, ApiKeyId)>,
+    limit: i64,
+) -> QueryResult<Vec<ApiKeyView>> {
+    api_keys::list(conn, user_id, before, limit).await
 }
 
 /// Revokes one of the user's own live keys (404 otherwise).

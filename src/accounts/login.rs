@@ -65,6 +65,18 @@ pub async fn login(
     .await
 }
 
+/// The throttling standing of whoever logs in as `email` from `client`, for
+/// the `RateLimit-*` headers of the answer.
+pub async fn throttle_quota(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<crate::ratelimit::Quota> {
+    let keys = ThrottleKeys::new(&normalize_email(email), client.ip.as_deref());
+    throttle::quota(conn, &keys, now).await
+}
+
 /// Counts the failure towards throttling and audits it, together.
 async fn record_failure(
     conn: &mut AsyncPgConnection,

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::db::schema::login_throttle;
+use crate::ratelimit::{wait_secs, Quota};
 
 /// Failures after which every further attempt waits.
 pub const FREE_FAILURES_PER_ACCOUNT: i32 = 5;
@@ -59,7 +60,54 @@ pub async fn blocked_for(
         .select(diesel::dsl::max(login_throttle::blocked_until))
         .first::<Option<DateTime<Utc>>>(conn)
         .await?;
-    Ok(until.map(|until| (until - now).num_seconds().max(1) as u64))
+    Ok(until.map(|until| wait_secs(until - now)))
+}
+
+/// A key's live failure streak.
+#[derive(Queryable)]
+struct Streak {
+    key: String,
+    failures: i32,
+    last_failure_at: DateTime<Utc>,
+    blocked_until: Option<DateTime<Utc>>,
+}
+
+/// Where the caller stands, for the `RateLimit-*` headers of a login answer:
+/// the failures still free before waits start, on the key closest to its
+/// allowance, and the seconds until that changes: the end of the current wait
+/// while blocked, else until the failure streak is forgotten (0 without one).
+pub async fn quota(conn: &mut AsyncPgConnection, keys: &ThrottleKeys, now: DateTime<Utc>) -> QueryResult<Quota> {
+    let names: Vec<&str> = keys.keys.iter().map(|(k, _)| k.as_str()).collect();
+    let rows: Vec<Streak> = login_throttle::table
+        .filter(login_throttle::key.eq_any(names))
+        .filter(login_throttle::last_failure_at.ge(now - STREAK_MEMORY))
+        .select((
+            login_throttle::key,
+            login_throttle::failures,
+            login_throttle::last_failure_at,
+            login_throttle::blocked_until,
+        ))
+        .load(conn)
+        .await?;
+    let standing = keys.keys.iter().map(|(key, free)| {
+        let row = rows.iter().find(|row| &row.key == key);
+        let failures = row.map_or(0, |row| row.failures);
+        let blocked_until = row.and_then(|row| row.blocked_until).filter(|until| *until > now);
+        let reset = match (blocked_until, row) {
+            (Some(until), _) => wait_secs(until - now),
+            (None, Some(row)) => wait_secs(row.last_failure_at + STREAK_MEMORY - now),
+            (None, None) => 0,
+        };
+        Quota {
+            limit: *free as u32,
+            remaining: (free - failures).max(0) as u32,
+            reset_secs: reset,
+            allowed: blocked_until.is_none(),
+        }
+    });
+    Ok(standing
+        .min_by_key(|quota| (quota.allowed, quota.remaining, std::cmp::Reverse(quota.reset_secs)))
+        .expect("there is always an account key"))
 }
 
 pub async fn record_failure(conn: &mut AsyncPgConnection, keys: &ThrottleKeys, now: DateTime<Utc>) -> QueryResult<()> {
@@ -109,5 +157,11 @@ mod tests {
         assert_eq!(block_after(9, 5), Some(Duration::seconds(16)));
         assert_eq!(block_after(40, 5), Some(Duration::minutes(15)));
         assert_eq!(block_after(i32::MAX, 5), Some(Duration::minutes(15)));
+    }
+
+    #[test]
+    fn a_wait_that_is_not_whole_seconds_is_announced_rounded_up() {
+        // 2 s blocked, 0.5 s gone: waiting 1 s (rounded down) would be refused again.
+        assert_eq!(wait_secs(Duration::seconds(2) - Duration::milliseconds(500)), 2);
     }
 }

@@ -68,6 +68,7 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
             .default_service(web::to(http::routes::unmatched))
             .wrap(middleware::from_fn(move |req, next| http::input::screen_text(json_limit, req, next)))
             .wrap(middleware::Compress::default())
+            .wrap(middleware::from_fn(http::conditional::encoding_specific_etag))
             .wrap(http::cors(&state.config.cors_origins))
             .wrap(middleware::from_fn(http::cors_refusal_as_problem))
             .wrap_fn(move |req, srv| crate::metrics::record(&metrics, req, srv))

@@ -1,10 +1,12 @@
 //! HTTP plumbing every capability shares: problem+json for every
 //! framework-level rejection (bad JSON, path, query, unknown route), CORS,
 //! the response headers added to every answer (request id, `RateLimit-*`),
-//! cursor pagination and PATCH fields. The server itself is assembled by the
+//! cursor pagination, conditional requests (`ETag`, `If-None-Match`,
+//! `If-Match`) and PATCH fields. The server itself is assembled by the
 //! composition root (`app`).
 
 pub mod access_log;
+pub mod conditional;
 pub mod input;
 pub mod pagination;
 pub mod patch;

@@ -21,6 +21,7 @@ pub const MAX_LIMIT: i64 = 100;
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Items per page, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
@@ -43,7 +44,8 @@ impl PageParams {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    #[schema(example = "eyJpZCI6IjAxOTNmMmE0LTdjMWEtN2U0Mi05YjE1LTZmNGQ4YzNhMmUxMCJ9")]
     pub next_cursor: Option<String>,
 }
 

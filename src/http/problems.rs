@@ -80,7 +80,11 @@ pub fn merge_into(responses: &mut serde_json::Map<String, Value>, problems: Decl
             }
         }
         let all: Vec<&str> = all.iter().map(String::as_str).collect();
-        responses.insert(status.to_string(), response_json(*status, &all));
+        let mut merged = response_json(*status, &all);
+        if let Some(headers) = responses.get(&status.to_string()).and_then(|r| r.get("headers")) {
+            merged["headers"] = headers.clone();
+        }
+        responses.insert(status.to_string(), merged);
     }
 }
 

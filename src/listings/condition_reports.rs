@@ -57,7 +57,9 @@ pub async fn of_listing(
     conn: &mut AsyncPgConnection,
     listing_id: ListingId,
     viewer: Option<&AuthUser>,
+    before: Option<i32>,
+    limit: i64,
 ) -> ApiResult<Vec<ConditionReport>> {
     let listing = find_visible(conn, listing_id, viewer).await?;
-    Ok(report_queries::condition_reports(conn, listing.id).await?)
+    Ok(report_queries::condition_reports(conn, listing.id, before, limit).await?)
 }

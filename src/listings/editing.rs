@@ -11,10 +11,12 @@ use super::lifecycle::{editable, next_status, Actor, Editable, ListingStatus, Tr
 use super::model::{ListingRow, PriceChange};
 use super::queries::{self, ModelChange};
 use super::stock;
+use super::view::ListingRenderer;
 use crate::accounts::AuthUser;
 use crate::catalog::model::RigModelRow;
 use crate::db::ids::{ListingId, RigModelId, UserId};
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::conditional;
 use crate::price_index::observations::{self, AskingEvent};
 
 /// A new listing's description, normalised (country and hosting) and checked
@@ -66,11 +68,15 @@ pub async fn update(
     seller: &AuthUser,
     id: ListingId,
     mut body: UpdateListing,
+    precondition: Option<Precondition<'_>>,
     fire_sale_threshold_bps: i64,
     now: DateTime<Utc>,
 ) -> ApiResult<ListingRow> {
     conn.transaction(async |conn| {
         let row = lock_owned(conn, id, seller).await?;
+        if let Some(precondition) = &precondition {
+            precondition.check(conn, &row).await?;
+        }
         check_edit(&row, &mut body, now)?;
         let model_change = model_change(conn, &row, &body, now).await?;
         let updated = queries::apply_edit(conn, row.id, &body, model_change.as_ref(), now).await?;
@@ -85,6 +91,22 @@ pub async fn update(
         Ok(updated)
     })
     .await
+}
+
+/// A PATCH's `If-Match`, checked against the locked listing as `GET` renders
+/// it (so the ETag a client read is the one compared), before anything is
+/// written: no other edit can slip in between the check and the write.
+pub struct Precondition<'a> {
+    pub if_match: &'a str,
+    pub renderer: &'a ListingRenderer,
+}
+
+impl Precondition<'_> {
+    async fn check(&self, conn: &mut AsyncPgConnection, row: &ListingRow) -> ApiResult<()> {
+        let current = self.renderer.render_one(conn, row.clone()).await?;
+        let (_, etag) = conditional::json_with_etag(&current)?;
+        conditional::check_if_match(Some(self.if_match), &etag)
+    }
 }
 
 /// Whether the listing's status allows this edit, then the edit's own rules
@@ -197,7 +219,9 @@ pub async fn price_history(
     conn: &mut AsyncPgConnection,
     id: ListingId,
     viewer: Option<&AuthUser>,
+    after: Option<i64>,
+    limit: i64,
 ) -> ApiResult<Vec<PriceChange>> {
     let row = find_visible(conn, id, viewer).await?;
-    Ok(queries::price_history(conn, row.id).await?)
+    Ok(queries::price_history(conn, row.id, after, limit).await?)
 }

@@ -224,10 +224,19 @@ pub async fn reference_for(
     Ok(effective_reference(conn, model, now.date_naive()).await?.map(|r| r.unit_price_cents))
 }
 
-pub async fn price_history(conn: &mut AsyncPgConnection, listing_id: ListingId) -> QueryResult<Vec<PriceChange>> {
+/// A listing's price changes oldest first, from after the change `after` (ids
+/// grow with time), at most `limit`.
+pub async fn price_history(
+    conn: &mut AsyncPgConnection,
+    listing_id: ListingId,
+    after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<PriceChange>> {
     listing_price_changes::table
         .filter(listing_price_changes::listing_id.eq(listing_id))
+        .filter(listing_price_changes::id.gt(after.unwrap_or(i64::MIN)))
         .order(listing_price_changes::id.asc())
+        .limit(limit)
         .select(PriceChange::as_select())
         .load(conn)
         .await

@@ -11,14 +11,18 @@ use super::model::ConditionReport;
 use crate::db::ids::{ListingId, UserId};
 use crate::db::schema::condition_reports;
 
-/// Every report of a listing, newest first.
+/// A listing's reports newest first, from before version `before`, at most `limit`.
 pub async fn condition_reports(
     conn: &mut AsyncPgConnection,
     listing_id: ListingId,
+    before: Option<i32>,
+    limit: i64,
 ) -> QueryResult<Vec<ConditionReport>> {
     condition_reports::table
         .filter(condition_reports::listing_id.eq(listing_id))
+        .filter(condition_reports::version.lt(before.unwrap_or(i32::MAX)))
         .order(condition_reports::version.desc())
+        .limit(limit)
         .select(ConditionReport::as_select())
         .load(conn)
         .await

@@ -190,10 +190,25 @@ pub async fn resolve_by_admin(
     Ok(resolved)
 }
 
-pub async fn offers(conn: &mut AsyncPgConnection, order_id: OrderId) -> QueryResult<Vec<SettlementOffer>> {
-    settlement_offers::table
-        .filter(settlement_offers::order_id.eq(order_id))
-        .order(settlement_offers::created_at.asc())
+/// The order's offers oldest first, from after the offer keyed `after`
+/// (`created_at`, `id`), at most `limit`.
+pub async fn offers(
+    conn: &mut AsyncPgConnection,
+    order_id: OrderId,
+    after: Option<(DateTime<Utc>, SettlementOfferId)>,
+    limit: i64,
+) -> QueryResult<Vec<SettlementOffer>> {
+    let mut query = settlement_offers::table.filter(settlement_offers::order_id.eq(order_id)).into_boxed();
+    if let Some((at, id)) = after {
+        query = query.filter(
+            settlement_offers::created_at
+                .gt(at)
+                .or(settlement_offers::created_at.eq(at).and(settlement_offers::id.gt(id))),
+        );
+    }
+    query
+        .order((settlement_offers::created_at.asc(), settlement_offers::id.asc()))
+        .limit(limit)
         .select(SettlementOffer::as_select())
         .load(conn)
         .await

@@ -76,10 +76,19 @@ pub async fn append_event(conn: &mut AsyncPgConnection, event: NewEvent<'_>, now
     Ok(())
 }
 
-pub async fn events(conn: &mut AsyncPgConnection, order_id: OrderId) -> QueryResult<Vec<OrderEvent>> {
+/// The order's events in the order they happened, from after the event `after`
+/// (an event id: they grow with time), at most `limit`.
+pub async fn events(
+    conn: &mut AsyncPgConnection,
+    order_id: OrderId,
+    after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<OrderEvent>> {
     order_events::table
         .filter(order_events::order_id.eq(order_id))
+        .filter(order_events::id.gt(after.unwrap_or(i64::MIN)))
         .order(order_events::id.asc())
+        .limit(limit)
         .select(OrderEvent::as_select())
         .load(conn)
         .await

@@ -89,10 +89,25 @@ pub async fn leave(
     }
 }
 
-pub async fn of_order(conn: &mut AsyncPgConnection, order_id: OrderId) -> QueryResult<Vec<Review>> {
-    order_reviews::table
-        .filter(order_reviews::order_id.eq(order_id))
-        .order(order_reviews::created_at)
+/// The order's reviews oldest first, from after the review keyed `after`
+/// (`created_at`, author), at most `limit`.
+pub async fn of_order(
+    conn: &mut AsyncPgConnection,
+    order_id: OrderId,
+    after: Option<(DateTime<Utc>, UserId)>,
+    limit: i64,
+) -> QueryResult<Vec<Review>> {
+    let mut query = order_reviews::table.filter(order_reviews::order_id.eq(order_id)).into_boxed();
+    if let Some((at, author)) = after {
+        query = query.filter(
+            order_reviews::created_at
+                .gt(at)
+                .or(order_reviews::created_at.eq(at).and(order_reviews::author_id.gt(author))),
+        );
+    }
+    query
+        .order((order_reviews::created_at.asc(), order_reviews::author_id.asc()))
+        .limit(limit)
         .select(Review::as_select())
         .load(conn)
         .await

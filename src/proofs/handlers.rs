@@ -1,7 +1,7 @@
 //! Proof endpoints: a seller asks for a proof on a listing, anyone reads its
 //! verdict.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::AsyncConnection;
@@ -14,6 +14,8 @@ use super::queries;
 use crate::accounts::AuthUser;
 use crate::db::ids::{ListingId, ProofId};
 use crate::error::{ApiError, ApiResult};
+use crate::http::conditional;
+use crate::http::pagination::{page_from, Page, PageParams};
 use crate::listings::lifecycle::ListingStatus;
 use crate::state::AppState;
 
@@ -203,19 +205,21 @@ crate::http::problems::problems!(GetProofProblems { 404: proof_not_found });
 /// A proof, its verdict and per-worker results (public).
 #[utoipa::path(
     tag = "proofs",
-    params(("id" = Uuid, Path, description = "Proof id")),
+    params(("id" = Uuid, Path, description = "Proof id"), ("If-None-Match" = Option<String>, Header, description = "ETags of copies the client holds; 304 when one is current")),
     responses(
-        (status = 200, body = ProofView),
+        (status = 200, body = ProofView, headers(("ETag" = String), ("Cache-Control" = String, description = "public, no-cache"))),
+        (status = 304, description = "Not modified: If-None-Match names the current ETag", headers(("ETag" = String))),
         GetProofProblems,
     )
 )]
 #[get("/hashrate-proofs/{id}")]
-async fn get_proof(state: web::Data<AppState>, id: web::Path<ProofId>) -> ApiResult<web::Json<ProofView>> {
+async fn get_proof(state: web::Data<AppState>, req: HttpRequest, id: web::Path<ProofId>) -> ApiResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
     let proof = queries::find(&mut conn, *id)
         .await?
         .ok_or_else(|| ApiError::not_found("proof_not_found", "No hashrate proof has this id."))?;
-    Ok(web::Json(view(&mut conn, proof).await?))
+    // Proofs are public, and change while their window runs.
+    conditional::respond_json(&req, &view(&mut conn, proof).await?, conditional::PUBLIC_REVALIDATE)
 }
 
 crate::http::problems::problems!(ListingProofsProblems { 404: listing_not_found });
@@ -223,9 +227,9 @@ crate::http::problems::problems!(ListingProofsProblems { 404: listing_not_found 
 /// Every proof of a listing, newest first.
 #[utoipa::path(
     tag = "proofs",
-    params(("id" = Uuid, Path, description = "Listing id")),
+    params(("id" = Uuid, Path, description = "Listing id"), PageParams),
     responses(
-        (status = 200, body = Vec<ProofView>),
+        (status = 200, body = inline(Page<ProofView>)),
         ListingProofsProblems,
     )
 )]
@@ -234,14 +238,19 @@ async fn listing_proofs(
     state: web::Data<AppState>,
     viewer: Option<AuthUser>,
     id: web::Path<ListingId>,
-) -> ApiResult<web::Json<Vec<ProofView>>> {
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<ProofView>>> {
+    let limit = page.limit()?;
+    let before = page.cursor()?;
     let mut conn = state.pool.get().await?;
     let listing = crate::listings::find_visible(&mut conn, *id, viewer.as_ref()).await?;
-    let mut views = Vec::new();
-    for proof in queries::of_listing(&mut conn, listing.id).await? {
-        views.push(view(&mut conn, proof).await?);
+    let rows = queries::of_listing(&mut conn, listing.id, before, limit + 1).await?;
+    let (rows, next_cursor) = page_from(rows, limit, |proof| (proof.created_at, proof.id));
+    let mut items = Vec::with_capacity(rows.len());
+    for proof in rows {
+        items.push(view(&mut conn, proof).await?);
     }
-    Ok(web::Json(views))
+    Ok(web::Json(Page { items, next_cursor }))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -47,11 +47,23 @@ pub async fn find_by_token(conn: &mut AsyncPgConnection, token: &str) -> QueryRe
         .optional()
 }
 
-pub async fn of_listing(conn: &mut AsyncPgConnection, listing_id: ListingId) -> QueryResult<Vec<ProofRow>> {
-    hashrate_proofs::table
-        .filter(hashrate_proofs::listing_id.eq(listing_id))
-        .order(hashrate_proofs::created_at.desc())
-        .limit(100)
+/// A listing's proofs newest first, from before the proof keyed `before`
+/// (`created_at`, `id`), at most `limit`.
+pub async fn of_listing(
+    conn: &mut AsyncPgConnection,
+    listing_id: ListingId,
+    before: Option<(DateTime<Utc>, ProofId)>,
+    limit: i64,
+) -> QueryResult<Vec<ProofRow>> {
+    let mut query = hashrate_proofs::table.filter(hashrate_proofs::listing_id.eq(listing_id)).into_boxed();
+    if let Some((at, id)) = before {
+        query = query.filter(
+            hashrate_proofs::created_at.lt(at).or(hashrate_proofs::created_at.eq(at).and(hashrate_proofs::id.lt(id))),
+        );
+    }
+    query
+        .order((hashrate_proofs::created_at.desc(), hashrate_proofs::id.desc()))
+        .limit(limit)
         .select(ProofRow::as_select())
         .load(conn)
         .await

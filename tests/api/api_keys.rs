@@ -63,7 +63,7 @@ async fn a_key_is_shown_once_listed_by_prefix_and_authenticates_by_either_header
         (response.status().as_u16(), response.json::<Value>().await.unwrap())
     };
     assert_eq!(status, 200);
-    let items = list.as_array().unwrap();
+    let items = list["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{list}");
     assert_eq!(items[0]["id"], id.as_str());
     assert_eq!(items[0]["prefix"], prefix.as_str());
@@ -82,7 +82,7 @@ async fn a_key_is_shown_once_listed_by_prefix_and_authenticates_by_either_header
     }
 
     let list = get_bearer(&app, "/v1/me/api-keys", &token).await.json::<Value>().await.unwrap();
-    let last_used: chrono::DateTime<chrono::Utc> = list[0]["last_used_at"].as_str().unwrap().parse().unwrap();
+    let last_used: chrono::DateTime<chrono::Utc> = list["items"][0]["last_used_at"].as_str().unwrap().parse().unwrap();
     assert_eq!(last_used, app.clock.now(), "{list}");
 
     let created_events = audit_entries_for(&app, "api_key.created").await;
@@ -110,7 +110,7 @@ async fn a_key_sent_as_bearer_is_refused_where_a_signed_in_user_is_required() {
     assert_problem(change, 401, "api_key_not_accepted").await;
 
     let list = get_bearer(&app, "/v1/me/api-keys", &token).await.json::<Value>().await.unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 1, "a key cannot mint keys: {list}");
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "a key cannot mint keys: {list}");
 }
 
 #[tokio::test]
@@ -144,7 +144,7 @@ async fn only_the_owner_can_revoke_a_key_and_a_revoked_key_stops_working() {
     let as_bearer = app.client.get(app.url("/v1/me")).bearer_auth(&key).send().await.unwrap();
     assert_problem(as_bearer, 401, "invalid_api_key").await;
     let list = get_bearer(&app, "/v1/me/api-keys", &owner).await.json::<Value>().await.unwrap();
-    assert_eq!(list, json!([]));
+    assert_eq!(list, json!({"items": [], "next_cursor": null}));
     assert_problem(delete_key(&app, &owner, &id).await, 404, "api_key_not_found").await;
     assert_problem(delete_key(&app, &owner, &Uuid::now_v7().to_string()).await, 404, "api_key_not_found").await;
     let bad = delete_key(&app, &owner, "not-a-uuid").await;
@@ -177,10 +177,9 @@ async fn key_names_quotas_and_the_number_of_keys_are_checked() {
     }
     let response = app.post_json("/v1/me/api-keys", Some(&token), &json!({"name": "one too many"})).await;
     assert_problem(response, 409, "too_many_api_keys").await;
-    assert_eq!(
-        get_bearer(&app, "/v1/me/api-keys", &token).await.json::<Value>().await.unwrap().as_array().unwrap().len(),
-        20
-    );
+    // Created within the same instant: newest first still gives each one place.
+    let keys = crate::support::pages::walk_one_by_one(&app, "/v1/me/api-keys", Some(&token)).await;
+    assert_eq!(keys.len(), 20);
 }
 
 #[tokio::test]
@@ -222,4 +221,21 @@ async fn the_per_key_quota_is_enforced_across_two_instances_sharing_one_database
         assert_eq!(header(&response, "ratelimit-remaining"), 4 - n as i64);
     }
     second.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_refused_key_is_told_to_wait_until_the_window_really_ends() {
+    let app = spawn_app().await;
+    let (_, token) = app.create_user("pia@rigmarket.test", &[]).await;
+    let (_, key) = new_key(&app, &token, Some(1)).await;
+    // 0.3 s into the minute: the window ends in 59.7 s.
+    app.clock.advance(Duration::milliseconds(300));
+    assert_eq!(get_with_key(&app, "/v1/me", &key).await.status().as_u16(), 200);
+    let refused = get_with_key(&app, "/v1/me", &key).await;
+    assert_eq!(header(&refused, "retry-after"), 60, "59.7 s rounds up to 60");
+    assert_eq!(header(&refused, "ratelimit-reset"), 60);
+    assert_eq!(header(&refused, "ratelimit-remaining"), 0);
+    assert_problem(refused, 429, "rate_limited").await;
+    app.clock.advance(Duration::seconds(60));
+    assert_eq!(get_with_key(&app, "/v1/me", &key).await.status().as_u16(), 200, "waiting as told is enough");
 }

@@ -11,6 +11,7 @@ mod architecture;
 mod btcpay;
 mod catalog;
 mod cli;
+mod conditional;
 mod db;
 mod docs_links;
 mod errors;

@@ -1,7 +1,7 @@
 //! `/v1/auth/*`: registration, email verification, login, token refresh, logout
 //! and password reset.
 
-use actix_web::{post, web, HttpRequest, HttpResponse};
+use actix_web::{post, web, HttpMessage, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -112,7 +112,7 @@ crate::http::problems::problems!(LogInProblems { 401: invalid_credentials, 403: 
     tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, body = TokenPair),
+        (status = 200, body = TokenPair, headers(("RateLimit-Limit" = u32), ("RateLimit-Remaining" = u32, description = "Failed logins left before waits start"), ("RateLimit-Reset" = u64))),
         LogInProblems,
     )
 )]
@@ -127,8 +127,17 @@ async fn log_in(
     let client = client_info(&req, state.config.trust_forwarded_for);
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
-    let tokens = login::login(&mut conn, &state.config, &dummy, Credentials { email, password }, &client, now).await?;
-    Ok(web::Json(tokens))
+    let credentials = Credentials { email: email.clone(), password };
+    let outcome = login::login(&mut conn, &state.config, &dummy, credentials, &client, now).await;
+    // Every answer to an attempt says where the caller stands (the middleware in
+    // `http` writes the quota as RateLimit-* headers).
+    match login::throttle_quota(&mut conn, &email, &client, now).await {
+        Ok(quota) => {
+            req.extensions_mut().insert(quota);
+        }
+        Err(err) => tracing::warn!(error = %err, "login throttle standing unavailable"),
+    }
+    Ok(web::Json(outcome?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -14,21 +14,25 @@ use crate::accounts::ReputationSource;
 use crate::accounts::{AuthUser, Principal};
 use crate::db::ids::{ApiKeyId, UserId};
 use crate::error::ApiResult;
-use crate::http::client_info;
+use crate::http::pagination::{page_from, Page, PageParams};
+use crate::http::{client_info, conditional};
 use crate::state::AppState;
 
 /// The caller's account (access token or API key).
 #[utoipa::path(
     tag = "me",
     security(("bearer" = []), ("api_key" = [])),
+    params(("If-None-Match" = Option<String>, Header, description = "ETags of copies the client holds; 304 when one is current")),
     responses(
-        (status = 200, body = MeView),
+        (status = 200, body = MeView, headers(("ETag" = String), ("Cache-Control" = String, description = "private, no-cache"))),
+        (status = 304, description = "Not modified: If-None-Match names the current ETag", headers(("ETag" = String))),
     )
 )]
 #[get("/me")]
-async fn get_me(state: web::Data<AppState>, caller: Principal) -> ApiResult<web::Json<MeView>> {
+async fn get_me(state: web::Data<AppState>, req: HttpRequest, caller: Principal) -> ApiResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
-    Ok(web::Json(profile::me(&mut conn, caller.user_id()).await?))
+    let me = profile::me(&mut conn, caller.user_id()).await?;
+    conditional::respond_json(&req, &me, conditional::PRIVATE_REVALIDATE)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -175,13 +179,24 @@ async fn create_api_key(
 }
 
 /// The caller's active API keys (without the keys themselves).
-#[utoipa::path(tag = "me", security(("bearer" = [])), responses(
-        (status = 200, body = Vec<ApiKeyView>),
-    ))]
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    params(PageParams),
+    responses((status = 200, body = inline(Page<ApiKeyView>)))
+)]
 #[get("/me/api-keys")]
-async fn list_api_keys(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Json<Vec<ApiKeyView>>> {
+async fn list_api_keys(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<ApiKeyView>>> {
+    let limit = page.limit()?;
+    let before = page.cursor()?;
     let mut conn = state.pool.get().await?;
-    Ok(web::Json(api_keys::list(&mut conn, user.id()).await?))
+    let rows = api_keys::list(&mut conn, user.id(), before, limit + 1).await?;
+    let (items, next_cursor) = page_from(rows, limit, |key| (key.created_at, key.id));
+    Ok(web::Json(Page { items, next_cursor }))
 }
 
 crate::http::problems::problems!(RevokeApiKeyProblems { 404: api_key_not_found });

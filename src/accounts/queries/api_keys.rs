@@ -44,11 +44,22 @@ pub async fn insert(conn: &mut AsyncPgConnection, key: &NewApiKey<'_>, now: Date
 }
 
 /// The user's live keys, newest first.
-pub async fn list(conn: &mut AsyncPgConnection, user_id: UserId) -> QueryResult<Vec<ApiKeyView>> {
-    api_keys::table
-        .filter(api_keys::user_id.eq(user_id))
-        .filter(api_keys::revoked_at.is_null())
-        .order(api_keys::created_at.desc())
+/// The user's live keys newest first, from before the key keyed `before`
+/// (`created_at`, `id`), at most `limit`.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    user_id: UserId,
+    before: Option<(DateTime<Utc>, ApiKeyId)>,
+    limit: i64,
+) -> QueryResult<Vec<ApiKeyView>> {
+    let mut query =
+        api_keys::table.filter(api_keys::user_id.eq(user_id)).filter(api_keys::revoked_at.is_null()).into_boxed();
+    if let Some((at, id)) = before {
+        query = query.filter(api_keys::created_at.lt(at).or(api_keys::created_at.eq(at).and(api_keys::id.lt(id))));
+    }
+    query
+        .order((api_keys::created_at.desc(), api_keys::id.desc()))
+        .limit(limit)
         .select(ApiKeyView::as_select())
         .load(conn)
         .await

@@ -1,13 +1,15 @@
 //! Creating, reading, editing, submitting and withdrawing listings.
 
-use actix_web::{get, patch, post, web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 
 use crate::accounts::AuthUser;
 use crate::db::ids::ListingId;
 use crate::error::ApiResult;
+use crate::http::conditional::{self, PRIVATE_REVALIDATE, PUBLIC_REVALIDATE};
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::listings::access::find_visible;
-use crate::listings::editing::{self, DraftListing};
+use crate::listings::editing::{self, DraftListing, Precondition};
 use crate::listings::input::{CreateListing, UpdateListing};
 use crate::listings::model::{ListingView, PriceChange};
 use crate::listings::queries;
@@ -47,9 +49,10 @@ crate::http::problems::problems!(GetListingProblems { 404: listing_not_found });
 /// seller and admins.
 #[utoipa::path(
     tag = "listings",
-    params(("id" = Uuid, Path, description = "Listing id")),
+    params(("id" = Uuid, Path, description = "Listing id"), ("If-None-Match" = Option<String>, Header, description = "ETags of copies the client holds; 304 when one is current")),
     responses(
-        (status = 200, body = ListingView),
+        (status = 200, body = ListingView, headers(("ETag" = String, description = "Pass as If-Match to PATCH"), ("Cache-Control" = String))),
+        (status = 304, description = "Not modified: If-None-Match names the current ETag", headers(("ETag" = String))),
         GetListingProblems,
     )
 )]
@@ -57,18 +60,24 @@ crate::http::problems::problems!(GetListingProblems { 404: listing_not_found });
 async fn get_listing(
     state: web::Data<AppState>,
     pages: web::Data<ListingRenderer>,
+    req: HttpRequest,
     viewer: Option<AuthUser>,
     id: web::Path<ListingId>,
-) -> ApiResult<web::Json<ListingView>> {
+) -> ApiResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
     let row = find_visible(&mut conn, *id, viewer.as_ref()).await?;
-    Ok(web::Json(pages.render_one(&mut conn, row).await?))
+    let view = pages.render_one(&mut conn, row).await?;
+    // Anonymous callers only see public listings; drafts and listings under
+    // review reach their seller and admins alone.
+    let cache_control = if viewer.is_some() { PRIVATE_REVALIDATE } else { PUBLIC_REVALIDATE };
+    conditional::respond_json(&req, &view, cache_control)
 }
 
 crate::http::problems::problems!(UpdateListingProblems {
     403: not_listing_owner,
     404: listing_not_found,
     409: invalid_listing_status,
+    412: precondition_failed,
     422: validation_failed,
 });
 
@@ -78,10 +87,13 @@ crate::http::problems::problems!(UpdateListingProblems {
 #[utoipa::path(
     tag = "listings",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Listing id")),
+    params(
+        ("id" = Uuid, Path, description = "Listing id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the listing as last read; 412 if it changed since"),
+    ),
     request_body = UpdateListing,
     responses(
-        (status = 200, body = ListingView),
+        (status = 200, body = ListingView, headers(("ETag" = String))),
         UpdateListingProblems,
     )
 )]
@@ -89,15 +101,20 @@ crate::http::problems::problems!(UpdateListingProblems {
 async fn update_listing(
     state: web::Data<AppState>,
     pages: web::Data<ListingRenderer>,
+    req: HttpRequest,
     user: AuthUser,
     id: web::Path<ListingId>,
     body: web::Json<UpdateListing>,
-) -> ApiResult<web::Json<ListingView>> {
+) -> ApiResult<HttpResponse> {
     let now = state.clock.now();
     let threshold = state.config.fire_sale_threshold_bps;
+    let if_match = conditional::if_match(&req);
+    let precondition = if_match.as_deref().map(|if_match| Precondition { if_match, renderer: &pages });
     let mut conn = state.pool.get().await?;
-    let row = editing::update(&mut conn, &user, *id, body.into_inner(), threshold, now).await?;
-    Ok(web::Json(pages.render_one(&mut conn, row).await?))
+    let row = editing::update(&mut conn, &user, *id, body.into_inner(), precondition, threshold, now).await?;
+    let view = pages.render_one(&mut conn, row).await?;
+    let (body, etag) = conditional::json_with_etag(&view)?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag)).content_type(conditional::JSON).body(body))
 }
 
 crate::http::problems::problems!(SubmitListingProblems {
@@ -188,9 +205,9 @@ crate::http::problems::problems!(PriceHistoryProblems { 404: listing_not_found }
 /// Price changes of a published listing, oldest first.
 #[utoipa::path(
     tag = "listings",
-    params(("id" = Uuid, Path, description = "Listing id")),
+    params(("id" = Uuid, Path, description = "Listing id"), PageParams),
     responses(
-        (status = 200, body = Vec<PriceChange>),
+        (status = 200, body = inline(Page<PriceChange>)),
         PriceHistoryProblems,
     )
 )]
@@ -199,9 +216,14 @@ async fn price_history(
     state: web::Data<AppState>,
     viewer: Option<AuthUser>,
     id: web::Path<ListingId>,
-) -> ApiResult<web::Json<Vec<PriceChange>>> {
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<PriceChange>>> {
+    let limit = page.limit()?;
+    let after = page.cursor::<i64>()?;
     let mut conn = state.pool.get().await?;
-    Ok(web::Json(editing::price_history(&mut conn, *id, viewer.as_ref()).await?))
+    let rows = editing::price_history(&mut conn, *id, viewer.as_ref(), after, limit + 1).await?;
+    let (items, next_cursor) = page_from(rows, limit, |change| change.id);
+    Ok(web::Json(Page { items, next_cursor }))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

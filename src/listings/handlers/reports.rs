@@ -6,6 +6,7 @@ use actix_web::{get, post, web, HttpResponse};
 use crate::accounts::AuthUser;
 use crate::db::ids::ListingId;
 use crate::error::ApiResult;
+use crate::http::pagination::{page_from, Page, PageParams};
 use crate::listings::condition_reports;
 use crate::listings::input::{validate_condition_report, ConditionReportInput};
 use crate::listings::model::ConditionReport;
@@ -49,9 +50,9 @@ crate::http::problems::problems!(ListConditionReportsProblems { 404: listing_not
 /// Every condition report of a listing, newest first.
 #[utoipa::path(
     tag = "listings",
-    params(("id" = Uuid, Path, description = "Listing id")),
+    params(("id" = Uuid, Path, description = "Listing id"), PageParams),
     responses(
-        (status = 200, body = Vec<ConditionReport>),
+        (status = 200, body = inline(Page<ConditionReport>)),
         ListConditionReportsProblems,
     )
 )]
@@ -60,9 +61,14 @@ async fn list_condition_reports(
     state: web::Data<AppState>,
     viewer: Option<AuthUser>,
     id: web::Path<ListingId>,
-) -> ApiResult<web::Json<Vec<ConditionReport>>> {
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<ConditionReport>>> {
+    let limit = page.limit()?;
+    let before = page.cursor::<i32>()?;
     let mut conn = state.pool.get().await?;
-    Ok(web::Json(condition_reports::of_listing(&mut conn, *id, viewer.as_ref()).await?))
+    let rows = condition_reports::of_listing(&mut conn, *id, viewer.as_ref(), before, limit + 1).await?;
+    let (items, next_cursor) = page_from(rows, limit, |report| report.version);
+    Ok(web::Json(Page { items, next_cursor }))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::accounts::AuthUser;
 use crate::db::ids::OrderId;
 use crate::error::{ApiError, ApiResult};
+use crate::http::conditional;
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::idempotency;
 use crate::ledger::{self, Account, TransactionView};
@@ -142,9 +143,10 @@ crate::http::problems::problems!(GetOrderProblems { 404: order_not_found });
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Order id")),
+    params(("id" = Uuid, Path, description = "Order id"), ("If-None-Match" = Option<String>, Header, description = "ETags of copies the client holds; 304 when one is current")),
     responses(
-        (status = 200, body = OrderView),
+        (status = 200, body = OrderView, headers(("ETag" = String), ("Cache-Control" = String, description = "private, no-cache"))),
+        (status = 304, description = "Not modified: If-None-Match names the current ETag", headers(("ETag" = String))),
         GetOrderProblems,
     )
 )]
@@ -152,12 +154,14 @@ crate::http::problems::problems!(GetOrderProblems { 404: order_not_found });
 async fn get_order(
     state: web::Data<AppState>,
     orders: web::Data<OrderContext>,
+    req: HttpRequest,
     user: AuthUser,
     id: web::Path<OrderId>,
-) -> ApiResult<web::Json<OrderView>> {
+) -> ApiResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
     let (order, _) = find_for(&mut conn, *id, &user).await?;
-    Ok(web::Json(view::render_one(&orders, &mut conn, order).await?))
+    let view = view::render_one(&orders, &mut conn, order).await?;
+    conditional::respond_json(&req, &view, conditional::PRIVATE_REVALIDATE)
 }
 
 crate::http::problems::problems!(OrderEventsProblems { 404: order_not_found });
@@ -166,9 +170,9 @@ crate::http::problems::problems!(OrderEventsProblems { 404: order_not_found });
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Order id")),
+    params(("id" = Uuid, Path, description = "Order id"), PageParams),
     responses(
-        (status = 200, body = Vec<OrderEvent>),
+        (status = 200, body = inline(Page<OrderEvent>)),
         OrderEventsProblems,
     )
 )]
@@ -177,10 +181,15 @@ async fn order_events(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<OrderId>,
-) -> ApiResult<web::Json<Vec<OrderEvent>>> {
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<OrderEvent>>> {
+    let limit = page.limit()?;
+    let after = page.cursor::<i64>()?;
     let mut conn = state.pool.get().await?;
     let (order, _) = find_for(&mut conn, *id, &user).await?;
-    Ok(web::Json(queries::events(&mut conn, order.id).await?))
+    let rows = queries::events(&mut conn, order.id, after, limit + 1).await?;
+    let (items, next_cursor) = page_from(rows, limit, |event| event.id);
+    Ok(web::Json(Page { items, next_cursor }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -15,6 +15,7 @@ use crate::orders::model::{OrderRow, OrderView};
 use crate::validation::check_text;
 
 use crate::db::ids::{OrderId, SettlementOfferId};
+use crate::http::pagination::{page_from, Page, PageParams};
 use crate::orders::reviews::{self, NewReview, Review};
 use crate::orders::state::{ActorRole, Move};
 use crate::orders::OrderContext;
@@ -267,9 +268,9 @@ crate::http::problems::problems!(ListOffersProblems { 404: order_not_found });
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Order id")),
+    params(("id" = Uuid, Path, description = "Order id"), PageParams),
     responses(
-        (status = 200, body = Vec<SettlementOffer>),
+        (status = 200, body = inline(Page<SettlementOffer>)),
         ListOffersProblems,
     )
 )]
@@ -278,10 +279,15 @@ async fn list_offers(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<OrderId>,
-) -> ApiResult<web::Json<Vec<SettlementOffer>>> {
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<SettlementOffer>>> {
+    let limit = page.limit()?;
+    let after = page.cursor()?;
     let mut conn = state.pool.get().await?;
     let (order, _) = find_for(&mut conn, *id, &user).await?;
-    Ok(web::Json(disputes::offers(&mut conn, order.id).await?))
+    let rows = disputes::offers(&mut conn, order.id, after, limit + 1).await?;
+    let (items, next_cursor) = page_from(rows, limit, |offer| (offer.created_at, offer.id));
+    Ok(web::Json(Page { items, next_cursor }))
 }
 
 crate::http::problems::problems!(AcceptOfferProblems {
@@ -408,9 +414,9 @@ crate::http::problems::problems!(OrderReviewsProblems { 404: order_not_found });
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Order id")),
+    params(("id" = Uuid, Path, description = "Order id"), PageParams),
     responses(
-        (status = 200, body = Vec<Review>),
+        (status = 200, body = inline(Page<Review>)),
         OrderReviewsProblems,
     )
 )]
@@ -419,10 +425,15 @@ async fn order_reviews(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<OrderId>,
-) -> ApiResult<web::Json<Vec<Review>>> {
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<Review>>> {
+    let limit = page.limit()?;
+    let after = page.cursor()?;
     let mut conn = state.pool.get().await?;
     let (order, _) = find_for(&mut conn, *id, &user).await?;
-    Ok(web::Json(reviews::of_order(&mut conn, order.id).await?))
+    let rows = reviews::of_order(&mut conn, order.id, after, limit + 1).await?;
+    let (items, next_cursor) = page_from(rows, limit, |left| (left.created_at, left.author_id));
+    Ok(web::Json(Page { items, next_cursor }))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -84,3 +84,54 @@ async fn twenty_failures_from_one_client_block_it_for_yet_another_email() {
 }
 
 // ---------------------------------------------------------------- JWT attacks
+
+fn rate_limit(response: &reqwest::Response) -> (i64, i64, i64) {
+    let value = |name: &str| -> i64 {
+        let header = response.headers().get(name).unwrap_or_else(|| panic!("a login answer without {name}"));
+        header.to_str().unwrap().parse().unwrap()
+    };
+    (value("ratelimit-limit"), value("ratelimit-remaining"), value("ratelimit-reset"))
+}
+
+#[tokio::test]
+async fn every_login_answer_says_how_many_failures_are_left_and_when_that_resets() {
+    let app = smtp_app().await;
+    register_and_verify(&app, "mira@rigmarket.test").await;
+    let first = login(&app, "mira@rigmarket.test", "wrong password!").await;
+    assert_eq!(first.status().as_u16(), 401);
+    assert_eq!(rate_limit(&first), (5, 4, 3600), "four free failures left; the streak is forgotten in an hour");
+    for left in (0..4).rev() {
+        app.clock.advance(Duration::seconds(10));
+        let response = login(&app, "mira@rigmarket.test", "wrong password!").await;
+        let (limit, remaining, _) = rate_limit(&response);
+        assert_eq!((limit, remaining), (5, left));
+    }
+    let refused = login(&app, "mira@rigmarket.test", PASSWORD).await;
+    assert_eq!(refused.status().as_u16(), 429);
+    let (_, remaining, reset) = rate_limit(&refused);
+    assert_eq!((remaining, reset), (0, retry_after(&refused)), "while blocked, Reset is the wait");
+
+    app.clock.advance(Duration::seconds(retry_after(&refused)));
+    let ok = login(&app, "mira@rigmarket.test", PASSWORD).await;
+    assert_eq!(ok.status().as_u16(), 200);
+    assert_eq!(rate_limit(&ok), (5, 5, 0), "a good password clears the account's streak");
+}
+
+#[tokio::test]
+async fn retry_after_covers_the_whole_wait_when_it_is_not_whole_seconds() {
+    let app = smtp_app().await;
+    register_and_verify(&app, "nora@rigmarket.test").await;
+    let (_, first_wait, _) = fail_until_throttled(&app, "nora@rigmarket.test").await;
+    app.clock.advance(Duration::seconds(first_wait));
+    // The next failure blocks for 2 s; half a second of it goes by.
+    assert_problem(login(&app, "nora@rigmarket.test", "wrong password!").await, 401, "invalid_credentials").await;
+    app.clock.advance(Duration::milliseconds(500));
+    let refused = login(&app, "nora@rigmarket.test", PASSWORD).await;
+    assert_eq!(refused.status().as_u16(), 429);
+    let wait = retry_after(&refused);
+    assert!(wait * 1000 >= 1500, "Retry-After {wait} s is shorter than the 1.5 s still to wait");
+    assert_eq!(wait, 2, "rounded up, not down");
+    // Waiting exactly as told is enough.
+    app.clock.advance(Duration::seconds(wait));
+    login_ok(&app, "nora@rigmarket.test", PASSWORD).await;
+}

@@ -10,6 +10,7 @@ use super::*;
 use crate::support::accounts::mails_for;
 use crate::support::assert_problem;
 use crate::support::listings::get_as;
+use crate::support::pages::{items, walk_one_by_one};
 
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
@@ -234,8 +235,8 @@ async fn a_seller_offer_the_buyer_accepts_resolves_the_dispute_with_an_exact_spl
     // Refund 33,325 leaves 156,675 released: a fee of 3,133.50, rounded half up to 3,134.
     let second = json_with_status(offer(&market, &order, 33_325).await, 201).await;
     assert_eq!(second["status"], "open");
-    let (_, offers) = get_as(app, &path(&order, "/settlement-offers"), Some(&market.buyer.token)).await;
-    let statuses: Vec<_> = offers.as_array().unwrap().iter().map(|o| (o["id"].clone(), o["status"].clone())).collect();
+    let offers = walk_one_by_one(app, &path(&order, "/settlement-offers"), Some(&market.buyer.token)).await;
+    let statuses: Vec<_> = offers.iter().map(|o| (o["id"].clone(), o["status"].clone())).collect();
     assert_eq!(statuses, vec![(first["id"].clone(), json!("superseded")), (second["id"].clone(), json!("open"))]);
     assert_eq!(mail_count(&market, &order, &market.buyer.email, "settlement offer").await, 2);
 
@@ -260,9 +261,11 @@ async fn a_seller_offer_the_buyer_accepts_resolves_the_dispute_with_an_exact_spl
     assert_eq!(units(app, &market.listing).await, (8, 0, 2), "the shipped units stay sold");
     let history = events(app, &market.buyer.token, &oid(&order)).await;
     assert_eq!(history.last().unwrap().2, "settlement_accepted");
+    let walked = walk_one_by_one(app, &path(&order, "/events"), Some(&market.buyer.token)).await;
+    assert_eq!(walked.len(), history.len());
     assert_eq!(mail_count(&market, &order, &market.buyer.email, "resolved").await, 1);
     assert_eq!(mail_count(&market, &order, &market.seller.email, "resolved").await, 1);
-    let (_, offers) = get_as(app, &path(&order, "/settlement-offers"), Some(&market.seller.token)).await;
+    let offers = items(app, &path(&order, "/settlement-offers"), Some(&market.seller.token)).await;
     assert_eq!(offers[1]["status"], "accepted");
 
     // Nothing moves a resolved order again.
@@ -312,7 +315,7 @@ async fn an_admin_resolves_with_any_split_of_the_escrow() {
     let history = events(app, &market.buyer.token, &oid(&split)).await;
     assert_eq!(history.last().unwrap().2, "resolved_by_admin");
     assert_eq!(history.last().unwrap().3, "admin");
-    let (_, offers) = get_as(app, &path(&split, "/settlement-offers"), Some(&market.buyer.token)).await;
+    let offers = items(app, &path(&split, "/settlement-offers"), Some(&market.buyer.token)).await;
     assert_eq!(offers[0]["status"], "void", "the admin's decision voids the open offer");
 
     let fees = 1_900 + fee_of(released);
@@ -437,7 +440,7 @@ async fn an_admin_cancelling_a_disputed_order_refunds_it_and_voids_the_open_offe
     .await;
     assert_eq!(cancelled["status"], "refunded");
     assert_eq!(cancelled["settlement"]["refund_cents"], 95_000);
-    let (_, offers) = get_as(app, &path(&order, "/settlement-offers"), Some(&market.buyer.token)).await;
+    let offers = items(app, &path(&order, "/settlement-offers"), Some(&market.buyer.token)).await;
     assert_eq!(offers[0]["status"], "void");
     assert_eq!(escrow_of(&market, &order).await, 0);
     assert_ledger_sound(app).await;

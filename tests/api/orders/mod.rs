@@ -143,10 +143,8 @@ pub async fn get_order(app: &TestApp, token: &str, id: &str) -> (u16, Value) {
 
 /// The order's events as `(from, to, reason, actor_role)`.
 pub async fn events(app: &TestApp, token: &str, id: &str) -> Vec<(Value, String, String, String)> {
-    let (status, body) = crate::support::listings::get_as(app, &format!("/v1/orders/{id}/events"), Some(token)).await;
-    assert_eq!(status, 200, "{body}");
-    body.as_array()
-        .unwrap()
+    crate::support::pages::items(app, &format!("/v1/orders/{id}/events"), Some(token))
+        .await
         .iter()
         .map(|e| {
             (

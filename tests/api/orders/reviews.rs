@@ -63,6 +63,8 @@ async fn reviews_open_once_an_order_completes_and_each_party_reviews_once() {
         (by_buyer["rating"].as_i64(), by_buyer["comment"].as_str()),
         (Some(5), Some("All 1 unit hashed at spec."))
     );
+    // A minute later, so "oldest first" decides the order of the list below.
+    app.clock.advance(chrono::Duration::minutes(1));
     let by_seller = json_with_status(review(app, &market.seller.token, &order, 4, "Paid promptly.").await, 201).await;
     assert_eq!(by_seller["subject_id"], market.buyer.id.to_string());
 
@@ -73,10 +75,9 @@ async fn reviews_open_once_an_order_completes_and_each_party_reviews_once() {
     let outsider = market.another_buyer("outsider").await;
     assert_problem(review(app, &outsider.token, &order, 1, "Never bought.").await, 404, "order_not_found").await;
 
-    let (status, reviews) = get_as(app, &path(&order, "/reviews"), Some(&market.seller.token)).await;
-    assert_eq!(status, 200, "{reviews}");
-    let ratings: Vec<_> =
-        reviews.as_array().unwrap().iter().map(|r| (r["author_role"].clone(), r["rating"].clone())).collect();
+    let reviews =
+        crate::support::pages::walk_one_by_one(app, &path(&order, "/reviews"), Some(&market.seller.token)).await;
+    let ratings: Vec<_> = reviews.iter().map(|r| (r["author_role"].clone(), r["rating"].clone())).collect();
     assert_eq!(ratings, vec![(json!("buyer"), json!(5)), (json!("seller"), json!(4))]);
 }
 

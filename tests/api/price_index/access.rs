@@ -209,3 +209,39 @@ async fn bad_input_is_a_problem_never_a_500() {
     let lower = get_with_key(&app, "/v1/price-index/series?country=kz&from=2021-06-01", &fixture.key).await;
     assert_eq!(lower.status().as_u16(), 200, "country codes are case-insensitive");
 }
+
+/// A gzip answer is another representation: its ETag says so, `Vary` names
+/// `Accept-Encoding`, and revalidating with either tag still gives 304.
+#[tokio::test]
+async fn compressed_answers_carry_an_encoding_specific_etag_and_vary_on_accept_encoding() {
+    let app = TestApp::builder().at(at("2021-06-20T08:00:00Z")).spawn().await;
+    let fixture = Fixture::new(&app).await;
+    let some = random_observations(
+        &fixture.models,
+        &["KZ"],
+        30,
+        "2021-06-14".parse().unwrap(),
+        6,
+        "2021-06-01".parse().unwrap(),
+        3,
+    );
+    insert(&app, fixture.listing, &some).await;
+    let path = "/v1/price-index/series?from=2021-06-14";
+    let get = |encoding: &'static str| {
+        app.client.get(app.url(path)).header("x-api-key", &fixture.key).header("accept-encoding", encoding).send()
+    };
+
+    let plain = get("identity").await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain_tag = header(&plain, "etag");
+    let gzipped = get("gzip").await.unwrap();
+    assert_eq!(header(&gzipped, "content-encoding"), "gzip");
+    let gzip_tag = header(&gzipped, "etag");
+    assert_eq!(gzip_tag, format!("{}-gzip\"", plain_tag.trim_end_matches('"')));
+    let vary: Vec<String> =
+        gzipped.headers().get_all("vary").iter().map(|v| v.to_str().unwrap().to_ascii_lowercase()).collect();
+    assert!(vary.iter().any(|v| v.split(',').any(|name| name.trim() == "accept-encoding")), "{vary:?}");
+
+    let revalidated = conditional(&app, path, Some(&fixture.key), &gzip_tag).await;
+    assert_eq!(revalidated.status().as_u16(), 304, "the gzip tag names the same resource state");
+}

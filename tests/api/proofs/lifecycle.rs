@@ -34,6 +34,48 @@ async fn only_the_seller_asks_for_a_proof_and_bad_windows_are_refused() {
 }
 
 #[tokio::test]
+async fn a_proof_revalidates_with_its_etag_until_it_changes() {
+    let app = TestApp::builder().with_stratum().spawn().await;
+    let (_, ticket) = proof_setup(&app, 60, 1).await;
+    let path = format!("/v1/hashrate-proofs/{}", ticket["id"].as_str().unwrap());
+    let first = app.get(&path).await;
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["cache-control"], "public, no-cache");
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    let again = app.client.get(app.url(&path)).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+    // Unused, it expires: a new representation, a new ETag.
+    app.clock.advance(ChronoDuration::minutes(31));
+    app.drain_jobs().await;
+    let expired = app.client.get(app.url(&path)).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(expired.status(), 200);
+    assert_eq!(expired.json::<Value>().await.unwrap()["status"], "expired");
+}
+
+#[tokio::test]
+async fn a_listings_proofs_are_pages_newest_first() {
+    let app = TestApp::builder().with_stratum().spawn().await;
+    let (listing_id, oldest) = proof_setup(&app, 60, 1).await;
+    let seller = seller_token(&app).await;
+    let path = format!("/v1/listings/{listing_id}/hashrate-proofs");
+    app.clock.advance(ChronoDuration::minutes(1));
+    // Two proofs asked at the same instant: the page order still has one place
+    // for each.
+    let mut newest = Vec::new();
+    for _ in 0..2 {
+        let response = app.post_json(&path, Some(&seller), &json!({"units": 1, "duration_secs": 60})).await;
+        assert_eq!(response.status(), 201);
+        newest.push(response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string());
+    }
+    newest.sort();
+    newest.reverse();
+    let proofs = crate::support::pages::walk_one_by_one(&app, &path, Some(&seller)).await;
+    let ids: Vec<&str> = proofs.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [newest[0].as_str(), newest[1].as_str(), oldest["id"].as_str().unwrap()]);
+}
+
+#[tokio::test]
 async fn accepted_shares_survive_a_restart_of_the_listener() {
     let app = TestApp::builder().with_stratum().spawn().await;
     let (_, ticket) = proof_setup(&app, 60, 1).await;

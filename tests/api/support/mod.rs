@@ -3,12 +3,13 @@
 //! and a real S3-compatible server.
 
 pub mod access_log;
-pub mod contract;
 pub mod accounts;
 pub mod btcpay;
+pub mod contract;
 pub mod database;
 mod jobs;
 pub mod listings;
+pub mod pages;
 pub mod proxy;
 pub mod s3;
 pub mod smtp;
@@ -358,7 +359,11 @@ impl Drop for TestApp {
             return;
         }
         let undocumented = contract::findings();
-        assert!(undocumented.is_empty(), "answers the OpenAPI document does not describe:\n{}", undocumented.join("\n"));
+        assert!(
+            undocumented.is_empty(),
+            "answers the OpenAPI document does not describe:\n{}",
+            undocumented.join("\n")
+        );
         if AtomicBool::load(&self.stray_jobs_allowed, Ordering::Relaxed) {
             return;
         }
