@@ -11,6 +11,6 @@ mod outbox;
 mod templates;
 mod transport;
 
-pub use outbox::{enqueue, register_jobs};
+pub use outbox::{enqueue, register_jobs, suppressed_for};
 pub use templates::{escape, EmailTemplate, OutgoingEmail};
 pub use transport::Mailer;

@@ -11,6 +11,7 @@ mod btcpay;
 mod catalog;
 mod cli;
 mod db;
+mod demo;
 mod errors;
 mod health;
 mod jobs;
