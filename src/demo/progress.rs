@@ -93,7 +93,7 @@ impl Phase {
                 bar.inc(1);
             }
             // A line at every quarter, so a long phase shows it is moving.
-            (Out::Lines(_), Some(len)) if len >= 8 && self.done < len && self.done % len.div_ceil(4) == 0 => {
+            (Out::Lines(_), Some(len)) if len >= 8 && self.done < len && self.done.is_multiple_of(len.div_ceil(4)) => {
                 self.out.line(&format!("{}: {}/{len}", self.name, self.done));
             }
             _ => {}
