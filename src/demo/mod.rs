@@ -10,6 +10,7 @@
 
 mod market;
 mod orders;
+mod progress;
 pub mod scenario;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use std::fmt;
 
 use anyhow::Context;
 use chrono::Duration;
+use diesel_async::AsyncConnection;
 
 use crate::accounts::provisioning::{self, ProvisionedAccount};
 use crate::accounts::{AuthUser, ROLE_ADMIN};
@@ -24,6 +26,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::ids::{ApiKeyId, UserId};
 use crate::state::AppState;
+use progress::Progress;
 use scenario::Scenario;
 
 /// The password of every demo account.
@@ -98,10 +101,25 @@ pub async fn seed(config: Config) -> anyhow::Result<Report> {
         config.is_local(),
         "seed-demo creates accounts with a published password; it only runs when RIGMARKET_PUBLIC_URL is local"
     );
+    let progress = Progress::on_stderr();
+    let phase = progress.phase("database", None);
     crate::prepare_database(&config).await?;
     let state = AppState::new(config, Clock::system()).await?;
+    phase.finish("migrated, catalog ready");
     let now = state.clock.now();
     let scenario = scenario::build(now);
+    // The demo's people stand for nobody: the events of their synthetic history
+    // are not mailed (with `serve` running, its worker would send them all).
+    let addresses = scenario.people().map(|person| person.email.clone()).collect::<Vec<_>>();
+    crate::mail::suppressed_for(addresses, write_market(&state, &scenario, now, &progress)).await
+}
+
+async fn write_market(
+    state: &AppState,
+    scenario: &Scenario,
+    now: chrono::DateTime<chrono::Utc>,
+    progress: &Progress,
+) -> anyhow::Result<Report> {
     let mut report = Report {
         public_url: state.config.public_url.to_string(),
         analyst_key: scenario.analyst_key.clone(),
@@ -110,19 +128,23 @@ pub async fn seed(config: Config) -> anyhow::Result<Report> {
     };
     let mut conn = state.pool.get().await?;
     let before = crate::price_index::queries::observation_counts(&mut conn).await?;
-    let people = ensure_people(&mut conn, &scenario, now, &mut report).await?;
+    let people = ensure_people(&mut conn, scenario, now, &mut report, progress).await?;
     let seeder = Seeder {
-        pool: &state.pool,
         // Demo orders are paid by wire: no BTCPay client.
         orders: crate::orders::OrderContext::new(&state.config, Default::default(), state.storage.clone()),
         threshold: state.config.fire_sale_threshold_bps,
-        scenario: &scenario,
+        scenario,
         people: &people,
         now,
     };
+    let mut phase = progress.phase("lots", Some(scenario.lots.len() as u64));
     for lot in &scenario.lots {
-        seeder.lot(&mut conn, lot, &mut report).await?;
+        report.add(seeder.lot(&mut conn, lot).await?);
+        phase.advance(&lot.published_at.format("%Y-%m-%d").to_string());
     }
+    let orders: usize = report.orders.values().sum();
+    phase
+        .finish(&format!("{} published ({} already there), {} orders", report.lots_created, report.lots_found, orders));
     let after = crate::price_index::queries::observation_counts(&mut conn).await?;
     report.observations_created =
         after.into_iter().map(|(basis, n)| (basis.clone(), n - before.get(&basis).copied().unwrap_or(0))).collect();
@@ -142,7 +164,9 @@ async fn ensure_people(
     scenario: &Scenario,
     now: chrono::DateTime<chrono::Utc>,
     report: &mut Report,
+    progress: &Progress,
 ) -> anyhow::Result<People> {
+    let mut phase = progress.phase("accounts", Some(scenario.people().count() as u64));
     let password = DEMO_PASSWORD.to_string();
     let hash = tokio::task::spawn_blocking(move || crate::accounts::password::hash_blocking(&password)).await??;
     let joined = scenario::opening() - Duration::days(30);
@@ -163,6 +187,7 @@ async fn ensure_people(
         } else {
             report.accounts_found += 1;
         }
+        phase.advance(&person.email);
         Ok(id)
     };
     let admin_id = account(&scenario.admin, &[ROLE_ADMIN]).await?;
@@ -178,6 +203,7 @@ async fn ensure_people(
     let key_id = ApiKeyId(uuid::Uuid::from_u128(analyst_id.0.as_u128() ^ 0x004b_4559));
     let key = &scenario.analyst_key;
     provisioning::ensure_api_key(conn, key_id, analyst_id, "demo research desk", key, 600, now).await?;
+    phase.finish(&format!("{} created ({} already there)", report.accounts_created, report.accounts_found));
     let mut buyers = Vec::new();
     for id in buyer_ids {
         let account = crate::accounts::load_account(conn, id).await?.context("a demo buyer vanished")?;
@@ -188,7 +214,6 @@ async fn ensure_people(
 
 /// Writes the scenario's lots with their price cuts and orders.
 struct Seeder<'a> {
-    pool: &'a crate::db::DbPool,
     orders: crate::orders::OrderContext,
     threshold: i64,
     scenario: &'a Scenario,
@@ -196,26 +221,70 @@ struct Seeder<'a> {
     now: chrono::DateTime<chrono::Utc>,
 }
 
+/// What one lot added to the market.
+#[derive(Default)]
+struct LotWritten {
+    created: bool,
+    price_cuts: usize,
+    /// The final status of each order placed.
+    orders: Vec<&'static str>,
+}
+
+impl Report {
+    fn add(&mut self, lot: LotWritten) {
+        if lot.created {
+            self.lots_created += 1;
+        } else {
+            self.lots_found += 1;
+        }
+        self.price_cuts += lot.price_cuts;
+        for status in lot.orders {
+            *self.orders.entry(status).or_default() += 1;
+        }
+    }
+}
+
 impl Seeder<'_> {
-    /// One lot: published, then its price cuts and orders in the order they
-    /// happened, then closed at its seller's deadline if that has passed.
+    /// One lot and its whole history in ONE transaction: published, then its
+    /// price cuts and orders in the order they happened (each order placed and
+    /// driven to its final historic status), then closed at its seller's
+    /// deadline if that has passed.
+    ///
+    /// One transaction, because a live worker on the same database (`serve`
+    /// running beside the seeding) fires every timer it can see whose time has
+    /// come, and for a 2021 lot every time has come: an order's payment deadline
+    /// would expire it between its placement and its payment, the hosting sweep
+    /// would expire the lot before its orders are placed. Committed only in its
+    /// final state, a lot is never seen mid-history: the worker then finds
+    /// timers of closed orders, which do nothing (a timer acts only in the status
+    /// it was set for), and today's open orders, whose deadlines lie ahead. (The
+    /// alternatives would reach into the orders code: holding row locks between
+    /// steps, or scheduling timers differently for the demo.) An interrupted
+    /// seeding also leaves whole lots only, which the next run skips.
     async fn lot(
         &self,
         conn: &mut diesel_async::AsyncPgConnection,
         lot: &scenario::LotPlan,
-        report: &mut Report,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<LotWritten> {
+        conn.transaction(async |conn| self.lot_history(conn, lot).await).await
+    }
+
+    async fn lot_history(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        lot: &scenario::LotPlan,
+    ) -> anyhow::Result<LotWritten> {
         let seller = &self.scenario.sellers[lot.seller];
         let seller_id = self.people.seller_ids[lot.seller];
+        let mut written = LotWritten::default();
         if market::publish_lot(conn, lot, seller, seller_id, self.threshold).await?.is_none() {
-            report.lots_found += 1;
-            return Ok(());
+            return Ok(written);
         }
-        report.lots_created += 1;
+        written.created = true;
         let mut cuts = lot.cuts.iter().peekable();
         for order in &lot.orders {
             while let Some((at, cut)) = cuts.next_if(|(at, _)| *at < order.placed_at) {
-                report.price_cuts += usize::from(market::cut_price(conn, lot.id, *at, *cut, self.threshold).await?);
+                written.price_cuts += usize::from(market::cut_price(conn, lot.id, *at, *cut, self.threshold).await?);
             }
             let parties = orders::Parties {
                 buyer: &self.people.buyers[order.buyer],
@@ -223,17 +292,17 @@ impl Seeder<'_> {
                 seller_id,
                 admin_id: self.people.admin_id,
             };
-            if let Some(placed) = orders::run(self.pool, &self.orders, lot.id, order, &parties).await? {
-                *report.orders.entry(placed.status().as_str()).or_default() += 1;
+            if let Some(placed) = orders::run(conn, &self.orders, lot.id, order, &parties).await? {
+                written.orders.push(placed.status().as_str());
             }
         }
         for (at, cut) in cuts {
-            report.price_cuts += usize::from(market::cut_price(conn, lot.id, *at, *cut, self.threshold).await?);
+            written.price_cuts += usize::from(market::cut_price(conn, lot.id, *at, *cut, self.threshold).await?);
         }
         let deadline = seller.hosting.as_ref().map(|h| h.power_off_at);
         if let Some(deadline) = deadline.filter(|d| *d < self.now && lot.published_at < *d) {
             market::close_lot(conn, lot, deadline).await?;
         }
-        Ok(())
+        Ok(written)
     }
 }

@@ -1,18 +1,17 @@
 //! Drives demo orders through the orders code itself: placed with
 //! `orders::place` (under an Idempotency-Key derived from the seed, so a second
 //! run replays instead of ordering again) on a clock set to the order's historic
-//! time, then moved along by `orders::flow` in one transaction with explicit
-//! timestamps. Completions and resolutions record their settled price through
+//! time, then moved along by `orders::flow` with explicit timestamps, all in
+//! the transaction of its lot (see `Seeder::lot`). Completions and resolutions record their settled price through
 //! the flow, exactly as in production.
 
 use chrono::{DateTime, Duration, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use serde_json::json;
 
 use super::scenario::{OrderPlan, Outcome, Person};
 use crate::accounts::AuthUser;
 use crate::db::ids::{ListingId, OrderId, UserId};
-use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::idempotency::{self, KeyUse};
 use crate::orders::flow::{self, DisputeOpening, Settlement, Shipment};
@@ -42,10 +41,11 @@ fn address(person: &Person) -> ShippingAddress {
     }
 }
 
-/// Places and progresses one order; `None` when the key was already used (the
-/// order exists from an earlier run) or the lot could not take it.
+/// Places and progresses one order in the caller's transaction (see
+/// `Seeder::lot` for why it is the lot's); `None` when the key was already used
+/// (the order exists from an earlier run) or the lot could not take it.
 pub async fn run(
-    pool: &DbPool,
+    conn: &mut AsyncPgConnection,
     ctx: &OrderContext,
     listing_id: ListingId,
     plan: &OrderPlan,
@@ -60,8 +60,7 @@ pub async fn run(
     .normalized();
     let hash = idempotency::request_hash(place::ROUTE, &body);
     let key = KeyUse { user: parties.buyer.id(), key: &plan.key, request_hash: &hash };
-    let mut conn = pool.get().await?;
-    let order = match place::place(ctx, &mut conn, parties.buyer, key, &body, plan.placed_at).await {
+    let order = match place::place(ctx, conn, parties.buyer, key, &body, plan.placed_at).await {
         Ok(Placed::New(order)) => *order,
         Ok(Placed::Replayed(_)) => return Ok(None),
         // A lot that sold out or closed earlier in the scenario simply takes no more orders.
@@ -71,8 +70,7 @@ pub async fn run(
         }
         Err(other) => return Err(anyhow::anyhow!("placing demo order {}: {other}", plan.key)),
     };
-    let order = conn
-        .transaction(async |conn| progress(ctx, conn, order.id, plan, parties).await)
+    let order = progress(ctx, conn, order.id, plan, parties)
         .await
         .map_err(|err| anyhow::anyhow!("moving demo order {}: {err}", plan.key))?;
     Ok(Some(order))

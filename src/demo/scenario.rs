@@ -117,6 +117,16 @@ pub struct Scenario {
     pub lots: Vec<LotPlan>,
 }
 
+impl Scenario {
+    /// Everyone with a demo account.
+    pub fn people(&self) -> impl Iterator<Item = &Person> {
+        [&self.admin, &self.analyst]
+            .into_iter()
+            .chain(self.sellers.iter().map(|seller| &seller.person))
+            .chain(&self.buyers)
+    }
+}
+
 pub fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().expect("a valid demo date")
 }

@@ -16,6 +16,6 @@ mod templates;
 mod transport;
 
 pub use mailbox::{MailDir, MailSummary, ShownMail, LATEST};
-pub use outbox::{enqueue, register_jobs};
+pub use outbox::{enqueue, register_jobs, suppressed_for};
 pub use templates::{escape, EmailTemplate, OutgoingEmail};
 pub use transport::Mailer;

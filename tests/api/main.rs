@@ -13,6 +13,7 @@ mod catalog;
 mod cli;
 mod conditional;
 mod db;
+mod demo;
 mod docs_links;
 mod errors;
 mod health;

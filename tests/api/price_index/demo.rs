@@ -66,6 +66,13 @@ async fn seed_demo_builds_a_coherent_market_once() {
     );
 
     let mut conn = app.conn().await;
+    let queued_mail: i64 = rigmarket::db::schema::jobs::table
+        .filter(rigmarket::db::schema::jobs::kind.eq("send_email"))
+        .count()
+        .get_result(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(queued_mail, 0, "the demo accounts' historic events queued mail");
     let violations = rigmarket::orders::verify_ledger(&mut conn).await.unwrap();
     assert!(violations.is_empty(), "the demo orders break the ledger: {violations:?}");
     let sellers: Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> = listings::table
