@@ -167,7 +167,7 @@ pub struct ShipmentView {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "reason": "hashrate_shortfall",
-    "description": "The delivery proof measured 1.86 PH/s for 20 units sold as 2.2 PH/s; three units hash on two boards.",
+    "description": "The delivery proof measured 2.09 PH/s for 20 units sold as 2.2 PH/s; three units hash on two of three boards.",
     "opened_at": "2026-06-02T10:15:00Z"
 }))]
 pub struct DisputeView {
