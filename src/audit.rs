@@ -108,6 +108,10 @@ pub async fn record(conn: &mut AsyncPgConnection, event: AuditEvent, now: DateTi
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = audit_log)]
+#[schema(example = json!({
+    "id": 48213, "occurred_at": "2026-05-11T07:41:09Z", "actor_id": null, "action": "auth.login_failed",
+    "target_type": null, "target_id": null, "ip": "203.0.113.45", "details": {"email": "seller@example.com"}
+}))]
 pub struct AuditEntry {
     pub id: i64,
     pub occurred_at: DateTime<Utc>,

@@ -82,6 +82,11 @@ impl TokenPurpose {
 
 /// The caller's own account.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f6d1-3b2a-7e40-8c11-5a7d2e9f4b10", "email": "seller@example.com", "display_name": "Altai Hosting",
+    "email_verified": true, "roles": [], "country": "KZ", "company": "Altai Hosting LLP",
+    "payout_details": "IBAN KZ86 125K ZT50 0410 0100, Halyk Bank, BIC HSBKKZKX", "created_at": "2026-03-18T09:30:00Z"
+}))]
 pub struct MeView {
     #[schema(value_type = uuid::Uuid)]
     pub id: UserId,
@@ -119,6 +124,10 @@ impl From<UserRow> for MeView {
 
 /// The answer to registration: the same shape whether or not the email was new.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f6d1-3b2a-7e40-8c11-5a7d2e9f4b10", "email": "seller@example.com", "display_name": "Altai Hosting",
+    "email_verified": false
+}))]
 pub struct RegisteredView {
     #[schema(value_type = uuid::Uuid)]
     pub id: UserId,
@@ -131,6 +140,11 @@ pub struct RegisteredView {
 
 /// What anyone may see about a user.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f6d1-3b2a-7e40-8c11-5a7d2e9f4b10", "display_name": "Altai Hosting", "country": "KZ",
+    "member_since": "2026-03-18T09:30:00Z",
+    "reputation": {"average_rating": 4.67, "review_count": 12, "completed_sales": 15}
+}))]
 pub struct PublicProfile {
     #[schema(value_type = uuid::Uuid)]
     pub id: UserId,
@@ -145,6 +159,11 @@ pub struct PublicProfile {
 
 /// An account as admins see it in the user list.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f6d1-3b2a-7e40-8c11-5a7d2e9f4b10", "email": "seller@example.com", "display_name": "Altai Hosting",
+    "roles": [], "email_verified": true, "country": "KZ", "suspended_at": "2026-05-20T11:00:00Z",
+    "suspension_reason": "Same serials listed by another seller; under review.", "created_at": "2026-03-18T09:30:00Z"
+}))]
 pub struct AdminUserView {
     #[schema(value_type = uuid::Uuid)]
     pub id: UserId,
@@ -176,6 +195,10 @@ impl From<UserRow> for AdminUserView {
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = api_keys)]
+#[schema(example = json!({
+    "id": "0192f6fa-9b8c-7d7e-a6f5-4e3d2c1b0a98", "name": "research desk", "prefix": "rmk_Zx81Qa",
+    "requests_per_minute": 60, "created_at": "2026-04-02T13:00:00Z", "last_used_at": "2026-05-11T07:58:12Z"
+}))]
 pub struct ApiKeyView {
     #[schema(value_type = uuid::Uuid)]
     pub id: ApiKeyId,
@@ -192,6 +215,11 @@ pub struct ApiKeyView {
 
 /// A new API key; `key` is shown only in this answer.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f6fa-9b8c-7d7e-a6f5-4e3d2c1b0a98", "name": "research desk",
+    "key": "rmk_Zx81QaVv0m3r5E6HnqP6Nw8j8yq0J9qk9u5mZb0p2aA", "prefix": "rmk_Zx81Qa", "requests_per_minute": 60,
+    "created_at": "2026-04-02T13:00:00Z"
+}))]
 pub struct CreatedApiKey {
     #[schema(value_type = uuid::Uuid)]
     pub id: ApiKeyId,
@@ -204,6 +232,10 @@ pub struct CreatedApiKey {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMTkyZjZkMS0zYjJhLTdlNDAtOGMxMS01YTdkMmU5ZjRiMTAiLCJleHAiOjE3Nzg0ODY0MDB9.q5Xl3d0w8b1yqk2Zc9Jr0uVQ4tG6mN7pHsA3eF1iK8o",
+    "refresh_token": "rmr_k3J0m9yq6o2V0XGxM6b6cR1pP8w5S3Y1xq9JtY2nUZc", "token_type": "Bearer", "expires_in": 900
+}))]
 pub struct TokenPair {
     pub access_token: String,
     #[schema(example = "rmr_k3J0m9yq6o2V0XGxM6b6cR1pP8w5S3Y1xq9JtY2nUZc")]

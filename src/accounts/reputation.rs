@@ -13,6 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[schema(example = json!({"average_rating": 4.67, "review_count": 12, "completed_sales": 15}))]
 pub struct Reputation {
     /// Average of the ratings buyers gave, `null` before the first review.
     #[schema(example = 4.67)]

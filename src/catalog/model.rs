@@ -29,6 +29,13 @@ pub struct RigModelRow {
 
 /// A rig model with its manufacturer's name.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f5c2-9a0b-7d31-8e44-1c2b3d4e5f60", "manufacturer_id": "0192f5c0-4e1a-7a22-8b33-4c55d66e7f80",
+    "manufacturer": "Bitmain", "name": "Antminer S19 Pro", "algorithm": "SHA-256", "hashrate_hs": 110000000000000_i64,
+    "hashrate_ths": 110.0, "power_w": 3250, "efficiency_j_per_th": 29.5, "tier": "25to38", "release_year": 2020,
+    "source": "Mining Store S19 series guide; Glassnode",
+    "reference": {"unit_price_cents": 172800, "currency": "USD", "origin": "model", "priced_on": "2026-05-01"}
+}))]
 pub struct RigModelView {
     #[schema(value_type = uuid::Uuid)]
     pub id: RigModelId,
@@ -123,6 +130,11 @@ impl ReferenceSource {
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = reference_prices)]
+#[schema(example = json!({
+    "id": "0192f5d8-6f7e-7d8c-9b0a-1c2d3e4f5a6b", "rig_model_id": "0192f5c2-9a0b-7d31-8e44-1c2b3d4e5f60",
+    "priced_on": "2026-05-01", "basis": "unit", "amount_cents": 172800, "currency": "USD", "source": "manual",
+    "note": "Median of three Shenzhen broker quotes, week 18.", "created_at": "2026-05-01T10:00:00Z"
+}))]
 pub struct ReferencePrice {
     pub id: Uuid,
     #[schema(value_type = uuid::Uuid)]
@@ -166,6 +178,9 @@ pub enum ReferenceOrigin {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+#[schema(example = json!({
+    "unit_price_cents": 172800, "currency": "USD", "origin": "model", "priced_on": "2026-05-01"
+}))]
 pub struct EffectiveReference {
     /// Reference price of one unit, in USD cents.
     #[schema(example = 1311750)]
@@ -181,6 +196,16 @@ pub struct EffectiveReference {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "effective": {"unit_price_cents": 172800, "currency": "USD", "origin": "model", "priced_on": "2026-05-01"},
+    "items": [
+        {
+            "id": "0192f5d8-6f7e-7d8c-9b0a-1c2d3e4f5a6b", "rig_model_id": "0192f5c2-9a0b-7d31-8e44-1c2b3d4e5f60",
+            "priced_on": "2026-05-01", "basis": "unit", "amount_cents": 172800, "currency": "USD", "source": "manual",
+            "note": "Median of three Shenzhen broker quotes, week 18.", "created_at": "2026-05-01T10:00:00Z"
+        }
+    ]
+}))]
 pub struct ReferencePricesView {
     /// The reference used for discounts today (`null` when none exists).
     pub effective: Option<EffectiveReference>,
@@ -189,6 +214,15 @@ pub struct ReferencePricesView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "items": [
+        {
+            "id": "0192f5d8-6f7e-7d8c-9b0a-1c2d3e4f5a6b", "rig_model_id": "0192f5c2-9a0b-7d31-8e44-1c2b3d4e5f60",
+            "priced_on": "2026-05-01", "basis": "unit", "amount_cents": 172800, "currency": "USD", "source": "manual",
+            "note": "Median of three Shenzhen broker quotes, week 18.", "created_at": "2026-05-01T10:00:00Z"
+        }
+    ]
+}))]
 pub struct SavedReferencePrices {
     pub items: Vec<ReferencePrice>,
 }

@@ -167,6 +167,7 @@ pub async fn balance(conn: &mut AsyncPgConnection, account: Account) -> QueryRes
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"account": "escrow:0192f8b3-2d6e-7b18-a4c9-6e1f0a3b5c72", "amount_cents": 1900000}))]
 pub struct EntryView {
     #[schema(example = "escrow:0192f7a4-8f1e-7cc2-9a55-3c1f0e2b8a01")]
     pub account: String,
@@ -175,6 +176,15 @@ pub struct EntryView {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f8c7-0a1b-7c2d-9e3f-4a5b6c7d8e9f", "kind": "payment", "order_id": "0192f8b3-2d6e-7b18-a4c9-6e1f0a3b5c72",
+    "memo": "payment for order 0192f8b3-2d6e-7b18-a4c9-6e1f0a3b5c72", "reference": "RM-7KQ4-X2MD",
+    "created_at": "2026-05-12T09:41:00Z",
+    "entries": [
+        {"account": "external", "amount_cents": -1900000},
+        {"account": "escrow:0192f8b3-2d6e-7b18-a4c9-6e1f0a3b5c72", "amount_cents": 1900000}
+    ]
+}))]
 pub struct TransactionView {
     pub id: Uuid,
     #[schema(value_type = Option<uuid::Uuid>)]

@@ -13,6 +13,7 @@ use crate::idempotency;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"seller_payable_cents": 1582700, "buyer_refund_cents": 0}))]
 pub struct Balances {
     /// Owed to you for completed sales, until paid out.
     pub seller_payable_cents: i64,

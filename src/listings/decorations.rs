@@ -14,6 +14,11 @@ use utoipa::ToSchema;
 
 /// What a listing shows of its latest proof.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f7d9-6c3a-7e85-b1f2-3a4b5c6d7e8f", "status": "verified", "claimed_hashrate_hs": 440000000000000_i64,
+    "estimated_hashrate_hs": 432300000000000.0, "ci95_low_hs": 411191410515846.0, "ci95_high_hs": 454211283181737.0,
+    "ended_at": "2026-05-05T09:10:00Z", "valid_until": "2026-06-04T09:10:00Z"
+}))]
 pub struct ProofSummary {
     #[schema(value_type = uuid::Uuid)]
     pub id: ProofId,

@@ -129,6 +129,10 @@ pub enum Currency {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "facility": "Ekibastuz DC-2", "country": "KZ", "contract_ends_on": "2026-07-31",
+    "power_off_at": "2026-07-15T00:00:00Z"
+}))]
 pub struct Hosting {
     /// The hosting facility the rigs are in.
     #[schema(example = "Ekibastuz DC-2")]
@@ -143,6 +147,10 @@ pub struct Hosting {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f6d1-3b2a-7e40-8c11-5a7d2e9f4b10", "display_name": "Altai Hosting",
+    "reputation": {"average_rating": 4.67, "review_count": 12, "completed_sales": 15}
+}))]
 pub struct SellerSummary {
     #[schema(value_type = uuid::Uuid)]
     pub id: UserId,
@@ -151,6 +159,11 @@ pub struct SellerSummary {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f5c2-9a0b-7d31-8e44-1c2b3d4e5f60", "manufacturer": "Bitmain", "name": "Antminer S19 Pro",
+    "hashrate_ths": 110.0, "hashrate_hs": 110000000000000_i64, "power_w": 3250, "efficiency_j_per_th": 29.5,
+    "tier": "25to38"
+}))]
 pub struct ListingModelSummary {
     #[schema(value_type = uuid::Uuid)]
     pub id: RigModelId,
@@ -169,6 +182,11 @@ pub struct ListingModelSummary {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "report_id": "0192f7b2-5d4c-7f13-9a6e-8b7c6d5e4f31", "version": 2, "cosmetic_grade": "B", "hashboards_working": 3,
+    "hashboards_total": 3, "fans_working": 4, "fans_total": 4, "author_role": "seller",
+    "created_at": "2026-05-04T08:25:00Z"
+}))]
 pub struct ConditionSummary {
     pub report_id: Uuid,
     pub version: i32,
@@ -184,6 +202,10 @@ pub struct ConditionSummary {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f7a9-1e2d-7c3b-8a4f-5e6d7c8b9a02", "content_type": "image/jpeg", "size_bytes": 2483117,
+    "url": "https://rigmarket-media.s3.eu-central-1.amazonaws.com/listings/0192f7a4-8f1e-7cc2-9a55-3c1f0e2b8a01/photos/0192f7a9-1e2d-7c3b-8a4f-5e6d7c8b9a02.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20260504%2Feu-central-1%2Fs3%2Faws4_request&X-Amz-Date=20260504T081500Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
+}))]
 pub struct PhotoView {
     pub id: Uuid,
     pub content_type: String,
@@ -194,6 +216,48 @@ pub struct PhotoView {
 
 /// A listing as buyers and sellers see it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f7a4-8f1e-7cc2-9a55-3c1f0e2b8a01",
+    "seller": {
+        "id": "0192f6d1-3b2a-7e40-8c11-5a7d2e9f4b10", "display_name": "Altai Hosting",
+        "reputation": {"average_rating": 4.67, "review_count": 12, "completed_sales": 15}
+    },
+    "status": "active", "title": "120x S19 Pro, Ekibastuz, must go by July 15",
+    "description": "Farm exit: 120 Antminer S19 Pro 110 TH/s from one hall, run on air at 18-22 C since 2023. All boards hashing, stock firmware. Pallets of 12, loaded at the door (EXW).",
+    "rig_model": {
+        "id": "0192f5c2-9a0b-7d31-8e44-1c2b3d4e5f60", "manufacturer": "Bitmain", "name": "Antminer S19 Pro",
+        "hashrate_ths": 110.0, "hashrate_hs": 110000000000000_i64, "power_w": 3250, "efficiency_j_per_th": 29.5,
+        "tier": "25to38"
+    },
+    "quantity": 120, "quantity_available": 96, "quantity_reserved": 20, "quantity_sold": 4, "unit_price_cents": 95000,
+    "currency": "USD", "reference_unit_price_cents": 172800, "discount_pct": 45.02,
+    "discount_at_publication_pct": 41.26, "fire_sale": true, "usd_per_th_cents": 864, "usd_per_th": 8.64,
+    "usd_per_verified_th": 8.79, "country": "KZ", "region": "Pavlodar Region", "incoterm": "EXW", "lead_time_days": 3,
+    "inspection_days": 3,
+    "hosting": {
+        "facility": "Ekibastuz DC-2", "country": "KZ", "contract_ends_on": "2026-07-31",
+        "power_off_at": "2026-07-15T00:00:00Z"
+    },
+    "serial_numbers": ["JYZZB3NBCJHJB0ZK1", "JYZZB3NBCJHJB0ZK2"],
+    "condition": {
+        "report_id": "0192f7b2-5d4c-7f13-9a6e-8b7c6d5e4f31", "version": 2, "cosmetic_grade": "B",
+        "hashboards_working": 3, "hashboards_total": 3, "fans_working": 4, "fans_total": 4, "author_role": "seller",
+        "created_at": "2026-05-04T08:25:00Z"
+    },
+    "hashrate_proof": {
+        "id": "0192f7d9-6c3a-7e85-b1f2-3a4b5c6d7e8f", "status": "verified", "claimed_hashrate_hs": 440000000000000_i64,
+        "estimated_hashrate_hs": 432300000000000.0, "ci95_low_hs": 411191410515846.0, "ci95_high_hs": 454211283181737.0,
+        "ended_at": "2026-05-05T09:10:00Z", "valid_until": "2026-06-04T09:10:00Z"
+    },
+    "photos": [
+        {
+            "id": "0192f7a9-1e2d-7c3b-8a4f-5e6d7c8b9a02", "content_type": "image/jpeg", "size_bytes": 2483117,
+            "url": "https://rigmarket-media.s3.eu-central-1.amazonaws.com/listings/0192f7a4-8f1e-7cc2-9a55-3c1f0e2b8a01/photos/0192f7a9-1e2d-7c3b-8a4f-5e6d7c8b9a02.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20260504%2Feu-central-1%2Fs3%2Faws4_request&X-Amz-Date=20260504T081500Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
+        }
+    ],
+    "rejection_reason": null, "created_at": "2026-05-04T08:12:00Z", "submitted_at": "2026-05-04T08:30:00Z",
+    "published_at": "2026-05-04T10:05:00Z"
+}))]
 pub struct ListingView {
     #[schema(value_type = uuid::Uuid)]
     pub id: ListingId,
@@ -246,6 +310,7 @@ pub struct ListingView {
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = listing_price_changes)]
+#[schema(example = json!({"old_price_cents": 101500, "new_price_cents": 95000, "changed_at": "2026-05-09T06:00:00Z"}))]
 pub struct PriceChange {
     #[serde(skip)]
     pub id: i64,
@@ -262,6 +327,15 @@ pub struct PriceChange {
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = condition_reports)]
+#[schema(example = json!({
+    "id": "0192f7b2-5d4c-7f13-9a6e-8b7c6d5e4f31", "listing_id": "0192f7a4-8f1e-7cc2-9a55-3c1f0e2b8a01", "version": 2,
+    "author_id": "0192f6d1-3b2a-7e40-8c11-5a7d2e9f4b10", "author_role": "seller", "cosmetic_grade": "B",
+    "hashboards_total": 3, "hashboards_working": 3, "fans_total": 4, "fans_working": 4, "psu_included": true,
+    "psu_model": "APW12", "firmware": "stock", "firmware_version": "Antminer-S19-Pro-20230215",
+    "cooling_history": "air", "operating_hours": 19420, "last_hashrate_hs": 108700000000000_i64, "last_power_w": 3262,
+    "max_chip_temp_c": 78, "repairs": "Fan 2 replaced in March 2026.",
+    "notes": "Dust cleaned before the photos; light scratches on the top cover.", "created_at": "2026-05-04T08:25:00Z"
+}))]
 pub struct ConditionReport {
     pub id: Uuid,
     #[schema(value_type = uuid::Uuid)]
@@ -329,6 +403,14 @@ pub struct PhotoRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = listing_flags)]
+#[schema(example = json!({
+    "id": "0192f7e1-8c9d-7a0b-9c1d-2e3f4a5b6c7d", "listing_id": "0192f7a4-8f1e-7cc2-9a55-3c1f0e2b8a01",
+    "reporter_id": "0192f6f3-2a1b-7c4d-8e5f-6a7b8c9d0e1f", "reason": "misleading",
+    "details": "The photos show S19j Pro labels, not S19 Pro.", "status": "dismissed",
+    "created_at": "2026-05-06T12:40:00Z", "resolved_at": "2026-05-06T15:02:00Z",
+    "resolved_by": "0192f6a0-0c1d-7f55-9e2a-4b3c6d8e1f02",
+    "resolution_note": "Labels checked against the serials: these are S19 Pro units."
+}))]
 pub struct FlagView {
     pub id: Uuid,
     #[schema(value_type = uuid::Uuid)]

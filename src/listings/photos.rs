@@ -50,6 +50,11 @@ impl NewPhoto {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "photo_id": "0192f7a9-1e2d-7c3b-8a4f-5e6d7c8b9a02",
+    "upload_url": "https://rigmarket-media.s3.eu-central-1.amazonaws.com/listings/0192f7a4-8f1e-7cc2-9a55-3c1f0e2b8a01/photos/0192f7a9-1e2d-7c3b-8a4f-5e6d7c8b9a02.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20260504%2Feu-central-1%2Fs3%2Faws4_request&X-Amz-Date=20260504T081500Z&X-Amz-Expires=900&X-Amz-SignedHeaders=content-type%3Bhost&X-Amz-Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+    "expires_at": "2026-05-04T08:30:00Z"
+}))]
 pub struct PhotoUpload {
     pub photo_id: Uuid,
     /// PUT the file here with the same `Content-Type`.

@@ -13,6 +13,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
 pub struct HealthStatus {
     #[schema(example = "ok")]
     pub status: &'static str,

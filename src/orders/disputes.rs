@@ -38,6 +38,12 @@ text_enum! {
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = settlement_offers)]
+#[schema(example = json!({
+    "id": "0192f9d0-4e5f-7a6b-8c7d-9e0f1a2b3c4d", "order_id": "0192f8b3-2d6e-7b18-a4c9-6e1f0a3b5c72",
+    "offered_by": "0192f6d1-3b2a-7e40-8c11-5a7d2e9f4b10", "refund_cents": 285000,
+    "message": "I refund the three units with a dead board at the unit price.", "status": "accepted",
+    "created_at": "2026-06-02T18:30:00Z", "decided_at": "2026-06-03T08:05:00Z"
+}))]
 pub struct SettlementOffer {
     #[schema(value_type = uuid::Uuid)]
     pub id: SettlementOfferId,

@@ -19,6 +19,11 @@ use crate::storage::ObjectStore;
 const UPLOAD_URL_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "evidence_id": "0192f9c4-7a8b-7e9c-b0d1-2e3f4a5b6c13",
+    "upload_url": "https://rigmarket-media.s3.eu-central-1.amazonaws.com/orders/0192f8b3-2d6e-7b18-a4c9-6e1f0a3b5c72/evidence/0192f9c4-7a8b-7e9c-b0d1-2e3f4a5b6c13.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20260504%2Feu-central-1%2Fs3%2Faws4_request&X-Amz-Date=20260504T081500Z&X-Amz-Expires=900&X-Amz-SignedHeaders=content-type%3Bhost&X-Amz-Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+    "expires_at": "2026-06-02T10:15:00Z"
+}))]
 pub struct EvidenceUpload {
     pub evidence_id: Uuid,
     /// PUT the file here with the same `Content-Type`.

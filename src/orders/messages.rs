@@ -107,6 +107,12 @@ pub struct EvidenceRow {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f9c4-7a8b-7e9c-b0d1-2e3f4a5b6c13", "uploaded_by": "0192f6e8-71c4-7a93-b2d5-0e4f8a6c3d21",
+    "content_type": "image/jpeg", "size_bytes": 1843200,
+    "url": "https://rigmarket-media.s3.eu-central-1.amazonaws.com/orders/0192f8b3-2d6e-7b18-a4c9-6e1f0a3b5c72/evidence/0192f9c4-7a8b-7e9c-b0d1-2e3f4a5b6c13.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20260504%2Feu-central-1%2Fs3%2Faws4_request&X-Amz-Date=20260504T081500Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+    "created_at": "2026-06-02T10:05:00Z"
+}))]
 pub struct EvidenceView {
     pub id: Uuid,
     #[schema(value_type = uuid::Uuid)]
@@ -131,6 +137,20 @@ pub struct MessageRow {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f9c6-3b4c-7d5e-a6f7-8091a2b3c4d5", "author_id": "0192f6e8-71c4-7a93-b2d5-0e4f8a6c3d21",
+    "author_role": "buyer",
+    "body": "Units JYZZB3NBCJHJB0ZK7, ZK9 and ZK12 show chain 2 missing; photos of the kernel logs attached.",
+    "evidence": [
+        {
+            "id": "0192f9c4-7a8b-7e9c-b0d1-2e3f4a5b6c13", "uploaded_by": "0192f6e8-71c4-7a93-b2d5-0e4f8a6c3d21",
+            "content_type": "image/jpeg", "size_bytes": 1843200,
+            "url": "https://rigmarket-media.s3.eu-central-1.amazonaws.com/orders/0192f8b3-2d6e-7b18-a4c9-6e1f0a3b5c72/evidence/0192f9c4-7a8b-7e9c-b0d1-2e3f4a5b6c13.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20260504%2Feu-central-1%2Fs3%2Faws4_request&X-Amz-Date=20260504T081500Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+            "created_at": "2026-06-02T10:05:00Z"
+        }
+    ],
+    "created_at": "2026-06-02T10:12:00Z"
+}))]
 pub struct MessageView {
     pub id: Uuid,
     /// `null` for messages the system wrote (a delivery proof's verdict).

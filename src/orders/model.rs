@@ -85,6 +85,10 @@ text_enum! {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Prairie Hash Co.", "line1": "4100 FM 1788", "line2": "Dock 3", "city": "Midland", "postal_code": "79706",
+    "country": "US", "phone": "+1 432 555 0142"
+}))]
 pub struct ShippingAddress {
     #[schema(example = "Aigerim Nurlanovna")]
     pub name: String,
@@ -103,6 +107,7 @@ pub struct ShippingAddress {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0192f6d1-3b2a-7e40-8c11-5a7d2e9f4b10", "display_name": "Altai Hosting"}))]
 pub struct PartySummary {
     #[schema(value_type = uuid::Uuid)]
     pub id: UserId,
@@ -110,6 +115,11 @@ pub struct PartySummary {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "method": "wire", "reference": "RM-7KQ4-X2MD",
+    "instructions": "Wire the total in USD to: rigmarket Escrow Ltd, IBAN GB00 RIGM 0000 0000 0000 00, BIC RIGMGB2L. Quote the reference exactly; payments without it are returned. Reference: RM-7KQ4-X2MD.",
+    "paid_at": "2026-05-12T09:41:00Z", "paid_amount_cents": 1900000
+}))]
 pub struct PaymentView {
     pub method: PaymentMethod,
     /// Quote it on the wire transfer.
@@ -126,6 +136,10 @@ pub struct PaymentView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "pay_by": "2026-05-13T14:20:00Z", "ship_by": "2026-05-19T09:41:00Z", "auto_refund_at": "2026-05-26T09:41:00Z",
+    "auto_delivery_at": "2026-06-05T07:30:00Z", "inspect_until": "2026-06-04T16:00:00Z"
+}))]
 pub struct Deadlines {
     pub pay_by: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -141,6 +155,9 @@ pub struct Deadlines {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "carrier": "DHL Freight", "tracking_number": "JD014600006281234567", "shipped_at": "2026-05-15T07:30:00Z"
+}))]
 pub struct ShipmentView {
     pub carrier: String,
     pub tracking_number: String,
@@ -148,6 +165,11 @@ pub struct ShipmentView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "reason": "hashrate_shortfall",
+    "description": "The delivery proof measured 2.09 PH/s for 20 units sold as 2.2 PH/s; three units hash on two of three boards.",
+    "opened_at": "2026-06-02T10:15:00Z"
+}))]
 pub struct DisputeView {
     #[schema(example = "hashrate_shortfall")]
     pub reason: String,
@@ -157,6 +179,7 @@ pub struct DisputeView {
 
 /// How the escrow was distributed when the order closed.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"refund_cents": 285000, "seller_credit_cents": 1582700, "platform_fee_cents": 32300}))]
 pub struct SettlementView {
     pub refund_cents: i64,
     pub seller_credit_cents: i64,
@@ -165,6 +188,32 @@ pub struct SettlementView {
 
 /// An order as its parties and admins see it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f8b3-2d6e-7b18-a4c9-6e1f0a3b5c72", "listing_id": "0192f7a4-8f1e-7cc2-9a55-3c1f0e2b8a01",
+    "listing_title": "120x S19 Pro, Ekibastuz, must go by July 15",
+    "buyer": {"id": "0192f6e8-71c4-7a93-b2d5-0e4f8a6c3d21", "display_name": "Prairie Hash Co."},
+    "seller": {"id": "0192f6d1-3b2a-7e40-8c11-5a7d2e9f4b10", "display_name": "Altai Hosting"}, "quantity": 20,
+    "unit_price_cents": 95000, "subtotal_cents": 1900000, "fee_cents": 38000, "total_cents": 1900000, "currency": "USD",
+    "status": "delivered", "reference_unit_price_cents": 172800, "discount_pct": 45.02,
+    "payment": {
+        "method": "wire", "reference": "RM-7KQ4-X2MD",
+        "instructions": "Wire the total in USD to: rigmarket Escrow Ltd, IBAN GB00 RIGM 0000 0000 0000 00, BIC RIGMGB2L. Quote the reference exactly; payments without it are returned. Reference: RM-7KQ4-X2MD.",
+        "paid_at": "2026-05-12T09:41:00Z", "paid_amount_cents": 1900000
+    },
+    "deadlines": {
+        "pay_by": "2026-05-13T14:20:00Z", "ship_by": "2026-05-19T09:41:00Z", "auto_refund_at": "2026-05-26T09:41:00Z",
+        "auto_delivery_at": "2026-06-05T07:30:00Z", "inspect_until": "2026-06-04T16:00:00Z"
+    },
+    "shipping_address": {
+        "name": "Prairie Hash Co.", "line1": "4100 FM 1788", "line2": "Dock 3", "city": "Midland",
+        "postal_code": "79706", "country": "US", "phone": "+1 432 555 0142"
+    },
+    "shipment": {
+        "carrier": "DHL Freight", "tracking_number": "JD014600006281234567", "shipped_at": "2026-05-15T07:30:00Z"
+    },
+    "delivered_at": "2026-06-01T16:00:00Z", "dispute": null, "settlement": null, "created_at": "2026-05-11T14:20:00Z",
+    "updated_at": "2026-06-01T16:00:00Z"
+}))]
 pub struct OrderView {
     #[schema(value_type = uuid::Uuid)]
     pub id: OrderId,
@@ -201,6 +250,12 @@ pub struct OrderView {
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = order_events)]
+#[schema(example = json!({
+    "actor_id": "0192f6d1-3b2a-7e40-8c11-5a7d2e9f4b10", "actor_role": "seller", "from_status": "paid",
+    "to_status": "shipped", "reason": "shipped",
+    "details": {"carrier": "DHL Freight", "tracking_number": "JD014600006281234567"},
+    "created_at": "2026-05-15T07:30:00Z"
+}))]
 pub struct OrderEvent {
     #[serde(skip)]
     pub id: i64,

@@ -30,6 +30,12 @@ pub struct NewReview {
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = order_reviews)]
+#[schema(example = json!({
+    "order_id": "0192f8b3-2d6e-7b18-a4c9-6e1f0a3b5c72", "author_id": "0192f6e8-71c4-7a93-b2d5-0e4f8a6c3d21",
+    "subject_id": "0192f6d1-3b2a-7e40-8c11-5a7d2e9f4b10", "author_role": "buyer", "rating": 4,
+    "comment": "Well packed and shipped on time; three units needed a board swap, settled fairly.",
+    "created_at": "2026-06-05T09:00:00Z"
+}))]
 pub struct Review {
     #[schema(value_type = uuid::Uuid)]
     pub order_id: OrderId,

@@ -12,6 +12,7 @@ use super::stats::Interval;
 use crate::catalog::tiers::EfficiencyTier;
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"tier": "25to38", "min_j_per_th": 25, "max_j_per_th": 38}))]
 pub struct TierBandView {
     pub tier: EfficiencyTier,
     /// Inclusive lower bound, J/TH.
@@ -24,6 +25,10 @@ pub struct TierBandView {
 
 /// One tier's index over the trailing window `(as_of - window_days, as_of]`.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "tier": "25to38", "basis": "asking", "usd_per_th_median": 9.85, "usd_per_th_p25": 8.12, "usd_per_th_p75": 11.4,
+    "count": 214, "window_days": 7, "as_of": "2026-05-11T08:00:00Z"
+}))]
 pub struct LatestTier {
     pub tier: EfficiencyTier,
     pub basis: Basis,
@@ -41,6 +46,10 @@ pub struct LatestTier {
 
 /// One bucket of a price series.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "bucket_start": "2026-05-04T00:00:00Z", "median_usd_per_th": 9.85, "p25": 8.12, "p75": 11.4, "count": 214,
+    "median_discount_pct": 27.5, "fire_sale_share": 0.4
+}))]
 pub struct SeriesPoint {
     /// 00:00 UTC of the day, or of the Monday starting the ISO week.
     pub bucket_start: DateTime<Utc>,
@@ -60,6 +69,19 @@ pub struct SeriesPoint {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "key": "25to38", "label": "25to38",
+    "points": [
+        {
+            "bucket_start": "2026-05-04T00:00:00Z", "median_usd_per_th": 9.85, "p25": 8.12, "p75": 11.4, "count": 214,
+            "median_discount_pct": 27.5, "fire_sale_share": 0.4
+        },
+        {
+            "bucket_start": "2026-05-11T00:00:00Z", "median_usd_per_th": 9.2, "p25": 7.9, "p75": 10.65, "count": 187,
+            "median_discount_pct": 31.2, "fire_sale_share": 0.47
+        }
+    ]
+}))]
 pub struct Series {
     /// The tier key, rig model id or country code.
     #[schema(example = "25to38")]
@@ -70,6 +92,25 @@ pub struct Series {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "group_by": "tier", "basis": "asking", "interval": "week", "from": "2026-05-04T00:00:00Z",
+    "to": "2026-05-18T00:00:00Z",
+    "series": [
+        {
+            "key": "25to38", "label": "25to38",
+            "points": [
+                {
+                    "bucket_start": "2026-05-04T00:00:00Z", "median_usd_per_th": 9.85, "p25": 8.12, "p75": 11.4,
+                    "count": 214, "median_discount_pct": 27.5, "fire_sale_share": 0.4
+                },
+                {
+                    "bucket_start": "2026-05-11T00:00:00Z", "median_usd_per_th": 9.2, "p25": 7.9, "p75": 10.65,
+                    "count": 187, "median_discount_pct": 31.2, "fire_sale_share": 0.47
+                }
+            ]
+        }
+    ]
+}))]
 pub struct SeriesResponse {
     pub group_by: GroupBy,
     pub basis: Basis,
@@ -83,6 +124,10 @@ pub struct SeriesResponse {
 
 /// One bucket of the fire-sale series: new listings (publications) only.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "bucket_start": "2026-05-04T00:00:00Z", "new_listings": 40, "fire_sales": 14, "fire_sale_share": 0.35,
+    "median_discount_pct": 16.8, "fire_sale_median_discount_pct": 33.5
+}))]
 pub struct FireSalePoint {
     pub bucket_start: DateTime<Utc>,
     pub new_listings: i64,
@@ -97,6 +142,19 @@ pub struct FireSalePoint {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "key": "KZ", "label": "KZ",
+    "points": [
+        {
+            "bucket_start": "2026-05-04T00:00:00Z", "new_listings": 40, "fire_sales": 14, "fire_sale_share": 0.35,
+            "median_discount_pct": 16.8, "fire_sale_median_discount_pct": 33.5
+        },
+        {
+            "bucket_start": "2026-05-11T00:00:00Z", "new_listings": 52, "fire_sales": 23, "fire_sale_share": 0.44,
+            "median_discount_pct": 19.1, "fire_sale_median_discount_pct": 36.0
+        }
+    ]
+}))]
 pub struct FireSaleSeries {
     #[schema(example = "CN")]
     pub key: String,
@@ -105,6 +163,24 @@ pub struct FireSaleSeries {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "group_by": "country", "interval": "week", "from": "2026-05-04T00:00:00Z", "to": "2026-05-18T00:00:00Z",
+    "series": [
+        {
+            "key": "KZ", "label": "KZ",
+            "points": [
+                {
+                    "bucket_start": "2026-05-04T00:00:00Z", "new_listings": 40, "fire_sales": 14,
+                    "fire_sale_share": 0.35, "median_discount_pct": 16.8, "fire_sale_median_discount_pct": 33.5
+                },
+                {
+                    "bucket_start": "2026-05-11T00:00:00Z", "new_listings": 52, "fire_sales": 23,
+                    "fire_sale_share": 0.44, "median_discount_pct": 19.1, "fire_sale_median_discount_pct": 36.0
+                }
+            ]
+        }
+    ]
+}))]
 pub struct FireSalesResponse {
     pub group_by: GroupBy,
     pub interval: Interval,

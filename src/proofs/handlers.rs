@@ -44,6 +44,12 @@ pub fn proof_duration(requested: Option<i32>) -> Result<i32, ApiError> {
 /// What a seller points the rigs at. `password` is not a secret: the token in
 /// `username` is; keep it private until the proof has run.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f7d9-6c3a-7e85-b1f2-3a4b5c6d7e8f", "listing_id": "0192f7a4-8f1e-7cc2-9a55-3c1f0e2b8a01",
+    "status": "awaiting_shares", "stratum_url": "stratum+tcp://rigmarket.example.com:3333",
+    "username": "pX2Zk9vQm1mN2c3b4a5d6e7f8g9h0i1j2k3l4m5n6o7.worker", "password": "x", "share_difficulty": 38417.06,
+    "claimed_hashrate_hs": 440000000000000_i64, "duration_secs": 600, "expires_at": "2026-05-05T09:28:00Z"
+}))]
 pub struct ProofTicket {
     #[schema(value_type = uuid::Uuid)]
     pub id: ProofId,
@@ -67,6 +73,32 @@ pub struct ProofTicket {
 
 /// A proof and its verdict.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f7d9-6c3a-7e85-b1f2-3a4b5c6d7e8f", "listing_id": "0192f7a4-8f1e-7cc2-9a55-3c1f0e2b8a01",
+    "status": "verified", "claimed_hashrate_hs": 440000000000000_i64, "share_difficulty": 38417.06, "duration_secs": 600,
+    "started_at": "2026-05-05T09:00:00Z", "ended_at": "2026-05-05T09:10:00Z", "shares_accepted": 1572,
+    "shares_rejected": {"stale_job": 3, "duplicate": 1}, "estimated_hashrate_hs": 432300000000000.0,
+    "ci95_low_hs": 411191410515846.0, "ci95_high_hs": 454211283181737.0, "ratio_to_claim": 0.9825,
+    "valid_until": "2026-06-04T09:10:00Z",
+    "workers": [
+        {
+            "name": "JYZZB3NBCJHJB0ZK1", "shares_accepted": 397, "estimated_hashrate_hs": 109175000000000.0,
+            "ci95_low_hs": 98698254289728.0, "ci95_high_hs": 120461053997097.0
+        },
+        {
+            "name": "JYZZB3NBCJHJB0ZK2", "shares_accepted": 391, "estimated_hashrate_hs": 107525000000000.0,
+            "ci95_low_hs": 97129732058689.0, "ci95_high_hs": 118729677244218.0
+        },
+        {
+            "name": "JYZZB3NBCJHJB0ZK3", "shares_accepted": 388, "estimated_hashrate_hs": 106700000000000.0,
+            "ci95_low_hs": 96345705465975.0, "ci95_high_hs": 117863755214140.0
+        },
+        {
+            "name": "JYZZB3NBCJHJB0ZK4", "shares_accepted": 396, "estimated_hashrate_hs": 108900000000000.0,
+            "ci95_low_hs": 98436790928258.0, "ci95_high_hs": 120172534036318.0
+        }
+    ]
+}))]
 pub struct ProofView {
     #[schema(value_type = uuid::Uuid)]
     pub id: ProofId,

@@ -144,6 +144,10 @@ pub enum ShareOutcome {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+#[schema(example = json!({
+    "name": "JYZZB3NBCJHJB0ZK1", "shares_accepted": 397, "estimated_hashrate_hs": 109175000000000.0,
+    "ci95_low_hs": 98698254289728.0, "ci95_high_hs": 120461053997097.0
+}))]
 pub struct WorkerResult {
     pub name: String,
     pub shares_accepted: i64,

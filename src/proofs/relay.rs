@@ -43,6 +43,14 @@ async fn open_proof(state: &AppState, req: &HttpRequest, id: ProofId) -> ApiResu
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "job_id": "6a1f", "extranonce1": "5f3c09a2", "extranonce2_size": 8,
+    "prevhash": "4d16b6f85af6e2198f44ae2a6de67f78487ae5611b77c6c0440b921e00000000",
+    "coinb1": "01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff2003e8a50d",
+    "coinb2": "2f7269676d61726b65742f000000000100f2052a010000001976a914d23fcdf86f7e756a64a7a9688ef9903327048ed988ac00000000",
+    "merkle_branch": [], "version": "20000000", "nbits": "17034219", "ntime": "69f9b2a0", "share_difficulty": 38417.06,
+    "version_mask": "1fffe000"
+}))]
 pub struct RelayJob {
     pub job_id: String,
     pub extranonce1: String,
@@ -132,6 +140,7 @@ pub struct RelayShare {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({"index": 2, "accepted": false, "reason": "duplicate"}))]
 pub struct ShareResult {
     pub index: usize,
     pub accepted: bool,
@@ -140,6 +149,13 @@ pub struct ShareResult {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "accepted": 2, "rejected": 1,
+    "results": [
+        {"index": 0, "accepted": true, "reason": null}, {"index": 1, "accepted": true, "reason": null},
+        {"index": 2, "accepted": false, "reason": "duplicate"}
+    ]
+}))]
 pub struct RelayReceipt {
     pub accepted: usize,
     pub rejected: usize,

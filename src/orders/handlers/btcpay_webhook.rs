@@ -12,6 +12,7 @@ use crate::payments::btcpay::SIGNATURE_HEADER;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"outcome": "paid"}))]
 pub struct WebhookAnswer {
     pub outcome: WebhookOutcome,
 }

@@ -193,6 +193,21 @@ async fn order_events(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "order_id": "0192f8b3-2d6e-7b18-a4c9-6e1f0a3b5c72", "escrow_balance_cents": 1900000,
+    "transactions": [
+        {
+            "id": "0192f8c7-0a1b-7c2d-9e3f-4a5b6c7d8e9f", "kind": "payment",
+            "order_id": "0192f8b3-2d6e-7b18-a4c9-6e1f0a3b5c72",
+            "memo": "payment for order 0192f8b3-2d6e-7b18-a4c9-6e1f0a3b5c72", "reference": "RM-7KQ4-X2MD",
+            "created_at": "2026-05-12T09:41:00Z",
+            "entries": [
+                {"account": "external", "amount_cents": -1900000},
+                {"account": "escrow:0192f8b3-2d6e-7b18-a4c9-6e1f0a3b5c72", "amount_cents": 1900000}
+            ]
+        }
+    ]
+}))]
 pub struct OrderLedger {
     #[schema(value_type = uuid::Uuid)]
     pub order_id: OrderId,
