@@ -2,7 +2,10 @@
 //! page. Swagger UI's assets are vendored into the binary, so `/docs` renders with
 //! no internet access.
 
+use actix_web::http::Method;
 use actix_web::web;
+
+use crate::http::routes::method_not_allowed;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::{Modify, OpenApi};
@@ -57,27 +60,46 @@ pub fn base() -> OpenApiDoc {
 }
 
 /// The full document, built from the same route registrations the server uses.
-pub fn spec() -> OpenApiDoc {
+/// Kept as JSON: `spec_rules` edits it as JSON, and utoipa's types do not read
+/// every schema they write back (inline array items are lost).
+pub fn spec() -> serde_json::Value {
+    super::spec_rules::complete(collected())
+}
+
+/// What the handlers' annotations say, before `spec_rules`.
+fn collected() -> OpenApiDoc {
     let (_app, spec) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(base())
         .configure(super::server::configure_api)
         .split_for_parts();
-    super::spec_rules::complete(spec)
+    spec
 }
 
 /// The committed form of the spec (`openapi/openapi.json`).
 pub fn spec_json() -> String {
-    let mut json = spec().to_pretty_json().expect("the OpenAPI document serializes");
+    let mut json = serde_json::to_string_pretty(&spec()).expect("the OpenAPI document serializes");
     json.push('\n');
     json
 }
 
-pub fn docs_routes(cfg: &mut web::ServiceConfig, spec: OpenApiDoc) {
-    cfg.service(web::resource("/docs").route(
-        web::get().to(|| async {
-            actix_web::HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
-        }),
-    ))
-    .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec));
+/// `/openapi.json` (the completed document) and the Swagger UI page reading it.
+pub fn docs_routes(cfg: &mut web::ServiceConfig, spec_json: web::Bytes) {
+    let only_get = || web::to(|| async { Err::<actix_web::HttpResponse, _>(method_not_allowed(vec![Method::GET])) });
+    cfg.service(
+        web::resource("/openapi.json")
+            .route(web::get().to(move || {
+                let body = spec_json.clone();
+                async move { actix_web::HttpResponse::Ok().content_type("application/json").body(body) }
+            }))
+            .default_service(only_get()),
+    )
+    .service(
+        web::resource("/docs")
+            .route(web::get().to(|| async {
+                actix_web::HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
+            }))
+            .default_service(only_get()),
+    )
+    .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")));
 }

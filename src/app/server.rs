@@ -29,7 +29,7 @@ pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
 }
 
 /// The API's operations, the docs routes and the email-link pages, for 405 answers.
-fn known_routes(spec: &utoipa::openapi::OpenApi) -> KnownRoutes {
+fn known_routes(spec: &serde_json::Value) -> KnownRoutes {
     use crate::accounts::pages::{RESET_PASSWORD_PAGE, VERIFY_EMAIL_PAGE};
     let get = &[Method::GET][..];
     let pages = [
@@ -46,6 +46,7 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let spec = openapi::spec();
     let routes = known_routes(&spec);
+    let spec_json = web::Bytes::from(openapi::spec_json());
     let server = HttpServer::new(move || {
         let (app, _) = App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_api).split_for_parts();
         let state = &instance.state;
@@ -63,7 +64,7 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
             .app_data(web::PathConfig::default().error_handler(http::path_error))
             .app_data(web::QueryConfig::default().error_handler(http::query_error))
             .configure(crate::storage::local_routes)
-            .configure(|cfg| openapi::docs_routes(cfg, spec.clone()))
+            .configure(|cfg| openapi::docs_routes(cfg, spec_json.clone()))
             .configure(crate::accounts::pages::routes)
             .default_service(web::to(http::routes::unmatched))
             .wrap(middleware::from_fn(move |req, next| http::input::screen_text(json_limit, req, next)))

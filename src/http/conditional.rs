@@ -139,15 +139,25 @@ fn with_encoding(tag: &str, encoding: &str) -> Option<String> {
     Some(format!("{weak}\"{inner}-{encoding}\""))
 }
 
+/// Adds `name` to `Vary` and folds every `Vary` line into one: CORS (outside)
+/// reads only the first line when it adds its own names, and `Compress` appends
+/// a line of its own.
 fn add_vary(headers: &mut HeaderMap, name: &str) {
-    let present = headers
+    let current: Vec<String> = headers
         .get_all(header::VARY)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|v| v.trim().eq_ignore_ascii_case(name) || v.trim() == "*");
-    if !present {
-        headers.append(header::VARY, HeaderValue::from_str(name).expect("a header name is a valid value"));
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect();
+    let mut names: Vec<String> = Vec::new();
+    for candidate in current.into_iter().chain([name.to_string()]) {
+        if !names.iter().any(|known| known.eq_ignore_ascii_case(&candidate)) {
+            names.push(candidate);
+        }
     }
+    let joined = names.join(", ");
+    headers.insert(header::VARY, HeaderValue::from_str(&joined).expect("header names are valid values"));
 }
 
 #[cfg(test)]
@@ -180,10 +190,11 @@ mod tests {
         assert!(none_match_hits("\"abc-gzip\"", "\"abc\""), "a client revalidates with the tag it got");
         let mut headers = HeaderMap::new();
         headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
         add_vary(&mut headers, "Accept-Encoding");
         add_vary(&mut headers, "Accept-Encoding");
         let vary: Vec<_> = headers.get_all(header::VARY).map(|v| v.to_str().unwrap().to_string()).collect();
-        assert_eq!(vary, ["Accept", "Accept-Encoding"]);
+        assert_eq!(vary, ["Accept, accept-encoding"], "one line, each name once");
     }
 
     #[test]
