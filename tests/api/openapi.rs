@@ -151,10 +151,8 @@ fn every_response_is_described_and_every_problem_names_its_codes() {
                     findings.push(format!("{at}: example does not carry a documented code"));
                 }
             }
-            if status == "429" || status == "503" {
-                if response.pointer("/headers/Retry-After").is_none() {
-                    findings.push(format!("{at}: Retry-After undocumented"));
-                }
+            if (status == "429" || status == "503") && response.pointer("/headers/Retry-After").is_none() {
+                findings.push(format!("{at}: Retry-After undocumented"));
             }
         }
         if !operation["responses"].as_object().unwrap().contains_key("503") {
