@@ -14,20 +14,24 @@ use crate::http::pagination::PAGE_PROBLEMS;
 use crate::http::problems::{
     merge_into, Declared, JSON_BODY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS, SCREENED_PROBLEMS, UNAVAILABLE_PROBLEMS,
 };
+use crate::http::routes::OPERATION_METHODS;
 use crate::idempotency::IDEMPOTENCY_PROBLEMS;
-
-const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 pub fn complete(doc: OpenApiDoc) -> Value {
     let mut json = serde_json::to_value(&doc).expect("the document serializes");
     if let Some(paths) = json.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut().filter_map(Value::as_object_mut) {
-            for (_, operation) in item.iter_mut().filter(|(method, _)| METHODS.contains(&method.as_str())) {
+            for (_, operation) in item.iter_mut().filter(|(key, _)| is_operation(key)) {
                 complete_operation(operation);
             }
         }
     }
     json
+}
+
+/// A path item's key that names an operation (not `parameters`, `summary`...).
+fn is_operation(key: &str) -> bool {
+    OPERATION_METHODS.iter().any(|method| method.as_str().eq_ignore_ascii_case(key))
 }
 
 fn complete_operation(operation: &mut Value) {

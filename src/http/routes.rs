@@ -52,7 +52,7 @@ impl KnownRoutes {
 }
 
 /// The keys of a path item that are operations (others: `parameters`, `summary`...).
-const OPERATION_METHODS: [Method; 8] = [
+pub const OPERATION_METHODS: [Method; 8] = [
     Method::GET,
     Method::PUT,
     Method::POST,

@@ -73,17 +73,16 @@ fn every_problem_code_in_the_source_is_documented_and_no_other() {
     let mut documented = std::collections::BTreeSet::new();
     for (_, operation) in operations(&spec) {
         for response in operation["responses"].as_object().unwrap().values() {
-            let codes = response.pointer("/content/application~1problem+json/schema/allOf/1/properties/code/enum");
-            for code in codes.and_then(|c| c.as_array()).into_iter().flatten() {
-                documented.insert(code.as_str().unwrap().to_string());
-            }
+            documented.extend(rigmarket::http::problems::codes_of(response));
         }
     }
     // A constructor's first argument, a `code: "..."` field, or an arm of `ApiError::code`.
     let constructors =
         ["bad_request(", "unauthorized(", "forbidden(", "not_found(", "conflict(", "unprocessable(", "code:"];
     let (mut in_source, mut sources) = (std::collections::BTreeSet::new(), String::new());
-    for file in rust_files(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))) {
+    let mut files = Vec::new();
+    crate::architecture::rust_files(&crate::architecture::src_dir(), &mut files);
+    for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
         for constructor in constructors {
             in_source.extend(quoted_after(&text, constructor));
@@ -112,19 +111,6 @@ fn quoted_after(text: &str, prefix: &str) -> Vec<String> {
         .collect()
 }
 
-fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(rust_files(&path));
-        } else if path.extension().is_some_and(|ext| ext == "rs") {
-            files.push(path);
-        }
-    }
-    files
-}
-
 /// What Redocly and generated clients need: every response described, every
 /// problem answer a closed set of codes with an example, every tag described,
 /// the request id header everywhere.
@@ -142,12 +128,12 @@ fn every_response_is_described_and_every_problem_names_its_codes() {
                 findings.push(format!("{at}: x-request-id undocumented"));
             }
             if status.starts_with('4') || status.starts_with('5') {
-                let problem = response.pointer("/content/application~1problem+json");
-                let codes = problem.and_then(|p| p.pointer("/schema/allOf/1/properties/code/enum"));
-                if codes.and_then(|c| c.as_array()).is_none_or(|c| c.is_empty()) {
+                let codes = rigmarket::http::problems::codes_of(response);
+                if codes.is_empty() {
                     findings.push(format!("{at}: not a problem+json answer with a code enum"));
                 }
-                if problem.is_some_and(|p| p["example"]["code"] != codes.unwrap()[0]) {
+                let example = response.pointer("/content/application~1problem+json/example/code");
+                if codes.first().is_some_and(|first| example.and_then(|e| e.as_str()) != Some(first.as_str())) {
                     findings.push(format!("{at}: example does not carry a documented code"));
                 }
             }

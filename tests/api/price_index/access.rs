@@ -123,8 +123,8 @@ async fn the_default_series_window_ends_on_the_minute_so_polling_revalidates() {
     assert_eq!(next_minute.status().as_u16(), 200, "a new minute is a new window");
 }
 
-#[tokio::test]
-async fn answers_carry_an_etag_and_revalidate_with_304() {
+/// An index on 2021-06-20 with a week of asking and settled prices in KZ.
+async fn a_week_of_kazakh_observations() -> (TestApp, Fixture, Vec<super::Obs>) {
     let app = TestApp::builder().at(at("2021-06-20T08:00:00Z")).spawn().await;
     let fixture = Fixture::new(&app).await;
     let some = random_observations(
@@ -137,6 +137,12 @@ async fn answers_carry_an_etag_and_revalidate_with_304() {
         3,
     );
     insert(&app, fixture.listing, &some).await;
+    (app, fixture, some)
+}
+
+#[tokio::test]
+async fn answers_carry_an_etag_and_revalidate_with_304() {
+    let (app, fixture, some) = a_week_of_kazakh_observations().await;
 
     for (path, key, cache) in [
         ("/v1/price-index/latest", None, "public, max-age=60"),
@@ -214,18 +220,7 @@ async fn bad_input_is_a_problem_never_a_500() {
 /// `Accept-Encoding`, and revalidating with either tag still gives 304.
 #[tokio::test]
 async fn compressed_answers_carry_an_encoding_specific_etag_and_vary_on_accept_encoding() {
-    let app = TestApp::builder().at(at("2021-06-20T08:00:00Z")).spawn().await;
-    let fixture = Fixture::new(&app).await;
-    let some = random_observations(
-        &fixture.models,
-        &["KZ"],
-        30,
-        "2021-06-14".parse().unwrap(),
-        6,
-        "2021-06-01".parse().unwrap(),
-        3,
-    );
-    insert(&app, fixture.listing, &some).await;
+    let (app, fixture, _) = a_week_of_kazakh_observations().await;
     let path = "/v1/price-index/series?from=2021-06-14";
     let get = |encoding: &'static str| {
         app.client.get(app.url(path)).header("x-api-key", &fixture.key).header("accept-encoding", encoding).send()

@@ -24,8 +24,7 @@ pub fn undocumented(record: &AccessRecord) -> Option<String> {
         return Some(format!("{seen}: status undocumented"));
     };
     let code = record.code.as_deref()?;
-    let codes = response.pointer("/content/application~1problem+json/schema/allOf/1/properties/code/enum");
-    let documented = codes.and_then(Value::as_array).is_some_and(|codes| codes.iter().any(|c| c == code));
+    let documented = rigmarket::http::problems::codes_of(response).iter().any(|known| known == code);
     (!documented).then(|| format!("{seen}: code undocumented"))
 }
 
