@@ -78,7 +78,12 @@ fn collected() -> OpenApiDoc {
 
 /// The committed form of the spec (`openapi/openapi.json`).
 pub fn spec_json() -> String {
-    let mut json = serde_json::to_string_pretty(&spec()).expect("the OpenAPI document serializes");
+    committed_form(&spec())
+}
+
+/// `spec` as pretty JSON with a final newline.
+pub fn committed_form(spec: &serde_json::Value) -> String {
+    let mut json = serde_json::to_string_pretty(spec).expect("the OpenAPI document serializes");
     json.push('\n');
     json
 }

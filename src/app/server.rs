@@ -46,7 +46,8 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let spec = openapi::spec();
     let routes = known_routes(&spec);
-    let spec_json = web::Bytes::from(openapi::spec_json());
+    // Built once: collecting and completing the document is start-up work.
+    let spec_json = web::Bytes::from(openapi::committed_form(&spec));
     let server = HttpServer::new(move || {
         let (app, _) = App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_api).split_for_parts();
         let state = &instance.state;

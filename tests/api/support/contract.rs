@@ -10,7 +10,7 @@ use super::access_log::{self, AccessRecord};
 
 fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
-    SPEC.get_or_init(|| serde_json::from_str(&rigmarket::app::openapi::spec_json()).unwrap())
+    SPEC.get_or_init(rigmarket::app::openapi::spec)
 }
 
 /// Why `record` is not what the spec documents, if it is not. Requests outside
