@@ -43,7 +43,6 @@ pub async fn insert(conn: &mut AsyncPgConnection, key: &NewApiKey<'_>, now: Date
     Ok(())
 }
 
-/// The user's live keys, newest first.
 /// The user's live keys newest first, from before the key keyed `before`
 /// (`created_at`, `id`), at most `limit`.
 pub async fn list(
