@@ -47,6 +47,13 @@ pub enum ApiError {
     PreconditionFailed { detail: String },
     #[error("payload too large")]
     PayloadTooLarge { limit_bytes: usize },
+    /// The request head did not arrive within the client request timeout
+    /// (rendered by `http::malformed`, which sees the parser's refusals).
+    #[error("request head timed out")]
+    RequestTimeout,
+    /// The request head exceeds the parser's limit (`http::malformed`).
+    #[error("request headers too large")]
+    HeadersTooLarge,
     /// A known path asked with a method it does not answer; `allowed` is the
     /// `Allow` header.
     #[error("method not allowed")]
@@ -119,6 +126,8 @@ impl ApiError {
             | Self::Unprocessable { code, .. } => code,
             Self::PreconditionFailed { .. } => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::RequestTimeout => "request_timeout",
+            Self::HeadersTooLarge => "headers_too_large",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::TooManyRequests { .. } => "rate_limited",
@@ -144,6 +153,8 @@ impl ApiError {
             Self::PayloadTooLarge { limit_bytes } => {
                 format!("The request body exceeds the limit of {limit_bytes} bytes.")
             }
+            Self::RequestTimeout => "The request head did not arrive in time.".into(),
+            Self::HeadersTooLarge => "The request line and headers exceed the size this service accepts.".into(),
             Self::TooManyRequests { retry_after_secs } => {
                 format!("Too many requests; retry after {retry_after_secs} s.")
             }
@@ -183,6 +194,8 @@ impl ResponseError for ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

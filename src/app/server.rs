@@ -1,11 +1,17 @@
 //! The HTTP server: every capability's routes under `/v1`, the kernel's
 //! middleware, and the services handlers extract.
 
+use std::future::ready;
 use std::net::TcpListener;
+use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_http::error::DispatchError;
+use actix_http::KeepAlive;
+use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
+use actix_web::dev::{AppConfig, Server};
 use actix_web::http::Method;
-use actix_web::{middleware, web, App, HttpServer};
+use actix_web::{middleware, web, App};
+use tokio::net::TcpStream;
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 
@@ -48,7 +54,7 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
     let routes = known_routes(&spec);
     // Built once: collecting and completing the document is start-up work.
     let spec_json = web::Bytes::from(openapi::committed_form(&spec));
-    let server = HttpServer::new(move || {
+    let app = move || {
         let (app, _) = App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_api).split_for_parts();
         let state = &instance.state;
         let metrics = state.metrics.clone();
@@ -77,11 +83,31 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
             .wrap_fn(http::response_headers)
             .wrap(middleware::from_fn(http::access_log::log_request))
             .wrap(TracingLogger::default())
-    })
-    .workers(workers)
-    .disable_signals()
-    .shutdown_timeout(30)
-    .listen(listener)?
-    .run();
+    };
+    // actix-web's `HttpServer::listen`, assembled by hand for one difference:
+    // each connection's socket is wrapped so the HTTP/1 parser's bare refusals
+    // (a NUL in a header, an oversized or too slow head) answer problem+json.
+    // Timeouts are actix-web's defaults (keep-alive 5 s, head 5 s, disconnect 1 s).
+    let local_addr = listener.local_addr()?;
+    let server = actix_server::Server::build()
+        .workers(workers)
+        .disable_signals()
+        .shutdown_timeout(30)
+        .listen("rigmarket-http", listener, move || {
+            let app = app().into_factory().map_err(|err: actix_web::Error| err.error_response());
+            let h1 = actix_http::HttpService::build()
+                .keep_alive(KeepAlive::default())
+                .client_request_timeout(Duration::from_secs(5))
+                .client_disconnect_timeout(Duration::from_secs(1))
+                .local_addr(local_addr)
+                // No request reads the app's host fallback (requests carry `Host`).
+                .h1(map_config(app, |_| AppConfig::default()));
+            fn_service(|io: TcpStream| {
+                let peer = io.peer_addr().ok();
+                ready(Ok::<_, DispatchError>((http::malformed::ProblemOnRefusal::new(io), peer)))
+            })
+            .and_then(h1)
+        })?
+        .run();
     Ok(server)
 }

@@ -8,6 +8,7 @@
 pub mod access_log;
 pub mod conditional;
 pub mod input;
+pub mod malformed;
 pub mod pagination;
 pub mod patch;
 pub mod problems;

@@ -125,3 +125,56 @@ async fn a_wrong_method_is_405_with_allow_and_an_unknown_path_404() {
 
     assert_problem(wrong(reqwest::Method::DELETE, "/v1/nothing-here").await.unwrap(), 404, "route_not_found").await;
 }
+
+/// Sends raw bytes (what no HTTP client library will send) and reads
+/// everything until the server closes the connection, as it does after a refusal.
+async fn raw_answer(app: &crate::support::TestApp, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.address.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
+    socket.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    socket.read_to_end(&mut answer).await.unwrap();
+    String::from_utf8(answer).unwrap()
+}
+
+/// The one refusal `request` gets: its head (lower case) and problem body.
+async fn raw_exchange(app: &crate::support::TestApp, request: &[u8]) -> (String, serde_json::Value) {
+    let answer = raw_answer(app, request).await;
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no head in {answer:?}"));
+    let problem = serde_json::from_str(body).unwrap_or_else(|err| panic!("{err}: {answer:?}"));
+    (head.to_ascii_lowercase(), problem)
+}
+
+/// The HTTP parser refuses these before any handler runs; the refusal is
+/// still problem+json with a code, not an empty 400.
+#[tokio::test]
+async fn requests_the_http_parser_refuses_answer_problem_json() {
+    let app = spawn_app().await;
+    let nul_in_header = b"GET /v1/rig-models HTTP/1.1\r\nHost: x\r\nX-Note: a\0b\r\n\r\n";
+    let (head, problem) = raw_exchange(&app, nul_in_header).await;
+    assert!(head.starts_with("http/1.1 400 bad request"), "{head}");
+    assert!(head.contains("content-type: application/problem+json"), "{head}");
+    assert_eq!(problem["code"], "malformed_request");
+    assert_eq!(problem["status"], 400);
+
+    let bad_header_name = b"GET /v1/rig-models HTTP/1.1\r\nHost: x\r\nX Note: a\r\n\r\n";
+    let (head, problem) = raw_exchange(&app, bad_header_name).await;
+    assert!(head.starts_with("http/1.1 400 bad request"), "{head}");
+    assert_eq!(problem["code"], "malformed_request");
+
+    // More headers than the parser takes (a small head, read whole: a head
+    // over the byte limit would be closed with unread bytes, i.e. a reset).
+    let headers: String = (0..120).map(|n| format!("X-H{n}: v\r\n")).collect();
+    let too_many = format!("GET /v1/rig-models HTTP/1.1\r\nHost: x\r\n{headers}\r\n");
+    let (head, problem) = raw_exchange(&app, too_many.as_bytes()).await;
+    assert!(head.starts_with("http/1.1 431 "), "{head}");
+    assert_eq!(problem["code"], "headers_too_large");
+
+    // A keep-alive connection's earlier answer is untouched, the refusal after it is rewritten.
+    let pipelined = b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\nGET /health/live HTTP/1.1\r\nX: \x01\r\n\r\n";
+    let answer = raw_answer(&app, pipelined).await;
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    assert!(answer.contains("HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json"), "{answer}");
+    assert!(answer.ends_with("}"), "{answer}");
+}

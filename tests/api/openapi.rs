@@ -49,12 +49,15 @@ fn operations(spec: &serde_json::Value) -> Vec<(String, &serde_json::Value)> {
 }
 
 /// Codes that never answer a documented operation: unknown routes, wrong
-/// methods, CORS preflights, the local storage backend's signed URLs, and the
-/// opaque 500.
+/// methods, CORS preflights, requests the HTTP parser refuses before routing,
+/// the local storage backend's signed URLs, and the opaque 500.
 const NOT_OPERATION_CODES: &[&str] = &[
     "route_not_found",
     "method_not_allowed",
     "cors_refused",
+    "malformed_request",
+    "request_timeout",
+    "headers_too_large",
     "object_not_found",
     "signature_expired",
     "signature_invalid",
