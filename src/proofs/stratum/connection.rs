@@ -1,12 +1,14 @@
 //! Per-connection plumbing kept small, because a farm proof holds thousands of
-//! idle-most-of-the-time sessions: a line reader that owns no buffer while
-//! nothing is pending, and the caps on connections per IP and in total.
+//! idle-most-of-the-time sessions: a line reader whose buffer shrinks back to a
+//! few hundred bytes between lines, and the caps on connections per IP and in
+//! total.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-use tokio::net::TcpStream;
+use tokio::io::AsyncReadExt;
+use tokio::net::tcp::ReadHalf;
 
 /// What reading a line came to.
 pub enum Read {
@@ -31,20 +33,16 @@ impl LineReader {
         Self { buf: Vec::new(), max, discarding: false }
     }
 
-    pub async fn next(&mut self, socket: &TcpStream) -> Read {
+    pub async fn next(&mut self, socket: &mut ReadHalf<'_>) -> Read {
         loop {
             if let Some(read) = self.take_line() {
                 return read;
             }
-            if socket.readable().await.is_err() {
-                return Read::Closed;
-            }
-            self.buf.reserve(1024);
-            match socket.try_read_buf(&mut self.buf) {
-                Ok(0) => return Read::Closed,
+            self.buf.reserve(512);
+            // Cancel safe: when another branch wins, nothing was read.
+            match socket.read_buf(&mut self.buf).await {
+                Ok(0) | Err(_) => return Read::Closed,
                 Ok(_) => {}
-                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(_) => return Read::Closed,
             }
         }
     }
@@ -85,9 +83,9 @@ impl LineReader {
         }
     }
 
-    /// An idle connection holds no buffer.
+    /// An idle connection holds no more than a small buffer.
     fn release(&mut self) {
-        if self.buf.is_empty() {
+        if self.buf.is_empty() && self.buf.capacity() > 1024 {
             self.buf = Vec::new();
         }
     }

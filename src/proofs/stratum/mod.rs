@@ -97,12 +97,19 @@ async fn run_session(
     // A bounded send side: the kernel holds at most this much for a miner that
     // does not read, and the write deadline below drops it.
     let _ = socket2::SockRef::from(&socket).set_send_buffer_size(settings.send_buffer_bytes);
+    let (mut input, mut output) = socket.split();
     let mut session = Session::new(extranonce1);
     let mut reader = LineReader::new(settings.max_line_bytes);
     let handshake_deadline = Instant::now() + settings.handshake_deadline;
     let mut idle_deadline = Instant::now() + settings.idle_timeout;
     let mut next_job = Instant::now() + job_interval;
     loop {
+        // Checked on every line too: a miner that keeps talking without ever
+        // authorizing must not outlive the handshake deadline.
+        if !session.is_mining() && Instant::now() >= handshake_deadline {
+            tracing::debug!("closing a stratum connection that did not subscribe and authorize in time");
+            break;
+        }
         let mut wake = idle_deadline.min(next_job);
         if !session.is_mining() {
             wake = wake.min(handshake_deadline);
@@ -114,10 +121,10 @@ async fn run_session(
             biased;
             _ = stopped(&mut shutdown) => {
                 let reconnect = protocol::notification("client.reconnect", serde_json::json!([]));
-                let _ = timeout(settings.write_timeout, socket.write_all(reconnect.as_bytes())).await;
+                let _ = timeout(settings.write_timeout, output.write_all(reconnect.as_bytes())).await;
                 break;
             }
-            read = reader.next(&socket) => match read {
+            read = reader.next(&mut input) => match read {
                 Read::Line(line) if line.trim().is_empty() => continue,
                 Read::Line(line) => {
                     idle_deadline = Instant::now() + settings.idle_timeout;
@@ -153,7 +160,7 @@ async fn run_session(
         };
         if !replies.is_empty() {
             let out: String = replies.concat();
-            match timeout(settings.write_timeout, socket.write_all(out.as_bytes())).await {
+            match timeout(settings.write_timeout, output.write_all(out.as_bytes())).await {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => break,
                 Err(_) => {

@@ -97,8 +97,8 @@ async fn many_miners_at_once_get_per_worker_counts_that_match_their_accepted_ans
         let username = format!("{token}.SN-{unit:04}");
         tasks.push(tokio::spawn(async move {
             let mut miner = Miner::start(port, &username).await;
-            // Different units mine at different rates: 2k to 24k hashes.
-            let shares = miner.mine(0, unit, 2_000 * (unit + 1));
+            // Different units mine at different rates: 20k to 240k hashes.
+            let shares = miner.mine(0, unit, 20_000 * (unit + 1));
             let mut accepted = 0u64;
             for share in &shares {
                 let answer = miner.submit(&username, share).await;
@@ -249,18 +249,38 @@ async fn a_miner_that_stops_reading_is_dropped_and_others_are_unaffected() {
     let (port, _stop, _running) = stratum_with(&app, |s| {
         s.write_timeout = Duration::from_secs(1);
         s.send_buffer_bytes = 4096;
+        s.handshake_deadline = Duration::from_secs(600); // only the write deadline may drop it
     })
     .await;
     let mut healthy = Miner::start(port, &username).await;
-    let slow = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let (mut slow_read, mut slow_write) = slow.into_split();
+    // A rig whose firmware hangs: it authorized, then stops reading (a small
+    // receive buffer, as on an embedded controller, fills at once).
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(([127, 0, 0, 1], port).into()).await.unwrap();
+    let (read, write) = stream.into_split();
+    let mut slow = Miner {
+        reader: BufReader::new(read),
+        writer: write,
+        next_id: 0,
+        extranonce1: Vec::new(),
+        difficulty: 0.0,
+        job: None,
+        pending: Vec::new(),
+    };
+    slow.call("mining.subscribe", json!(["hung/1"])).await;
+    assert_eq!(slow.call("mining.authorize", json!([username, "x"])).await["result"], true);
+    let (mut slow_read, mut slow_write) = (slow.reader, slow.writer);
     const REQUESTS: usize = 200_000;
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let written_by_flood = written.clone();
     let flood = tokio::spawn(async move {
         let line = "{\"id\":1,\"method\":\"mining.suggest_difficulty\",\"params\":[1]}\n".repeat(1000);
         for _ in 0..REQUESTS / 1000 {
             if slow_write.write_all(line.as_bytes()).await.is_err() {
                 return false; // the server dropped us
             }
+            written_by_flood.fetch_add(1000, std::sync::atomic::Ordering::Relaxed);
         }
         true
     });

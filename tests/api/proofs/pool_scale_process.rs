@@ -30,6 +30,7 @@ fn spawn_stratum(database_url: &str, dir: &std::path::Path, port: u16) -> Child 
         .env("RIGMARKET_MAIL_DIR", dir.join("mail"))
         .env("RIGMARKET_STORAGE_DIR", dir.join("storage"))
         .env("RIGMARKET_STRATUM_ADDR", format!("127.0.0.1:{port}"))
+        .env("RIGMARKET_STRATUM_JOB_INTERVAL_SECS", "3600") // the pre-mined job stays current
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -58,7 +59,7 @@ fn header_hash(miner: &Miner, share: &Submission) -> Vec<u8> {
 /// Returns the hashes it heard accepted and whether it was told to reconnect.
 async fn mine_until_cut(port: u16, username: String, unit: u32, accepted: Arc<AtomicUsize>) -> (Vec<Vec<u8>>, bool) {
     let mut miner = Miner::start(port, &username).await;
-    let shares = miner.mine(0, unit, 1_500_000);
+    let shares = miner.mine(0, unit, 400_000);
     let mut heard = Vec::new();
     for share in &shares {
         match miner.try_submit(&username, share).await {
@@ -140,7 +141,7 @@ async fn assert_nothing_lost(app: &TestApp, proof_id: ProofId, heard: &[Vec<u8>]
 async fn proof_for_real_time() -> (TestApp, Value, tempfile::TempDir) {
     // The child process runs on the wall clock: the proof is issued at real now.
     let app = TestApp::builder().at(chrono::Utc::now()).spawn().await;
-    let (_, ticket) = proof_setup(&app, 3600, 1).await;
+    let (_, ticket) = proof_setup(&app, 600, 1).await;
     (app, ticket, tempfile::tempdir().unwrap())
 }
 
@@ -151,11 +152,11 @@ async fn kill_9_under_load_loses_no_share_a_miner_heard_accepted() {
     let mut child = spawn_stratum(&app.direct_database_url, dir.path(), port);
     wait_listening(port).await;
     let load = start_load(port, &ticket).await;
-    load.wait_for(300).await;
+    load.wait_for(150).await;
     child.kill().unwrap(); // SIGKILL: no drain, no flush
     child.wait().unwrap();
     let (heard, _) = load.finish().await;
-    assert!(heard.len() >= 300);
+    assert!(heard.len() >= 150);
     assert_nothing_lost(&app, ticket["id"].as_str().unwrap().parse().unwrap(), &heard).await;
 }
 
@@ -166,7 +167,7 @@ async fn sigterm_tells_miners_to_reconnect_answers_what_is_in_flight_and_loses_n
     let mut child = spawn_stratum(&app.direct_database_url, dir.path(), port);
     wait_listening(port).await;
     let load = start_load(port, &ticket).await;
-    load.wait_for(300).await;
+    load.wait_for(150).await;
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let (heard, told) = load.finish().await;
     assert_eq!(told, MINERS as usize, "every miner was told client.reconnect");
