@@ -102,12 +102,8 @@ impl Conn {
         let job = self.job.as_ref().expect("a job");
         let target = share_target(Difficulty::new(self.difficulty).expect("a difficulty"));
         let mut lines = Vec::with_capacity(count);
-        let mut share = Submission {
-            extranonce2: session.to_be_bytes().to_vec(),
-            ntime: job.ntime,
-            nonce: 0,
-            version_bits: None,
-        };
+        let mut share =
+            Submission { extranonce2: session.to_be_bytes().to_vec(), ntime: job.ntime, nonce: 0, version_bits: None };
         while lines.len() < count {
             share.nonce += 1;
             let header = header_bytes(job, &self.extranonce1, &share, job.version);
@@ -143,7 +139,8 @@ fn cpu_seconds() -> f64 {
 }
 
 async fn shares(addr: String, token: String, sessions: u32, seconds: u64, rate: f64) {
-    let per_session = if rate > 0.0 { (rate / f64::from(sessions) * seconds as f64 * 1.2) as usize + 10 } else { 2_000 };
+    let per_session =
+        if rate > 0.0 { (rate / f64::from(sessions) * seconds as f64 * 1.2) as usize + 10 } else { 2_000 };
     let per_session = std::env::var("SHARES_PER_SESSION").ok().and_then(|v| v.parse().ok()).unwrap_or(per_session);
     let mut conns = Vec::new();
     for i in 0..sessions {
@@ -207,9 +204,8 @@ async fn shares(addr: String, token: String, sessions: u32, seconds: u64, rate: 
     let accepted = tally.accepted.load(Ordering::Relaxed);
     let mut latencies = std::mem::take(&mut *tally.latencies_us.lock().unwrap());
     latencies.sort_unstable();
-    let pct = |p: f64| {
-        latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied()
-    };
+    let pct =
+        |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied();
     let ms = |us: Option<u32>| us.map(|us| f64::from(us) / 1000.0).unwrap_or(f64::NAN);
     println!("sessions={sessions} seconds={wall:.1} target_rate={rate}");
     println!("accepted={accepted} refused={}", tally.refused.load(Ordering::Relaxed));
@@ -244,7 +240,9 @@ fn main() {
     // One thread: the generator must stay a small share of the two cores.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     match arg(0).as_str() {
-        "shares" => runtime.block_on(shares(arg(1), arg(2), number(3, 100.0) as u32, number(4, 10.0) as u64, number(5, 0.0))),
+        "shares" => {
+            runtime.block_on(shares(arg(1), arg(2), number(3, 100.0) as u32, number(4, 10.0) as u64, number(5, 0.0)))
+        }
         "idle" => runtime.block_on(idle(arg(1), arg(2), number(3, 1000.0) as u32, number(4, 10.0) as u64)),
         _ => eprintln!("usage: stratum_load shares|idle HOST:PORT TOKEN SESSIONS SECONDS [RATE]"),
     }

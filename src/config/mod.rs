@@ -32,8 +32,7 @@ mod vars;
 
 pub use settings::{
     BtcpayConfig, Config, ConfigError, MailConfig, MailTransportConfig, OrderSettings, S3Config, StorageConfig,
-    StratumSettings,
-    DEFAULT_DATABASE_URL, DEV_JWT_SECRET,
+    StratumSettings, DEFAULT_DATABASE_URL, DEV_JWT_SECRET,
 };
 pub use values::parse_duration;
 

@@ -22,7 +22,9 @@ pub struct Credit {
 #[derive(Debug)]
 pub enum Intake {
     /// Committed; the proof's window ends at `window_ends_at`.
-    Accepted { window_ends_at: Option<DateTime<Utc>> },
+    Accepted {
+        window_ends_at: Option<DateTime<Utc>>,
+    },
     Rejected(ShareReject),
     /// The proof no longer takes shares.
     Closed,

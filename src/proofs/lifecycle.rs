@@ -82,7 +82,8 @@ pub async fn record_share(
     header_hash: &[u8],
     now: DateTime<Utc>,
 ) -> anyhow::Result<ShareOutcome> {
-    let share = super::share_batch::NewShare { proof_id, worker: worker.to_string(), header_hash: header_hash.to_vec() };
+    let share =
+        super::share_batch::NewShare { proof_id, worker: worker.to_string(), header_hash: header_hash.to_vec() };
     let recorded = super::share_batch::record_batch(conn, &[share], &[], now).await?;
     Ok(recorded.into_iter().next().map(|r| r.outcome).unwrap_or(ShareOutcome::Closed))
 }

@@ -134,7 +134,10 @@ async fn many_miners_at_once_get_per_worker_counts_that_match_their_accepted_ans
     assert!(opener_seen);
     let proof = proof_json(&app, &ticket).await;
     assert_eq!(proof["shares_accepted"].as_u64().unwrap(), total - 1);
-    assert_eq!(proof["shares_rejected"]["duplicate"].as_u64().unwrap(), answered.values().filter(|a| **a > 0).count() as u64);
+    assert_eq!(
+        proof["shares_rejected"]["duplicate"].as_u64().unwrap(),
+        answered.values().filter(|a| **a > 0).count() as u64
+    );
 }
 
 /// A stratum-only process on the app's database with its own settings.
@@ -146,10 +149,13 @@ pub(crate) async fn stratum_with(
     config.mail = app.state.config.mail.clone();
     config.storage = app.state.config.storage.clone();
     tune(&mut config.stratum);
-    let process =
-        rigmarket::Application::build(config, app.clock.clone(), rigmarket::Roles { http: false, worker: false, stratum: true })
-            .await
-            .unwrap();
+    let process = rigmarket::Application::build(
+        config,
+        app.clock.clone(),
+        rigmarket::Roles { http: false, worker: false, stratum: true },
+    )
+    .await
+    .unwrap();
     let port = process.state().stratum_port();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let running = tokio::spawn(process.run_until_stopped(stopped));

@@ -129,12 +129,8 @@ async fn assert_nothing_lost(app: &TestApp, proof_id: ProofId, heard: &[Vec<u8>]
         .collect();
     let lost = heard.iter().filter(|h| !stored.contains(*h)).count();
     assert_eq!(lost, 0, "{lost} of {} shares heard accepted are not in proof_shares", heard.len());
-    let counted: i64 = hashrate_proofs::table
-        .find(proof_id)
-        .select(hashrate_proofs::shares_accepted)
-        .first(&mut conn)
-        .await
-        .unwrap();
+    let counted: i64 =
+        hashrate_proofs::table.find(proof_id).select(hashrate_proofs::shares_accepted).first(&mut conn).await.unwrap();
     assert_eq!(counted as usize + 1, stored.len(), "the proof's count matches its rows");
 }
 
