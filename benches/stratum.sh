@@ -1,49 +1,91 @@
 #!/usr/bin/env bash
-# Stratum benchmark (issue 5): accepted shares/s over TCP (every share verified
-# and committed to PostgreSQL before "accepted"), and the service's RSS with
-# 10,000 idle connected sessions. Share verification per core in-process is
-# `cargo bench --bench domain`.
+# Stratum benchmark (issues 5 and 16), release build, one run each:
+#   1. accepted shares/s sustained from SESSIONS sessions for SECONDS (closed
+#      loop: each session submits its next pre-solved share when the last is
+#      answered; every share committed by the group-commit writer before its
+#      answer), and the same-run baseline: a bare multi-row INSERT of the same
+#      rows through pgbench (the physical limit of this PostgreSQL);
+#   2. submit-to-answer latency at RATE shares/s (open loop);
+#   3. a 1,000-worker proof: per-worker counts from proof_shares vs the rate used;
+#   4. the service's RSS with IDLE idle authorized sessions, sampled after all
+#      of them are connected.
+# The load generator is Rust (benches/stratum_load.rs, one thread) and reports
+# its own CPU use. Ports are free ones picked at start, not the defaults.
 #
-#   benches/stratum.sh          # CONNECTIONS=8 SECONDS=10 IDLE=10000
+#   benches/stratum.sh     # SESSIONS=2000 SECONDS_RUN=60 RATE=10000 IDLE=20000
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CONNECTIONS=${CONNECTIONS:-8} SECONDS_RUN=${SECONDS_RUN:-10} IDLE=${IDLE:-10000}
-DURATION=10s THREADS=2
+SESSIONS=${SESSIONS:-2000} SECONDS_RUN=${SECONDS_RUN:-60} RATE=${RATE:-10000} IDLE=${IDLE:-20000}
 SERVER=${BENCH_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}
-DB="rigmarket_bench_stratum_$$" PORT=${PORT:-18184} DROP_DB=1
-STRATUM_PORT=${STRATUM_PORT:-13334}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+DB="rigmarket_bench_stratum_$$" PORT=$(free_port) DROP_DB=1
+STRATUM_PORT=$(free_port)
 export RIGMARKET_STRATUM_ADDR="127.0.0.1:$STRATUM_PORT"
+# One job per session for the whole run (pre-solved shares stay valid), and
+# caps above the load: every session comes from 127.0.0.1.
+export RIGMARKET_STRATUM_JOB_INTERVAL_SECS=3600 RIGMARKET_STRATUM_IDLE_SECS=3600
+export RIGMARKET_STRATUM_MAX_CONNECTIONS_PER_IP=100000 RIGMARKET_STRATUM_MAX_CONNECTIONS=100000
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 source benches/common.sh
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true  # as many descriptors as allowed
+cargo build --release --quiet --bench stratum_load
+LOADGEN=$(ls -t target/release/deps/stratum_load-* | grep -v '\.d$' | head -1)
 
 start_server --no-worker
 wait_ready
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+sql() { psql "$SERVER/$DB" -qtAc "$1"; }
 
 curl -sf -X POST "$BASE/v1/auth/register" -H 'content-type: application/json' \
     -d '{"email":"bench-proof@rigmarket.test","password":"correct horse battery","display_name":"Bench"}' >/dev/null
-psql "$SERVER/$DB" -qc "UPDATE users SET email_verified_at = now(), roles = '{admin}'"
+sql "UPDATE users SET email_verified_at = now(), roles = '{admin}'" >/dev/null
 TOKEN=$(curl -sf -X POST "$BASE/v1/auth/login" -H 'content-type: application/json' \
     -d '{"email":"bench-proof@rigmarket.test","password":"correct horse battery"}' | json "['access_token']")
 auth=(-H "Authorization: Bearer $TOKEN" -H 'content-type: application/json')
-# A 1 H/s "rig": its proof gets the floor difficulty, so nearly every fourth hash
-# is a share and the load generator is not the bottleneck.
+# A 1 H/s "rig": its proofs get the floor difficulty, so about every fourth hash
+# is a share and pre-solving costs the generator almost nothing.
 MODEL=$(curl -sf -X POST "$BASE/v1/admin/rig-models" "${auth[@]}" \
     -d '{"manufacturer":"bench","name":"share pump","hashrate_hs":1,"power_w":1}' | json "['id']")
 LISTING=$(curl -sf -X POST "$BASE/v1/listings" "${auth[@]}" -d "{\"rig_model_id\":\"$MODEL\",\"title\":\"bench lot\",
-    \"quantity\":1,\"unit_price_cents\":100,\"currency\":\"USD\",\"country\":\"KZ\"}" | json "['id']")
-USERNAME=$(curl -sf -X POST "$BASE/v1/listings/$LISTING/hashrate-proofs" "${auth[@]}" \
-    -d '{"duration_secs":3600}' | json "['username']")
+    \"quantity\":5000,\"unit_price_cents\":100,\"currency\":\"USD\",\"country\":\"KZ\"}" | json "['id']")
+new_proof() {
+    curl -sf -X POST "$BASE/v1/listings/$LISTING/hashrate-proofs" "${auth[@]}" -d '{"duration_secs":3600}' |
+        json "['username'].split('.')[0]"
+}
+proof_id() { sql "SELECT id FROM hashrate_proofs ORDER BY created_at DESC LIMIT 1"; }
 
-echo "## accepted shares over TCP: $CONNECTIONS connections, ${SECONDS_RUN}s"
-python3 benches/stratum_load.py shares 127.0.0.1 "$STRATUM_PORT" "$USERNAME" "$CONNECTIONS" "$SECONDS_RUN"
+echo "## 1. accepted shares/s: $SESSIONS sessions, ${SECONDS_RUN}s, closed loop"
+"$LOADGEN" shares "127.0.0.1:$STRATUM_PORT" "$(new_proof)" "$SESSIONS" "$SECONDS_RUN"
+echo "rows_committed=$(sql "SELECT count(*) FROM proof_shares")"
+echo "## 1b. baseline: bare multi-row INSERT of the same rows (pgbench, 500 rows per transaction, 8 clients, ${SECONDS_RUN}s)"
+sql "CREATE TABLE bench_shares (LIKE proof_shares INCLUDING ALL)" >/dev/null
+cat > "$WORK/insert.sql" <<'SQL'
+INSERT INTO bench_shares (proof_id, header_hash, worker, accepted_at)
+SELECT gen_random_uuid(), sha256(random()::text::bytea), 'SN-' || (g % 2000), now() FROM generate_series(1, 500) g;
+SQL
+pgbench -n -c 8 -j 2 -T "$SECONDS_RUN" -f "$WORK/insert.sql" "$SERVER/$DB" 2>/dev/null | grep -E "^tps" |
+    awk '{printf "baseline_rows_per_sec=%.0f (%s transactions/s x 500 rows)\n", $3 * 500, $3}'
 
-echo "## RSS with $IDLE idle sessions"
+echo "## 2. latency at $RATE shares/s: $SESSIONS sessions, 30s, open loop"
+"$LOADGEN" shares "127.0.0.1:$STRATUM_PORT" "$(new_proof)" "$SESSIONS" 30 "$RATE"
+
+echo "## 3. a 1,000-worker proof at 2 shares/s per worker, 30s"
+"$LOADGEN" shares "127.0.0.1:$STRATUM_PORT" "$(new_proof)" 1000 30 2000
+PROOF=$(proof_id)
+sql "SELECT 'workers=' || count(*) || ' per_worker_min=' || min(n) || ' max=' || max(n) ||
+            ' mean=' || round(avg(n), 1) || ' expected=60 (2/s x 30 s)'
+     FROM (SELECT worker, count(*) n FROM proof_shares WHERE proof_id = '$PROOF' GROUP BY worker) w"
+sql "SELECT 'proof_shares_accepted=' || shares_accepted || ' rows=' || (SELECT count(*) FROM proof_shares WHERE proof_id = '$PROOF')
+     FROM hashrate_proofs WHERE id = '$PROOF'"
+
+echo "## 4. RSS with $IDLE idle authorized sessions"
 echo "rss_before_kib=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")"
-python3 benches/stratum_load.py idle 127.0.0.1 "$STRATUM_PORT" "$IDLE" 8 &
+MARKER="$WORK/connected"
+CONNECTED_MARKER="$MARKER" "$LOADGEN" idle "127.0.0.1:$STRATUM_PORT" "$(new_proof)" "$IDLE" 600 &
 LOADER=$!
-sleep 6
-echo "rss_with_idle_kib=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")"
+until [[ -s "$MARKER" ]]; do sleep 0.5; done
+sleep 2
+echo "idle_sessions=$(cat "$MARKER") rss_with_idle_kib=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")"
 echo "open_fds=$(ls /proc/$PID/fd | wc -l)"
-wait "$LOADER"
+kill "$LOADER" 2>/dev/null || true
+wait "$LOADER" 2>/dev/null || true

@@ -26,6 +26,7 @@ use crate::jobs::JobRunner;
 use crate::listings::ListingRenderer;
 use crate::orders::OrderContext;
 use crate::payments::Payments;
+use crate::proofs::ShareWriter;
 use crate::state::AppState;
 
 /// Everything one process runs on: the kernel state handlers extract, the
@@ -43,6 +44,8 @@ pub struct Instance {
     /// Who follows a rig model's specs (the listings).
     pub spec_followers: SpecFollowers,
     pub jobs: JobRunner,
+    /// This process's group-commit writer of proof shares (stratum and relay).
+    pub shares: ShareWriter,
 }
 
 impl Instance {
@@ -61,7 +64,10 @@ impl Instance {
         let jobs = jobs::runner(&state, &orders);
         let spec_followers = SpecFollowers(Arc::new(crate::listings::FollowCatalog));
         let reputations = ReputationSource(reputations);
-        Ok(Self { state, dummy_hash, orders, reputations, listing_pages, spec_followers, jobs })
+        let settings = &state.config.stratum;
+        let shares =
+            ShareWriter::start(state.pool.clone(), state.clock.clone(), settings.share_queue, settings.share_batch_max);
+        Ok(Self { state, dummy_hash, orders, reputations, listing_pages, spec_followers, jobs, shares })
     }
 
     /// Runs every due job now (tests move the clock, then drain).
@@ -146,8 +152,9 @@ impl Application {
     }
 
     /// Serves until `stop` becomes true (wired to SIGTERM/SIGINT by the CLI),
-    /// then drains: HTTP stops accepting and finishes in-flight requests, workers
-    /// finish the job they are running.
+    /// then drains: HTTP stops accepting and finishes in-flight requests, stratum
+    /// sends `client.reconnect` to its miners, the share writer commits what it
+    /// holds, workers finish the job they are running.
     pub async fn run_until_stopped(self, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
         let state = self.instance.state.clone();
         let (workers_stop_tx, workers_stop_rx) = watch::channel(false);
@@ -162,6 +169,7 @@ impl Application {
         let stratum = match self.stratum_listener {
             Some(listener) => Some(tokio::spawn(crate::proofs::stratum::serve(
                 state.clone(),
+                self.instance.shares.clone(),
                 tokio::net::TcpListener::from_std(listener)?,
                 workers_stop_rx.clone(),
             ))),
@@ -192,8 +200,12 @@ impl Application {
             task.await.context("HTTP server task")??;
         }
         if let Some(stratum) = stratum {
+            // The listener stops accepting, tells miners `client.reconnect` and
+            // waits for every answer in flight.
             let _ = stratum.await;
         }
+        // Nothing a miner or relay heard "accepted" is left uncommitted.
+        self.instance.shares.flush().await;
         for worker in workers {
             let _ = tokio::time::timeout(Duration::from_secs(60), worker).await;
         }

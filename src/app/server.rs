@@ -66,6 +66,7 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
             .app_data(web::Data::new(instance.reputations.clone()))
             .app_data(web::Data::new(instance.listing_pages.clone()))
             .app_data(web::Data::new(instance.spec_followers.clone()))
+            .app_data(web::Data::new(instance.shares.clone()))
             .app_data(web::Data::new(routes.clone()))
             .app_data(http::json_config(state.config.json_limit_bytes))
             .app_data(web::PathConfig::default().error_handler(http::path_error))

@@ -47,6 +47,8 @@ pub struct Config {
     pub price_index_ip_per_minute: u32,
     /// Price-index requests per minute per signed-in user (API keys have their own quota).
     pub price_index_user_per_minute: u32,
+    /// Connection hygiene of the stratum listener and the share writer's batches.
+    pub stratum: StratumSettings,
     /// BTCPay Server payments; `None` when its variables are unset.
     pub btcpay: Option<BtcpayConfig>,
     pub orders: OrderSettings,
@@ -81,6 +83,30 @@ impl Default for OrderSettings {
             wire_instructions: DEFAULT_WIRE_INSTRUCTIONS.into(),
         }
     }
+}
+
+/// How the stratum listener treats connections and how shares are committed
+/// (`RIGMARKET_STRATUM_*`, `RIGMARKET_SHARE_*`; defaults in brackets).
+#[derive(Debug, Clone)]
+pub struct StratumSettings {
+    /// From connect to subscribed and authorized, else closed [10 s].
+    pub handshake_deadline: Duration,
+    /// No line from the miner in this long closes the connection [300 s].
+    pub idle_timeout: Duration,
+    /// A longer line is garbage [4096 bytes].
+    pub max_line_bytes: usize,
+    /// Connections this process holds at once; more are closed on accept [50,000].
+    pub max_connections: usize,
+    /// Connections from one IP address (a farm behind one NAT is one IP) [5,000].
+    pub max_connections_per_ip: usize,
+    /// The kernel send buffer of each connection (`SO_SNDBUF`) [16 KiB].
+    pub send_buffer_bytes: usize,
+    /// A reply the miner does not read within this long drops the connection [10 s].
+    pub write_timeout: Duration,
+    /// Verified shares waiting for the writer; submitters wait when it is full [20,000].
+    pub share_queue: usize,
+    /// Most shares committed in one transaction [2,000].
+    pub share_batch_max: usize,
 }
 
 #[derive(Debug, Clone)]

@@ -15,7 +15,7 @@ use url::Url;
 
 use super::settings::{
     invalid, BtcpayConfig, Config, ConfigError, MailConfig, MailTransportConfig, OrderSettings, S3Config,
-    StorageConfig, DEFAULT_DATABASE_URL, DEFAULT_WIRE_INSTRUCTIONS, DEV_JWT_SECRET,
+    StorageConfig, StratumSettings, DEFAULT_DATABASE_URL, DEFAULT_WIRE_INSTRUCTIONS, DEV_JWT_SECRET,
 };
 use super::values::{Addr, Bps, Count, Flag, Link, Origins, Percent, Span};
 
@@ -48,6 +48,15 @@ pub(super) const VARS: &[(&str, Option<&str>)] = &[
     ("RIGMARKET_JOB_RETRY_JITTER", Some("true")),
     ("RIGMARKET_FIRE_SALE_THRESHOLD_PCT", Some("20")),
     ("RIGMARKET_STRATUM_JOB_INTERVAL_SECS", Some("30")),
+    ("RIGMARKET_STRATUM_HANDSHAKE_SECS", Some("10")),
+    ("RIGMARKET_STRATUM_IDLE_SECS", Some("300")),
+    ("RIGMARKET_STRATUM_MAX_LINE_BYTES", Some("4096")),
+    ("RIGMARKET_STRATUM_MAX_CONNECTIONS", Some("50000")),
+    ("RIGMARKET_STRATUM_MAX_CONNECTIONS_PER_IP", Some("5000")),
+    ("RIGMARKET_STRATUM_SEND_BUFFER_BYTES", Some("16384")),
+    ("RIGMARKET_STRATUM_WRITE_TIMEOUT_SECS", Some("10")),
+    ("RIGMARKET_SHARE_QUEUE", Some("20000")),
+    ("RIGMARKET_SHARE_BATCH_MAX", Some("2000")),
     ("RIGMARKET_PRICE_INDEX_IP_PER_MINUTE", Some("30")),
     ("RIGMARKET_PRICE_INDEX_USER_PER_MINUTE", Some("60")),
     ("RIGMARKET_PLATFORM_FEE_BPS", Some("200")),
@@ -116,6 +125,7 @@ pub(super) fn read(vars: &HashMap<String, String>) -> Result<Config, ConfigError
         fire_sale_threshold_bps: server.fire_sale_threshold.0,
         price_index_ip_per_minute: per_minute(server.price_index_ip_per_minute),
         price_index_user_per_minute: per_minute(server.price_index_user_per_minute),
+        stratum: extract::<StratumVars>(&figment)?.into(),
         btcpay: read_btcpay(&figment)?,
         orders: extract::<OrderVars>(&figment)?.into(),
     })
@@ -158,6 +168,46 @@ struct ServerVars {
     price_index_ip_per_minute: Count,
     #[serde(rename = "RIGMARKET_PRICE_INDEX_USER_PER_MINUTE")]
     price_index_user_per_minute: Count,
+}
+
+#[derive(Deserialize)]
+struct StratumVars {
+    #[serde(rename = "RIGMARKET_STRATUM_HANDSHAKE_SECS")]
+    handshake_secs: Count,
+    #[serde(rename = "RIGMARKET_STRATUM_IDLE_SECS")]
+    idle_secs: Count,
+    #[serde(rename = "RIGMARKET_STRATUM_MAX_LINE_BYTES")]
+    max_line_bytes: Count,
+    #[serde(rename = "RIGMARKET_STRATUM_MAX_CONNECTIONS")]
+    max_connections: Count,
+    #[serde(rename = "RIGMARKET_STRATUM_MAX_CONNECTIONS_PER_IP")]
+    max_connections_per_ip: Count,
+    #[serde(rename = "RIGMARKET_STRATUM_SEND_BUFFER_BYTES")]
+    send_buffer_bytes: Count,
+    #[serde(rename = "RIGMARKET_STRATUM_WRITE_TIMEOUT_SECS")]
+    write_timeout_secs: Count,
+    #[serde(rename = "RIGMARKET_SHARE_QUEUE")]
+    share_queue: Count,
+    #[serde(rename = "RIGMARKET_SHARE_BATCH_MAX")]
+    share_batch_max: Count,
+}
+
+impl From<StratumVars> for StratumSettings {
+    fn from(vars: StratumVars) -> Self {
+        let secs = |count: Count| Duration::from_secs(count.0.max(1) as u64);
+        StratumSettings {
+            handshake_deadline: secs(vars.handshake_secs),
+            idle_timeout: secs(vars.idle_secs),
+            // A subscribe or a submit is a few hundred bytes; below 512 nothing works.
+            max_line_bytes: vars.max_line_bytes.0.clamp(512, 16 * 1024),
+            max_connections: vars.max_connections.0.max(1),
+            max_connections_per_ip: vars.max_connections_per_ip.0.max(1),
+            send_buffer_bytes: vars.send_buffer_bytes.0.max(4096),
+            write_timeout: secs(vars.write_timeout_secs),
+            share_queue: vars.share_queue.0.max(16),
+            share_batch_max: vars.share_batch_max.0.clamp(1, 10_000),
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -336,6 +336,7 @@ diesel::table! {
         header_hash -> Bytea,
         worker -> Text,
         accepted_at -> Timestamptz,
+        counted -> Bool,
     }
 }
 

@@ -1,13 +1,15 @@
 //! Taking one share, whichever way it came (a stratum connection or a relay's
-//! HTTP post): verify it, record it or count its reject reason. One path, so
-//! both routes apply exactly the same rules.
+//! HTTP post): verify it, then record it or count its reject reason through the
+//! process's [`ShareWriter`] (group commit). One path, so both routes apply
+//! exactly the same rules.
 
-use super::lifecycle;
+use chrono::{DateTime, Utc};
+
 use super::model::ShareOutcome;
-use super::queries;
 use super::share::{verify_share, Difficulty, Job, ShareReject, Submission, NTIME_MAX_AHEAD_SECS};
+use super::share_batch::{NewShare, Recorded};
+use super::share_writer::ShareWriter;
 use crate::db::ids::ProofId;
-use crate::state::AppState;
 
 /// Whom a share is credited to.
 #[derive(Debug, Clone)]
@@ -19,7 +21,10 @@ pub struct Credit {
 
 #[derive(Debug)]
 pub enum Intake {
-    Accepted,
+    /// Committed; the proof's window ends at `window_ends_at`.
+    Accepted {
+        window_ends_at: Option<DateTime<Utc>>,
+    },
     Rejected(ShareReject),
     /// The proof no longer takes shares.
     Closed,
@@ -29,7 +34,7 @@ pub enum Intake {
 
 /// Verifies a share against `job` and records the outcome.
 pub async fn take_share(
-    state: &AppState,
+    writer: &ShareWriter,
     credit: &Credit,
     job: &Job,
     extranonce1: &[u8],
@@ -48,33 +53,24 @@ pub async fn take_share(
     );
     match checked {
         Ok(share) => {
-            let hash = bitcoin::hashes::Hash::as_byte_array(&share.hash).to_vec();
-            let recorded = match state.pool.get().await {
-                Ok(mut conn) => {
-                    lifecycle::record_share(&mut conn, credit.proof_id, &credit.worker, &hash, state.clock.now()).await
+            let header_hash = bitcoin::hashes::Hash::as_byte_array(&share.hash).to_vec();
+            let share = NewShare { proof_id: credit.proof_id, worker: credit.worker.clone(), header_hash };
+            match writer.record(share).await {
+                Some(Recorded { outcome: ShareOutcome::Accepted, window_ends_at }) => {
+                    Intake::Accepted { window_ends_at }
                 }
-                Err(err) => Err(err.into()),
-            };
-            match recorded {
-                Ok(ShareOutcome::Accepted) => Intake::Accepted,
-                Ok(ShareOutcome::Duplicate) => reject(state, credit.proof_id, ShareReject::Duplicate).await,
-                Ok(ShareOutcome::Closed) => Intake::Closed,
-                Err(err) => {
-                    tracing::warn!(proof.id = %credit.proof_id, error = %format!("{err:#}"), "could not record a share");
-                    Intake::Unavailable
-                }
+                // Counted by the batch that found it.
+                Some(Recorded { outcome: ShareOutcome::Duplicate, .. }) => Intake::Rejected(ShareReject::Duplicate),
+                Some(Recorded { outcome: ShareOutcome::Closed, .. }) => Intake::Closed,
+                None => Intake::Unavailable,
             }
         }
-        Err(reason) => reject(state, credit.proof_id, reason).await,
+        Err(reason) => reject(writer, credit.proof_id, reason).await,
     }
 }
 
-/// Counts a reject under its reason code and returns it.
-pub async fn reject(state: &AppState, proof_id: ProofId, reason: ShareReject) -> Intake {
-    if let Ok(mut conn) = state.pool.get().await {
-        if let Err(err) = queries::record_reject(&mut conn, proof_id, reason.code()).await {
-            tracing::warn!(proof.id = %proof_id, error = %err, "could not count a rejected share");
-        }
-    }
+/// Counts a reject under its reason code (in the writer's next batch) and returns it.
+pub async fn reject(writer: &ShareWriter, proof_id: ProofId, reason: ShareReject) -> Intake {
+    writer.count_reject(proof_id, reason.code()).await;
     Intake::Rejected(reason)
 }

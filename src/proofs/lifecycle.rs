@@ -4,12 +4,12 @@
 //! line in flight), then decided, with the listing told and the requester
 //! emailed.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::estimate::{verdict, VerdictStatus, DEFAULT_MIN_SHARES, VERIFY_FRACTION_OF_CLAIM};
-use super::jobs::{ExpireProof, FinalizeProof};
+use super::jobs::ExpireProof;
 use super::model::{
     DeliveryShortfall, IssuedProof, ProofKind, ProofPurpose, ProofRequest, ProofRow, ProofStatus, ShareOutcome,
     WorkerResult, CONNECT_WINDOW, MIN_SHARE_DIFFICULTY, VALIDITY,
@@ -17,7 +17,7 @@ use super::model::{
 use super::queries;
 use super::share::Difficulty;
 use crate::db::ids::ProofId;
-use crate::db::schema::{hashrate_proofs, proof_shares};
+use crate::db::schema::hashrate_proofs;
 
 /// Creates a proof with a fresh challenge and a share difficulty sized for the
 /// claim, and schedules its expiry if nothing connects.
@@ -73,9 +73,8 @@ pub async fn issue(
     })
 }
 
-/// What a listing shows of its latest proof.
-/// Records an accepted share; the first one starts the proof's window and
-/// schedules its verdict.
+/// Records one accepted share (a batch of one, see [`super::share_batch`]); the
+/// first one starts the proof's window and schedules its verdict.
 pub async fn record_share(
     conn: &mut AsyncPgConnection,
     proof_id: ProofId,
@@ -83,46 +82,10 @@ pub async fn record_share(
     header_hash: &[u8],
     now: DateTime<Utc>,
 ) -> anyhow::Result<ShareOutcome> {
-    conn.transaction(async |conn| {
-        let proof: ProofRow =
-            hashrate_proofs::table.find(proof_id).select(ProofRow::as_select()).for_update().first(conn).await?;
-        if !proof.is_open(now) {
-            return Ok(ShareOutcome::Closed);
-        }
-        let inserted = diesel::insert_into(proof_shares::table)
-            .values((
-                proof_shares::proof_id.eq(proof_id),
-                proof_shares::header_hash.eq(header_hash),
-                proof_shares::worker.eq(worker),
-                proof_shares::accepted_at.eq(now),
-            ))
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await?;
-        if inserted == 0 {
-            return Ok(ShareOutcome::Duplicate);
-        }
-        if proof.started_at.is_none() {
-            let ends_at = now + Duration::seconds(i64::from(proof.duration_secs));
-            diesel::update(hashrate_proofs::table.find(proof_id))
-                .set((
-                    hashrate_proofs::status.eq(ProofStatus::Collecting),
-                    hashrate_proofs::started_at.eq(now),
-                    hashrate_proofs::ends_at.eq(ends_at),
-                    hashrate_proofs::shares_accepted.eq(1),
-                ))
-                .execute(conn)
-                .await?;
-            crate::jobs::enqueue(conn, &FinalizeProof { proof_id }, ends_at).await?;
-        } else {
-            diesel::update(hashrate_proofs::table.find(proof_id))
-                .set(hashrate_proofs::shares_accepted.eq(hashrate_proofs::shares_accepted + 1))
-                .execute(conn)
-                .await?;
-        }
-        Ok(ShareOutcome::Accepted)
-    })
-    .await
+    let share =
+        super::share_batch::NewShare { proof_id, worker: worker.to_string(), header_hash: header_hash.to_vec() };
+    let recorded = super::share_batch::record_batch(conn, &[share], &[], now).await?;
+    Ok(recorded.into_iter().next().map(|r| r.outcome).unwrap_or(ShareOutcome::Closed))
 }
 
 /// Per-worker estimates over the proof's window.

@@ -9,6 +9,7 @@
 //!
 //! - [`stratum`]: the Stratum V1 listener rigs mine against.
 //! - [`model`], [`queries`], [`lifecycle`]: proofs in PostgreSQL, from issue to verdict.
+//! - [`share_writer`], [`share_batch`]: group commit of accepted shares and reject counts.
 //!
 //! `share` and `estimate` are pure: no I/O, no clock.
 
@@ -23,6 +24,8 @@ pub mod model;
 pub mod queries;
 mod relay;
 pub mod share;
+pub mod share_batch;
+pub mod share_writer;
 pub mod stratum;
 
 pub use handlers::{proof_duration, ticket, ProofTicket};
@@ -30,6 +33,7 @@ pub use jobs::{register_jobs, ExpireProof, FinalizeProof};
 pub use lifecycle::finalize;
 pub use model::DeliveryShortfall;
 pub use queries::ListingProofs;
+pub use share_writer::ShareWriter;
 
 /// Routes of the proofs API.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

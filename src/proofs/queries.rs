@@ -71,21 +71,29 @@ pub async fn of_listing(
 
 /// Counts a rejected share under its reason code.
 pub async fn record_reject(conn: &mut AsyncPgConnection, proof_id: ProofId, reason: &str) -> QueryResult<()> {
+    add_rejects(conn, proof_id, reason, 1).await
+}
+
+/// Adds `count` rejected shares under their reason code (a batch's worth).
+pub async fn add_rejects(conn: &mut AsyncPgConnection, proof_id: ProofId, reason: &str, count: i64) -> QueryResult<()> {
     diesel::sql_query(
         "UPDATE hashrate_proofs SET shares_rejected = shares_rejected || \
-         jsonb_build_object($1::text, COALESCE((shares_rejected ->> $1::text)::bigint, 0) + 1) WHERE id = $2",
+         jsonb_build_object($1::text, COALESCE((shares_rejected ->> $1::text)::bigint, 0) + $3) WHERE id = $2",
     )
     .bind::<Text, _>(reason)
     .bind::<diesel::sql_types::Uuid, _>(proof_id)
+    .bind::<diesel::sql_types::BigInt, _>(count)
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// Accepted shares per worker over the proof's window, by worker name.
+/// Accepted shares per worker over the proof's window, by worker name (the
+/// share that opened the window was mined before it and is not counted).
 pub async fn shares_per_worker(conn: &mut AsyncPgConnection, proof_id: ProofId) -> QueryResult<Vec<(String, i64)>> {
     proof_shares::table
         .filter(proof_shares::proof_id.eq(proof_id))
+        .filter(proof_shares::counted)
         .group_by(proof_shares::worker)
         .select((proof_shares::worker, diesel::dsl::count_star()))
         .order(proof_shares::worker)

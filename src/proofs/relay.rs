@@ -1,6 +1,7 @@
 //! The HTTP route for rigs that cannot reach the stratum port: a relay fetches
 //! jobs and posts shares with the proof token as its bearer credential. Shares
-//! are checked by the same intake as stratum submissions.
+//! are checked by the same intake as stratum submissions and committed by the
+//! same writer (group commit).
 
 use actix_web::{get, post, web, HttpRequest};
 use chrono::Duration;
@@ -15,6 +16,7 @@ use super::intake::{self, Credit, Intake};
 use super::model::ProofRow;
 use super::queries;
 use super::share::{Difficulty, Job, ShareReject, Submission};
+use super::share_writer::ShareWriter;
 use super::stratum::protocol::SERVER_VERSION_MASK;
 use super::stratum::work::{self, EXTRANONCE2_BYTES};
 use crate::accounts::secret_token;
@@ -181,6 +183,7 @@ crate::http::problems::problems!(RelaySharesProblems {
 #[post("/hashrate-proofs/{id}/shares")]
 async fn relay_shares(
     state: web::Data<AppState>,
+    writer: web::Data<ShareWriter>,
     req: HttpRequest,
     id: web::Path<ProofId>,
     body: web::Json<Vec<RelayShare>>,
@@ -192,11 +195,17 @@ async fn relay_shares(
     let proof = open_proof(&state, &req, *id).await?;
     let difficulty = Difficulty::new(proof.share_difficulty).map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
     let now = state.clock.now();
+    let jobs = stored_jobs(&state, proof.id, &shares).await?;
+    // All of a post's shares go to the writer together (one batch, usually),
+    // queued in the order they were posted: of two copies the first is accepted.
+    let outcomes = futures_util::future::join_all(
+        shares.iter().map(|share| take_relay_share(&writer, &proof, difficulty, share, jobs.get(&share.job_id), now)),
+    )
+    .await;
     let mut results = Vec::with_capacity(shares.len());
-    for (index, share) in shares.into_iter().enumerate() {
-        let outcome = take_relay_share(&state, &proof, difficulty, &share, now).await?;
+    for (index, outcome) in outcomes.into_iter().enumerate() {
         results.push(match outcome {
-            Intake::Accepted => ShareResult { index, accepted: true, reason: None },
+            Intake::Accepted { .. } => ShareResult { index, accepted: true, reason: None },
             Intake::Rejected(reason) => ShareResult { index, accepted: false, reason: Some(reason.code().into()) },
             Intake::Closed => ShareResult { index, accepted: false, reason: Some("proof_closed".into()) },
             Intake::Unavailable => return Err(ApiError::Unavailable("share intake".into())),
@@ -209,55 +218,67 @@ async fn relay_shares(
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = relay_jobs)]
 struct StoredJob {
+    job_id: String,
     extranonce1: Vec<u8>,
     prevhash: Vec<u8>,
     ntime: i64,
     created_at: chrono::DateTime<chrono::Utc>,
 }
 
-async fn take_relay_share(
+/// The relay jobs the post's shares name, by job id.
+async fn stored_jobs(
     state: &AppState,
+    proof_id: ProofId,
+    shares: &[RelayShare],
+) -> ApiResult<std::collections::HashMap<String, StoredJob>> {
+    let job_ids: std::collections::BTreeSet<&str> = shares.iter().map(|s| s.job_id.as_str()).collect();
+    let mut conn = state.pool.get().await?;
+    let stored: Vec<StoredJob> = relay_jobs::table
+        .filter(relay_jobs::proof_id.eq(proof_id))
+        .filter(relay_jobs::job_id.eq_any(job_ids))
+        .select(StoredJob::as_select())
+        .load(&mut conn)
+        .await?;
+    Ok(stored.into_iter().map(|job| (job.job_id.clone(), job)).collect())
+}
+
+/// Checks one posted share against its stored job; no await before the writer,
+/// so shares reach it in the order they were posted.
+async fn take_relay_share(
+    writer: &ShareWriter,
     proof: &ProofRow,
     difficulty: Difficulty,
     share: &RelayShare,
+    stored: Option<&StoredJob>,
     now: chrono::DateTime<chrono::Utc>,
-) -> ApiResult<Intake> {
-    let mut conn = state.pool.get().await?;
-    let stored: Option<StoredJob> = relay_jobs::table
-        .find((proof.id, &share.job_id))
-        .select(StoredJob::as_select())
-        .first(&mut conn)
-        .await
-        .optional()?;
-    drop(conn);
+) -> Intake {
     let fresh = stored.filter(|job| {
         job.created_at > now - RELAY_JOB_TTL
             && hex::decode(&share.extranonce1).is_ok_and(|given| given == job.extranonce1)
     });
     let Some(StoredJob { extranonce1, prevhash, ntime, .. }) = fresh else {
-        return Ok(intake::reject(state, proof.id, ShareReject::StaleJob).await);
+        return intake::reject(writer, proof.id, ShareReject::StaleJob).await;
     };
     let submission =
         match Submission::from_stratum(&share.extranonce2, &share.ntime, &share.nonce, share.version_bits.as_deref()) {
             Ok(submission) => submission,
-            Err(reason) => return Ok(intake::reject(state, proof.id, reason).await),
+            Err(reason) => return intake::reject(writer, proof.id, reason).await,
         };
     let (coinb1, coinb2) = work::coinbase_parts(&proof.challenge);
     let job = Job {
         job_id: share.job_id.clone(),
-        prevhash: prevhash.try_into().unwrap_or([0u8; 32]),
+        prevhash: prevhash.clone().try_into().unwrap_or([0u8; 32]),
         coinb1,
         coinb2,
         merkle_branch: Vec::new(),
         version: work::JOB_VERSION,
         nbits: work::JOB_NBITS,
-        ntime: ntime as u32,
+        ntime: *ntime as u32,
     };
     let worker: String = share.worker.chars().take(64).collect();
     let credit =
         Credit { proof_id: proof.id, worker: if worker.is_empty() { "default".into() } else { worker }, difficulty };
-    Ok(intake::take_share(state, &credit, &job, &extranonce1, EXTRANONCE2_BYTES, &submission, SERVER_VERSION_MASK)
-        .await)
+    intake::take_share(writer, &credit, &job, extranonce1, EXTRANONCE2_BYTES, &submission, SERVER_VERSION_MASK).await
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

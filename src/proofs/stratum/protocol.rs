@@ -3,8 +3,10 @@
 
 use serde_json::{json, Value};
 
-/// Longest line a miner may send; real requests are a few hundred bytes.
-pub const MAX_LINE_BYTES: usize = 4096;
+/// The hard ceiling on a line a miner may send (real requests are a few hundred
+/// bytes); the listener's cap, `RIGMARKET_STRATUM_MAX_LINE_BYTES` (default
+/// 4096), is at most this.
+pub const MAX_LINE_BYTES: usize = 16 * 1024;
 
 /// The version-rolling bits the server allows (BIP 310's usual mask).
 pub const SERVER_VERSION_MASK: u32 = 0x1fff_e000;

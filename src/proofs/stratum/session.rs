@@ -4,14 +4,17 @@
 
 use std::collections::VecDeque;
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::protocol::{self, codes, Request};
 use super::work::{self, EXTRANONCE2_BYTES};
+use super::Context;
 use crate::db::ids::ProofId;
 use crate::proofs::intake::{self, Credit, Intake};
 use crate::proofs::queries;
 use crate::proofs::share::{Difficulty, Job, ShareReject, Submission};
+use crate::proofs::share_writer::ShareWriter;
 use crate::state::AppState;
 
 /// Malformed lines in a row after which the connection is closed.
@@ -37,6 +40,10 @@ pub struct Session {
     jobs: VecDeque<Job>,
     jobs_sent: u64,
     consecutive_errors: u32,
+    /// When the authorized proof's window ends, once it has started.
+    window_ends_at: Option<DateTime<Utc>>,
+    /// The proof stopped taking shares: the connection closes.
+    finished: bool,
 }
 
 impl Session {
@@ -49,11 +56,23 @@ impl Session {
             jobs: VecDeque::new(),
             jobs_sent: 0,
             consecutive_errors: 0,
+            window_ends_at: None,
+            finished: false,
         }
     }
 
     pub fn should_close(&self) -> bool {
-        self.consecutive_errors >= MAX_CONSECUTIVE_ERRORS
+        self.finished || self.consecutive_errors >= MAX_CONSECUTIVE_ERRORS
+    }
+
+    /// Real time until the proof's window ends by the service's clock, once known.
+    pub fn window_ends_in(&self, state: &AppState) -> Option<std::time::Duration> {
+        let ends_at = self.window_ends_at.filter(|_| self.authorized.is_some())?;
+        Some((ends_at - state.clock.now()).to_std().unwrap_or_default())
+    }
+
+    pub fn window_ended(&self, state: &AppState) -> bool {
+        self.authorized.is_some() && self.window_ends_at.is_some_and(|end| state.clock.now() >= end)
     }
 
     /// Ready for work: both subscribed and authorized.
@@ -67,7 +86,8 @@ impl Session {
     }
 
     /// Answers one line; returns the lines to send back, in order.
-    pub async fn handle(&mut self, state: &AppState, line: &str) -> Vec<String> {
+    pub async fn handle(&mut self, context: &Context, line: &str) -> Vec<String> {
+        let state = &context.state;
         let request = match protocol::parse_line(line) {
             Ok(request) => request,
             Err(_) => return vec![self.count_garbage()],
@@ -88,7 +108,7 @@ impl Session {
                 out
             }
             "mining.authorize" => self.authorize(state, &request).await,
-            "mining.submit" => vec![self.submit(state, &request).await],
+            "mining.submit" => vec![self.submit(context, &request).await],
             // Acknowledged; during a proof the difficulty is the server's choice.
             "mining.suggest_difficulty" | "mining.extranonce.subscribe" => vec![protocol::ok(&request.id, json!(true))],
             _ => vec![protocol::error(&request.id, codes::OTHER, "Unknown method")],
@@ -127,6 +147,7 @@ impl Session {
         let Ok(difficulty) = Difficulty::new(proof.share_difficulty) else {
             return vec![protocol::ok(&request.id, json!(false))];
         };
+        self.window_ends_at = proof.ends_at;
         self.authorized = Some(Authorized {
             proof_id: proof.id,
             username: username.to_string(),
@@ -166,7 +187,8 @@ impl Session {
         line
     }
 
-    async fn submit(&mut self, state: &AppState, request: &Request) -> String {
+    async fn submit(&mut self, context: &Context, request: &Request) -> String {
+        let (state, writer) = (&context.state, &context.writer);
         let id = &request.id;
         if !self.subscribed {
             return protocol::error(id, codes::NOT_SUBSCRIBED, "Not subscribed");
@@ -174,21 +196,26 @@ impl Session {
         let Some(authorized) = self.authorized.clone() else {
             return protocol::error(id, codes::UNAUTHORIZED, "Unauthorized worker");
         };
+        if self.window_ended(state) {
+            // Mined after the window: not counted either way; the session ends.
+            self.finished = true;
+            return protocol::error(id, codes::UNAUTHORIZED, "The proof's window has ended");
+        }
         let params = &request.params;
         if !(5..=6).contains(&params.len()) {
-            return self.reject(state, &authorized, id, ShareReject::Malformed(malformed("params"))).await;
+            return self.reject(writer, &authorized, id, ShareReject::Malformed(malformed("params"))).await;
         }
         if protocol::param_str(params, 0) != Some(authorized.username.as_str()) {
             return protocol::error(id, codes::UNAUTHORIZED, "Unauthorized worker");
         }
         let field = |i| protocol::param_str(params, i).unwrap_or("");
         let Some(job) = self.jobs.iter().find(|j| j.job_id == field(1)).cloned() else {
-            return self.reject(state, &authorized, id, ShareReject::StaleJob).await;
+            return self.reject(writer, &authorized, id, ShareReject::StaleJob).await;
         };
         let version_bits = params.get(5).and_then(Value::as_str);
         let submission = match Submission::from_stratum(field(2), field(3), field(4), version_bits) {
             Ok(submission) => submission,
-            Err(reject) => return self.reject(state, &authorized, id, reject).await,
+            Err(reject) => return self.reject(writer, &authorized, id, reject).await,
         };
         let credit = Credit {
             proof_id: authorized.proof_id,
@@ -196,7 +223,7 @@ impl Session {
             difficulty: authorized.difficulty,
         };
         let taken = intake::take_share(
-            state,
+            writer,
             &credit,
             &job,
             &self.extranonce1,
@@ -206,18 +233,22 @@ impl Session {
         )
         .await;
         match taken {
-            Intake::Accepted => protocol::ok(id, json!(true)),
+            Intake::Accepted { window_ends_at } => {
+                self.window_ends_at = window_ends_at;
+                protocol::ok(id, json!(true))
+            }
             Intake::Rejected(reason) => protocol::error(id, reason.stratum_error_code(), reason.code()),
             Intake::Closed => {
-                self.authorized = None;
+                // Answered, then the connection closes (see `should_close`).
+                self.finished = true;
                 protocol::error(id, codes::UNAUTHORIZED, "The proof is no longer taking shares")
             }
             Intake::Unavailable => protocol::error(id, codes::OTHER, "Temporarily unable to record shares"),
         }
     }
 
-    async fn reject(&self, state: &AppState, authorized: &Authorized, id: &Value, reason: ShareReject) -> String {
-        intake::reject(state, authorized.proof_id, reason.clone()).await;
+    async fn reject(&self, writer: &ShareWriter, authorized: &Authorized, id: &Value, reason: ShareReject) -> String {
+        intake::reject(writer, authorized.proof_id, reason.clone()).await;
         protocol::error(id, reason.stratum_error_code(), reason.code())
     }
 }

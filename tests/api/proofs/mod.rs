@@ -5,6 +5,8 @@
 //! under a second of real time while every share is genuinely mined.
 
 mod lifecycle;
+mod pool_scale;
+mod pool_scale_process;
 mod shares;
 mod verdict;
 
@@ -88,13 +90,19 @@ impl Miner {
 
     /// Sends a request and returns its response, absorbing notifications.
     async fn call(&mut self, method: &str, params: Value) -> Value {
+        self.try_call(method, params).await.expect("a response")
+    }
+
+    /// As [`Self::call`]; `None` when the server closed the connection instead.
+    async fn try_call(&mut self, method: &str, params: Value) -> Option<Value> {
         self.next_id += 1;
         let id = self.next_id;
-        self.send_raw(&json!({"id": id, "method": method, "params": params}).to_string()).await;
+        let line = format!("{}\n", json!({"id": id, "method": method, "params": params}));
+        self.writer.write_all(line.as_bytes()).await.ok()?;
         loop {
-            let message = self.read_message().await.expect("a response");
+            let message = self.read_message().await?;
             if message["id"] == json!(id) {
-                return message;
+                return Some(message);
             }
             self.absorb(&message);
             self.pending.push(message);
@@ -132,6 +140,11 @@ impl Miner {
     }
 
     async fn submit(&mut self, username: &str, share: &Submission) -> Value {
+        self.try_submit(username, share).await.expect("a response")
+    }
+
+    /// As [`Self::submit`]; `None` when the server closed the connection.
+    async fn try_submit(&mut self, username: &str, share: &Submission) -> Option<Value> {
         let job_id = self.job.as_ref().unwrap().job_id.clone();
         let params = json!([
             username,
@@ -140,7 +153,7 @@ impl Miner {
             format!("{:08x}", share.ntime),
             format!("{:08x}", share.nonce)
         ]);
-        self.call("mining.submit", params).await
+        self.try_call("mining.submit", params).await
     }
 }
 
@@ -192,7 +205,9 @@ pub(crate) fn port_of(ticket: &Value) -> u16 {
     ticket["stratum_url"].as_str().unwrap().rsplit(':').next().unwrap().parse().unwrap()
 }
 
-/// Mines at `rate` hashes per clock second until the proof window has closed.
+/// Mines at `rate` hashes per clock second until the proof window has closed
+/// (the server then ends the session: the share in flight is refused and the
+/// connection closed, instead of every later share being refused).
 pub(crate) async fn mine_window(
     app: &TestApp,
     miner: &mut Miner,
@@ -202,9 +217,11 @@ pub(crate) async fn mine_window(
 ) -> (u64, u64) {
     let (mut accepted, mut refused) = (0, 0);
     let mut nonce = 0u32;
-    for second in 0..=seconds + 1 {
+    'mining: for second in 0..=seconds + 1 {
         for share in miner.mine(nonce, second as u32, rate) {
-            let answer = miner.submit(username, &share).await;
+            let Some(answer) = miner.try_submit(username, &share).await else {
+                break 'mining;
+            };
             if answer["result"] == true {
                 accepted += 1;
             } else {

@@ -1,0 +1,1 @@
+ALTER TABLE proof_shares DROP COLUMN counted;
