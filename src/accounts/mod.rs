@@ -10,6 +10,8 @@
 //!   tokens, opaque secrets and login throttling.
 //! - [`queries`]: the SQL; `directory` and `reputation`: what other capabilities
 //!   may ask about users, and the seller reputation the orders provide.
+//! - [`read_routing`]: which database a lag-tolerant read uses for this caller
+//!   (`ReplicaReads`) and the write marks that keep a caller's own writes in view.
 //! - `handlers`: the HTTP API.
 //!
 //! Reads (through `Config`): `RIGMARKET_PUBLIC_URL` (links and the token
@@ -29,6 +31,7 @@ pub mod password_change;
 pub mod profile;
 pub mod provisioning;
 pub mod queries;
+pub mod read_routing;
 pub mod registration;
 mod reputation;
 pub mod roles;
@@ -38,6 +41,7 @@ pub mod suspension;
 pub mod throttle;
 pub mod token;
 
+pub use read_routing::{remember_writes, ReplicaReads};
 pub use caller::{AuthUser, Principal, BEARER_PROBLEMS, KEY_OR_BEARER_PROBLEMS};
 pub use directory::{display_names, email_of, is_suspended, lock_user, suspended_user_ids};
 pub use handlers::configure;
