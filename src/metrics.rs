@@ -66,7 +66,10 @@ impl Metrics {
         )
         .expect("valid metric");
         let replica_lag = GaugeVec::new(
-            Opts::new("db_replica_lag_seconds", "How far each replica's replay is behind the primary at its last check"),
+            Opts::new(
+                "db_replica_lag_seconds",
+                "How far each replica's replay is behind the primary at its last check",
+            ),
             &["replica"],
         )
         .expect("valid metric");

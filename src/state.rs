@@ -49,11 +49,13 @@ impl AppState {
         let mut replicas = Vec::new();
         for url in &config.scale_out.replica_urls {
             let url = url.expose_secret();
-            let pool = db::pooling::build_pool_for(url, config.db_pool_size, timeout, "rigmarket-read", transaction_pooling)
-                .context("building a replica pool")?;
+            let pool =
+                db::pooling::build_pool_for(url, config.db_pool_size, timeout, "rigmarket-read", transaction_pooling)
+                    .context("building a replica pool")?;
             replicas.push((replica_label(url), pool));
         }
-        let reads = ReadRouter::new(pool.clone(), replicas, config.scale_out.replica_max_lag, Arc::new(metrics.clone()));
+        let reads =
+            ReadRouter::new(pool.clone(), replicas, config.scale_out.replica_max_lag, Arc::new(metrics.clone()));
         reads.start_health_checks(config.scale_out.replica_health_interval);
         let mailer = Mailer::new(&config.mail)?;
         let storage = ObjectStore::from_config(&config.storage, &config.public_url, &config.jwt_secret)

@@ -41,11 +41,11 @@ pub mod suspension;
 pub mod throttle;
 pub mod token;
 
-pub use read_routing::{remember_writes, ReplicaReads};
 pub use caller::{AuthUser, Principal, BEARER_PROBLEMS, KEY_OR_BEARER_PROBLEMS};
 pub use directory::{display_names, email_of, is_suspended, lock_user, suspended_user_ids};
 pub use handlers::configure;
 pub use model::AccountStatus;
 pub use queries::users::load_account;
+pub use read_routing::{remember_writes, ReplicaReads};
 pub use reputation::{Reputation, ReputationSource, Reputations};
 pub use roles::{grant_admin, ROLE_ADMIN, ROLE_INSPECTOR};

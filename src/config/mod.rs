@@ -30,11 +30,11 @@ mod settings;
 mod values;
 mod vars;
 
+pub use scale_out::{PoolerMode, ScaleOutSettings};
 pub use settings::{
     BtcpayConfig, Config, ConfigError, MailConfig, MailTransportConfig, OrderSettings, S3Config, StorageConfig,
     DEFAULT_DATABASE_URL, DEV_JWT_SECRET,
 };
-pub use scale_out::{PoolerMode, ScaleOutSettings};
 pub use values::parse_duration;
 
 #[cfg(test)]

@@ -73,8 +73,7 @@ impl ScaleOutVars {
     pub(super) fn into_settings(self) -> Result<ScaleOutSettings, ConfigError> {
         let mut replica_urls = Vec::new();
         for url in self.replica_urls.iter().flat_map(|list| list.split(',')).map(str::trim).filter(|u| !u.is_empty()) {
-            url::Url::parse(url)
-                .map_err(|e| invalid("RIGMARKET_DATABASE_REPLICA_URLS", format!("not a URL: {e}")))?;
+            url::Url::parse(url).map_err(|e| invalid("RIGMARKET_DATABASE_REPLICA_URLS", format!("not a URL: {e}")))?;
             replica_urls.push(SecretString::from(url.to_string()));
         }
         let pooler = match self.pgbouncer.to_ascii_lowercase().as_str() {

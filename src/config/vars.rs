@@ -13,11 +13,11 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use url::Url;
 
+use super::scale_out::ScaleOutVars;
 use super::settings::{
     invalid, BtcpayConfig, Config, ConfigError, MailConfig, MailTransportConfig, OrderSettings, S3Config,
     StorageConfig, DEFAULT_DATABASE_URL, DEFAULT_WIRE_INSTRUCTIONS, DEV_JWT_SECRET,
 };
-use super::scale_out::ScaleOutVars;
 use super::values::{Addr, Bps, Count, Flag, Link, Origins, Percent, Span};
 
 /// Every variable read, with its default written as an operator would write it

@@ -15,8 +15,8 @@ pub mod pooling;
 pub mod reads;
 mod replica_health;
 pub mod schema;
-pub mod write_marks;
 mod text_enums;
+pub mod write_marks;
 
 pub use migrations::{embedded_versions, migration_state, MigrationState, MIGRATIONS};
 pub(crate) use text_enums::text_enum;

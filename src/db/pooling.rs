@@ -116,7 +116,8 @@ pub async fn uses_transaction_pooling(config: &Config) -> bool {
             let Ok(mut conn) = AsyncPgConnection::establish(url).await else {
                 return true;
             };
-            let answered = diesel::sql_query("SELECT inet_server_port() AS port").get_result::<ServerPort>(&mut conn).await;
+            let answered =
+                diesel::sql_query("SELECT inet_server_port() AS port").get_result::<ServerPort>(&mut conn).await;
             let detected = !matches!(answered, Ok(ServerPort { port: Some(port) }) if port == i32::from(dialled));
             tracing::info!(pgbouncer.detected = detected, "database pooler detection");
             detected

@@ -173,7 +173,10 @@ impl ReadRouter {
             };
             let mut state = replica.state.lock().unwrap_or_else(|e| e.into_inner());
             match (seen, primary_lsn) {
-                (Some(ReplayPosition { in_recovery: true, replay_lsn: Some(replayed), replay_age_ms }), Some(primary)) => {
+                (
+                    Some(ReplayPosition { in_recovery: true, replay_lsn: Some(replayed), replay_age_ms }),
+                    Some(primary),
+                ) => {
                     let age = replay_age_ms.map(|ms| Duration::from_millis(ms.max(0) as u64));
                     let observed = state.tracker.observe(sampled_at, primary, replayed, age, Instant::now());
                     let healthy = observed.lag <= self.max_lag;
