@@ -86,13 +86,13 @@ impl ReplicatedCluster {
     /// Stops the replica as a crash would.
     pub fn stop_replica(&self) {
         self.pg_ctl_stop("replica");
-        self.replica_running.store(false, Ordering::SeqCst);
+        AtomicBool::store(&self.replica_running, false, Ordering::SeqCst);
     }
 
     /// Starts the replica (again); it reconnects and catches up by itself.
     pub fn start_replica(&self) {
         self.pg_ctl_start("replica", self.replica_port);
-        self.replica_running.store(true, Ordering::SeqCst);
+        AtomicBool::store(&self.replica_running, true, Ordering::SeqCst);
     }
 
     async fn replica(&self) -> AsyncPgConnection {
@@ -146,7 +146,7 @@ impl ReplicatedCluster {
 
 impl Drop for ReplicatedCluster {
     fn drop(&mut self) {
-        if self.replica_running.load(Ordering::SeqCst) {
+        if AtomicBool::load(&self.replica_running, Ordering::SeqCst) {
             self.pg_ctl_stop("replica");
         }
         self.pg_ctl_stop("primary");
