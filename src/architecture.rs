@@ -45,7 +45,11 @@ pub const MODULES: &[Module] = &[
     kernel("geo", &[], "ISO 3166-1 country codes"),
     kernel("telemetry", &[], "log set-up"),
     kernel("config", &[], "settings from the environment"),
-    kernel("db", &[], "pool, schema, typed ids and text enums, migrations"),
+    kernel(
+        "db",
+        &["caller_write_lsns"],
+        "pools, read routing to replicas (health, read-your-writes), schema, typed ids and text enums, migrations",
+    ),
     kernel("error", &[], "ApiError and problem+json"),
     kernel("validation", &[], "field checks that report every problem at once"),
     kernel("metrics", &[], "the Prometheus registry and request metrics"),

@@ -1,5 +1,6 @@
 //! Prometheus metrics: request counts and latency by route pattern and status,
-//! job outcomes, and gauges (pool usage, job queue depth) that whoever serves
+//! job outcomes, reads routed per database target and each replica's lag and
+//! health (as the read router reports them), and gauges (pool usage, job queue depth) that whoever serves
 //! the scrape sets just before rendering; `rigmarket_build_info` (the version),
 //! and the standard `process_*` metrics (CPU, memory, file descriptors, start
 //! time, read from `/proc/self` on Linux at each scrape).
@@ -8,7 +9,11 @@ use std::future::Future;
 use std::time::Instant;
 
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+use crate::db::reads::ReadObserver;
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -18,6 +23,10 @@ pub struct Metrics {
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
     pub jobs_finished: IntCounterVec,
+    /// Lag-tolerant reads by where they went (`primary` or a replica).
+    pub db_reads: IntCounterVec,
+    replica_lag: GaugeVec,
+    replica_healthy: IntGaugeVec,
     pool_size: IntGauge,
     pool_available: IntGauge,
     pool_waiting: IntGauge,
@@ -51,6 +60,24 @@ impl Metrics {
             &["kind", "outcome"],
         )
         .expect("valid metric");
+        let db_reads = IntCounterVec::new(
+            Opts::new("db_reads_routed_total", "Lag-tolerant reads by target (primary or a replica)"),
+            &["target"],
+        )
+        .expect("valid metric");
+        let replica_lag = GaugeVec::new(
+            Opts::new(
+                "db_replica_lag_seconds",
+                "How far each replica's replay is behind the primary at its last check",
+            ),
+            &["replica"],
+        )
+        .expect("valid metric");
+        let replica_healthy = IntGaugeVec::new(
+            Opts::new("db_replica_healthy", "1 when the replica takes reads, 0 when down or lagging"),
+            &["replica"],
+        )
+        .expect("valid metric");
         let build_info = IntGauge::with_opts(
             Opts::new("build_info", "The running build; always 1")
                 .const_label("version", env!("CARGO_PKG_VERSION"))
@@ -69,6 +96,9 @@ impl Metrics {
             http_requests,
             http_duration,
             jobs_finished,
+            db_reads,
+            replica_lag,
+            replica_healthy,
             registry,
             process: process_registry(),
         };
@@ -76,6 +106,9 @@ impl Metrics {
             Box::new(metrics.http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(metrics.http_duration.clone()),
             Box::new(metrics.jobs_finished.clone()),
+            Box::new(metrics.db_reads.clone()),
+            Box::new(metrics.replica_lag.clone()),
+            Box::new(metrics.replica_healthy.clone()),
             Box::new(metrics.pool_size.clone()),
             Box::new(metrics.pool_available.clone()),
             Box::new(metrics.pool_waiting.clone()),
@@ -108,6 +141,18 @@ impl Metrics {
         families.extend(self.process.gather());
         TextEncoder::new().encode(&families, &mut out).expect("text encoding cannot fail");
         String::from_utf8(out).expect("prometheus text is UTF-8")
+    }
+}
+
+impl ReadObserver for Metrics {
+    fn read_routed(&self, target: &str) {
+        self.db_reads.with_label_values(&[target]).inc();
+    }
+
+    fn replica_checked(&self, replica: &str, healthy: bool, lag: Option<std::time::Duration>) {
+        self.replica_healthy.with_label_values(&[replica]).set(i64::from(healthy));
+        // An unreachable replica's lag is unknown: NaN, not a misleading number.
+        self.replica_lag.with_label_values(&[replica]).set(lag.map_or(f64::NAN, |lag| lag.as_secs_f64()));
     }
 }
 

@@ -126,6 +126,7 @@ impl FromRequest for AuthUser {
         let state = app_state(req);
         let token = crate::http::bearer_token(req);
         let sent_key = api_key_header(req).is_some();
+        let req = req.clone();
         Box::pin(async move {
             if sent_key && token.is_none() {
                 return Err(ApiError::unauthorized(
@@ -141,7 +142,9 @@ impl FromRequest for AuthUser {
                 ));
             }
             let state = state?;
-            authenticate_token(&state.pool, &state.config, &token, state.clock.now()).await
+            let user = authenticate_token(&state.pool, &state.config, &token, state.clock.now()).await?;
+            super::read_routing::mark_writer(&req, user.id().0);
+            Ok(user)
         })
     }
 }

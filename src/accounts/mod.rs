@@ -10,6 +10,8 @@
 //!   tokens, opaque secrets and login throttling.
 //! - [`queries`]: the SQL; `directory` and `reputation`: what other capabilities
 //!   may ask about users, and the seller reputation the orders provide.
+//! - [`read_routing`]: which database a lag-tolerant read uses for this caller
+//!   (`ReplicaReads`) and the write marks that keep a caller's own writes in view.
 //! - `handlers`: the HTTP API.
 //!
 //! Reads (through `Config`): `RIGMARKET_PUBLIC_URL` (links and the token
@@ -29,6 +31,7 @@ pub mod password_change;
 pub mod profile;
 pub mod provisioning;
 pub mod queries;
+pub mod read_routing;
 pub mod registration;
 mod reputation;
 pub mod roles;
@@ -43,5 +46,6 @@ pub use directory::{display_names, email_of, is_suspended, lock_user, suspended_
 pub use handlers::configure;
 pub use model::AccountStatus;
 pub use queries::users::load_account;
+pub use read_routing::{remember_writes, ReplicaReads};
 pub use reputation::{Reputation, ReputationSource, Reputations};
 pub use roles::{grant_admin, ROLE_ADMIN, ROLE_INSPECTOR};

@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use secrecy::ExposeSecret;
 use tokio::sync::watch;
 
 use crate::accounts::password::DummyHash;
@@ -86,8 +85,12 @@ pub struct Roles {
 
 /// Prepares the database for this version of the code: creates it when missing,
 /// applies migrations under an advisory lock and seeds the reference data.
+/// All of it on a direct connection (`RIGMARKET_MIGRATION_DATABASE_URL` when
+/// set): a session-level advisory lock means nothing through PgBouncer in
+/// transaction mode.
 pub async fn prepare_database(config: &Config) -> anyhow::Result<()> {
-    let url = config.database_url.expose_secret();
+    let direct = crate::db::pooling::direct_url(config);
+    let url = direct.as_str();
     crate::db::create_database_if_missing(url).await?;
     let applied = crate::db::run_migrations(url).await?;
     if !applied.is_empty() {

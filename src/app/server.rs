@@ -75,6 +75,8 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
             .configure(|cfg| openapi::docs_routes(cfg, spec_json.clone()))
             .configure(crate::accounts::pages::routes)
             .default_service(web::to(http::routes::unmatched))
+            // Innermost: runs when the handler's transactions have committed.
+            .wrap_fn(crate::accounts::remember_writes)
             .wrap(middleware::from_fn(move |req, next| http::input::screen_text(json_limit, req, next)))
             .wrap(middleware::Compress::default())
             .wrap(middleware::from_fn(http::conditional::encoding_specific_etag))

@@ -12,6 +12,7 @@ use super::queries::{self, ModelCursor, ModelFilter, ModelSpec};
 use super::references::{self, ReferencePricesInput};
 use super::tiers::EfficiencyTier;
 use crate::accounts::AuthUser;
+use crate::accounts::ReplicaReads;
 use crate::db::ids::RigModelId;
 use crate::error::ApiResult;
 use crate::http::pagination::{page_from, Page, PageParams};
@@ -42,14 +43,14 @@ crate::http::problems::problems!(ListRigModelsProblems { 422: validation_failed 
 )]
 #[get("/rig-models")]
 async fn list_rig_models(
-    state: web::Data<AppState>,
+    reads: ReplicaReads,
     filter: web::Query<ModelQuery>,
     page: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<RigModelView>>> {
     let (limit, after) = (page.limit()?, page.cursor::<ModelCursor>()?);
     let ModelQuery { manufacturer, algorithm, tier } = filter.into_inner();
     let filter = ModelFilter { manufacturer, algorithm, tier };
-    let mut conn = state.pool.get().await?;
+    let mut conn = reads.conn().await?;
     let rows = queries::list_models(&mut conn, &filter, after, limit + 1).await?;
     let (rows, next_cursor) = page_from(rows, limit, |(row, maker)| (maker.clone(), row.name.clone(), row.id));
     Ok(web::Json(Page {
@@ -70,9 +71,13 @@ crate::http::problems::problems!(GetRigModelProblems { 404: rig_model_not_found 
     )
 )]
 #[get("/rig-models/{id}")]
-async fn get_rig_model(state: web::Data<AppState>, id: web::Path<RigModelId>) -> ApiResult<web::Json<RigModelView>> {
+async fn get_rig_model(
+    state: web::Data<AppState>,
+    reads: ReplicaReads,
+    id: web::Path<RigModelId>,
+) -> ApiResult<web::Json<RigModelView>> {
     let today = state.clock.now().date_naive();
-    let mut conn = state.pool.get().await?;
+    let mut conn = reads.conn().await?;
     Ok(web::Json(models::model_with_reference(&mut conn, *id, today).await?))
 }
 
@@ -90,10 +95,11 @@ crate::http::problems::problems!(ListReferencePricesProblems { 404: rig_model_no
 #[get("/rig-models/{id}/reference-prices")]
 async fn list_reference_prices(
     state: web::Data<AppState>,
+    reads: ReplicaReads,
     id: web::Path<RigModelId>,
 ) -> ApiResult<web::Json<ReferencePricesView>> {
     let today = state.clock.now().date_naive();
-    let mut conn = state.pool.get().await?;
+    let mut conn = reads.conn().await?;
     Ok(web::Json(references::history(&mut conn, *id, today).await?))
 }
 

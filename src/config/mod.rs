@@ -24,12 +24,17 @@
 //! `RIGMARKET_ORDER_AUTO_DELIVERY_AFTER`, `RIGMARKET_WIRE_INSTRUCTIONS`, and for
 //! BTCPay Server payments ([`BtcpayConfig`], all four or none)
 //! `RIGMARKET_BTCPAY_URL`, `RIGMARKET_BTCPAY_STORE_ID`, `RIGMARKET_BTCPAY_API_KEY`,
-//! `RIGMARKET_BTCPAY_WEBHOOK_SECRET`.
+//! `RIGMARKET_BTCPAY_WEBHOOK_SECRET`; for replicas and PgBouncer (`scale_out`)
+//! `RIGMARKET_DATABASE_REPLICA_URLS`, `RIGMARKET_REPLICA_MAX_LAG`,
+//! `RIGMARKET_REPLICA_HEALTH_INTERVAL`, `RIGMARKET_DB_PGBOUNCER`,
+//! `RIGMARKET_MIGRATION_DATABASE_URL`.
 
+mod scale_out;
 mod settings;
 mod values;
 mod vars;
 
+pub use scale_out::{PoolerMode, ScaleOutSettings};
 pub use settings::{
     BtcpayConfig, Config, ConfigError, MailConfig, MailTransportConfig, OrderSettings, S3Config, StorageConfig,
     StratumSettings, DEFAULT_DATABASE_URL, DEV_JWT_SECRET,

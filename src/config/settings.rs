@@ -8,6 +8,8 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+pub use super::scale_out::ScaleOutSettings;
+
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/rigmarket";
 /// Only acceptable while the public URL points at this machine.
 pub const DEV_JWT_SECRET: &str = "rigmarket-development-secret-do-not-use-in-production";
@@ -52,6 +54,8 @@ pub struct Config {
     /// BTCPay Server payments; `None` when its variables are unset.
     pub btcpay: Option<BtcpayConfig>,
     pub orders: OrderSettings,
+    /// Replicas, their health limits, PgBouncer.
+    pub scale_out: ScaleOutSettings,
 }
 
 /// Escrow order rules that operators may tune.

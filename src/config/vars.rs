@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use url::Url;
 
+use super::scale_out::ScaleOutVars;
 use super::settings::{
     invalid, BtcpayConfig, Config, ConfigError, MailConfig, MailTransportConfig, OrderSettings, S3Config,
     StorageConfig, StratumSettings, DEFAULT_DATABASE_URL, DEFAULT_WIRE_INSTRUCTIONS, DEV_JWT_SECRET,
@@ -69,6 +70,11 @@ pub(super) const VARS: &[(&str, Option<&str>)] = &[
     ("RIGMARKET_BTCPAY_STORE_ID", None),
     ("RIGMARKET_BTCPAY_API_KEY", None),
     ("RIGMARKET_BTCPAY_WEBHOOK_SECRET", None),
+    ("RIGMARKET_DATABASE_REPLICA_URLS", None),
+    ("RIGMARKET_REPLICA_MAX_LAG", Some("5s")),
+    ("RIGMARKET_REPLICA_HEALTH_INTERVAL", Some("1s")),
+    ("RIGMARKET_DB_PGBOUNCER", Some("off")),
+    ("RIGMARKET_MIGRATION_DATABASE_URL", None),
 ];
 
 /// The set variables of [`VARS`] merged over their defaults. Values are trimmed
@@ -128,6 +134,7 @@ pub(super) fn read(vars: &HashMap<String, String>) -> Result<Config, ConfigError
         stratum: extract::<StratumVars>(&figment)?.into(),
         btcpay: read_btcpay(&figment)?,
         orders: extract::<OrderVars>(&figment)?.into(),
+        scale_out: extract::<ScaleOutVars>(&figment)?.into_settings()?,
     })
 }
 

@@ -1,5 +1,7 @@
-//! PostgreSQL access: the connection pool, embedded migrations run under an
-//! advisory lock, and database creation at start-up.
+//! PostgreSQL access: the connection pools (direct or through PgBouncer,
+//! `pooling`), lag-tolerant reads routed to streaming replicas (`reads`,
+//! `replica_health`, `write_marks`), embedded migrations run under an advisory
+//! lock on a direct connection, and database creation at start-up.
 //!
 //! Every pooled connection carries `statement_timeout` and `application_name`
 //! (set through the connection string so they survive reconnects), and the pool
@@ -9,8 +11,12 @@
 pub mod ids;
 pub mod local_cluster;
 mod migrations;
+pub mod pooling;
+pub mod reads;
+mod replica_health;
 pub mod schema;
 mod text_enums;
+pub mod write_marks;
 
 pub use migrations::{embedded_versions, migration_state, MigrationState, MIGRATIONS};
 pub(crate) use text_enums::text_enum;
@@ -22,7 +28,6 @@ use diesel::connection::SimpleConnection;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::MigrationHarness;
 use url::Url;
@@ -60,17 +65,9 @@ pub fn connection_url(database_url: &str, statement_timeout: Duration, app_name:
     Ok(url.to_string())
 }
 
+/// A pool straight to PostgreSQL (see [`pooling::build_pool_for`] for PgBouncer).
 pub fn build_pool(database_url: &str, max_size: usize, statement_timeout: Duration) -> anyhow::Result<DbPool> {
-    let url = connection_url(database_url, statement_timeout, "rigmarket")?;
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
-    Pool::builder(manager)
-        .max_size(max_size)
-        .wait_timeout(Some(POOL_WAIT))
-        .create_timeout(Some(POOL_WAIT))
-        .recycle_timeout(Some(POOL_WAIT))
-        .runtime(deadpool::Runtime::Tokio1)
-        .build()
-        .context("building the database pool")
+    pooling::build_pool_for(database_url, max_size, statement_timeout, "rigmarket", false)
 }
 
 /// Escapes `%`, `_` and `\` so user text matches literally in LIKE/ILIKE.

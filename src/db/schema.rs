@@ -24,6 +24,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    caller_write_lsns (user_id) {
+        user_id -> Uuid,
+        lsn -> Int8,
+        written_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     periodic_tasks (name) {
         name -> Text,
         interval_secs -> Int4,

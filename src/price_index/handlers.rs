@@ -11,7 +11,7 @@ use super::http_cache::{respond, Audience, CSV, JSON};
 use super::model::{FireSalesResponse, LatestTier, SeriesResponse, TierBandView};
 use super::params::{wants_csv, FireSaleParams, LatestParams, SeriesParams};
 use super::{csv_export, current, history};
-use crate::accounts::Principal;
+use crate::accounts::{Principal, ReplicaReads};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -58,10 +58,12 @@ crate::http::problems::problems!(LatestProblems { 429: rate_limited });
     )
 )]
 #[get("/price-index/latest")]
-async fn latest(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn latest(state: web::Data<AppState>, reads: ReplicaReads, req: HttpRequest) -> ApiResult<HttpResponse> {
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
     access::per_ip(&mut conn, &req, IndexQuotas::of(&state.config), now).await?;
+    // The quota is counted on the primary; the series come from a replica.
+    let mut conn = reads.conn().await?;
     let params: LatestParams = query(&req)?;
     let per_tier = current::latest(&mut conn, params.basis.unwrap_or_default(), now).await?;
     Ok(respond(&req, json(&per_tier)?, JSON, Audience::Public))
@@ -89,12 +91,15 @@ crate::http::problems::problems!(PriceSeriesProblems {
 #[get("/price-index/series")]
 async fn price_series(
     state: web::Data<AppState>,
+    reads: ReplicaReads,
     req: HttpRequest,
     principal: Result<Principal, ApiError>,
 ) -> ApiResult<HttpResponse> {
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
     access::authorize(&mut conn, &req, IndexQuotas::of(&state.config), principal, now).await?;
+    // The quota is counted on the primary; the series come from a replica.
+    let mut conn = reads.conn().await?;
     let params: SeriesParams = query(&req)?;
     let body = history::price_series(&mut conn, &params, now).await?;
     if wants_csv(params.format, &req) {
@@ -124,12 +129,15 @@ crate::http::problems::problems!(FireSalesProblems {
 #[get("/price-index/fire-sales")]
 async fn fire_sales(
     state: web::Data<AppState>,
+    reads: ReplicaReads,
     req: HttpRequest,
     principal: Result<Principal, ApiError>,
 ) -> ApiResult<HttpResponse> {
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
     access::authorize(&mut conn, &req, IndexQuotas::of(&state.config), principal, now).await?;
+    // The quota is counted on the primary; the series come from a replica.
+    let mut conn = reads.conn().await?;
     let params: FireSaleParams = query(&req)?;
     let body = history::fire_sales(&mut conn, &params, now).await?;
     if wants_csv(params.format, &req) {

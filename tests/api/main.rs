@@ -25,6 +25,7 @@ mod orders;
 mod photos;
 mod price_index;
 mod proofs;
+mod replicas;
 mod resilience;
 mod search;
 mod storage;

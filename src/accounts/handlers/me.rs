@@ -10,6 +10,7 @@ use crate::accounts::model::{ApiKeyView, CreatedApiKey, MeView, ProfileChanges, 
 use crate::accounts::password::DummyHash;
 use crate::accounts::password_change::{self, PasswordChange};
 use crate::accounts::profile;
+use crate::accounts::ReplicaReads;
 use crate::accounts::ReputationSource;
 use crate::accounts::{AuthUser, Principal};
 use crate::db::ids::{ApiKeyId, UserId};
@@ -129,11 +130,11 @@ crate::http::problems::problems!(PublicProfileProblems { 404: user_not_found });
 )]
 #[get("/users/{id}")]
 async fn public_profile(
-    state: web::Data<AppState>,
+    reads: ReplicaReads,
     reputations: web::Data<ReputationSource>,
     id: web::Path<UserId>,
 ) -> ApiResult<web::Json<PublicProfile>> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = reads.conn().await?;
     Ok(web::Json(profile::public_profile(&mut conn, &reputations, *id).await?))
 }
 

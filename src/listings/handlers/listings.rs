@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 
 use crate::accounts::AuthUser;
+use crate::accounts::ReplicaReads;
 use crate::db::ids::ListingId;
 use crate::error::ApiResult;
 use crate::http::conditional::{self, PRIVATE_REVALIDATE, PUBLIC_REVALIDATE};
@@ -58,13 +59,13 @@ crate::http::problems::problems!(GetListingProblems { 404: listing_not_found });
 )]
 #[get("/listings/{id}")]
 async fn get_listing(
-    state: web::Data<AppState>,
+    reads: ReplicaReads,
     pages: web::Data<ListingRenderer>,
     req: HttpRequest,
     viewer: Option<AuthUser>,
     id: web::Path<ListingId>,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = reads.conn().await?;
     let row = find_visible(&mut conn, *id, viewer.as_ref()).await?;
     let view = pages.render_one(&mut conn, row).await?;
     // Anonymous callers only see public listings; drafts and listings under
@@ -213,14 +214,14 @@ crate::http::problems::problems!(PriceHistoryProblems { 404: listing_not_found }
 )]
 #[get("/listings/{id}/price-history")]
 async fn price_history(
-    state: web::Data<AppState>,
+    reads: ReplicaReads,
     viewer: Option<AuthUser>,
     id: web::Path<ListingId>,
     page: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<PriceChange>>> {
     let limit = page.limit()?;
     let after = page.cursor::<i64>()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = reads.conn().await?;
     let rows = editing::price_history(&mut conn, *id, viewer.as_ref(), after, limit + 1).await?;
     let (items, next_cursor) = page_from(rows, limit, |change| change.id);
     Ok(web::Json(Page { items, next_cursor }))

@@ -4,6 +4,7 @@
 use actix_web::{get, post, web, HttpResponse};
 
 use crate::accounts::AuthUser;
+use crate::accounts::ReplicaReads;
 use crate::db::ids::ListingId;
 use crate::error::ApiResult;
 use crate::http::pagination::{page_from, Page, PageParams};
@@ -58,14 +59,14 @@ crate::http::problems::problems!(ListConditionReportsProblems { 404: listing_not
 )]
 #[get("/listings/{id}/condition-reports")]
 async fn list_condition_reports(
-    state: web::Data<AppState>,
+    reads: ReplicaReads,
     viewer: Option<AuthUser>,
     id: web::Path<ListingId>,
     page: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<ConditionReport>>> {
     let limit = page.limit()?;
     let before = page.cursor::<i32>()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = reads.conn().await?;
     let rows = condition_reports::of_listing(&mut conn, *id, viewer.as_ref(), before, limit + 1).await?;
     let (items, next_cursor) = page_from(rows, limit, |report| report.version);
     Ok(web::Json(Page { items, next_cursor }))

@@ -4,6 +4,7 @@ use actix_web::{get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::accounts::ReplicaReads;
 use crate::error::ApiResult;
 use crate::listings::model::ListingView;
 use crate::listings::search::{self, SearchParams};
@@ -32,11 +33,12 @@ crate::http::problems::problems!(SearchListingsProblems { 422: validation_failed
 #[get("/listings")]
 async fn search_listings(
     state: web::Data<AppState>,
+    reads: ReplicaReads,
     pages: web::Data<ListingRenderer>,
     params: web::Query<SearchParams>,
 ) -> ApiResult<web::Json<SearchPage>> {
     let plan = params.plan(state.config.fire_sale_threshold_bps, state.clock.now())?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = reads.conn().await?;
     let found = search::run(&mut conn, plan).await?;
     let items = pages.render(&mut conn, found.rows).await?;
     Ok(web::Json(SearchPage { items, next_cursor: found.next_cursor, total: found.total }))

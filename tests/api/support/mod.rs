@@ -10,7 +10,10 @@ pub mod database;
 mod jobs;
 pub mod listings;
 pub mod pages;
+pub mod pgbouncer;
+mod postgres_processes;
 pub mod proxy;
+pub mod replica;
 pub mod s3;
 pub mod smtp;
 
@@ -59,6 +62,14 @@ pub struct TestAppBuilder {
     now: Option<DateTime<Utc>>,
     database_port: Option<u16>,
     web_url: Option<url::Url>,
+    replica: Option<ReplicaOptions>,
+}
+
+/// How the app treats its streaming replica (see [`TestAppBuilder::with_replica`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ReplicaOptions {
+    pub max_lag: std::time::Duration,
+    pub health_interval: std::time::Duration,
 }
 
 impl TestAppBuilder {
@@ -93,6 +104,13 @@ impl TestAppBuilder {
         self.web_url = Some(url.parse().unwrap());
         self
     }
+    /// Run on a private primary with a real streaming replica
+    /// ([`replica::ReplicatedCluster`], at `app.cluster`), the replica in
+    /// `RIGMARKET_DATABASE_REPLICA_URLS`.
+    pub fn with_replica(mut self, options: ReplicaOptions) -> Self {
+        self.replica = Some(options);
+        self
+    }
     pub fn at(mut self, now: DateTime<Utc>) -> Self {
         self.now = Some(now);
         self
@@ -106,10 +124,23 @@ impl TestAppBuilder {
 
     pub async fn spawn(self) -> TestApp {
         access_log::install();
-        let db_name = database::create_test_database().await;
-        let direct_url = database::database_url(&db_name);
-        let guard = DatabaseGuard(db_name);
-        let app_url = match self.database_port {
+        let cluster = match self.replica {
+            Some(_) => Some(replica::ReplicatedCluster::start().await),
+            None => None,
+        };
+        let (direct_url, guard) = match &cluster {
+            Some(cluster) => (cluster.primary_url(), None),
+            None => {
+                let db_name = database::create_test_database().await;
+                (database::database_url(&db_name), Some(DatabaseGuard(db_name)))
+            }
+        };
+        let direct_port = url::Url::parse(&direct_url).unwrap().port().unwrap_or(5432);
+        let bouncer = match (&cluster, self.database_port) {
+            (None, None) if pgbouncer::wanted() => Some(pgbouncer::PgBouncer::start(direct_port).await),
+            _ => None,
+        };
+        let app_url = match self.database_port.or(bouncer.as_ref().map(|b| b.port)) {
             Some(port) => {
                 let mut url = url::Url::parse(&direct_url).unwrap();
                 url.set_port(Some(port)).unwrap();
@@ -118,6 +149,15 @@ impl TestAppBuilder {
             None => direct_url.clone(),
         };
         let mut config = base_config(&app_url);
+        if bouncer.is_some() {
+            config.scale_out.pooler = rigmarket::config::PoolerMode::Transaction;
+            config.scale_out.migration_database_url = Some(direct_url.clone().into());
+        }
+        if let (Some(cluster), Some(options)) = (&cluster, self.replica) {
+            config.scale_out.replica_urls = vec![cluster.replica_url().into()];
+            config.scale_out.replica_max_lag = options.max_lag;
+            config.scale_out.replica_health_interval = options.health_interval;
+        }
         config.web_url = self.web_url;
         let temp = tempfile::tempdir().unwrap();
         let smtp = if self.smtp {
@@ -173,6 +213,8 @@ impl TestAppBuilder {
             stop,
             running: Some(running),
             _temp: temp,
+            _bouncer: bouncer,
+            cluster,
             _guard: guard,
         }
     }
@@ -194,8 +236,11 @@ pub struct TestApp {
     stop: watch::Sender<bool>,
     running: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _temp: tempfile::TempDir,
+    _bouncer: Option<pgbouncer::PgBouncer>,
+    /// The private primary and its streaming replica (`with_replica`).
+    pub cluster: Option<replica::ReplicatedCluster>,
     // Declared last so the database is dropped after the app lets go of it.
-    _guard: DatabaseGuard,
+    _guard: Option<DatabaseGuard>,
 }
 
 pub async fn spawn_app() -> TestApp {
