@@ -25,7 +25,7 @@ mod relay;
 pub mod share;
 pub mod stratum;
 
-pub use handlers::{proof_duration, ticket, ProofTicket};
+pub use handlers::{proof_duration, ticket, view as render_proof, ProofTicket};
 pub use jobs::{register_jobs, ExpireProof, FinalizeProof};
 pub use lifecycle::finalize;
 pub use model::DeliveryShortfall;
