@@ -27,6 +27,9 @@ CREATE TABLE webhook_endpoints (
     previous_secret_until timestamptz,
     -- Start of the current run of failed attempts; null while deliveries succeed.
     failing_since timestamptz,
+    -- Set when an attempt found the endpoint's request slot held past a short
+    -- wait (a receiver that hangs): its other attempts wait until then.
+    slow_until timestamptz,
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL
 );

@@ -11,7 +11,7 @@ use crate::proofs::FinalizeProof;
 use crate::state::AppState;
 use crate::webhooks::{DeliverWebhook, Deliverer, Renderers};
 
-/// Events taken per fan-out run (the rest wait for the next second).
+/// Events taken per fan-out run (a full batch queues the next run at once).
 const FAN_OUT_BATCH: i64 = 500;
 
 pub fn runner(state: &AppState, orders: &OrderContext, listings: &ListingRenderer) -> JobRunner {
@@ -72,6 +72,10 @@ fn wire_webhooks(registry: &mut JobRegistry, state: &AppState, renderers: Render
             crate::webhooks::fan_out(conn, &renderers, &events, now).await?;
             let ids: Vec<_> = events.iter().map(|e| e.id).collect();
             crate::events::mark_fanned_out(conn, &ids, now).await?;
+            if events.len() as i64 == FAN_OUT_BATCH {
+                // A backlog: go on at once rather than at the next period.
+                crate::jobs::enqueue(conn, &FanOutEvents::default(), now).await?;
+            }
             Ok(())
         })
     });
@@ -80,8 +84,8 @@ fn wire_webhooks(registry: &mut JobRegistry, state: &AppState, renderers: Render
         sealer: crate::webhooks::secrets::Sealer::from_config(config),
         allow_private: config.webhooks.allow_private,
         jitter: config.job_retry_jitter,
-        // Leave a worker free for other endpoints while one receiver hangs.
-        slots: (config.worker_concurrency as i64 / 2).max(1),
+        // One request at a time per endpoint: a receiver that hangs holds one worker.
+        slots: 1,
     };
     let clock = state.clock.clone();
     registry.on(move |conn, job: DeliverWebhook| {

@@ -662,6 +662,7 @@ diesel::table! {
         previous_secret_sealed -> Nullable<Bytea>,
         previous_secret_until -> Nullable<Timestamptz>,
         failing_since -> Nullable<Timestamptz>,
+        slow_until -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }

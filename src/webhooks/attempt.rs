@@ -7,13 +7,16 @@
 //! locked during the request, so no other worker makes the same attempt; a
 //! crash mid-request rolls the attempt back and the job is due again (the
 //! receiver may then get the message twice, with the same `webhook-id`).
-//! Each endpoint gets at most `slots` requests at a time (advisory locks), so a
-//! receiver that hangs holds at most that many workers and the others keep
-//! delivering elsewhere.
+//! Each endpoint gets at most `slots` requests at a time (advisory locks). An
+//! attempt that finds them held waits briefly (a fast receiver frees a slot in
+//! milliseconds); if that is not enough the receiver is hanging, the endpoint
+//! is marked slow for the 15 s timeout and its other attempts are deferred
+//! without touching it, so a hanging receiver holds one worker and the others
+//! keep delivering elsewhere.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::sql_types::{BigInt, Bool, Text};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::deliveries::{self, AttemptRecord, DeliverWebhook};
 use super::emails::EndpointDisabled;
@@ -25,8 +28,8 @@ use super::sender::{self, Answer, Outgoing};
 use super::signature::signature_header;
 use crate::jobs;
 
-/// How long an attempt waits when its endpoint is busy with other attempts.
-const BUSY_WAIT: Duration = Duration::seconds(1);
+/// How long a worker waits for a busy endpoint's slot before deferring.
+const SLOT_WAIT_MS: u64 = 200;
 
 /// What an attempt needs besides the database.
 #[derive(Clone)]
@@ -57,8 +60,16 @@ pub async fn run(
         deliveries::fail_pending(conn, endpoint.id).await?;
         return Ok(());
     }
+    if let Some(until) = endpoint.slow_until.filter(|until| *until > now) {
+        jobs::enqueue(conn, &job, until).await?;
+        return Ok(());
+    }
     if !take_slot(conn, &endpoint, deliverer.slots).await? {
-        jobs::enqueue(conn, &job, now + BUSY_WAIT).await?;
+        // The slot is held by a request that is taking long: let the endpoint's
+        // other attempts wait out the timeout instead of queueing for it.
+        let until = now + Duration::from_std(sender::TIMEOUT).expect("15 s");
+        endpoints::mark_slow(conn, endpoint.id, until).await?;
+        jobs::enqueue(conn, &job, until).await?;
         return Ok(());
     }
     let keys = endpoints::signing_keys(&deliverer.sealer, &endpoint, now)?;
@@ -146,15 +157,19 @@ async fn disable(
 }
 
 /// Takes one of the endpoint's request slots for the rest of the transaction.
+/// When all are taken it waits [`SLOT_WAIT_MS`] for the first: a fast receiver
+/// frees it within that (so two workers share a busy endpoint without
+/// deferring each other's attempts), a hanging one does not.
 async fn take_slot(conn: &mut AsyncPgConnection, endpoint: &EndpointRow, slots: i64) -> anyhow::Result<bool> {
     #[derive(diesel::QueryableByName)]
     struct Taken {
         #[diesel(sql_type = Bool)]
         taken: bool,
     }
+    let key = format!("webhook endpoint {}", endpoint.id);
     for slot in 0..slots.max(1) {
         let taken: Taken = diesel::sql_query("SELECT pg_try_advisory_xact_lock(hashtextextended($1, $2)) AS taken")
-            .bind::<Text, _>(format!("webhook endpoint {}", endpoint.id))
+            .bind::<Text, _>(&key)
             .bind::<BigInt, _>(slot)
             .get_result(conn)
             .await?;
@@ -162,5 +177,17 @@ async fn take_slot(conn: &mut AsyncPgConnection, endpoint: &EndpointRow, slots: 
             return Ok(true);
         }
     }
-    Ok(false)
+    // In a savepoint: a lock timeout rolls back only the wait (and its setting).
+    let waited = conn
+        .transaction(async |conn| {
+            diesel::sql_query(format!("SET LOCAL lock_timeout = '{}ms'", SLOT_WAIT_MS)).execute(conn).await?;
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind::<Text, _>(&key)
+                .execute(conn)
+                .await?;
+            diesel::sql_query("SET LOCAL lock_timeout = 0").execute(conn).await?;
+            Ok::<_, diesel::result::Error>(())
+        })
+        .await;
+    Ok(waited.is_ok())
 }

@@ -310,3 +310,13 @@ pub async fn disable(
         .await?;
     Ok(())
 }
+
+/// Marks the endpoint slow until `until`: its other attempts wait instead of
+/// each holding a worker on a receiver that does not answer.
+pub async fn mark_slow(conn: &mut AsyncPgConnection, id: WebhookEndpointId, until: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(webhook_endpoints::table.find(id))
+        .set(webhook_endpoints::slow_until.eq(Some(until)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -22,6 +22,7 @@ pub struct EndpointRow {
     pub previous_secret_sealed: Option<Vec<u8>>,
     pub previous_secret_until: Option<DateTime<Utc>>,
     pub failing_since: Option<DateTime<Utc>>,
+    pub slow_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
