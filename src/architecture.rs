@@ -59,6 +59,7 @@ pub const MODULES: &[Module] = &[
     kernel("storage", &[], "object storage (S3 or a local directory) and signed URLs"),
     kernel("mail", &[], "the mail outbox (a job) and its transports"),
     kernel("audit", &["audit_log"], "the append-only audit log"),
+    kernel("events", &["domain_events"], "the domain events outbox and its catalog of event types"),
     kernel("idempotency", &["idempotency_keys"], "Idempotency-Key storage and replay"),
     kernel("state", &[], "AppState: the kernel services a handler can extract"),
     capability("ops", &[], "health, readiness and the metrics endpoint"),
@@ -93,6 +94,11 @@ pub const MODULES: &[Module] = &[
         "orders",
         &["orders", "order_events", "settlement_offers", "order_evidence", "order_messages", "order_reviews"],
         "escrow orders, timers, payments, disputes, reviews, reputation",
+    ),
+    capability(
+        "webhooks",
+        &["webhook_endpoints", "webhook_deliveries"],
+        "outbound webhooks: endpoints, signed deliveries, retries, SSRF checks",
     ),
 ];
 

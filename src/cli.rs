@@ -283,6 +283,12 @@ async fn verify_ledger(config: Config) -> anyhow::Result<i32> {
 
 async fn serve(config: Config, roles: Roles) -> anyhow::Result<()> {
     crate::prepare_database(&config).await?;
+    if config.webhooks.secret_key.is_none() && !config.is_local() {
+        tracing::warn!(
+            "RIGMARKET_WEBHOOK_SECRET_KEY is unset: webhook secrets are sealed with a key derived from \
+             RIGMARKET_JWT_SECRET, and rotating that secret would make them unreadable"
+        );
+    }
     let app = Application::build(config, Clock::system(), roles).await?;
     app.run_until_stopped(crate::shutdown_signal()).await
 }

@@ -19,6 +19,7 @@ pub mod db;
 pub mod decimal;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod geo;
 pub mod http;
 pub mod idempotency;
@@ -37,6 +38,7 @@ pub mod state;
 pub mod storage;
 pub mod telemetry;
 pub mod validation;
+pub mod webhooks;
 
 pub use app::{prepare_database, shutdown_signal, Application, Instance, Roles};
 pub use state::AppState;

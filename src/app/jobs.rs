@@ -3,12 +3,18 @@
 //! imports the other.
 
 use crate::catalog::events::ReferencesChanged;
+use crate::events::FanOutEvents;
 use crate::jobs::{JobRegistry, JobRunner, PruneDeadJobs, RetryPolicy};
+use crate::listings::ListingRenderer;
 use crate::orders::OrderContext;
 use crate::proofs::FinalizeProof;
 use crate::state::AppState;
+use crate::webhooks::{DeliverWebhook, Deliverer, Renderers};
 
-pub fn runner(state: &AppState, orders: &OrderContext) -> JobRunner {
+/// Events taken per fan-out run (a full batch queues the next run at once).
+const FAN_OUT_BATCH: i64 = 500;
+
+pub fn runner(state: &AppState, orders: &OrderContext, listings: &ListingRenderer) -> JobRunner {
     let mut registry = JobRegistry::new();
     PruneDeadJobs::register(&mut registry, state.clock.clone());
     crate::ratelimit::register_jobs(&mut registry, state.clock.clone());
@@ -17,6 +23,8 @@ pub fn runner(state: &AppState, orders: &OrderContext) -> JobRunner {
     crate::proofs::register_jobs(&mut registry, state.clock.clone());
     crate::orders::register_jobs(&mut registry, orders.clone(), state.clock.clone());
     wire_events(&mut registry, state);
+    let renderers = Renderers { orders: orders.clone(), listings: listings.clone() };
+    wire_webhooks(&mut registry, state, renderers);
     let retry = RetryPolicy { jitter: state.config.job_retry_jitter };
     JobRunner::new(registry, state.pool.clone(), state.clock.clone(), state.metrics.clone(), retry)
 }
@@ -45,5 +53,44 @@ fn wire_events(registry: &mut JobRegistry, state: &AppState) {
             }
             Ok(())
         })
+    });
+}
+
+/// Events -> webhooks: the fan-out hands every event to its consumers in one
+/// transaction (a notifications inbox would be called here too), then the
+/// delivery attempts run as their own jobs.
+fn wire_webhooks(registry: &mut JobRegistry, state: &AppState, renderers: Renderers) {
+    let clock = state.clock.clone();
+    registry.every(move |conn, _: FanOutEvents| {
+        let now = clock.now();
+        let renderers = renderers.clone();
+        Box::pin(async move {
+            let events = crate::events::claim_waiting(conn, FAN_OUT_BATCH).await?;
+            if events.is_empty() {
+                return Ok(());
+            }
+            crate::webhooks::fan_out(conn, &renderers, &events, now).await?;
+            let ids: Vec<_> = events.iter().map(|e| e.id).collect();
+            crate::events::mark_fanned_out(conn, &ids, now).await?;
+            if events.len() as i64 == FAN_OUT_BATCH {
+                // A backlog: go on at once rather than at the next period.
+                crate::jobs::enqueue(conn, &FanOutEvents::default(), now).await?;
+            }
+            Ok(())
+        })
+    });
+    let config = &state.config;
+    let deliverer = Deliverer {
+        sealer: crate::webhooks::secrets::Sealer::from_config(config),
+        allow_private: config.webhooks.allow_private,
+        jitter: config.job_retry_jitter,
+        // One request at a time per endpoint: a receiver that hangs holds one worker.
+        slots: 1,
+    };
+    let clock = state.clock.clone();
+    registry.on(move |conn, job: DeliverWebhook| {
+        let now = clock.now();
+        let deliverer = deliverer.clone();
+        Box::pin(async move { crate::webhooks::attempt::run(conn, &deliverer, job, now).await })
     });
 }

@@ -60,7 +60,7 @@ impl Instance {
             fire_sale_threshold_bps: state.config.fire_sale_threshold_bps,
         };
         let orders = OrderContext::new(&state.config, payments, state.storage.clone());
-        let jobs = jobs::runner(&state, &orders);
+        let jobs = jobs::runner(&state, &orders, &listing_pages);
         let spec_followers = SpecFollowers(Arc::new(crate::listings::FollowCatalog));
         let reputations = ReputationSource(reputations);
         let settings = &state.config.stratum;

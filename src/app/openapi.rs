@@ -35,6 +35,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "orders", description = "Escrow orders: placement, payment, shipping, inspection, disputes, reviews"),
         (name = "payments", description = "Payment provider callbacks (BTCPay Server)"),
         (name = "price-index", description = "$/TH price index by efficiency tier and fire-sale series, for API-key consumers"),
+        (name = "webhooks", description = "Outbound webhooks: endpoints, event types, signed deliveries and their log"),
         (name = "admin", description = "Operations reserved to administrators"),
         (name = "health", description = "Liveness, readiness, metrics"),
     )

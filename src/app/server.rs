@@ -30,7 +30,8 @@ pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
             .configure(crate::proofs::configure)
             .configure(crate::orders::configure)
             .configure(crate::ledger::configure)
-            .configure(crate::price_index::configure),
+            .configure(crate::price_index::configure)
+            .configure(crate::webhooks::configure),
     );
 }
 

@@ -21,7 +21,8 @@
 //! `RIGMARKET_PRICE_INDEX_USER_PER_MINUTE`, for escrow orders
 //! `RIGMARKET_PLATFORM_FEE_BPS`, `RIGMARKET_ORDER_PAYMENT_WINDOW`,
 //! `RIGMARKET_ORDER_SHIP_WINDOW`, `RIGMARKET_ORDER_AUTO_REFUND_AFTER_SHIP_DEADLINE`,
-//! `RIGMARKET_ORDER_AUTO_DELIVERY_AFTER`, `RIGMARKET_WIRE_INSTRUCTIONS`, and for
+//! `RIGMARKET_ORDER_AUTO_DELIVERY_AFTER`, `RIGMARKET_WIRE_INSTRUCTIONS`, for outbound
+//! webhooks `RIGMARKET_WEBHOOK_SECRET_KEY`, `RIGMARKET_WEBHOOK_ALLOW_PRIVATE`, and for
 //! BTCPay Server payments ([`BtcpayConfig`], all four or none)
 //! `RIGMARKET_BTCPAY_URL`, `RIGMARKET_BTCPAY_STORE_ID`, `RIGMARKET_BTCPAY_API_KEY`,
 //! `RIGMARKET_BTCPAY_WEBHOOK_SECRET`; for replicas and PgBouncer (`scale_out`)
@@ -37,7 +38,7 @@ mod vars;
 pub use scale_out::{PoolerMode, ScaleOutSettings};
 pub use settings::{
     BtcpayConfig, Config, ConfigError, MailConfig, MailTransportConfig, OrderSettings, S3Config, StorageConfig,
-    StratumSettings, DEFAULT_DATABASE_URL, DEV_JWT_SECRET,
+    StratumSettings, WebhookKey, WebhookSettings, DEFAULT_DATABASE_URL, DEV_JWT_SECRET,
 };
 pub use values::parse_duration;
 

@@ -56,6 +56,29 @@ pub struct Config {
     pub orders: OrderSettings,
     /// Replicas, their health limits, PgBouncer.
     pub scale_out: ScaleOutSettings,
+    pub webhooks: WebhookSettings,
+}
+
+/// Outbound webhooks (`src/webhooks`).
+#[derive(Debug, Clone, Default)]
+pub struct WebhookSettings {
+    /// Encrypts endpoint signing secrets at rest (`RIGMARKET_WEBHOOK_SECRET_KEY`,
+    /// base64 of 32 bytes). `None`: a key derived from the JWT secret (see
+    /// `webhooks::secrets`), which production deployments should not rely on.
+    pub secret_key: Option<WebhookKey>,
+    /// Accept plain `http://` endpoint URLs and private, loopback and link-local
+    /// addresses (`RIGMARKET_WEBHOOK_ALLOW_PRIVATE`): for tests and on-premise use.
+    pub allow_private: bool,
+}
+
+/// 32 secret bytes that never appear in `Debug` output.
+#[derive(Clone)]
+pub struct WebhookKey(pub [u8; 32]);
+
+impl std::fmt::Debug for WebhookKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookKey(***)")
+    }
 }
 
 /// Escrow order rules that operators may tune.

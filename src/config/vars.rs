@@ -16,7 +16,8 @@ use url::Url;
 use super::scale_out::ScaleOutVars;
 use super::settings::{
     invalid, BtcpayConfig, Config, ConfigError, MailConfig, MailTransportConfig, OrderSettings, S3Config,
-    StorageConfig, StratumSettings, DEFAULT_DATABASE_URL, DEFAULT_WIRE_INSTRUCTIONS, DEV_JWT_SECRET,
+    StorageConfig, StratumSettings, WebhookKey, WebhookSettings, DEFAULT_DATABASE_URL, DEFAULT_WIRE_INSTRUCTIONS,
+    DEV_JWT_SECRET,
 };
 use super::values::{Addr, Bps, Count, Flag, Link, Origins, Percent, Span};
 
@@ -66,6 +67,8 @@ pub(super) const VARS: &[(&str, Option<&str>)] = &[
     ("RIGMARKET_ORDER_AUTO_REFUND_AFTER_SHIP_DEADLINE", Some("7d")),
     ("RIGMARKET_ORDER_AUTO_DELIVERY_AFTER", Some("21d")),
     ("RIGMARKET_WIRE_INSTRUCTIONS", Some(DEFAULT_WIRE_INSTRUCTIONS)),
+    ("RIGMARKET_WEBHOOK_SECRET_KEY", None),
+    ("RIGMARKET_WEBHOOK_ALLOW_PRIVATE", Some("false")),
     ("RIGMARKET_BTCPAY_URL", None),
     ("RIGMARKET_BTCPAY_STORE_ID", None),
     ("RIGMARKET_BTCPAY_API_KEY", None),
@@ -135,6 +138,7 @@ pub(super) fn read(vars: &HashMap<String, String>) -> Result<Config, ConfigError
         btcpay: read_btcpay(&figment)?,
         orders: extract::<OrderVars>(&figment)?.into(),
         scale_out: extract::<ScaleOutVars>(&figment)?.into_settings()?,
+        webhooks: extract::<WebhookVars>(&figment)?.into_config()?,
     })
 }
 
@@ -298,6 +302,35 @@ impl From<OrderVars> for OrderSettings {
             auto_delivery_after: vars.auto_delivery_after.0,
             wire_instructions: vars.wire_instructions,
         }
+    }
+}
+
+#[derive(Deserialize)]
+struct WebhookVars {
+    #[serde(rename = "RIGMARKET_WEBHOOK_SECRET_KEY")]
+    secret_key: Option<SecretString>,
+    #[serde(rename = "RIGMARKET_WEBHOOK_ALLOW_PRIVATE")]
+    allow_private: Flag,
+}
+
+impl WebhookVars {
+    /// The key must be base64 of exactly 32 bytes (AES-256).
+    fn into_config(self) -> Result<WebhookSettings, ConfigError> {
+        use base64::Engine;
+        use secrecy::ExposeSecret;
+        let var = "RIGMARKET_WEBHOOK_SECRET_KEY";
+        let secret_key = match self.secret_key {
+            None => None,
+            Some(text) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(text.expose_secret().trim())
+                    .map_err(|_| invalid(var, "expected base64 of 32 random bytes"))?;
+                let key: [u8; 32] =
+                    bytes.try_into().map_err(|_| invalid(var, "expected base64 of exactly 32 bytes"))?;
+                Some(WebhookKey(key))
+            }
+        };
+        Ok(WebhookSettings { secret_key, allow_private: self.allow_private.0 })
     }
 }
 

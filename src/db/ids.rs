@@ -125,3 +125,15 @@ mod tests {
         assert!(serde_json::from_value::<ListingId>(serde_json::json!("not-a-uuid")).is_err());
     }
 }
+id_type!(
+    /// A domain event in the outbox (`events`).
+    EventId
+);
+id_type!(
+    /// An integrator's webhook endpoint.
+    WebhookEndpointId
+);
+id_type!(
+    /// One event (or test message) on its way to one webhook endpoint.
+    WebhookDeliveryId
+);

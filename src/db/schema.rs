@@ -643,3 +643,58 @@ diesel::allow_tables_to_appear_in_same_query!(price_observations, rig_models);
 diesel::allow_tables_to_appear_in_same_query!(price_observations, manufacturers);
 diesel::allow_tables_to_appear_in_same_query!(price_index_buckets, rig_models);
 diesel::allow_tables_to_appear_in_same_query!(price_index_buckets, manufacturers);
+
+diesel::table! {
+    domain_events (id) {
+        id -> Uuid,
+        seq -> Int8,
+        #[sql_name = "type"]
+        type_ -> Text,
+        subject_id -> Uuid,
+        parties -> Array<Uuid>,
+        data -> Jsonb,
+        created_at -> Timestamptz,
+        fanned_out_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        url -> Text,
+        description -> Nullable<Text>,
+        event_types -> Array<Text>,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        secret_sealed -> Bytea,
+        previous_secret_sealed -> Nullable<Bytea>,
+        previous_secret_until -> Nullable<Timestamptz>,
+        failing_since -> Nullable<Timestamptz>,
+        slow_until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        endpoint_id -> Uuid,
+        event_id -> Nullable<Uuid>,
+        event_type -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Int4,
+        last_attempt_at -> Nullable<Timestamptz>,
+        response_status -> Nullable<Int4>,
+        response_body -> Nullable<Text>,
+        duration_ms -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        next_attempt_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhook_endpoints);

@@ -26,6 +26,22 @@ impl ListingReviewed {
         mail::enqueue(conn, &email, self, now).await?;
         Ok(())
     }
+
+    /// Records the decision as a domain event (`listing.approved` or
+    /// `listing.rejected`) for the seller's subscribers, in the caller's transaction.
+    pub async fn publish(
+        &self,
+        conn: &mut AsyncPgConnection,
+        listing_id: crate::db::ids::ListingId,
+        seller_id: UserId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        use crate::events::EventKind;
+        let kind = if self.approved { EventKind::ListingApproved } else { EventKind::ListingRejected };
+        let facts = serde_json::json!({ "listing_id": listing_id, "reason": self.reason });
+        crate::events::record(conn, kind, listing_id, &[seller_id], facts, now).await?;
+        Ok(())
+    }
 }
 
 impl EmailTemplate for ListingReviewed {

@@ -166,5 +166,6 @@ async fn unpublish(
     queries::mark_rejected(conn, row.id, next, Some(note), now).await?;
     let verdict = ListingReviewed { title: row.title.clone(), approved: false, reason: Some(note.to_string()) };
     verdict.send_to_seller(conn, row.seller_id, now).await?;
+    verdict.publish(conn, row.id, row.seller_id, now).await?;
     Ok(())
 }

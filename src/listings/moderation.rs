@@ -43,6 +43,7 @@ pub async fn approve(
         observations::record_asking(conn, &lot, AskingEvent::Published, price, fire_sale_threshold_bps).await?;
         let verdict = ListingReviewed { title: row.title.clone(), approved: true, reason: None };
         verdict.send_to_seller(conn, row.seller_id, now).await?;
+        verdict.publish(conn, row.id, row.seller_id, now).await?;
         log_decision(&row, admin_id, next);
         Ok(published)
     })
@@ -63,6 +64,7 @@ pub async fn reject(
         let rejected = queries::mark_rejected(conn, row.id, next, Some(&reason), now).await?;
         let verdict = ListingReviewed { title: row.title.clone(), approved: false, reason: Some(reason) };
         verdict.send_to_seller(conn, row.seller_id, now).await?;
+        verdict.publish(conn, row.id, row.seller_id, now).await?;
         log_decision(&row, admin_id, next);
         Ok(rejected)
     })

@@ -73,6 +73,7 @@ async fn commit(
     let updated = queries::update_status(conn, order.id, to, changes, now).await?;
     let event = NewEvent { order_id: order.id, actor, from: Some(order.status()), to, reason, details };
     queries::append_event(conn, event, now).await?;
+    super::published::record(conn, &updated, Some(order.status()), to, reason, now).await?;
     super::notify::transition(conn, &updated, reason, now).await?;
     tracing::info!(order.id = %order.id, from = %order.status, to = to.as_str(), actor = actor.role.as_str(), "order transition");
     Ok(updated)
@@ -351,6 +352,7 @@ pub async fn note(
     let status = order.status();
     let event = NewEvent { order_id: order.id, actor, from: Some(status), to: status, reason, details };
     queries::append_event(conn, event, now).await?;
+    super::published::record(conn, order, Some(status), status, reason, now).await?;
     if notify {
         super::notify::transition(conn, order, reason, now).await?;
     }

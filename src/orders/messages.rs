@@ -245,6 +245,20 @@ pub async fn page(
     render(storage, conn, rows).await
 }
 
+/// A message in a domain event: its fields without the evidence download links
+/// (which expire), for subscribers who fetch the files through the API.
+pub fn event_data(row: &MessageRow) -> serde_json::Value {
+    serde_json::json!({
+        "id": row.id,
+        "order_id": row.order_id,
+        "author_id": row.author_id,
+        "author_role": row.author_role,
+        "body": row.body,
+        "evidence_ids": row.evidence_ids,
+        "created_at": row.created_at,
+    })
+}
+
 pub async fn render(
     storage: &ObjectStore,
     conn: &mut AsyncPgConnection,

@@ -34,6 +34,7 @@ pub mod money;
 pub mod notify;
 pub mod payins;
 pub mod place;
+pub mod published;
 pub mod queries;
 pub mod reviews;
 mod schedule;

@@ -174,6 +174,7 @@ async fn insert_order(
         details: serde_json::json!({ "quantity": order.quantity, "payment_method": order.payment_method }),
     };
     queries::append_event(conn, event, now).await?;
+    super::published::record(conn, &order, None, OrderStatus::AwaitingPayment, "placed", now).await?;
     super::notify::transition(conn, &order, "placed", now).await?;
     schedule::schedule_deadline(conn, order.id, Timer::PaymentReminder, Timer::PaymentDeadline, now, pay_by).await?;
     if body.payment_method == PaymentMethod::Btcpay {

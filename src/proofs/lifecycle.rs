@@ -18,6 +18,7 @@ use super::queries;
 use super::share::Difficulty;
 use crate::db::ids::ProofId;
 use crate::db::schema::hashrate_proofs;
+use crate::events::EventKind;
 
 /// Creates a proof with a fresh challenge and a share difficulty sized for the
 /// claim, and schedules its expiry if nothing connects.
@@ -169,6 +170,9 @@ pub async fn finalize(
         shares: proof.shares_accepted,
     };
     crate::mail::enqueue(conn, &email, &template, now).await?;
+    let kind = if verified { EventKind::ProofVerified } else { EventKind::ProofFailed };
+    let facts = serde_json::json!({ "proof_id": proof.id, "listing_id": proof.listing_id, "order_id": proof.order_id });
+    crate::events::record(conn, kind, proof.id, &[proof.requested_by], facts, now).await?;
     tracing::info!(proof.id = %proof.id, verified, shares = proof.shares_accepted, "hashrate proof decided");
     let claimed = proof.claimed_hashrate_hs as f64;
     // The rigs delivered hash measurably less than sold: dispute evidence.

@@ -28,7 +28,7 @@ pub mod share_batch;
 pub mod share_writer;
 pub mod stratum;
 
-pub use handlers::{proof_duration, ticket, ProofTicket};
+pub use handlers::{proof_duration, ticket, view as render_proof, ProofTicket};
 pub use jobs::{register_jobs, ExpireProof, FinalizeProof};
 pub use lifecycle::finalize;
 pub use model::DeliveryShortfall;

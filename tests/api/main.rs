@@ -29,3 +29,4 @@ mod replicas;
 mod resilience;
 mod search;
 mod storage;
+mod webhooks;

@@ -82,6 +82,7 @@ async fn post_message(
     let message = diesel_async::AsyncConnection::transaction(&mut *conn, async |conn| {
         messages::check_evidence(conn, order.id, &body.evidence_ids).await?;
         let message = messages::insert(conn, order.id, actor, body.body.trim(), &body.evidence_ids, now).await?;
+        crate::orders::published::message_posted(conn, &order, messages::event_data(&message), now).await?;
         let text = format!("New message from the {}:\n\n{}", actor.role.as_str(), body.body.trim());
         for recipient in [ActorRole::Buyer, ActorRole::Seller].into_iter().filter(|r| *r != actor.role) {
             notify::tell(conn, &order, recipient, "new message", &text, now).await?;

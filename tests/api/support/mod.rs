@@ -63,6 +63,7 @@ pub struct TestAppBuilder {
     database_port: Option<u16>,
     web_url: Option<url::Url>,
     replica: Option<ReplicaOptions>,
+    webhooks_allow_private: bool,
 }
 
 /// How the app treats its streaming replica (see [`TestAppBuilder::with_replica`]).
@@ -109,6 +110,12 @@ impl TestAppBuilder {
     /// `RIGMARKET_DATABASE_REPLICA_URLS`.
     pub fn with_replica(mut self, options: ReplicaOptions) -> Self {
         self.replica = Some(options);
+        self
+    }
+    /// Let webhook endpoints be plain http on loopback (`RIGMARKET_WEBHOOK_ALLOW_PRIVATE`),
+    /// where the tests' receivers listen.
+    pub fn allow_private_webhooks(mut self) -> Self {
+        self.webhooks_allow_private = true;
         self
     }
     pub fn at(mut self, now: DateTime<Utc>) -> Self {
@@ -159,6 +166,7 @@ impl TestAppBuilder {
             config.scale_out.replica_health_interval = options.health_interval;
         }
         config.web_url = self.web_url;
+        config.webhooks.allow_private = self.webhooks_allow_private;
         let temp = tempfile::tempdir().unwrap();
         let smtp = if self.smtp {
             let server = SmtpServer::start().await;
