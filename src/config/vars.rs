@@ -124,7 +124,9 @@ pub(super) fn read(vars: &HashMap<String, String>) -> Result<Config, ConfigError
         price_index_user_per_minute: per_minute(server.price_index_user_per_minute),
         btcpay: read_btcpay(&figment)?,
         orders: extract::<OrderVars>(&figment)?.into(),
-        scale_out: extract::<ScaleOutVars>(&figment)?.into_settings()?,
+        scale_out: extract::<ScaleOutVars>(&figment)?
+            .into_settings()
+            .map_err(|(var, message)| invalid(var, message))?,
     })
 }
 
