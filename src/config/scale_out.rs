@@ -11,7 +11,6 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::settings::{invalid, ConfigError};
 use super::values::Span;
 
 /// How the service's connections reach PostgreSQL.
@@ -70,17 +69,18 @@ pub(super) struct ScaleOutVars {
 }
 
 impl ScaleOutVars {
-    pub(super) fn into_settings(self) -> Result<ScaleOutSettings, ConfigError> {
+    /// A bad value comes back as (variable, message) for the caller to report.
+    pub(super) fn into_settings(self) -> Result<ScaleOutSettings, (&'static str, String)> {
         let mut replica_urls = Vec::new();
         for url in self.replica_urls.iter().flat_map(|list| list.split(',')).map(str::trim).filter(|u| !u.is_empty()) {
-            url::Url::parse(url).map_err(|e| invalid("RIGMARKET_DATABASE_REPLICA_URLS", format!("not a URL: {e}")))?;
+            url::Url::parse(url).map_err(|e| ("RIGMARKET_DATABASE_REPLICA_URLS", format!("not a URL: {e}")))?;
             replica_urls.push(SecretString::from(url.to_string()));
         }
         let pooler = match self.pgbouncer.to_ascii_lowercase().as_str() {
             "off" | "false" | "0" | "none" => PoolerMode::Direct,
             "transaction" => PoolerMode::Transaction,
             "auto" => PoolerMode::Detect,
-            _ => return Err(invalid("RIGMARKET_DB_PGBOUNCER", "expected off, transaction or auto")),
+            _ => return Err(("RIGMARKET_DB_PGBOUNCER", "expected off, transaction or auto".into())),
         };
         let std = |span: chrono::Duration| span.to_std().unwrap_or(Duration::from_secs(1));
         Ok(ScaleOutSettings {

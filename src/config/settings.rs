@@ -8,7 +8,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-pub use super::scale_out::ScaleOutSettings;
+use super::scale_out::ScaleOutSettings;
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/rigmarket";
 /// Only acceptable while the public URL points at this machine.

@@ -137,7 +137,9 @@ pub(super) fn read(vars: &HashMap<String, String>) -> Result<Config, ConfigError
         stratum: extract::<StratumVars>(&figment)?.into(),
         btcpay: read_btcpay(&figment)?,
         orders: extract::<OrderVars>(&figment)?.into(),
-        scale_out: extract::<ScaleOutVars>(&figment)?.into_settings()?,
+        scale_out: extract::<ScaleOutVars>(&figment)?
+            .into_settings()
+            .map_err(|(var, message)| invalid(var, message))?,
         webhooks: extract::<WebhookVars>(&figment)?.into_config()?,
     })
 }

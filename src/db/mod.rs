@@ -21,54 +21,18 @@ pub mod write_marks;
 pub use migrations::{embedded_versions, migration_state, MigrationState, MIGRATIONS};
 pub(crate) use text_enums::text_enum;
 
-use std::time::Duration;
-
 use anyhow::Context;
 use diesel::connection::SimpleConnection;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::MigrationHarness;
 use url::Url;
 
-pub use diesel_async::pooled_connection::deadpool::PoolError;
-
-pub type DbPool = Pool<AsyncPgConnection>;
-pub type DbConn = Object<AsyncPgConnection>;
+pub use pooling::{build_pool, connection_url, DbConn, DbPool, PoolError};
 
 /// Arbitrary but fixed: every rigmarket process serialises schema changes on it.
 const MIGRATION_LOCK_KEY: i64 = 0x7269_676d_6b74; // "rigmkt"
-
-/// How long a request waits for a pooled connection (or a new one) before the
-/// service answers 503.
-const POOL_WAIT: Duration = Duration::from_secs(3);
-
-/// Adds the per-connection settings to a database URL. Values are %-encoded by
-/// hand: tokio-postgres does not read `+` in a query string as a space.
-pub fn connection_url(database_url: &str, statement_timeout: Duration, app_name: &str) -> anyhow::Result<String> {
-    let url = Url::parse(database_url).context("DATABASE_URL is not a valid URL")?;
-    let has = |key: &str| url.query_pairs().any(|(k, _)| k == key);
-    let mut extra = Vec::new();
-    if !has("application_name") {
-        extra.push(format!("application_name={app_name}"));
-    }
-    if !has("options") {
-        extra.push(format!("options=-c%20statement_timeout%3D{}", statement_timeout.as_millis()));
-    }
-    if !has("connect_timeout") {
-        extra.push("connect_timeout=3".to_string());
-    }
-    let query = url.query().into_iter().map(str::to_string).chain(extra).collect::<Vec<_>>().join("&");
-    let mut url = url;
-    url.set_query(Some(&query));
-    Ok(url.to_string())
-}
-
-/// A pool straight to PostgreSQL (see [`pooling::build_pool_for`] for PgBouncer).
-pub fn build_pool(database_url: &str, max_size: usize, statement_timeout: Duration) -> anyhow::Result<DbPool> {
-    pooling::build_pool_for(database_url, max_size, statement_timeout, "rigmarket", false)
-}
 
 /// Escapes `%`, `_` and `\` so user text matches literally in LIKE/ILIKE.
 pub fn escape_like(text: &str) -> String {

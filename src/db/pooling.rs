@@ -21,8 +21,42 @@ use futures_util::FutureExt;
 use secrecy::ExposeSecret;
 use url::Url;
 
-use super::{connection_url, DbPool, POOL_WAIT};
 use crate::config::{Config, PoolerMode};
+
+pub use diesel_async::pooled_connection::deadpool::PoolError;
+
+pub type DbPool = Pool<AsyncPgConnection>;
+pub type DbConn = diesel_async::pooled_connection::deadpool::Object<AsyncPgConnection>;
+
+/// How long a request waits for a pooled connection (or a new one) before the
+/// service answers 503.
+const POOL_WAIT: Duration = Duration::from_secs(3);
+
+/// Adds the per-connection settings to a database URL. Values are %-encoded by
+/// hand: tokio-postgres does not read `+` in a query string as a space.
+pub fn connection_url(database_url: &str, statement_timeout: Duration, app_name: &str) -> anyhow::Result<String> {
+    let url = Url::parse(database_url).context("DATABASE_URL is not a valid URL")?;
+    let has = |key: &str| url.query_pairs().any(|(k, _)| k == key);
+    let mut extra = Vec::new();
+    if !has("application_name") {
+        extra.push(format!("application_name={app_name}"));
+    }
+    if !has("options") {
+        extra.push(format!("options=-c%20statement_timeout%3D{}", statement_timeout.as_millis()));
+    }
+    if !has("connect_timeout") {
+        extra.push("connect_timeout=3".to_string());
+    }
+    let query = url.query().into_iter().map(str::to_string).chain(extra).collect::<Vec<_>>().join("&");
+    let mut url = url;
+    url.set_query(Some(&query));
+    Ok(url.to_string())
+}
+
+/// A pool straight to PostgreSQL (see [`build_pool_for`] for PgBouncer).
+pub fn build_pool(database_url: &str, max_size: usize, statement_timeout: Duration) -> anyhow::Result<DbPool> {
+    build_pool_for(database_url, max_size, statement_timeout, "rigmarket", false)
+}
 
 /// Builds a pool; with `transaction_pooling` its connections keep no state
 /// between transactions (see the module docs).

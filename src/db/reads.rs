@@ -21,8 +21,9 @@ use diesel::QueryableByName;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
+use super::pooling::{DbConn, DbPool, PoolError};
 use super::replica_health::LagTracker;
-use super::{write_marks, DbConn, DbPool, PoolError};
+use super::write_marks;
 
 /// Told about routing decisions and checks (the metrics implement it; the
 /// database layer sits below them).
