@@ -23,6 +23,7 @@
 //! from the claim and the window, for the number of shares the interval needs.
 
 pub mod connection;
+pub mod context;
 pub mod protocol;
 pub mod session;
 pub mod work;
@@ -40,13 +41,8 @@ use tokio_util::task::TaskTracker;
 use crate::proofs::share_writer::ShareWriter;
 use crate::state::AppState;
 use connection::{LineReader, Occupancy, Read, Slot};
+use context::Context;
 use session::Session;
-
-/// What every session of this process shares.
-pub struct Context {
-    pub state: AppState,
-    pub writer: ShareWriter,
-}
 
 /// Accepts miners until `shutdown` flips, then drains every session.
 pub async fn serve(state: AppState, writer: ShareWriter, listener: TcpListener, shutdown: watch::Receiver<bool>) {

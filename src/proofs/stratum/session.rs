@@ -7,9 +7,9 @@ use std::collections::VecDeque;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
+use super::context::Context;
 use super::protocol::{self, codes, Request};
 use super::work::{self, EXTRANONCE2_BYTES};
-use super::Context;
 use crate::db::ids::ProofId;
 use crate::proofs::intake::{self, Credit, Intake};
 use crate::proofs::queries;

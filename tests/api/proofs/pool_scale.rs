@@ -92,13 +92,19 @@ async fn many_miners_at_once_get_per_worker_counts_that_match_their_accepted_ans
     let (_, ticket) = proof_setup(&app, 600, 1).await;
     let token = ticket["username"].as_str().unwrap().split('.').next().unwrap().to_string();
     let port = port_of(&ticket);
-    let mut tasks = Vec::new();
+    // Mining is CPU work on the test's one thread: done before the submits
+    // race, so it does not stall the server on the same runtime.
+    let mut rigs = Vec::new();
     for unit in 0..12u32 {
         let username = format!("{token}.SN-{unit:04}");
+        let miner = Miner::start(port, &username).await;
+        // Different units mine at different rates: 20k to 240k hashes.
+        let shares = miner.mine(0, unit, 20_000 * (unit + 1));
+        rigs.push((unit, username, miner, shares));
+    }
+    let mut tasks = Vec::new();
+    for (unit, username, mut miner, shares) in rigs {
         tasks.push(tokio::spawn(async move {
-            let mut miner = Miner::start(port, &username).await;
-            // Different units mine at different rates: 20k to 240k hashes.
-            let shares = miner.mine(0, unit, 20_000 * (unit + 1));
             let mut accepted = 0u64;
             for share in &shares {
                 let answer = miner.submit(&username, share).await;
