@@ -36,6 +36,7 @@ pub mod ratelimit;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod units;
 pub mod validation;
 
 pub use app::{prepare_database, shutdown_signal, Application, Instance, Roles};
