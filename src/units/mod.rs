@@ -9,6 +9,7 @@
 //! - [`queries`]: the SQL on `units` and `serial_reports`; [`model`]: rows and
 //!   JSON shapes; `handlers`: the HTTP API.
 
+pub mod allocation;
 pub mod csv;
 mod handlers;
 pub mod model;

@@ -28,3 +28,4 @@ mod proofs;
 mod resilience;
 mod search;
 mod storage;
+mod units;
