@@ -384,7 +384,9 @@ async fn import_units(config: Config, listing: uuid::Uuid, file: PathBuf, dry_ru
     let mut progress = move |written: usize| ticker.set_position(written as u64);
     let batch = register::Batch { seller: None, dry_run, progress: &mut progress };
     let count = new.len();
-    let outcome = register::add_units(&mut conn, crate::db::ids::ListingId(listing), new, row_of, batch, chrono::Utc::now()).await;
+    let outcome =
+        register::add_units(&mut conn, crate::db::ids::ListingId(listing), new, row_of, batch, chrono::Utc::now())
+            .await;
     bar.finish_and_clear();
     match outcome {
         Ok(added) if dry_run => {

@@ -68,6 +68,12 @@ pub async fn count_units(
     now: DateTime<Utc>,
 ) -> ApiResult<ListingRow> {
     let live = matches!(row.status(), ListingStatus::Active | ListingStatus::SoldOut);
+    if live && !row.sold_by_serial() {
+        return Err(ApiError::conflict(
+            "lot_not_sold_by_serial",
+            "This live lot is sold by count; register units while a lot is a draft.",
+        ));
+    }
     let quantity_delta = if live { delta } else { 0 };
     if row.quantity + quantity_delta < 1 {
         return Err(ApiError::conflict("last_unit", "A live lot keeps at least one unit; withdraw it instead."));
@@ -102,6 +108,16 @@ pub async fn public_lots(conn: &mut AsyncPgConnection, ids: &[ListingId]) -> Que
     listings::table
         .filter(listings::id.eq_any(ids))
         .filter(listings::status.eq_any(public.collect::<Vec<_>>()))
+        .select(listings::id)
+        .load(conn)
+        .await
+}
+
+/// Which of these lots are on the market now (active or sold out).
+pub async fn live_lots(conn: &mut AsyncPgConnection, ids: &[ListingId]) -> QueryResult<Vec<ListingId>> {
+    listings::table
+        .filter(listings::id.eq_any(ids))
+        .filter(listings::status.eq_any([ListingStatus::Active.as_str(), ListingStatus::SoldOut.as_str()]))
         .select(listings::id)
         .load(conn)
         .await

@@ -176,9 +176,9 @@ async fn ship_units(
 ) -> Result<Option<Vec<String>>, ApiError> {
     let by_serial = units::allocation::has_units(conn, order.listing_id).await?;
     match (by_serial, serials) {
-        (true, Some(serials)) => Ok(Some(
-            units::allocation::ship(conn, order.listing_id, order.id, order.quantity, serials, now).await?,
-        )),
+        (true, Some(serials)) => {
+            Ok(Some(units::allocation::ship(conn, order.listing_id, order.id, order.quantity, serials, now).await?))
+        }
         (true, None) => Err(ApiError::validation("serials", "name the serials shipped: the lot is sold by serial")),
         (false, Some(_)) => Err(ApiError::validation("serials", "the lot is not sold by serial")),
         (false, None) => Ok(None),

@@ -56,9 +56,9 @@ pub async fn render(
             settlement: settlement(&row),
             created_at: row.created_at,
             updated_at: row.updated_at,
-            units: units.remove(&row.id).map(|units| {
-                units.into_iter().map(|(serial, status)| OrderUnit { serial, status }).collect()
-            }),
+            units: units
+                .remove(&row.id)
+                .map(|units| units.into_iter().map(|(serial, status)| OrderUnit { serial, status }).collect()),
         })
         .collect())
 }

@@ -119,7 +119,8 @@ pub async fn ship(
         .map(|(id, ..)| *id)
         .collect();
     set_status(conn, &released, UnitStatus::Available, None, now).await?;
-    let shipped: Vec<Uuid> = rows.iter().filter(|(_, serial, ..)| wanted.contains(serial)).map(|(id, ..)| *id).collect();
+    let shipped: Vec<Uuid> =
+        rows.iter().filter(|(_, serial, ..)| wanted.contains(serial)).map(|(id, ..)| *id).collect();
     set_status(conn, &shipped, UnitStatus::Shipped, Some(order_id), now).await?;
     Ok(wanted)
 }

@@ -44,8 +44,8 @@ pub fn parse_units(contents: &[u8]) -> Result<Vec<(usize, UnitInput)>, Vec<Field
             }
             None => None,
         };
-        let hashboard_serials =
-            text("hashboard_serials").map(|v| v.split(';').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect());
+        let hashboard_serials = text("hashboard_serials")
+            .map(|v| v.split(';').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect());
         rows.push((
             line,
             UnitInput {

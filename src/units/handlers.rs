@@ -52,7 +52,7 @@ crate::http::problems::problems!(AddUnitsProblems {
     400: malformed_json,
     403: email_not_verified | not_listing_owner,
     404: listing_not_found,
-    409: invalid_listing_status | serial_in_open_lot,
+    409: invalid_listing_status | serial_in_open_lot | lot_not_sold_by_serial,
     413: payload_too_large,
     422: validation_failed | invalid_body,
 });
@@ -149,14 +149,13 @@ impl UpdateUnit {
     /// The same rules as registration, field by field.
     fn check(self) -> ApiResult<UnitEdit> {
         let mut errors: Vec<FieldError> = Vec::new();
-        let mut field = |name: &str, result: Result<String, RowProblem>| {
-            result.map_err(|p| errors.push(p.at(0, name))).ok()
-        };
+        let mut field =
+            |name: &str, result: Result<String, RowProblem>| result.map_err(|p| errors.push(p.at(0, name))).ok();
         let changes = UnitChanges {
             mac: self.mac.map(|m| m.and_then(|m| field("mac", normalise_mac(&m)))),
-            hashboard_serials: self.hashboard_serials.map(|all| {
-                all.iter().filter_map(|s| field("hashboard_serials", normalise_serial(s))).collect()
-            }),
+            hashboard_serials: self
+                .hashboard_serials
+                .map(|all| all.iter().filter_map(|s| field("hashboard_serials", normalise_serial(s))).collect()),
             psu_serial: self.psu_serial.map(|p| p.and_then(|p| field("psu_serial", normalise_serial(&p)))),
             grade: self.grade.map(|g| g.and_then(|g| field("grade", normalise_grade(&g)))),
             hashboards_working: self.hashboards_working,

@@ -72,7 +72,11 @@ pub async fn serials_in_lot(
 }
 
 /// Which of `macs` are already registered in the lot.
-pub async fn macs_in_lot(conn: &mut AsyncPgConnection, listing_id: ListingId, macs: &[&str]) -> QueryResult<Vec<String>> {
+pub async fn macs_in_lot(
+    conn: &mut AsyncPgConnection,
+    listing_id: ListingId,
+    macs: &[&str],
+) -> QueryResult<Vec<String>> {
     units::table
         .filter(units::listing_id.eq(listing_id))
         .filter(units::mac.eq_any(macs))
@@ -92,7 +96,11 @@ pub async fn holders(conn: &mut AsyncPgConnection, serials: &[&str]) -> QueryRes
 }
 
 /// Lets go of the serials units still hold in lots that closed.
-pub async fn release_holders(conn: &mut AsyncPgConnection, unit_ids: &[Uuid], now: DateTime<Utc>) -> QueryResult<usize> {
+pub async fn release_holders(
+    conn: &mut AsyncPgConnection,
+    unit_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
     diesel::update(units::table.filter(units::id.eq_any(unit_ids)))
         .set((units::in_open_lot.eq(false), units::updated_at.eq(now)))
         .execute(conn)
@@ -137,7 +145,11 @@ pub async fn page(
 }
 
 /// A unit of a lot by serial, locked for the rest of the transaction.
-pub async fn lock_in_lot(conn: &mut AsyncPgConnection, listing_id: ListingId, serial: &str) -> QueryResult<Option<UnitRow>> {
+pub async fn lock_in_lot(
+    conn: &mut AsyncPgConnection,
+    listing_id: ListingId,
+    serial: &str,
+) -> QueryResult<Option<UnitRow>> {
     units::table
         .filter(units::listing_id.eq(listing_id))
         .filter(units::serial.eq(serial))

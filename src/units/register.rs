@@ -80,7 +80,10 @@ pub async fn add_units(
             flag_suspicious(conn, &lot, &wanted, now).await?;
             let lot_after = serials::count_units(conn, &lot, written.len() as i32, now).await?;
             tracing::info!(listing.id = %lot.id, units = written.len(), "units registered");
-            Ok(UnitsAdded { lot_units: lot_after.serial_units, items: written.into_iter().map(UnitView::from).collect() })
+            Ok(UnitsAdded {
+                lot_units: lot_after.serial_units,
+                items: written.into_iter().map(UnitView::from).collect(),
+            })
         })
         .await;
     if let (Some(lot_seller), false) = (lot_seller, dry_run) {
@@ -160,7 +163,8 @@ async fn flag_suspicious(
     let since = now - Duration::days(RESALE_WINDOW_DAYS);
     for sold in queries::sold_since(conn, serials, since).await? {
         if sold.seller_id != lot.seller_id {
-            let details = format!("Serial {} was sold on rigmarket in the last {RESALE_WINDOW_DAYS} days.", sold.serial);
+            let details =
+                format!("Serial {} was sold on rigmarket in the last {RESALE_WINDOW_DAYS} days.", sold.serial);
             serials::raise(conn, lot.id, SerialFlag::ResoldSerial, &sold.serial, Some(sold.listing_id), &details, now)
                 .await?;
         }

@@ -25,7 +25,8 @@ pub async fn lookup(conn: &mut AsyncPgConnection, serial: &str) -> ApiResult<Ser
     let reports = queries::standing_reports(conn, &[serial]).await?;
     let lot_ids: Vec<ListingId> = history.iter().map(|u| u.listing_id).collect();
     let public = serials::public_lots(conn, &lot_ids).await?;
-    let listed = history.iter().find(|u| u.in_open_lot && public.contains(&u.listing_id));
+    let live = serials::live_lots(conn, &lot_ids).await?;
+    let listed = history.iter().find(|u| u.in_open_lot && live.contains(&u.listing_id));
     let sold = history.iter().find(|u| u.sold_at.is_some() && u.status == UnitStatus::Accepted);
     let seen_in_public = history.iter().filter(|u| public.contains(&u.listing_id)).map(|u| u.updated_at).max();
     let (status, listing_id, last_seen_at) = if let Some(report) = reports.first() {
@@ -53,9 +54,9 @@ pub async fn report_stolen(
     now: DateTime<Utc>,
 ) -> ApiResult<SerialReportView> {
     conn.transaction(async |conn| {
-        let report = queries::insert_report(conn, serial, note, admin, now).await?.ok_or_else(|| {
-            ApiError::conflict("serial_already_reported", "This serial is already reported stolen.")
-        })?;
+        let report = queries::insert_report(conn, serial, note, admin, now)
+            .await?
+            .ok_or_else(|| ApiError::conflict("serial_already_reported", "This serial is already reported stolen."))?;
         let details = format!("Serial {serial} is reported stolen: {note}");
         for unit in queries::holders(conn, &[serial]).await? {
             serials::raise(conn, unit.listing_id, SerialFlag::StolenSerial, serial, None, &details, now).await?;

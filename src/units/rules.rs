@@ -185,7 +185,9 @@ pub fn check_unit(row: usize, input: &UnitInput, errors: &mut Vec<FieldError>) -
 
 /// A whole batch: every row checked, serials and MACs unique within it. `rows`
 /// pairs each input with the row number its errors carry.
-pub fn check_batch<'a>(rows: impl IntoIterator<Item = (usize, &'a UnitInput)>) -> Result<Vec<NewUnit>, Vec<FieldError>> {
+pub fn check_batch<'a>(
+    rows: impl IntoIterator<Item = (usize, &'a UnitInput)>,
+) -> Result<Vec<NewUnit>, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut units = Vec::new();
     let mut serials = std::collections::HashSet::new();
@@ -246,7 +248,8 @@ mod tests {
             UnitInput { grade: Some("E".into()), hashboards_working: Some(17), ..unit("") },
         ];
         let errors = check_batch(rows.iter().enumerate()).unwrap_err();
-        let found: Vec<_> = errors.iter().map(|e| (e.row.unwrap(), e.field.as_str(), e.code.clone().unwrap())).collect();
+        let found: Vec<_> =
+            errors.iter().map(|e| (e.row.unwrap(), e.field.as_str(), e.code.clone().unwrap())).collect();
         assert_eq!(
             found,
             vec![

@@ -61,10 +61,15 @@ async fn an_order_reserves_units_ships_them_by_serial_and_sells_them_on_acceptan
     let other = market.another_buyer("other").await;
     let key = uuid::Uuid::new_v4().to_string();
     let second =
-        json_with_status(place(app, &other.token, Some(&key), &order_body(&market.listing, 4, "wire")).await, 201).await;
+        json_with_status(place(app, &other.token, Some(&key), &order_body(&market.listing, 4, "wire")).await, 201)
+            .await;
     assert_eq!(units_of(&second).len(), 4);
-    assert_problem(ship_with(&market, &order, Some(json!(["LOT-0002", "LOT-0005"]))).await, 409, "unit_not_allocatable")
-        .await;
+    assert_problem(
+        ship_with(&market, &order, Some(json!(["LOT-0002", "LOT-0005"]))).await,
+        409,
+        "unit_not_allocatable",
+    )
+    .await;
     act_ok(app, &other.token, &format!("/v1/orders/{}/cancel", oid(&second)), None).await;
     let (_, second) = get_order(app, &other.token, &oid(&second)).await;
     assert!(second.get("units").is_none(), "cancelled: its units went back: {second}");
@@ -72,8 +77,11 @@ async fn an_order_reserves_units_ships_them_by_serial_and_sells_them_on_acceptan
     // A swap: LOT-0005 instead of the reserved LOT-0001, which is available again.
     let shipped = json_with_status(ship_with(&market, &order, Some(json!(["lot-0005", "LOT-0002"]))).await, 200).await;
     assert_eq!(units_of(&shipped), pairs(&[("LOT-0002", "shipped"), ("LOT-0005", "shipped")]));
-    let (_, lot_units) = crate::support::listings::get_as(app, &format!("/v1/listings/{}/units?status=available", market.listing), None).await;
-    let available: Vec<_> = lot_units["items"].as_array().unwrap().iter().map(|u| u["serial"].as_str().unwrap()).collect();
+    let (_, lot_units) =
+        crate::support::listings::get_as(app, &format!("/v1/listings/{}/units?status=available", market.listing), None)
+            .await;
+    let available: Vec<_> =
+        lot_units["items"].as_array().unwrap().iter().map(|u| u["serial"].as_str().unwrap()).collect();
     assert_eq!(available, ["LOT-0001", "LOT-0003", "LOT-0004", "LOT-0006"]);
     assert_eq!(units(app, &market.listing).await, (4, 2, 0));
 

@@ -5,7 +5,13 @@ use std::process::Command;
 
 use super::*;
 
-fn import(url: &str, dir: &std::path::Path, listing: &str, file: &std::path::Path, dry_run: bool) -> std::process::Output {
+fn import(
+    url: &str,
+    dir: &std::path::Path,
+    listing: &str,
+    file: &std::path::Path,
+    dry_run: bool,
+) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rigmarket"));
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -25,7 +31,11 @@ fn csv_file(dir: &std::path::Path, name: &str, rows: usize, bad_line: Option<usi
     let mut text = String::from("serial,mac,grade,hashboards_working,hashboard_serials,notes\n");
     for i in 1..rows {
         let line = i + 1;
-        let mac = if Some(line) == bad_line { "not-a-mac".to_string() } else { format!("A4:5E:60:00:{:02X}:{:02X}", i / 256, i % 256) };
+        let mac = if Some(line) == bad_line {
+            "not-a-mac".to_string()
+        } else {
+            format!("A4:5E:60:00:{:02X}:{:02X}", i / 256, i % 256)
+        };
         text.push_str(&format!("csv-{i:05},{mac},B,3,HB{i}A;HB{i}B;HB{i}C,\n"));
     }
     let path = dir.join(name);

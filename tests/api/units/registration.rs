@@ -41,14 +41,27 @@ async fn units_are_registered_normalised_and_paged_by_serial() {
 
     // The same serial or MAC again in this lot is a bad row.
     let again = assert_problem(
-        add_units(&app, &seller, &lot, &[json!({"serial": "x1"}), json!({"serial": "htm3x-0001", "mac": "A4:5E:60:12:34:57"})])
-            .await,
+        add_units(
+            &app,
+            &seller,
+            &lot,
+            &[json!({"serial": "x1"}), json!({"serial": "htm3x-0001", "mac": "A4:5E:60:12:34:57"})],
+        )
+        .await,
         422,
         "validation_failed",
     )
     .await;
-    let rows: Vec<_> = again["errors"].as_array().unwrap().iter().map(|e| (e["row"].clone(), e["field"].clone(), e["code"].clone())).collect();
-    assert_eq!(rows, [(json!(1), json!("serial"), json!("already_in_lot")), (json!(1), json!("mac"), json!("already_in_lot"))]);
+    let rows: Vec<_> = again["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["row"].clone(), e["field"].clone(), e["code"].clone()))
+        .collect();
+    assert_eq!(
+        rows,
+        [(json!(1), json!("serial"), json!("already_in_lot")), (json!(1), json!("mac"), json!("already_in_lot"))]
+    );
     assert_eq!(unit_count(&app).await, 3);
 }
 
@@ -71,7 +84,13 @@ async fn a_batch_with_bad_rows_names_every_one_and_writes_nothing() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["row"].as_u64().unwrap(), e["field"].as_str().unwrap().to_string(), e["code"].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap(),
+                e["field"].as_str().unwrap().to_string(),
+                e["code"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     let expected = [
         (1, "serial", "serial_required"),
@@ -86,7 +105,8 @@ async fn a_batch_with_bad_rows_names_every_one_and_writes_nothing() {
     assert!(problem["errors"][0]["message"].is_string());
     assert_eq!(unit_count(&app).await, 0);
 
-    let too_many = assert_problem(add_units(&app, &seller, &lot, &units("U", 5_001)).await, 422, "validation_failed").await;
+    let too_many =
+        assert_problem(add_units(&app, &seller, &lot, &units("U", 5_001)).await, 422, "validation_failed").await;
     assert_eq!(too_many["errors"][0]["field"], "units");
     assert_problem(add_units(&app, &seller, &lot, &[]).await, 422, "validation_failed").await;
     assert_problem(
@@ -143,8 +163,12 @@ async fn a_lot_sold_by_serial_publishes_complete_and_moves_its_quantity_with_its
     .await;
 
     let changed = ok_json(
-        app.patch_json(&format!("/v1/listings/{lot}/units/farm-0001"), Some(&seller), &json!({"grade": "c", "mac": null, "notes": "one board weak"}))
-            .await,
+        app.patch_json(
+            &format!("/v1/listings/{lot}/units/farm-0001"),
+            Some(&seller),
+            &json!({"grade": "c", "mac": null, "notes": "one board weak"}),
+        )
+        .await,
     )
     .await;
     assert_eq!((changed["grade"].as_str(), changed["notes"].as_str()), (Some("C"), Some("one board weak")));
@@ -170,6 +194,7 @@ async fn a_lot_sold_by_serial_publishes_complete_and_moves_its_quantity_with_its
     let plain = draft_lot(&app, &seller, 7).await;
     submit(&app, &seller, &plain).await;
     approve(&app, &admin, &plain).await;
+    assert_problem(add_units(&app, &seller, &plain, &units("LATE-", 1)).await, 409, "lot_not_sold_by_serial").await;
 }
 
 #[tokio::test]

@@ -18,7 +18,12 @@ async fn report(app: &TestApp, token: &str, serial: &str, note: &str) -> reqwest
 async fn mark_sold(app: &TestApp, serial: &str, days_ago: i64) {
     let at = Utc::now() - Duration::days(days_ago);
     diesel::update(units::table.filter(units::serial.eq(serial)))
-        .set((units::status.eq("accepted"), units::in_open_lot.eq(false), units::sold_at.eq(Some(at)), units::updated_at.eq(at)))
+        .set((
+            units::status.eq("accepted"),
+            units::in_open_lot.eq(false),
+            units::sold_at.eq(Some(at)),
+            units::updated_at.eq(at),
+        ))
         .execute(&mut *app.conn().await)
         .await
         .unwrap();
@@ -62,7 +67,10 @@ async fn a_stolen_serial_holds_its_lots_back_until_the_report_is_revoked() {
     let response = report(&app, &admin, "hot-0001", "Baton Rouge police case 24-1187").await;
     assert_eq!(response.status(), 201);
     let stolen: Value = response.json().await.unwrap();
-    assert_eq!((stolen["serial"].as_str(), stolen["reported_by"].as_str()), (Some("HOT-0001"), Some(admin_id.to_string().as_str())));
+    assert_eq!(
+        (stolen["serial"].as_str(), stolen["reported_by"].as_str()),
+        (Some("HOT-0001"), Some(admin_id.to_string().as_str()))
+    );
     assert_problem(report(&app, &admin, "HOT-0001", "again").await, 409, "serial_already_reported").await;
 
     let entries = audit_entries_for(&app, "admin.serial_reported_stolen").await;
@@ -91,7 +99,8 @@ async fn a_stolen_serial_holds_its_lots_back_until_the_report_is_revoked() {
 
     let revoked = ok_json(delete_as(&app, "/v1/admin/serials/HOT-0001/stolen", &admin).await).await;
     assert!(revoked["revoked_at"].is_string());
-    assert_problem(delete_as(&app, "/v1/admin/serials/HOT-0001/stolen", &admin).await, 404, "serial_report_not_found").await;
+    assert_problem(delete_as(&app, "/v1/admin/serials/HOT-0001/stolen", &admin).await, 404, "serial_report_not_found")
+        .await;
     assert_eq!(audit_entries_for(&app, "admin.serial_report_revoked").await.len(), 1);
     assert!(open_flags_on(&app, &admin, &other).await.is_empty());
     submit(&app, &fence, &other).await;
