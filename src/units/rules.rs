@@ -241,7 +241,7 @@ mod tests {
 
     #[test]
     fn a_batch_names_every_bad_row_and_repeats() {
-        let rows = vec![
+        let rows = [
             unit("A1"),
             UnitInput { mac: Some("zz".into()), ..unit("a2") },
             unit(" a1 "),
@@ -264,7 +264,7 @@ mod tests {
 
     #[test]
     fn a_good_batch_comes_back_normalised() {
-        let rows = vec![UnitInput { grade: Some("b".into()), mac: Some("a45e60123456".into()), ..unit(" x1 ") }];
+        let rows = [UnitInput { grade: Some("b".into()), mac: Some("a45e60123456".into()), ..unit(" x1 ") }];
         let units = check_batch(rows.iter().enumerate()).unwrap();
         assert_eq!(units[0].serial, "X1");
         assert_eq!(units[0].grade.as_deref(), Some("B"));
