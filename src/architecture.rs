@@ -84,6 +84,11 @@ pub const MODULES: &[Module] = &[
         "lots, condition reports, photos, moderation, search",
     ),
     capability(
+        "units",
+        &["units", "serial_reports"],
+        "units of a lot by serial, the serial registry and stolen reports",
+    ),
+    capability(
         "proofs",
         &["hashrate_proofs", "proof_shares", "relay_jobs"],
         "hashrate proofs: share checks, the Stratum listener, verdicts",

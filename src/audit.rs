@@ -29,6 +29,8 @@ pub enum AuditAction {
     RoleGranted,
     ApiKeyCreated,
     ApiKeyRevoked,
+    SerialReportedStolen,
+    SerialReportRevoked,
 }
 
 impl AuditAction {
@@ -49,6 +51,8 @@ impl AuditAction {
             Self::RoleGranted => "admin.role_granted",
             Self::ApiKeyCreated => "api_key.created",
             Self::ApiKeyRevoked => "api_key.revoked",
+            Self::SerialReportedStolen => "admin.serial_reported_stolen",
+            Self::SerialReportRevoked => "admin.serial_report_revoked",
         }
     }
 }

@@ -56,6 +56,11 @@ enum Command {
         #[command(subcommand)]
         action: ImportAction,
     },
+    /// Units of a lot, by serial.
+    Units {
+        #[command(subcommand)]
+        action: UnitsAction,
+    },
     /// Load the demo market (the May-July 2021 China exodus, from a fixed seed);
     /// idempotent, local deployments only.
     SeedDemo,
@@ -120,6 +125,23 @@ enum ImportAction {
     Import {
         file: PathBuf,
         /// Validate and report without writing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UnitsAction {
+    /// Register a lot's units from a CSV file (header `serial,mac,
+    /// hashboard_serials,psu_serial,grade,hashboards_working,notes`; only
+    /// `serial` is required, hashboard serials are separated by `;`). Every row
+    /// is checked first; any bad row rejects the whole file, nothing written.
+    Import {
+        /// The lot (listing id); the units are registered for its seller.
+        #[arg(long)]
+        listing: uuid::Uuid,
+        file: PathBuf,
+        /// Check every row, the lot and the serial registry without writing.
         #[arg(long)]
         dry_run: bool,
     },
@@ -213,6 +235,9 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<i32> {
         }
         Command::ReferencePrices { action: ImportAction::Import { file, dry_run } } => {
             return import_reference_prices(config, file, dry_run).await
+        }
+        Command::Units { action: UnitsAction::Import { listing, file, dry_run } } => {
+            return import_units(config, listing, file, dry_run).await
         }
         Command::Jobs { action } => {
             let state = crate::state::AppState::new(config, Clock::system()).await?;
@@ -343,6 +368,67 @@ async fn import_catalog(config: Config, file: PathBuf, dry_run: bool) -> anyhow:
     progress.0.finish_and_clear();
     println!("imported {} model row(s) from {}: {counts}", specs.len(), file.display());
     Ok(0)
+}
+
+async fn import_units(config: Config, listing: uuid::Uuid, file: PathBuf, dry_run: bool) -> anyhow::Result<i32> {
+    use crate::units::{csv, register};
+    let contents = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    let rows = match csv::parse_units(&contents) {
+        Ok(rows) => rows,
+        Err(errors) => return Ok(report_unit_rejection(&file, &errors)),
+    };
+    let lines: Vec<usize> = rows.iter().map(|(line, _)| *line).collect();
+    let inputs: Vec<_> = rows.into_iter().map(|(_, input)| input).collect();
+    let row_of = |i: usize| lines[i];
+    let new = match register::check_inputs(&inputs, row_of) {
+        Ok(new) => new,
+        Err(err) => return Ok(report_unit_problem(&file, err)),
+    };
+    let mut conn = connect(&config).await?;
+    let bar = progress_bar(new.len());
+    let ticker = bar.clone();
+    let mut progress = move |written: usize| ticker.set_position(written as u64);
+    let batch = register::Batch { seller: None, dry_run, progress: &mut progress };
+    let count = new.len();
+    let outcome =
+        register::add_units(&mut conn, crate::db::ids::ListingId(listing), new, row_of, batch, chrono::Utc::now())
+            .await;
+    bar.finish_and_clear();
+    match outcome {
+        Ok(added) if dry_run => {
+            println!("{}: {count} valid unit row(s) for listing {listing}; dry run, nothing written", file.display());
+            let _ = added;
+        }
+        Ok(added) => println!(
+            "imported {count} unit(s) from {} into listing {listing} ({} unit(s) in the lot)",
+            file.display(),
+            added.lot_units
+        ),
+        Err(err) => return Ok(report_unit_problem(&file, err)),
+    }
+    Ok(0)
+}
+
+/// The same row-level report as the API's `errors`, one line per problem.
+fn report_unit_rejection(file: &std::path::Path, errors: &[crate::error::FieldError]) -> i32 {
+    eprintln!("{} rejected, nothing was written ({} problem(s)):", file.display(), errors.len());
+    for error in errors {
+        let row = error.row.map(|r| format!("line {r}: ")).unwrap_or_default();
+        let code = error.code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
+        eprintln!("  {row}{}: {}{code}", error.field, error.message);
+    }
+    2
+}
+
+fn report_unit_problem(file: &std::path::Path, err: crate::error::ApiError) -> i32 {
+    match err {
+        crate::error::ApiError::Validation(errors) => report_unit_rejection(file, &errors),
+        other => {
+            let problem = other.to_problem();
+            eprintln!("{} rejected, nothing was written: {} ({})", file.display(), problem.detail, problem.code);
+            2
+        }
+    }
 }
 
 async fn import_reference_prices(config: Config, file: PathBuf, dry_run: bool) -> anyhow::Result<i32> {

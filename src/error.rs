@@ -14,14 +14,26 @@ pub const DB_RETRY_AFTER_SECS: u64 = 2;
 
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
 pub struct FieldError {
+    /// For bulk input (units of a lot): the row, an index into the request's
+    /// array or a CSV line number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
     /// JSON path of the offending field, e.g. `hosting.power_off_at` or `rows[3].price`.
     pub field: String,
+    /// For bulk input: a stable snake_case code of what is wrong with the field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     pub message: String,
 }
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self { row: None, field: field.into(), code: None, message: message.into() }
+    }
+
+    /// A problem with `field` of one row of bulk input.
+    pub fn in_row(row: usize, field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Self { row: Some(row), field: field.into(), code: Some(code.to_string()), message: message.into() }
     }
 }
 

@@ -37,6 +37,7 @@ pub mod ratelimit;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod units;
 pub mod validation;
 pub mod webhooks;
 

@@ -31,6 +31,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "users", description = "Public profiles and reputation"),
         (name = "catalog", description = "Rig models, efficiency tiers and reference prices"),
         (name = "listings", description = "Lots of one rig model: drafts, moderation, photos, condition reports, flags, fire-sale discount"),
+        (name = "units", description = "Units of a lot by serial, and the public serial registry (listed, sold, reported stolen)"),
         (name = "proofs", description = "Hashrate proofs: a rig mines against the Stratum endpoint (or a relay) and the shares are verified"),
         (name = "orders", description = "Escrow orders: placement, payment, shipping, inspection, disputes, reviews"),
         (name = "payments", description = "Payment provider callbacks (BTCPay Server)"),

@@ -239,6 +239,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         submitted_at -> Nullable<Timestamptz>,
         published_at -> Nullable<Timestamptz>,
+        serial_units -> Int4,
     }
 }
 
@@ -298,7 +299,7 @@ diesel::table! {
     listing_flags (id) {
         id -> Uuid,
         listing_id -> Uuid,
-        reporter_id -> Uuid,
+        reporter_id -> Nullable<Uuid>,
         reason -> Text,
         details -> Nullable<Text>,
         status -> Text,
@@ -306,6 +307,8 @@ diesel::table! {
         resolved_at -> Nullable<Timestamptz>,
         resolution_note -> Nullable<Text>,
         created_at -> Timestamptz,
+        serial -> Nullable<Text>,
+        related_listing_id -> Nullable<Uuid>,
     }
 }
 
@@ -527,7 +530,41 @@ diesel::joinable!(listings -> manufacturers (manufacturer_id));
 diesel::joinable!(listing_price_changes -> listings (listing_id));
 diesel::joinable!(condition_reports -> listings (listing_id));
 diesel::joinable!(listing_photos -> listings (listing_id));
+diesel::table! {
+    units (id) {
+        id -> Uuid,
+        listing_id -> Uuid,
+        seller_id -> Uuid,
+        serial -> Text,
+        mac -> Nullable<Text>,
+        hashboard_serials -> Array<Text>,
+        psu_serial -> Nullable<Text>,
+        grade -> Nullable<Text>,
+        hashboards_working -> Nullable<Int4>,
+        notes -> Nullable<Text>,
+        status -> Text,
+        in_open_lot -> Bool,
+        order_id -> Nullable<Uuid>,
+        sold_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    serial_reports (id) {
+        id -> Uuid,
+        serial -> Text,
+        note -> Text,
+        reported_by -> Uuid,
+        reported_at -> Timestamptz,
+        revoked_by -> Nullable<Uuid>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(listing_flags -> listings (listing_id));
+diesel::joinable!(units -> listings (listing_id));
 diesel::joinable!(hashrate_proofs -> listings (listing_id));
 diesel::joinable!(hashrate_proofs -> users (requested_by));
 diesel::joinable!(proof_shares -> hashrate_proofs (proof_id));
@@ -575,6 +612,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_evidence,
     order_messages,
     order_reviews,
+    units,
+    serial_reports,
 );
 
 // The price index (src/index/, migration 2026-12-01-000010_price_index).

@@ -128,6 +128,7 @@ async fn progress(
         carrier: "DHL Global Forwarding".into(),
         tracking_number: format!("DGF{}", &order.id.0.simple().to_string()[..12].to_uppercase()),
         shipped_at: at,
+        serials: None,
     };
     order = flow::ship(ctx, conn, &order, actors.seller, shipment, at).await?;
     if plan.outcome == Outcome::Shipped {

@@ -105,13 +105,27 @@ async fn read_body(payload: &mut Payload, limit: usize) -> Result<Bytes, ApiErro
     Ok(body.freeze())
 }
 
+/// The body limit of bulk uploads (a lot's units: up to 5,000 rows per call).
+pub const BULK_JSON_LIMIT_BYTES: usize = 4 * 1024 * 1024;
+
+/// The JSON body limit of a request to `path`: `limit`, or the bulk limit for
+/// routes whose handlers read their (larger) bodies themselves.
+pub fn body_limit(path: &str, limit: usize) -> usize {
+    if path.starts_with("/v1/listings/") && path.ends_with("/units") {
+        limit.max(BULK_JSON_LIMIT_BYTES)
+    } else {
+        limit
+    }
+}
+
 /// Middleware (through `middleware::from_fn`): refuses control characters in
-/// the URL and in JSON bodies of up to `limit` bytes.
+/// the URL and in JSON bodies of up to `limit` bytes (see [`body_limit`]).
 pub async fn screen_text<B: MessageBody>(
     limit: usize,
     mut req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let limit = body_limit(req.path(), limit);
     let mut fields = url_problems(&req);
     if is_json(&req) {
         let body = match read_body(&mut req.take_payload(), limit).await {

@@ -115,6 +115,10 @@ fn check_edit(row: &ListingRow, body: &mut UpdateListing, now: DateTime<Utc>) ->
     match editable(row.status()) {
         Editable::Nothing => return Err(wrong_status(row, "edited")),
         Editable::PriceQuantityDescription => {
+            // A live lot sold by serial has as many units as are registered.
+            if row.sold_by_serial() && body.quantity.is_some_and(|q| q != row.quantity) {
+                return Err(ApiError::validation("quantity", "follows the registered units while the lot is live"));
+            }
             let locked = body.locked_fields_present();
             if !locked.is_empty() {
                 return Err(ApiError::Validation(
@@ -174,6 +178,7 @@ pub async fn submit(
     conn.transaction(async |conn| {
         let row = lock_owned(conn, id, seller).await?;
         let next = seller_move(&row, Transition::Submit, "submitted")?;
+        super::serials::check_ready(conn, &row, false).await?;
         let updated = queries::mark_submitted(conn, row.id, next, now).await?;
         log_status_change(&row, next);
         Ok(updated)

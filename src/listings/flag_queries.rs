@@ -43,7 +43,7 @@ pub async fn insert_flag(
         .values((
             listing_flags::id.eq(Uuid::now_v7()),
             listing_flags::listing_id.eq(flag.listing_id),
-            listing_flags::reporter_id.eq(flag.reporter_id),
+            listing_flags::reporter_id.eq(Some(flag.reporter_id)),
             listing_flags::reason.eq(flag.reason),
             listing_flags::details.eq(flag.details),
             listing_flags::created_at.eq(now),

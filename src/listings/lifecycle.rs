@@ -52,6 +52,8 @@ pub enum Transition {
     Expire,
     SellOut,
     Restock,
+    /// A live lot goes back to review (it holds a serial reported stolen).
+    HoldForReview,
 }
 
 /// The status a transition leads to, or `None` when it is not allowed from
@@ -68,6 +70,7 @@ pub fn next_status(from: ListingStatus, transition: Transition, actor: Actor) ->
         (Expire, Actor::System, Draft | PendingReview | Active) => Some(Expired),
         (SellOut, Actor::System, Active) => Some(SoldOut),
         (Restock, Actor::System, SoldOut) => Some(Active),
+        (HoldForReview, Actor::System, Active | SoldOut) => Some(PendingReview),
         _ => None,
     }
 }

@@ -34,6 +34,7 @@ pub mod photos;
 pub mod queries;
 pub mod report_queries;
 pub mod search;
+pub mod serials;
 pub mod stock;
 pub mod view;
 

@@ -57,9 +57,16 @@ pub struct ListingRow {
     pub updated_at: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub published_at: Option<DateTime<Utc>>,
+    /// Units registered by serial (kept by the units); a lot with any is sold by serial.
+    pub serial_units: i32,
 }
 
 impl ListingRow {
+    /// The lot's units are registered one by one (see `crate::units`).
+    pub fn sold_by_serial(&self) -> bool {
+        self.serial_units > 0
+    }
+
     /// The lot as the price index records it at `at`.
     pub fn lot_facts(&self, at: DateTime<Utc>) -> LotFacts {
         let verified = self.hashrate_verified_until.is_some_and(|until| until > at);
@@ -415,8 +422,9 @@ pub struct FlagView {
     pub id: Uuid,
     #[schema(value_type = uuid::Uuid)]
     pub listing_id: ListingId,
-    #[schema(value_type = uuid::Uuid)]
-    pub reporter_id: UserId,
+    /// `null` for flags the platform raises itself (serial checks).
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub reporter_id: Option<UserId>,
     #[schema(example = "misleading")]
     pub reason: String,
     pub details: Option<String>,
@@ -427,4 +435,9 @@ pub struct FlagView {
     pub resolved_at: Option<DateTime<Utc>>,
     pub resolution_note: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The unit serial a platform flag is about.
+    pub serial: Option<String>,
+    /// The other lot a `duplicate_serial` flag links to.
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub related_listing_id: Option<ListingId>,
 }

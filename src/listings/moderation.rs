@@ -37,6 +37,7 @@ pub async fn approve(
 ) -> ApiResult<ListingRow> {
     conn.transaction(async |conn| {
         let (row, next) = lock_for_decision(conn, admin_id, id, Transition::Approve).await?;
+        super::serials::check_ready(conn, &row, true).await?;
         let published = publish(conn, &row, next, now).await?;
         let lot = published.lot_facts(now);
         let price = published.asking_price(now);

@@ -19,6 +19,7 @@ use super::state::{next_status, Move, OrderStatus, Refusal};
 use crate::error::ApiError;
 use crate::ledger::{self, Account, Posting, TransactionKind};
 use crate::listings::stock;
+use crate::units::{self, model::UnitStatus};
 
 /// The refusal as clients see it: 403 for the wrong actor, 409 for the wrong status.
 pub fn refusal_error(order: &OrderRow, mv: Move, refusal: Refusal) -> ApiError {
@@ -135,6 +136,8 @@ pub struct Shipment {
     pub carrier: String,
     pub tracking_number: String,
     pub shipped_at: DateTime<Utc>,
+    /// For a lot sold by serial: exactly the order's quantity of serials.
+    pub serials: Option<Vec<String>>,
 }
 
 pub async fn ship(
@@ -146,8 +149,12 @@ pub async fn ship(
     now: DateTime<Utc>,
 ) -> Result<OrderRow, ApiError> {
     let to = check(order, Move::Ship, actor)?;
+    let shipped_serials = ship_units(conn, order, shipment.serials.as_deref(), now).await?;
     let auto_delivery_at = now + ctx.settings.auto_delivery_after;
-    let details = json!({ "carrier": shipment.carrier, "tracking_number": shipment.tracking_number });
+    let mut details = json!({ "carrier": shipment.carrier, "tracking_number": shipment.tracking_number });
+    if let Some(serials) = shipped_serials {
+        details["serials"] = json!(serials);
+    }
     let changes = OrderChanges {
         carrier: Some(shipment.carrier),
         tracking_number: Some(shipment.tracking_number),
@@ -159,6 +166,24 @@ pub async fn ship(
     schedule::schedule_deadline(conn, order.id, Timer::DeliveryReminder, Timer::AutoDelivery, now, auto_delivery_at)
         .await?;
     Ok(updated)
+}
+
+/// The units a shipment names, for a lot sold by serial (none otherwise).
+async fn ship_units(
+    conn: &mut AsyncPgConnection,
+    order: &OrderRow,
+    serials: Option<&[String]>,
+    now: DateTime<Utc>,
+) -> Result<Option<Vec<String>>, ApiError> {
+    let by_serial = units::allocation::has_units(conn, order.listing_id).await?;
+    match (by_serial, serials) {
+        (true, Some(serials)) => {
+            Ok(Some(units::allocation::ship(conn, order.listing_id, order.id, order.quantity, serials, now).await?))
+        }
+        (true, None) => Err(ApiError::validation("serials", "name the serials shipped: the lot is sold by serial")),
+        (false, Some(_)) => Err(ApiError::validation("serials", "the lot is not sold by serial")),
+        (false, None) => Ok(None),
+    }
 }
 
 /// Confirmed by the buyer, or automatically: the inspection window opens.
@@ -222,6 +247,7 @@ pub async fn complete(
     let split = money::split(order.total_cents, 0, order.fee_bps).expect("a zero refund always fits");
     post_closing(conn, order, TransactionKind::Release, split, actor, "released to the seller", now).await?;
     stock::mark_sold(conn, order.listing_id, order.quantity, now).await?;
+    units::allocation::close_shipped(conn, order.id, UnitStatus::Accepted, now).await?;
     let reason = if mv == Move::AutoAccept { "inspection_ended" } else { "accepted" };
     let updated =
         commit(conn, order, to, closing_changes(split, now), Step { actor, reason, details: json!({}) }, now).await?;
@@ -252,8 +278,11 @@ pub async fn close_without_sale(
     };
     if from.units_shipped() {
         stock::mark_sold(conn, order.listing_id, order.quantity, now).await?;
+        // Refunded in full after shipping: the rigs never became the buyer's.
+        units::allocation::close_shipped(conn, order.id, UnitStatus::WrittenOff, now).await?;
     } else {
         stock::release(conn, order.listing_id, order.quantity, now).await?;
+        units::allocation::release(conn, order.id, now).await?;
     }
     commit(conn, order, to, changes, Step { actor, reason, details }, now).await
 }
@@ -330,6 +359,7 @@ pub async fn resolve(
     })?;
     post_closing(conn, order, TransactionKind::Settlement, split, actor, "dispute settled", now).await?;
     stock::mark_sold(conn, order.listing_id, order.quantity, now).await?;
+    units::allocation::close_shipped(conn, order.id, UnitStatus::Accepted, now).await?;
     let reason = if mv == Move::AcceptOffer { "settlement_accepted" } else { "resolved_by_admin" };
     let updated = commit(conn, order, to, closing_changes(split, now), Step { actor, reason, details }, now).await?;
     if split.seller_credit_cents + split.fee_cents > 0 {

@@ -71,6 +71,9 @@ pub struct ShipOrder {
     pub tracking_number: String,
     /// Defaults to now; at most a week back, never in the future.
     pub shipped_at: Option<DateTime<Utc>>,
+    /// For a lot sold by serial (required there): exactly the ordered quantity
+    /// of serials, from the order's reserved units or the lot's available ones.
+    pub serials: Option<Vec<String>>,
 }
 
 impl ShipOrder {

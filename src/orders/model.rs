@@ -246,6 +246,18 @@ pub struct OrderView {
     pub settlement: Option<SettlementView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// For a lot sold by serial: the order's units (reserved, then shipped ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub units: Option<Vec<OrderUnit>>,
+}
+
+/// A unit of an order, by serial.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"serial": "HTM3X1234567", "status": "shipped"}))]
+pub struct OrderUnit {
+    pub serial: String,
+    #[schema(value_type = String, example = "shipped")]
+    pub status: crate::units::model::UnitStatus,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]

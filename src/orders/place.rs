@@ -84,9 +84,13 @@ pub async fn place(
         // Last, the one step that needs the listing's row lock: buyers of a hot
         // listing queue on it only for the reservation and the commit. A refusal
         // here rolls back everything above.
-        stock::reserve(conn, listing.id, body.quantity, listing.unit_price_cents, now)
+        let lot = stock::reserve(conn, listing.id, body.quantity, listing.unit_price_cents, now)
             .await?
             .map_err(|r| refusal(r, body.quantity))?;
+        // A lot sold by serial reserves that many of its units too, under the same lock.
+        if lot.sold_by_serial() {
+            crate::units::allocation::reserve(conn, lot.id, order.id, body.quantity, now).await?;
+        }
         tracing::info!(order.id = %order.id, listing.id = %listing.id, quantity = order.quantity, "order placed");
         Ok(Placed::New(Box::new(order)))
     })

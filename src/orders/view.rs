@@ -6,7 +6,7 @@ use diesel_async::AsyncPgConnection;
 
 use super::context::OrderContext;
 use super::model::{
-    Deadlines, DisputeView, OrderRow, OrderView, PartySummary, PaymentMethod, PaymentView, SettlementView,
+    Deadlines, DisputeView, OrderRow, OrderUnit, OrderView, PartySummary, PaymentMethod, PaymentView, SettlementView,
     ShipmentView, ShippingAddress,
 };
 use crate::catalog::discount::bps_to_pct;
@@ -20,6 +20,8 @@ pub async fn render(
     let user_ids: Vec<UserId> = rows.iter().flat_map(|r| [r.buyer_id, r.seller_id]).collect();
     let listing_ids: Vec<ListingId> = rows.iter().map(|r| r.listing_id).collect();
     let names = crate::accounts::display_names(conn, &user_ids).await?;
+    let order_ids: Vec<_> = rows.iter().map(|r| r.id).collect();
+    let mut units = crate::units::allocation::of_orders(conn, &order_ids).await?;
     let titles = crate::listings::titles(conn, &listing_ids).await?;
     let party = |id: UserId| PartySummary { id, display_name: names.get(&id).cloned().unwrap_or_default() };
     Ok(rows
@@ -54,6 +56,9 @@ pub async fn render(
             settlement: settlement(&row),
             created_at: row.created_at,
             updated_at: row.updated_at,
+            units: units
+                .remove(&row.id)
+                .map(|units| units.into_iter().map(|(serial, status)| OrderUnit { serial, status }).collect()),
         })
         .collect())
 }

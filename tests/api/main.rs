@@ -29,4 +29,5 @@ mod replicas;
 mod resilience;
 mod search;
 mod storage;
+mod units;
 mod webhooks;

@@ -121,7 +121,7 @@ async fn update_listing(
 crate::http::problems::problems!(SubmitListingProblems {
     403: email_not_verified,
     404: listing_not_found,
-    409: invalid_listing_status,
+    409: invalid_listing_status | units_incomplete | serial_reported_stolen,
 });
 
 /// Send a draft (or a rejected listing, after edits) to moderation.

@@ -51,7 +51,10 @@ async fn moderation_queue(
     Ok(web::Json(Page { items: pages.render(&mut conn, rows).await?, next_cursor }))
 }
 
-crate::http::problems::problems!(ApproveProblems { 403: admin_required | own_listing, 409: invalid_listing_status });
+crate::http::problems::problems!(ApproveProblems {
+    403: admin_required | own_listing,
+    409: invalid_listing_status | units_incomplete | serial_reported_stolen | serial_under_review,
+});
 
 /// Publish a listing under review (admin).
 #[utoipa::path(

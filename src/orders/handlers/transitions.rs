@@ -69,7 +69,8 @@ async fn cancel(
 crate::http::problems::problems!(ShipProblems {
     403: order_action_forbidden,
     404: order_not_found,
-    409: invalid_order_status,
+    409: invalid_order_status | unit_not_allocatable,
+    422: validation_failed,
 });
 
 /// Ship as the seller, with the carrier and tracking number.
@@ -103,6 +104,7 @@ async fn ship(
                 carrier: body.carrier.trim().to_string(),
                 tracking_number: body.tracking_number.trim().to_string(),
                 shipped_at: body.shipped_at.unwrap_or(now),
+                serials: body.serials.clone(),
             };
             flow::ship(&orders, conn, &order, actor, shipment, now).await
         })

@@ -14,6 +14,7 @@ mod forbidden;
 mod idempotency;
 mod lifecycle;
 mod reviews;
+mod units;
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
