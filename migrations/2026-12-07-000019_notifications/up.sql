@@ -5,7 +5,9 @@
 CREATE TABLE notifications (
     seq bigserial PRIMARY KEY,
     user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    event_id uuid NOT NULL REFERENCES domain_events (id) ON DELETE CASCADE,
+    -- The domain_events row it reports. No foreign key: this migration's
+    -- prefix sorts before the one creating domain_events (000020).
+    event_id uuid NOT NULL,
     type text NOT NULL,
     subject_id uuid NOT NULL,
     data jsonb NOT NULL,
