@@ -88,6 +88,7 @@ impl EventKind {
 
 /// An event type as the API lists it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"name": "order.paid", "description": "The order's payment arrived in escrow; the seller must ship."}))]
 pub struct EventTypeView {
     #[schema(example = "order.paid")]
     pub name: &'static str,

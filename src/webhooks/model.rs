@@ -111,6 +111,13 @@ pub struct EndpointWithSecret {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a0c4-2222-7e42-9b15-6f4d8c3a2e10", "message_id": "msg_0193a0c422227e429b156f4d8c3a2e10",
+    "event_id": "0193a0c4-3333-7e42-9b15-6f4d8c3a2e10", "event_type": "order.paid", "status": "pending",
+    "attempts": 1, "last_attempt_at": "2026-01-05T09:00:00Z", "response_status": 500,
+    "response_body": "upstream unavailable", "duration_ms": 84, "last_error": null,
+    "next_attempt_at": "2026-01-05T09:00:05Z", "created_at": "2026-01-05T09:00:00Z"
+}))]
 pub struct DeliveryView {
     #[schema(value_type = Uuid)]
     pub id: WebhookDeliveryId,

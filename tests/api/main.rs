@@ -29,3 +29,4 @@ mod proofs;
 mod resilience;
 mod search;
 mod storage;
+mod webhooks;

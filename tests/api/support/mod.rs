@@ -59,6 +59,7 @@ pub struct TestAppBuilder {
     now: Option<DateTime<Utc>>,
     database_port: Option<u16>,
     web_url: Option<url::Url>,
+    webhooks_allow_private: bool,
 }
 
 impl TestAppBuilder {
@@ -93,6 +94,12 @@ impl TestAppBuilder {
         self.web_url = Some(url.parse().unwrap());
         self
     }
+    /// Let webhook endpoints be plain http on loopback (`RIGMARKET_WEBHOOK_ALLOW_PRIVATE`),
+    /// where the tests' receivers listen.
+    pub fn allow_private_webhooks(mut self) -> Self {
+        self.webhooks_allow_private = true;
+        self
+    }
     pub fn at(mut self, now: DateTime<Utc>) -> Self {
         self.now = Some(now);
         self
@@ -119,6 +126,7 @@ impl TestAppBuilder {
         };
         let mut config = base_config(&app_url);
         config.web_url = self.web_url;
+        config.webhooks.allow_private = self.webhooks_allow_private;
         let temp = tempfile::tempdir().unwrap();
         let smtp = if self.smtp {
             let server = SmtpServer::start().await;
