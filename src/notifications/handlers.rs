@@ -45,7 +45,11 @@ async fn list_notifications(
     let rows = inbox::list(&mut conn, user.id(), filter.unread_only.unwrap_or(false), before, limit + 1).await?;
     let unread_count = inbox::unread_count(&mut conn, user.id()).await?;
     let (rows, next_cursor) = page_from(rows, limit, |row| row.seq);
-    Ok(web::Json(InboxPage { items: rows.into_iter().map(NotificationView::from).collect(), next_cursor, unread_count }))
+    Ok(web::Json(InboxPage {
+        items: rows.into_iter().map(NotificationView::from).collect(),
+        next_cursor,
+        unread_count,
+    }))
 }
 
 /// Give exactly one of `ids` and `up_to`.
@@ -60,6 +64,7 @@ pub struct MarkRead {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"marked": 2, "unread_count": 1}))]
 pub struct MarkedRead {
     /// Entries that were unread and are read now.
     #[schema(example = 2)]

@@ -74,6 +74,11 @@ pub struct EmailSetting {
 
 /// The caller's email preferences, one entry per event type.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"email": [
+    {"type": "order.paid", "email": true, "can_mute": false},
+    {"type": "order.shipped", "email": false, "can_mute": true},
+    {"type": "order.message_posted", "email": true, "can_mute": true}
+]}))]
 pub struct NotificationSettingsView {
     pub email: Vec<EmailSetting>,
 }

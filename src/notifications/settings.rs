@@ -79,12 +79,7 @@ pub fn apply(current: &[String], changes: &BTreeMap<String, bool>) -> ApiResult<
 }
 
 /// Stores the user's muted types.
-pub async fn save(
-    conn: &mut AsyncPgConnection,
-    user: UserId,
-    muted: &[String],
-    now: DateTime<Utc>,
-) -> QueryResult<()> {
+pub async fn save(conn: &mut AsyncPgConnection, user: UserId, muted: &[String], now: DateTime<Utc>) -> QueryResult<()> {
     diesel::insert_into(notification_settings::table)
         .values((
             notification_settings::user_id.eq(user.0),
@@ -119,8 +114,7 @@ mod tests {
 
     #[test]
     fn refuses_unknown_and_unmutable_types_together() {
-        let Err(ApiError::Validation(errors)) =
-            apply(&[], &changes(&[("order.nope", false), ("order.paid", false)]))
+        let Err(ApiError::Validation(errors)) = apply(&[], &changes(&[("order.nope", false), ("order.paid", false)]))
         else {
             panic!("expected a validation error");
         };

@@ -56,9 +56,12 @@ async fn unknown_types_and_emails_that_must_be_sent_are_refused_without_a_partia
     let app = &market.app;
     let token = &market.buyer.token;
     let body = json!({"email": {"order.shipped": false, "order.paid": false, "order.nope": false}});
-    let problem =
-        assert_problem(app.patch_json("/v1/me/notification-settings", Some(token), &body).await, 422, "validation_failed")
-            .await;
+    let problem = assert_problem(
+        app.patch_json("/v1/me/notification-settings", Some(token), &body).await,
+        422,
+        "validation_failed",
+    )
+    .await;
     let fields: Vec<_> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].clone()).collect();
     assert_eq!(fields, [json!("email.order.nope"), json!("email.order.paid")]);
     let settings = json_with_status(get_bearer(app, "/v1/me/notification-settings", token).await, 200).await;
