@@ -59,7 +59,11 @@ pub const MODULES: &[Module] = &[
     kernel("storage", &[], "object storage (S3 or a local directory) and signed URLs"),
     kernel("mail", &[], "the mail outbox (a job) and its transports"),
     kernel("audit", &["audit_log"], "the append-only audit log"),
-    kernel("events", &["domain_events"], "the domain events outbox and its catalog of event types"),
+    kernel(
+        "events",
+        &["domain_events", "notifications"],
+        "the domain events outbox, its catalog of event types and every party's inbox entry",
+    ),
     kernel("idempotency", &["idempotency_keys"], "Idempotency-Key storage and replay"),
     kernel("state", &[], "AppState: the kernel services a handler can extract"),
     capability("ops", &[], "health, readiness and the metrics endpoint"),
@@ -67,6 +71,11 @@ pub const MODULES: &[Module] = &[
         "accounts",
         &["users", "sessions", "refresh_tokens", "email_tokens", "api_keys", "login_throttle"],
         "users, sessions, who is calling (AuthUser, Principal), API keys, admin of users",
+    ),
+    capability(
+        "notifications",
+        &["notification_settings"],
+        "the notifications inbox API, email preferences, the live event stream",
     ),
     capability(
         "catalog",

@@ -28,6 +28,7 @@ pub mod ledger;
 pub mod listings;
 pub mod mail;
 pub mod metrics;
+pub mod notifications;
 pub mod ops;
 pub mod orders;
 pub mod payments;

@@ -32,7 +32,8 @@ pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
             .configure(crate::orders::configure)
             .configure(crate::ledger::configure)
             .configure(crate::price_index::configure)
-            .configure(crate::webhooks::configure),
+            .configure(crate::webhooks::configure)
+            .configure(crate::notifications::configure),
     );
 }
 

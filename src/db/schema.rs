@@ -698,6 +698,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    notifications (seq) {
+        seq -> Int8,
+        user_id -> Uuid,
+        event_id -> Uuid,
+        #[sql_name = "type"]
+        type_ -> Text,
+        subject_id -> Uuid,
+        data -> Jsonb,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    notification_settings (user_id) {
+        user_id -> Uuid,
+        email_muted -> Array<Text>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     webhook_endpoints (id) {
         id -> Uuid,
         user_id -> Uuid,

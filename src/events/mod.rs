@@ -11,12 +11,16 @@
 //! (webhooks today, a notifications inbox later) in the same transaction, and
 //! marks it fanned out. A crash before the commit leaves the events waiting.
 //!
+//! Every party of an event also gets an inbox entry ([`inbox`]) in the same
+//! transaction; the `notifications` capability serves the inbox.
+//!
 //! `data` holds the facts the recorder knows in its transaction (ids, the old
 //! and new status, a reason). Consumers that show "the resource as the API
 //! renders it" render it when they fan the event out (see `webhooks::fan_out`),
 //! because rendering needs services of the capabilities above this layer.
 
 pub mod catalog;
+pub mod inbox;
 mod outbox;
 
 pub use catalog::{EventKind, EVENT_KINDS};

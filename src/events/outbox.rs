@@ -48,17 +48,20 @@ pub async fn record(
     parties.sort();
     parties.dedup();
     let id = EventId::new();
+    let subject_id = subject_id.into();
     diesel::insert_into(domain_events::table)
         .values((
             domain_events::id.eq(id),
             domain_events::type_.eq(kind.as_str()),
-            domain_events::subject_id.eq(subject_id.into()),
-            domain_events::parties.eq(parties),
-            domain_events::data.eq(data),
+            domain_events::subject_id.eq(subject_id),
+            domain_events::parties.eq(&parties),
+            domain_events::data.eq(&data),
             domain_events::created_at.eq(now),
         ))
         .execute(conn)
         .await?;
+    // Every party's inbox entry, in this same transaction.
+    super::inbox::fill(conn, id, kind.as_str(), subject_id, &parties, &data, now).await?;
     Ok(id)
 }
 

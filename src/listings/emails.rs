@@ -22,6 +22,12 @@ impl ListingReviewed {
         seller_id: UserId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
+        // An approval only informs, so the seller may keep it to the inbox; a
+        // rejection asks them to act and is always emailed.
+        let kind = crate::events::EventKind::ListingApproved;
+        if self.approved && !crate::notifications::emails_wanted(conn, seller_id, kind).await? {
+            return Ok(());
+        }
         let email = crate::accounts::email_of(conn, seller_id).await?;
         mail::enqueue(conn, &email, self, now).await?;
         Ok(())

@@ -114,7 +114,20 @@ fn short_id(order: &OrderRow) -> String {
     order.payment_reference.clone()
 }
 
-/// Emails buyer and seller that `order` reached its current status.
+/// The event type a user may mute for a transition email (see
+/// `notifications::settings`): only the statuses that merely inform.
+fn muteable_kind(status: OrderStatus) -> Option<crate::events::EventKind> {
+    use crate::events::EventKind;
+    match status {
+        OrderStatus::Shipped => Some(EventKind::OrderShipped),
+        OrderStatus::Delivered => Some(EventKind::OrderDelivered),
+        OrderStatus::Completed => Some(EventKind::OrderCompleted),
+        _ => None,
+    }
+}
+
+/// Emails buyer and seller that `order` reached its current status (unless
+/// they turned that status's email off).
 pub async fn transition(
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
@@ -122,7 +135,13 @@ pub async fn transition(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let title = listing_title(conn, order).await?;
+    let gate = muteable_kind(order.status());
     for (user, role) in [(order.buyer_id, ActorRole::Buyer), (order.seller_id, ActorRole::Seller)] {
+        if let Some(kind) = gate {
+            if !crate::notifications::emails_wanted(conn, user, kind).await? {
+                continue; // the inbox entry (events::record) still tells them
+            }
+        }
         let (subject, text) = transition_text(order, &title, role, reason);
         let email = crate::accounts::email_of(conn, user).await?;
         crate::mail::enqueue(conn, &email, &OrderNotice { subject, text }, now).await?;

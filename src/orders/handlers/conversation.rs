@@ -85,7 +85,11 @@ async fn post_message(
         crate::orders::published::message_posted(conn, &order, messages::event_data(&message), now).await?;
         let text = format!("New message from the {}:\n\n{}", actor.role.as_str(), body.body.trim());
         for recipient in [ActorRole::Buyer, ActorRole::Seller].into_iter().filter(|r| *r != actor.role) {
-            notify::tell(conn, &order, recipient, "new message", &text, now).await?;
+            let user = if recipient == ActorRole::Buyer { order.buyer_id } else { order.seller_id };
+            // A user may read messages in the inbox only (notification settings).
+            if crate::notifications::emails_wanted(conn, user, crate::events::EventKind::OrderMessagePosted).await? {
+                notify::tell(conn, &order, recipient, "new message", &text, now).await?;
+            }
         }
         Ok::<_, ApiError>(message)
     })

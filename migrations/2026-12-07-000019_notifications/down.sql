@@ -1,0 +1,2 @@
+DROP TABLE notification_settings;
+DROP TABLE notifications;
