@@ -90,6 +90,11 @@ pub const MODULES: &[Module] = &[
         &["orders", "order_events", "settlement_offers", "order_evidence", "order_messages", "order_reviews"],
         "escrow orders, timers, payments, disputes, reviews, reputation",
     ),
+    capability(
+        "offers",
+        &["offer_threads", "offer_versions"],
+        "offers and counter-offers on lots; an acceptance places the order",
+    ),
 ];
 
 /// The composition root: wires capabilities together; nothing imports it.

@@ -57,6 +57,9 @@ pub enum ApiError {
     Unprocessable { code: &'static str, detail: String },
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// A quota of the product (not of request rates) is used up, e.g. `offer_limit`.
+    #[error("limit reached: {detail}")]
+    LimitReached { code: &'static str, detail: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -116,7 +119,8 @@ impl ApiError {
             | Self::Forbidden { code, .. }
             | Self::NotFound { code, .. }
             | Self::Conflict { code, .. }
-            | Self::Unprocessable { code, .. } => code,
+            | Self::Unprocessable { code, .. }
+            | Self::LimitReached { code, .. } => code,
             Self::PreconditionFailed { .. } => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
@@ -139,6 +143,7 @@ impl ApiError {
             | Self::NotFound { detail, .. }
             | Self::Conflict { detail, .. }
             | Self::Unprocessable { detail, .. }
+            | Self::LimitReached { detail, .. }
             | Self::UnsupportedMediaType { detail }
             | Self::PreconditionFailed { detail } => detail.clone(),
             Self::PayloadTooLarge { limit_bytes } => {
@@ -185,7 +190,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests { .. } | Self::LimitReached { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -27,6 +27,7 @@ pub mod ledger;
 pub mod listings;
 pub mod mail;
 pub mod metrics;
+pub mod offers;
 pub mod ops;
 pub mod orders;
 pub mod payments;

@@ -16,6 +16,7 @@ pub fn runner(state: &AppState, orders: &OrderContext) -> JobRunner {
     crate::listings::register_jobs(&mut registry, state.clock.clone());
     crate::proofs::register_jobs(&mut registry, state.clock.clone());
     crate::orders::register_jobs(&mut registry, orders.clone(), state.clock.clone());
+    crate::offers::register_jobs(&mut registry, state.clock.clone());
     wire_events(&mut registry, state);
     let retry = RetryPolicy { jitter: state.config.job_retry_jitter };
     JobRunner::new(registry, state.pool.clone(), state.clock.clone(), state.metrics.clone(), retry)

@@ -23,6 +23,7 @@ pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
             .configure(crate::listings::configure)
             .configure(crate::proofs::configure)
             .configure(crate::orders::configure)
+            .configure(crate::offers::configure)
             .configure(crate::ledger::configure)
             .configure(crate::price_index::configure),
     );

@@ -57,6 +57,10 @@ pub struct ListingRow {
     pub updated_at: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub published_at: Option<DateTime<Utc>>,
+    pub offers_enabled: bool,
+    pub offer_floor_unit_price_cents: Option<i64>,
+    pub offer_floor_discount_pct: Option<i32>,
+    pub auto_accept_unit_price_cents: Option<i64>,
 }
 
 impl ListingRow {
@@ -303,6 +307,8 @@ pub struct ListingView {
     pub hashrate_proof: Option<super::decorations::ProofSummary>,
     /// USD per measured TH/s, while a verified proof is valid.
     pub usd_per_verified_th: Option<f64>,
+    /// Whether buyers may make offers, and the floor below which they are declined.
+    pub offers: super::offer_settings::OfferTermsView,
     pub created_at: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub published_at: Option<DateTime<Utc>>,

@@ -135,6 +135,7 @@ impl ListingRenderer {
             photos: decorations.photos.remove(&row.id).unwrap_or_default(),
             usd_per_verified_th: verified_usd_per_th(&row, proof),
             hashrate_proof: proof.map(|p| p.summary.clone()),
+            offers: (&row).into(),
             created_at: row.created_at,
             submitted_at: row.submitted_at,
             published_at: row.published_at,
