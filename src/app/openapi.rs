@@ -33,6 +33,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "listings", description = "Lots of one rig model: drafts, moderation, photos, condition reports, flags, fire-sale discount"),
         (name = "proofs", description = "Hashrate proofs: a rig mines against the Stratum endpoint (or a relay) and the shares are verified"),
         (name = "orders", description = "Escrow orders: placement, payment, shipping, inspection, disputes, reviews"),
+        (name = "offers", description = "Offers and counter-offers on lots: price, quantity, DOA allowance, ship-by; an acceptance places the escrow order"),
         (name = "payments", description = "Payment provider callbacks (BTCPay Server)"),
         (name = "price-index", description = "$/TH price index by efficiency tier and fire-sale series, for API-key consumers"),
         (name = "admin", description = "Operations reserved to administrators"),
