@@ -20,6 +20,7 @@ mod health;
 mod jobs;
 mod listings;
 mod mail;
+mod offers;
 mod openapi;
 mod orders;
 mod photos;
