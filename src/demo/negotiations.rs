@@ -98,7 +98,13 @@ fn address(person: &Person) -> ShippingAddress {
     }
 }
 
-fn terms(quantity: i32, unit_price_cents: i64, message: &str, expires_in: Option<i64>, ship_by: DateTime<Utc>) -> Terms {
+fn terms(
+    quantity: i32,
+    unit_price_cents: i64,
+    message: &str,
+    expires_in: Option<i64>,
+    ship_by: DateTime<Utc>,
+) -> Terms {
     Terms {
         quantity,
         unit_price_cents,

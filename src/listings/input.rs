@@ -201,7 +201,7 @@ pub fn validate_create(input: &CreateListing, now: DateTime<Utc>) -> Problems {
         check_hosting(&mut problems, hosting, now);
     }
     if let Some(offers) = &input.offers {
-        OfferSettings::DEFAULT.with(offers).validate(&mut problems);
+        OfferSettings::DEFAULT.with(offers).validate(&mut problems, MAX_UNIT_PRICE_CENTS);
     }
     problems
 }
@@ -242,7 +242,7 @@ pub fn validate_update(body: &mut UpdateListing, current: &ListingRow, now: Date
         check_hosting(&mut problems, hosting, now);
     }
     if let Some(offers) = &body.offers {
-        OfferSettings::of(current).with(offers).validate(&mut problems);
+        current.offer_settings().with(offers).validate(&mut problems, MAX_UNIT_PRICE_CENTS);
     }
     problems
 }

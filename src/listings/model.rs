@@ -64,6 +64,16 @@ pub struct ListingRow {
 }
 
 impl ListingRow {
+    /// The listing's offer settings (the offers capability applies them).
+    pub fn offer_settings(&self) -> super::offer_settings::OfferSettings {
+        super::offer_settings::OfferSettings {
+            enabled: self.offers_enabled,
+            floor_unit_price_cents: self.offer_floor_unit_price_cents,
+            floor_discount_pct: self.offer_floor_discount_pct,
+            auto_accept_unit_price_cents: self.auto_accept_unit_price_cents,
+        }
+    }
+
     /// The lot as the price index records it at `at`.
     pub fn lot_facts(&self, at: DateTime<Utc>) -> LotFacts {
         let verified = self.hashrate_verified_until.is_some_and(|until| until > at);
@@ -260,7 +270,8 @@ pub struct PhotoView {
         }
     ],
     "rejection_reason": null, "created_at": "2026-05-04T08:12:00Z", "submitted_at": "2026-05-04T08:30:00Z",
-    "published_at": "2026-05-04T10:05:00Z"
+    "published_at": "2026-05-04T10:05:00Z",
+    "offers": {"enabled": true, "floor_unit_price_cents": null, "floor_discount_pct": 30}
 }))]
 pub struct ListingView {
     #[schema(value_type = uuid::Uuid)]

@@ -7,8 +7,6 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::input::MAX_UNIT_PRICE_CENTS;
-use super::model::ListingRow;
 use crate::validation::Problems;
 
 /// The widest discount a floor may allow against the index.
@@ -54,15 +52,6 @@ impl OfferSettings {
         auto_accept_unit_price_cents: None,
     };
 
-    pub fn of(row: &ListingRow) -> Self {
-        Self {
-            enabled: row.offers_enabled,
-            floor_unit_price_cents: row.offer_floor_unit_price_cents,
-            floor_discount_pct: row.offer_floor_discount_pct,
-            auto_accept_unit_price_cents: row.auto_accept_unit_price_cents,
-        }
-    }
-
     /// These settings with `input` applied.
     pub fn with(self, input: &OfferSettingsInput) -> Self {
         Self {
@@ -75,10 +64,10 @@ impl OfferSettings {
         }
     }
 
-    /// Every problem with these settings, under `offers.`.
-    pub fn validate(&self, problems: &mut Problems) {
+    /// Every problem with these settings, under `offers.` (prices up to `max_price_cents`).
+    pub fn validate(&self, problems: &mut Problems, max_price_cents: i64) {
         if let Some(floor) = self.floor_unit_price_cents {
-            problems.within("offers.floor_unit_price_cents", floor, 1..=MAX_UNIT_PRICE_CENTS);
+            problems.within("offers.floor_unit_price_cents", floor, 1..=max_price_cents);
         }
         if let Some(pct) = self.floor_discount_pct {
             problems.within("offers.floor_discount_pct", pct, 1..=MAX_FLOOR_DISCOUNT_PCT);
@@ -87,7 +76,7 @@ impl OfferSettings {
             problems.add("offers.floor_discount_pct", "set either an absolute floor or a discount floor, not both");
         }
         if let Some(auto) = self.auto_accept_unit_price_cents {
-            problems.within("offers.auto_accept_unit_price_cents", auto, 1..=MAX_UNIT_PRICE_CENTS);
+            problems.within("offers.auto_accept_unit_price_cents", auto, 1..=max_price_cents);
             if self.floor_unit_price_cents.is_some_and(|floor| auto < floor) {
                 problems.add("offers.auto_accept_unit_price_cents", "must not be below the floor");
             }
@@ -103,16 +92,6 @@ pub struct OfferTermsView {
     pub enabled: bool,
     pub floor_unit_price_cents: Option<i64>,
     pub floor_discount_pct: Option<i32>,
-}
-
-impl From<&ListingRow> for OfferTermsView {
-    fn from(row: &ListingRow) -> Self {
-        Self {
-            enabled: row.offers_enabled,
-            floor_unit_price_cents: row.offer_floor_unit_price_cents,
-            floor_discount_pct: row.offer_floor_discount_pct,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -141,7 +120,7 @@ mod tests {
             auto_accept_unit_price_cents: Some(900),
         };
         let mut problems = Problems::default();
-        bad.validate(&mut problems);
+        bad.validate(&mut problems, 100_000_000_000);
         assert_eq!(
             problems.fields(),
             vec!["offers.floor_discount_pct", "offers.floor_discount_pct", "offers.auto_accept_unit_price_cents"]

@@ -106,7 +106,7 @@ pub async fn apply_edit(
     let hosting = body.hosting.as_ref().map(|h| input::hosting_columns(h.as_ref()));
     let offers = match &body.offers {
         Some(offers) => {
-            Some(offer_columns(OfferSettings::of(&find(conn, id).await?.ok_or(diesel::NotFound)?).with(offers)))
+            Some(offer_columns(find(conn, id).await?.ok_or(diesel::NotFound)?.offer_settings().with(offers)))
         }
         None => None,
     };

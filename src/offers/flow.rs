@@ -13,9 +13,9 @@ use diesel_async::AsyncPgConnection;
 
 use super::model::{ThreadRow, VersionRow};
 use super::queries::{self, Closing};
+use super::schedule;
 use super::state::{next_status, Action, Party, Refusal, ThreadStatus};
 use super::terms::Terms;
-use super::timers;
 use crate::error::ApiError;
 use crate::listings::model::ListingRow;
 use crate::orders::agreed::{self, AgreedTerms};
@@ -70,7 +70,7 @@ pub async fn add_version(
 ) -> Result<ThreadRow, ApiError> {
     let version = VersionRow::new(thread.id, n, by, terms, now);
     let updated = queries::add_version(conn, &version).await?;
-    timers::schedule_expiry(conn, &updated).await?;
+    schedule::schedule_expiry(conn, &updated).await?;
     let event = if n == 1 { "offered" } else { "countered" };
     super::notify::tell(conn, &updated, event, Some(by.other()), now).await?;
     tracing::info!(offer.id = %thread.id, n, by = by.as_str(), "offer version");

@@ -19,7 +19,6 @@ use crate::error::ApiError;
 use crate::idempotency::{self, KeyUse, Replay};
 use crate::listings::lifecycle::ListingStatus;
 use crate::listings::model::ListingRow;
-use crate::listings::offer_settings::OfferSettings;
 use crate::orders::notify::money;
 use crate::orders::OrderContext;
 
@@ -139,7 +138,7 @@ pub async fn on_buyer_price(
     thread: ThreadRow,
     now: DateTime<Utc>,
 ) -> Result<ThreadRow, ApiError> {
-    let settings = OfferSettings::of(listing);
+    let settings = listing.offer_settings();
     let median = match settings.floor_discount_pct {
         Some(_) => crate::price_index::current::tier_median_usd_per_th_cents(conn, &listing.model_tier, now).await?,
         None => None,

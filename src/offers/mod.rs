@@ -8,7 +8,7 @@
 //!
 //! - [`state`], [`terms`]: the rules, pure and unit-tested.
 //! - [`flow`]: transitions, each inside one transaction on a locked thread.
-//! - [`make`], [`actions`], [`timers`]: the use cases; [`notify`]: the emails.
+//! - [`make`], [`actions`], [`schedule`]/[`timers`]: the use cases; [`notify`]: the emails.
 //! - [`queries`]: the SQL; [`view`] and `handlers`: the HTTP API.
 //!
 //! Reads no settings of its own (the orders' settings apply to its orders).
@@ -20,10 +20,12 @@ pub mod make;
 pub mod model;
 pub mod notify;
 pub mod queries;
+pub mod schedule;
 pub mod state;
 pub mod terms;
 pub mod timers;
 pub mod view;
 
 pub use handlers::configure;
-pub use timers::{register_jobs, OfferExpiry, VoidOffersOnClosedListings};
+pub use schedule::OfferExpiry;
+pub use timers::{register_jobs, VoidOffersOnClosedListings};

@@ -8,25 +8,13 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-use super::model::ThreadRow;
 use super::queries;
+use super::schedule::OfferExpiry;
 use super::state::ThreadStatus;
 use crate::clock::Clock;
-use crate::jobs::{self, Job, JobRegistry, PeriodicJob, Tick};
+use crate::jobs::{Job, JobRegistry, PeriodicJob, Tick};
 use crate::listings::lifecycle::ListingStatus;
-
-/// Expires version `n` of a thread at its `expires_at`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct OfferExpiry {
-    pub thread_id: Uuid,
-    pub n: i32,
-}
-
-impl Job for OfferExpiry {
-    const KIND: &'static str = "offer_expiry";
-}
 
 /// Every few minutes: voids the open threads of listings no longer on sale.
 #[derive(Debug, Serialize, Deserialize)]
@@ -38,11 +26,6 @@ impl Job for VoidOffersOnClosedListings {
 
 impl PeriodicJob for VoidOffersOnClosedListings {
     const EVERY: Duration = Duration::minutes(5);
-}
-
-pub async fn schedule_expiry(conn: &mut AsyncPgConnection, thread: &ThreadRow) -> anyhow::Result<()> {
-    jobs::enqueue(conn, &OfferExpiry { thread_id: thread.id, n: thread.latest_n }, thread.expires_at).await?;
-    Ok(())
 }
 
 /// Runs one expiry job at `now`.
