@@ -20,8 +20,9 @@ pub const MAX_DOA_ALLOWANCE_PCT: i32 = 10;
 pub const MAX_MESSAGE_CHARS: usize = 2_000;
 
 /// The terms of an offer or a counter.
+// No `deny_unknown_fields`: the first offer flattens these terms beside its
+// payment method and address, which serde and the schema cannot combine with it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "quantity": 600, "unit_price_cents": 78000, "doa_allowance_pct": 2, "ship_by": "2026-06-20T00:00:00Z",
     "message": "The whole lot if you ship before the power-off.", "expires_in": 172800
