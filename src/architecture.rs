@@ -110,6 +110,11 @@ pub const MODULES: &[Module] = &[
         "escrow orders, timers, payments, disputes, reviews, reputation",
     ),
     capability(
+        "offers",
+        &["offer_threads", "offer_versions"],
+        "offers and counter-offers on lots; an acceptance places the order",
+    ),
+    capability(
         "webhooks",
         &["webhook_endpoints", "webhook_deliveries"],
         "outbound webhooks: endpoints, signed deliveries, retries, SSRF checks",

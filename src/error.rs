@@ -76,6 +76,9 @@ pub enum ApiError {
     Unprocessable { code: &'static str, detail: String },
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// A quota of the product (not of request rates) is used up, e.g. `offer_limit`.
+    #[error("limit reached: {detail}")]
+    LimitReached { code: &'static str, detail: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -135,7 +138,8 @@ impl ApiError {
             | Self::Forbidden { code, .. }
             | Self::NotFound { code, .. }
             | Self::Conflict { code, .. }
-            | Self::Unprocessable { code, .. } => code,
+            | Self::Unprocessable { code, .. }
+            | Self::LimitReached { code, .. } => code,
             Self::PreconditionFailed { .. } => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::RequestTimeout => "request_timeout",
@@ -160,6 +164,7 @@ impl ApiError {
             | Self::NotFound { detail, .. }
             | Self::Conflict { detail, .. }
             | Self::Unprocessable { detail, .. }
+            | Self::LimitReached { detail, .. }
             | Self::UnsupportedMediaType { detail }
             | Self::PreconditionFailed { detail } => detail.clone(),
             Self::PayloadTooLarge { limit_bytes } => {
@@ -210,7 +215,7 @@ impl ResponseError for ApiError {
             Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests { .. } | Self::LimitReached { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

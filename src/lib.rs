@@ -29,6 +29,7 @@ pub mod listings;
 pub mod mail;
 pub mod metrics;
 pub mod notifications;
+pub mod offers;
 pub mod ops;
 pub mod orders;
 pub mod payments;

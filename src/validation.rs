@@ -48,6 +48,11 @@ impl Problems {
         }
     }
 
+    /// Adds `other`'s problems after these.
+    pub fn merge(&mut self, other: Problems) {
+        self.0.extend(other.0);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -22,6 +22,7 @@ pub fn runner(state: &AppState, orders: &OrderContext, listings: &ListingRendere
     crate::listings::register_jobs(&mut registry, state.clock.clone());
     crate::proofs::register_jobs(&mut registry, state.clock.clone());
     crate::orders::register_jobs(&mut registry, orders.clone(), state.clock.clone());
+    crate::offers::register_jobs(&mut registry, state.clock.clone());
     wire_events(&mut registry, state);
     let renderers = Renderers { orders: orders.clone(), listings: listings.clone() };
     wire_webhooks(&mut registry, state, renderers);

@@ -34,6 +34,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "units", description = "Units of a lot by serial, and the public serial registry (listed, sold, reported stolen)"),
         (name = "proofs", description = "Hashrate proofs: a rig mines against the Stratum endpoint (or a relay) and the shares are verified"),
         (name = "orders", description = "Escrow orders: placement, payment, shipping, inspection, disputes, reviews"),
+        (name = "offers", description = "Offers and counter-offers on lots: price, quantity, DOA allowance, ship-by; an acceptance places the escrow order"),
         (name = "payments", description = "Payment provider callbacks (BTCPay Server)"),
         (name = "price-index", description = "$/TH price index by efficiency tier and fire-sale series, for API-key consumers"),
         (name = "webhooks", description = "Outbound webhooks: endpoints, event types, signed deliveries and their log"),

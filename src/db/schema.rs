@@ -240,6 +240,10 @@ diesel::table! {
         submitted_at -> Nullable<Timestamptz>,
         published_at -> Nullable<Timestamptz>,
         serial_units -> Int4,
+        offers_enabled -> Bool,
+        offer_floor_unit_price_cents -> Nullable<Int8>,
+        offer_floor_discount_pct -> Nullable<Int4>,
+        auto_accept_unit_price_cents -> Nullable<Int8>,
     }
 }
 
@@ -404,6 +408,47 @@ diesel::table! {
         dispute_description -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        doa_allowance_pct -> Int4,
+        agreed_ship_by -> Nullable<Timestamptz>,
+        offer_thread_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    offer_threads (id) {
+        id -> Uuid,
+        listing_id -> Uuid,
+        buyer_id -> Uuid,
+        seller_id -> Uuid,
+        status -> Text,
+        payment_method -> Text,
+        shipping_address -> Jsonb,
+        latest_n -> Int4,
+        latest_by -> Text,
+        quantity -> Int4,
+        unit_price_cents -> Int8,
+        expires_at -> Timestamptz,
+        close_reason -> Nullable<Text>,
+        close_note -> Nullable<Text>,
+        order_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        closed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    offer_versions (thread_id, n) {
+        thread_id -> Uuid,
+        n -> Int4,
+        by_role -> Text,
+        quantity -> Int4,
+        unit_price_cents -> Int8,
+        doa_allowance_pct -> Int4,
+        ship_by -> Nullable<Timestamptz>,
+        message -> Nullable<Text>,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
     }
 }
 
@@ -578,6 +623,9 @@ diesel::joinable!(settlement_offers -> orders (order_id));
 diesel::joinable!(order_evidence -> orders (order_id));
 diesel::joinable!(order_messages -> orders (order_id));
 diesel::joinable!(order_reviews -> orders (order_id));
+diesel::joinable!(offer_threads -> listings (listing_id));
+diesel::joinable!(offer_threads -> orders (order_id));
+diesel::joinable!(offer_versions -> offer_threads (thread_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     jobs,
@@ -604,6 +652,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     relay_jobs,
     orders,
     order_events,
+    offer_threads,
+    offer_versions,
     ledger_transactions,
     ledger_entries,
     idempotency_keys,

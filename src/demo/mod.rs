@@ -9,6 +9,7 @@
 //! `RIGMARKET_FIRE_SALE_THRESHOLD_PCT`, ...).
 
 mod market;
+pub mod negotiations;
 mod orders;
 mod progress;
 pub mod scenario;
@@ -40,6 +41,8 @@ pub struct Report {
     pub lots_found: usize,
     pub price_cuts: usize,
     pub orders: BTreeMap<&'static str, usize>,
+    /// Offer threads by how they ended (or stand).
+    pub negotiations: BTreeMap<&'static str, usize>,
     pub observations_created: BTreeMap<String, i64>,
     pub public_url: String,
     pub analyst_key: String,
@@ -48,7 +51,12 @@ pub struct Report {
 
 impl Report {
     pub fn created_anything(&self) -> bool {
-        self.accounts_created + self.lots_created + self.price_cuts + self.orders.values().sum::<usize>() > 0
+        self.accounts_created
+            + self.lots_created
+            + self.price_cuts
+            + self.orders.values().sum::<usize>()
+            + self.negotiations.values().sum::<usize>()
+            > 0
     }
 }
 
@@ -64,6 +72,8 @@ impl fmt::Display for Report {
             )?;
             let orders: Vec<String> = self.orders.iter().map(|(status, n)| format!("{n} {status}")).collect();
             writeln!(f, "  orders: {}", if orders.is_empty() { "none".into() } else { orders.join(", ") })?;
+            let offers: Vec<String> = self.negotiations.iter().map(|(end, n)| format!("{n} {end}")).collect();
+            writeln!(f, "  offer threads: {}", if offers.is_empty() { "none".into() } else { offers.join(", ") })?;
             let observations: Vec<String> =
                 self.observations_created.iter().map(|(basis, n)| format!("{n} {basis}")).collect();
             writeln!(f, "  price observations: {}", observations.join(", "))?;
@@ -145,6 +155,7 @@ async fn write_market(
     let orders: usize = report.orders.values().sum();
     phase
         .finish(&format!("{} published ({} already there), {} orders", report.lots_created, report.lots_found, orders));
+    seeder.negotiate(&mut conn, &mut report, progress).await?;
     let after = crate::price_index::queries::observation_counts(&mut conn).await?;
     report.observations_created =
         after.into_iter().map(|(basis, n)| (basis.clone(), n - before.get(&basis).copied().unwrap_or(0))).collect();
@@ -245,6 +256,32 @@ impl Report {
 }
 
 impl Seeder<'_> {
+    /// Today's negotiated lots (see `negotiations`), after the lots exist.
+    async fn negotiate(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        report: &mut Report,
+        progress: &Progress,
+    ) -> anyhow::Result<()> {
+        let plans = negotiations::plan(self.scenario, self.now);
+        let mut phase = progress.phase("negotiations", Some(plans.len() as u64));
+        for plan in &plans {
+            let lot = &self.scenario.lots[plan.lot];
+            let buyer = &self.people.buyers[plan.buyer];
+            let person = &self.scenario.buyers[plan.buyer];
+            let seller_id = self.people.seller_ids[lot.seller];
+            if negotiations::write(conn, &self.orders, plan, lot, buyer, person, seller_id).await?.is_some() {
+                *report.negotiations.entry(plan.ending.name()).or_default() += 1;
+                if plan.ending == negotiations::Ending::Accepted {
+                    *report.orders.entry("awaiting_payment").or_default() += 1;
+                }
+            }
+            phase.advance(&plan.key);
+        }
+        phase.finish(&format!("{} offer threads", report.negotiations.values().sum::<usize>()));
+        Ok(())
+    }
+
     /// One lot and its whole history in ONE transaction: published, then its
     /// price cuts and orders in the order they happened (each order placed and
     /// driven to its final historic status), then closed at its seller's

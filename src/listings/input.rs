@@ -6,6 +6,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::model::{Currency, Hosting, Incoterm, ListingRow};
+use super::offer_settings::{OfferSettings, OfferSettingsInput};
 use crate::db::ids::RigModelId;
 use crate::validation::Problems;
 
@@ -49,6 +50,8 @@ pub struct CreateListing {
     #[serde(default)]
     pub serial_numbers: Vec<String>,
     pub hosting: Option<Hosting>,
+    /// Offer settings (default: offers on, no floor, no auto-accept).
+    pub offers: Option<OfferSettingsInput>,
 }
 
 /// Changes to a listing: absent fields stay as they are; `null` clears optional
@@ -78,6 +81,8 @@ pub struct UpdateListing {
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]
     #[schema(value_type = Option<Hosting>)]
     pub hosting: Option<Option<Hosting>>,
+    /// Offer settings; editable in every status.
+    pub offers: Option<OfferSettingsInput>,
 }
 
 impl UpdateListing {
@@ -195,6 +200,9 @@ pub fn validate_create(input: &CreateListing, now: DateTime<Utc>) -> Problems {
     if let Some(hosting) = &input.hosting {
         check_hosting(&mut problems, hosting, now);
     }
+    if let Some(offers) = &input.offers {
+        OfferSettings::DEFAULT.with(offers).validate(&mut problems, MAX_UNIT_PRICE_CENTS);
+    }
     problems
 }
 
@@ -232,6 +240,9 @@ pub fn validate_update(body: &mut UpdateListing, current: &ListingRow, now: Date
     body.hosting = body.hosting.take().map(|h| h.map(normalize_hosting));
     if let Some(Some(hosting)) = &body.hosting {
         check_hosting(&mut problems, hosting, now);
+    }
+    if let Some(offers) = &body.offers {
+        current.offer_settings().with(offers).validate(&mut problems, MAX_UNIT_PRICE_CENTS);
     }
     problems
 }

@@ -28,6 +28,7 @@ mod jobs;
 pub mod lifecycle;
 pub mod model;
 pub mod moderation;
+pub mod offer_settings;
 pub mod photo_check;
 pub mod photo_queries;
 pub mod photos;

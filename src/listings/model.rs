@@ -59,12 +59,26 @@ pub struct ListingRow {
     pub published_at: Option<DateTime<Utc>>,
     /// Units registered by serial (kept by the units); a lot with any is sold by serial.
     pub serial_units: i32,
+    pub offers_enabled: bool,
+    pub offer_floor_unit_price_cents: Option<i64>,
+    pub offer_floor_discount_pct: Option<i32>,
+    pub auto_accept_unit_price_cents: Option<i64>,
 }
 
 impl ListingRow {
     /// The lot's units are registered one by one (see `crate::units`).
     pub fn sold_by_serial(&self) -> bool {
         self.serial_units > 0
+    }
+
+    /// The listing's offer settings (the offers capability applies them).
+    pub fn offer_settings(&self) -> super::offer_settings::OfferSettings {
+        super::offer_settings::OfferSettings {
+            enabled: self.offers_enabled,
+            floor_unit_price_cents: self.offer_floor_unit_price_cents,
+            floor_discount_pct: self.offer_floor_discount_pct,
+            auto_accept_unit_price_cents: self.auto_accept_unit_price_cents,
+        }
     }
 
     /// The lot as the price index records it at `at`.
@@ -263,7 +277,8 @@ pub struct PhotoView {
         }
     ],
     "rejection_reason": null, "created_at": "2026-05-04T08:12:00Z", "submitted_at": "2026-05-04T08:30:00Z",
-    "published_at": "2026-05-04T10:05:00Z"
+    "published_at": "2026-05-04T10:05:00Z",
+    "offers": {"enabled": true, "floor_unit_price_cents": null, "floor_discount_pct": 30}
 }))]
 pub struct ListingView {
     #[schema(value_type = uuid::Uuid)]
@@ -310,6 +325,8 @@ pub struct ListingView {
     pub hashrate_proof: Option<super::decorations::ProofSummary>,
     /// USD per measured TH/s, while a verified proof is valid.
     pub usd_per_verified_th: Option<f64>,
+    /// Whether buyers may make offers, and the floor below which they are declined.
+    pub offers: super::offer_settings::OfferTermsView,
     pub created_at: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub published_at: Option<DateTime<Utc>>,

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::input::{self, CreateListing, UpdateListing};
 use super::lifecycle::ListingStatus;
 use super::model::{ListingRow, PriceChange};
+use super::offer_settings::OfferSettings;
 use crate::catalog::model::RigModelRow;
 use crate::catalog::queries::effective_reference;
 use crate::db::ids::{ListingId, UserId};
@@ -51,6 +52,7 @@ pub async fn insert_draft(
     now: DateTime<Utc>,
 ) -> QueryResult<ListingRow> {
     let (facility, hosting_country, contract_ends_on, power_off_at) = input::hosting_columns(body.hosting.as_ref());
+    let offers = OfferSettings::DEFAULT.with(&body.offers.clone().unwrap_or_default());
     diesel::insert_into(listings::table)
         .values((
             listings::id.eq(Uuid::now_v7()),
@@ -76,6 +78,7 @@ pub async fn insert_draft(
             listings::model_efficiency_j_per_th.eq(model.efficiency_j_per_th),
             listings::model_tier.eq(&model.tier),
             listings::reference_unit_price_cents.eq(reference),
+            offer_columns(offers),
             listings::created_at.eq(now),
             listings::updated_at.eq(now),
         ))
@@ -101,6 +104,12 @@ pub async fn apply_edit(
     now: DateTime<Utc>,
 ) -> QueryResult<ListingRow> {
     let hosting = body.hosting.as_ref().map(|h| input::hosting_columns(h.as_ref()));
+    let offers = match &body.offers {
+        Some(offers) => {
+            Some(offer_columns(find(conn, id).await?.ok_or(diesel::NotFound)?.offer_settings().with(offers)))
+        }
+        None => None,
+    };
     diesel::update(listings::table.find(id))
         .set((
             model_change.map(|ModelChange { model: m, reference }| {
@@ -131,11 +140,30 @@ pub async fn apply_edit(
                     listings::power_off_at.eq(off),
                 )
             }),
+            offers,
             listings::updated_at.eq(now),
         ))
         .returning(ListingRow::as_returning())
         .get_result(conn)
         .await
+}
+
+/// The offer settings as columns to write.
+#[allow(clippy::type_complexity)]
+fn offer_columns(
+    offers: OfferSettings,
+) -> (
+    diesel::dsl::Eq<listings::offers_enabled, bool>,
+    diesel::dsl::Eq<listings::offer_floor_unit_price_cents, Option<i64>>,
+    diesel::dsl::Eq<listings::offer_floor_discount_pct, Option<i32>>,
+    diesel::dsl::Eq<listings::auto_accept_unit_price_cents, Option<i64>>,
+) {
+    (
+        listings::offers_enabled.eq(offers.enabled),
+        listings::offer_floor_unit_price_cents.eq(offers.floor_unit_price_cents),
+        listings::offer_floor_discount_pct.eq(offers.floor_discount_pct),
+        listings::auto_accept_unit_price_cents.eq(offers.auto_accept_unit_price_cents),
+    )
 }
 
 /// Sends a listing to review: its new status and the submission time, by which

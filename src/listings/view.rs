@@ -135,6 +135,11 @@ impl ListingRenderer {
             photos: decorations.photos.remove(&row.id).unwrap_or_default(),
             usd_per_verified_th: verified_usd_per_th(&row, proof),
             hashrate_proof: proof.map(|p| p.summary.clone()),
+            offers: super::offer_settings::OfferTermsView {
+                enabled: row.offers_enabled,
+                floor_unit_price_cents: row.offer_floor_unit_price_cents,
+                floor_discount_pct: row.offer_floor_discount_pct,
+            },
             created_at: row.created_at,
             submitted_at: row.submitted_at,
             published_at: row.published_at,

@@ -27,6 +27,12 @@ pub fn ship_by(paid_at: DateTime<Utc>, window: Duration, power_off_at: Option<Da
     ship_cutoff(power_off_at).map_or(by, |cutoff| by.min(cutoff).max(paid_at))
 }
 
+/// The ship deadline of an order whose terms set a latest ship date (an offer's
+/// `ship_by`): the earlier of the two, never before the payment.
+pub fn within_agreed(ship_by: DateTime<Utc>, agreed: Option<DateTime<Utc>>, paid_at: DateTime<Utc>) -> DateTime<Utc> {
+    agreed.map_or(ship_by, |agreed| ship_by.min(agreed).max(paid_at))
+}
+
 /// When to remind someone of `deadline` in a window that opened at `opened`:
 /// [`REMINDER_LEAD`] before it, or half-way through windows shorter than twice
 /// that; `None` for windows under two minutes.
@@ -58,6 +64,16 @@ mod tests {
         let far = at("2021-07-01T00:00:00Z");
         assert_eq!(ship_by(paid, Duration::days(7), Some(far)), at("2021-06-08T00:00:00Z"));
         assert_eq!(ship_by(paid, Duration::days(7), Some(at("2021-06-01T06:00:00Z"))), paid, "never before payment");
+    }
+
+    #[test]
+    fn an_agreed_ship_date_can_only_bring_the_deadline_forward() {
+        let paid = at("2021-06-01T00:00:00Z");
+        let window_end = at("2021-06-08T00:00:00Z");
+        assert_eq!(within_agreed(window_end, None, paid), window_end);
+        assert_eq!(within_agreed(window_end, Some(at("2021-06-04T00:00:00Z")), paid), at("2021-06-04T00:00:00Z"));
+        assert_eq!(within_agreed(window_end, Some(at("2021-06-20T00:00:00Z")), paid), window_end);
+        assert_eq!(within_agreed(window_end, Some(at("2021-05-30T00:00:00Z")), paid), paid);
     }
 
     #[test]

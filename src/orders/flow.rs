@@ -117,6 +117,7 @@ pub async fn pay(
     }
     let settings = &ctx.settings;
     let ship_by = deadlines::ship_by(now, settings.ship_window, power_off_at(conn, order).await?);
+    let ship_by = deadlines::within_agreed(ship_by, order.agreed_ship_by, now);
     let auto_refund_at = ship_by + settings.auto_refund_after_ship_deadline;
     let changes = OrderChanges {
         paid_at: Some(now),

@@ -17,6 +17,7 @@
 //! `RIGMARKET_BTCPAY_*` settings.
 
 mod access;
+pub mod agreed;
 mod context;
 pub mod deadlines;
 pub mod delivery_proof;

@@ -53,6 +53,12 @@ pub struct OrderRow {
     pub dispute_description: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Agreed in an offer (0 for orders at the asking price).
+    pub doa_allowance_pct: i32,
+    /// Agreed in an offer: the ship deadline may not fall after it.
+    pub agreed_ship_by: Option<DateTime<Utc>>,
+    /// The offer thread this order was made from (no foreign key: offers sit above orders).
+    pub offer_thread_id: Option<uuid::Uuid>,
 }
 
 impl OrderRow {
@@ -211,8 +217,8 @@ pub struct SettlementView {
     "shipment": {
         "carrier": "DHL Freight", "tracking_number": "JD014600006281234567", "shipped_at": "2026-05-15T07:30:00Z"
     },
-    "delivered_at": "2026-06-01T16:00:00Z", "dispute": null, "settlement": null, "created_at": "2026-05-11T14:20:00Z",
-    "updated_at": "2026-06-01T16:00:00Z"
+    "delivered_at": "2026-06-01T16:00:00Z", "dispute": null, "settlement": null, "doa_allowance_pct": 0,
+    "agreed_ship_by": null, "offer_id": null, "created_at": "2026-05-11T14:20:00Z", "updated_at": "2026-06-01T16:00:00Z"
 }))]
 pub struct OrderView {
     #[schema(value_type = uuid::Uuid)]
@@ -244,6 +250,12 @@ pub struct OrderView {
     pub delivered_at: Option<DateTime<Utc>>,
     pub dispute: Option<DisputeView>,
     pub settlement: Option<SettlementView>,
+    /// Units the buyer accepts dead on arrival without a refund, in percent (agreed in an offer; else 0).
+    pub doa_allowance_pct: i32,
+    /// The ship-by date agreed in an offer; `deadlines.ship_by` never falls after it.
+    pub agreed_ship_by: Option<DateTime<Utc>>,
+    /// The offer thread the order was made from.
+    pub offer_id: Option<uuid::Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// For a lot sold by serial: the order's units (reserved, then shipped ...).
@@ -338,4 +350,7 @@ pub struct NewOrder<'a> {
     pub pay_by: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub doa_allowance_pct: i32,
+    pub agreed_ship_by: Option<DateTime<Utc>>,
+    pub offer_thread_id: Option<uuid::Uuid>,
 }

@@ -27,7 +27,7 @@ use crate::listings::model::ListingRow;
 use crate::listings::stock::{self, ReserveRefusal};
 
 /// Orders need this much time before the listing's ship cutoff.
-const MIN_TIME_BEFORE_CUTOFF: chrono::Duration = chrono::Duration::hours(1);
+pub(super) const MIN_TIME_BEFORE_CUTOFF: chrono::Duration = chrono::Duration::hours(1);
 /// The invoice timer gives the inline attempt a head start.
 const INVOICE_RETRY_AFTER: chrono::Duration = chrono::Duration::seconds(30);
 
@@ -42,7 +42,7 @@ pub fn payment_reference() -> String {
     format!("RM-{}-{}", part(), part())
 }
 
-fn refusal(refusal: ReserveRefusal, quantity: i32) -> ApiError {
+pub(super) fn refusal(refusal: ReserveRefusal, quantity: i32) -> ApiError {
     match refusal {
         ReserveRefusal::NotFound => crate::listings::listing_not_found(),
         ReserveRefusal::NotBuyable => {
@@ -77,7 +77,8 @@ pub async fn place(
             return Ok(Placed::Replayed(replay));
         }
         let listing = buyable_listing(conn, buyer, body, now).await?;
-        let order = insert_order(&ctx.settings, conn, buyer, body, &listing, now).await?;
+        let terms = OrderTerms::asking(body, &listing);
+        let order = insert_order(&ctx.settings, conn, buyer.id(), &terms, &listing, now).await?;
         let view = super::view::render_one(ctx, conn, order.clone()).await?;
         let json = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
         idempotency::store(conn, key, 201, &json, Some(order.id), now).await?;
@@ -128,16 +129,43 @@ async fn buyable_listing(
     }
 }
 
-/// Writes the order with its snapshot of `listing`, its event, emails and timers.
-async fn insert_order(
+/// What an order is made on: the listing's asking price (placement) or the
+/// terms agreed in an offer (`agreed.rs`).
+pub(super) struct OrderTerms<'a> {
+    pub quantity: i32,
+    pub unit_price_cents: i64,
+    pub payment_method: PaymentMethod,
+    pub shipping_address: &'a super::model::ShippingAddress,
+    pub doa_allowance_pct: i32,
+    pub agreed_ship_by: Option<DateTime<Utc>>,
+    pub offer_thread_id: Option<uuid::Uuid>,
+}
+
+impl<'a> OrderTerms<'a> {
+    fn asking(body: &'a PlaceOrder, listing: &ListingRow) -> Self {
+        Self {
+            quantity: body.quantity,
+            unit_price_cents: listing.unit_price_cents,
+            payment_method: body.payment_method,
+            shipping_address: &body.shipping_address,
+            doa_allowance_pct: 0,
+            agreed_ship_by: None,
+            offer_thread_id: None,
+        }
+    }
+}
+
+/// Writes the order with its snapshot of `listing` and `terms`, its event,
+/// emails and timers.
+pub(super) async fn insert_order(
     settings: &OrderSettings,
     conn: &mut AsyncPgConnection,
-    buyer: &AuthUser,
-    body: &PlaceOrder,
+    buyer_id: crate::db::ids::UserId,
+    body: &OrderTerms<'_>,
     listing: &ListingRow,
     now: DateTime<Utc>,
 ) -> Result<OrderRow, ApiError> {
-    let subtotal = listing
+    let subtotal = body
         .unit_price_cents
         .checked_mul(i64::from(body.quantity))
         .ok_or_else(|| ApiError::validation("quantity", "the total is too large"))?;
@@ -147,18 +175,18 @@ async fn insert_order(
     let new_order = NewOrder {
         id: OrderId::new(),
         listing_id: listing.id,
-        buyer_id: buyer.id(),
+        buyer_id,
         seller_id: listing.seller_id,
         status: OrderStatus::AwaitingPayment,
         quantity: body.quantity,
-        unit_price_cents: listing.unit_price_cents,
+        unit_price_cents: body.unit_price_cents,
         subtotal_cents: subtotal,
         total_cents: subtotal,
         fee_bps,
         fee_cents: fee_on(subtotal, fee_bps),
         currency: &listing.currency,
         reference_unit_price_cents: listing.reference_unit_price_cents,
-        discount_bps: discount_bps(listing.unit_price_cents, listing.reference_unit_price_cents),
+        discount_bps: discount_bps(body.unit_price_cents, listing.reference_unit_price_cents),
         payment_method: body.payment_method,
         payment_reference: payment_reference(),
         shipping_address,
@@ -166,16 +194,21 @@ async fn insert_order(
         pay_by,
         created_at: now,
         updated_at: now,
+        doa_allowance_pct: body.doa_allowance_pct,
+        agreed_ship_by: body.agreed_ship_by,
+        offer_thread_id: body.offer_thread_id,
     };
     let order = queries::insert(conn, &new_order).await?;
-    let actor = Actor::user(ActorRole::Buyer, buyer.id());
+    let actor = Actor::user(ActorRole::Buyer, buyer_id);
     let event = NewEvent {
         order_id: order.id,
         actor,
         from: None,
         to: OrderStatus::AwaitingPayment,
         reason: "placed",
-        details: serde_json::json!({ "quantity": order.quantity, "payment_method": order.payment_method }),
+        details: serde_json::json!({
+            "quantity": order.quantity, "payment_method": order.payment_method, "offer_id": order.offer_thread_id
+        }),
     };
     queries::append_event(conn, event, now).await?;
     super::published::record(conn, &order, None, OrderStatus::AwaitingPayment, "placed", now).await?;

@@ -54,6 +54,9 @@ pub async fn render(
             delivered_at: row.delivered_at,
             dispute: dispute(&row),
             settlement: settlement(&row),
+            doa_allowance_pct: row.doa_allowance_pct,
+            agreed_ship_by: row.agreed_ship_by,
+            offer_id: row.offer_thread_id,
             created_at: row.created_at,
             updated_at: row.updated_at,
             units: units

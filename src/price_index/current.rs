@@ -49,3 +49,21 @@ pub async fn latest(conn: &mut AsyncPgConnection, basis: Basis, now: DateTime<Ut
         })
         .collect())
 }
+
+/// One tier's median USD per nominal TH/s, in cents, over the window `latest`
+/// shows (asking prices); `None` without observations. Offers' discount floor
+/// follows it.
+pub async fn tier_median_usd_per_th_cents(
+    conn: &mut AsyncPgConnection,
+    tier: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<f64>> {
+    let Some(tier) = EfficiencyTier::ALL.into_iter().find(|t| t.key() == tier) else {
+        return Ok(None);
+    };
+    let as_of = to_the_minute(now);
+    let window =
+        queries::window_by_tier(conn, Basis::Asking.as_str(), as_of - Duration::days(LATEST_WINDOW_DAYS), as_of)
+            .await?;
+    Ok(window.get(&tier).and_then(|(_, [_, p50, _])| *p50))
+}

@@ -21,7 +21,17 @@ use crate::support::TestApp;
 fn planned_statuses() -> BTreeMap<String, i64> {
     use scenario::Outcome;
     let mut planned = BTreeMap::new();
-    for lot in scenario::build(chrono::Utc::now()).lots {
+    let now = chrono::Utc::now();
+    let market = scenario::build(now);
+    // Each accepted negotiation placed an order that awaits payment.
+    let accepted = rigmarket::demo::negotiations::plan(&market, now)
+        .iter()
+        .filter(|plan| plan.ending == rigmarket::demo::negotiations::Ending::Accepted)
+        .count() as i64;
+    if accepted > 0 {
+        planned.insert("awaiting_payment".to_string(), accepted);
+    }
+    for lot in market.lots {
         let mut available = lot.quantity;
         for order in &lot.orders {
             if order.quantity > available {
@@ -83,6 +93,12 @@ async fn seed_demo_beside_a_live_worker_leaves_a_whole_market_and_mails_nobody()
     );
     drop(conn);
 
+    let negotiated: Vec<(&str, usize)> = report.negotiations.iter().map(|(end, n)| (*end, *n)).collect();
+    assert_eq!(
+        negotiated,
+        vec![("accepted", 2), ("countered twice", 2), ("declined", 2), ("expired", 2)],
+        "negotiated lots in every ending"
+    );
     let printed = report.to_string();
     assert!(printed.contains("http://rigs.localhost:9123/v1/price-index/latest"), "{printed}");
     assert!(printed.contains("'http://rigs.localhost:9123/v1/price-index/fire-sales?"), "{printed}");

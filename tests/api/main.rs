@@ -21,6 +21,7 @@ mod jobs;
 mod listings;
 mod mail;
 mod notifications;
+mod offers;
 mod openapi;
 mod orders;
 mod photos;
