@@ -171,7 +171,7 @@ pub(super) async fn insert_order(
         .ok_or_else(|| ApiError::validation("quantity", "the total is too large"))?;
     let fee_bps = settings.platform_fee_bps;
     let pay_by = deadlines::pay_by(now, settings.payment_window, listing.power_off_at);
-    let shipping_address = serde_json::to_value(&body.shipping_address).map_err(anyhow::Error::from)?;
+    let shipping_address = serde_json::to_value(body.shipping_address).map_err(anyhow::Error::from)?;
     let new_order = NewOrder {
         id: OrderId::new(),
         listing_id: listing.id,
