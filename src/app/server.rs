@@ -96,13 +96,22 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
     // (a NUL in a header, an oversized or too slow head) answer problem+json.
     // Timeouts are actix-web's defaults (keep-alive 5 s, head 5 s, disconnect 1 s).
     let local_addr = listener.local_addr()?;
-    let server = actix_server::Server::build()
+    let builder = actix_server::Server::build();
+    // Told when a graceful stop begins, so idle keep-alive connections close
+    // at once instead of holding the stop for their keep-alive timeout.
+    let stopping = builder.graceful_shutdown_signal();
+    let server = builder
         .workers(workers)
         .disable_signals()
         .shutdown_timeout(30)
         .listen("rigmarket-http", listener, move || {
             let app = app().into_factory().map_err(|err: actix_web::Error| err.error_response());
+            let stopping = stopping.clone();
             let h1 = actix_http::HttpService::build()
+                .graceful_shutdown_signal(move || {
+                    let stopping = stopping.clone();
+                    async move { stopping.notified().await }
+                })
                 .keep_alive(KeepAlive::default())
                 .client_request_timeout(Duration::from_secs(5))
                 .client_disconnect_timeout(Duration::from_secs(1))
