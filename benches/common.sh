@@ -37,3 +37,14 @@ bench() {
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$BASE$path" |
         grep -E "Requests/sec|Latency  |50%|99%|Non-2xx"
 }
+
+# Accounts for scripts that drive the API as users (after start_server: uses $BASE, $SERVER, $DB).
+PASSWORD="correct horse battery"
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+account() { # account EMAIL -> access token (registered, verified, logged in)
+    curl -sf -X POST "$BASE/v1/auth/register" -H 'content-type: application/json' \
+        -d "{\"email\":\"$1\",\"password\":\"$PASSWORD\",\"display_name\":\"$1\"}" >/dev/null
+    psql "$SERVER/$DB" -qc "UPDATE users SET email_verified_at = now() WHERE email = '$1'"
+    curl -sf -X POST "$BASE/v1/auth/login" -H 'content-type: application/json' \
+        -d "{\"email\":\"$1\",\"password\":\"$PASSWORD\"}" | json '["access_token"]'
+}

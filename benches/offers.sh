@@ -17,15 +17,6 @@ source benches/common.sh
 
 SERVER_LOG=error start_server --no-worker --no-stratum
 wait_ready
-PASSWORD="correct horse battery"
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-account() { # account EMAIL -> access token (registered, verified, logged in)
-    curl -sf -X POST "$BASE/v1/auth/register" -H 'content-type: application/json' \
-        -d "{\"email\":\"$1\",\"password\":\"$PASSWORD\",\"display_name\":\"$1\"}" >/dev/null
-    psql "$SERVER/$DB" -qc "UPDATE users SET email_verified_at = now() WHERE email = '$1'"
-    curl -sf -X POST "$BASE/v1/auth/login" -H 'content-type: application/json' \
-        -d "{\"email\":\"$1\",\"password\":\"$PASSWORD\"}" | json '["access_token"]'
-}
 SELLER=$(account seller@bench.test)
 account admin@bench.test >/dev/null
 psql "$SERVER/$DB" -qc "UPDATE users SET roles = '{admin}' WHERE email = 'admin@bench.test'"
