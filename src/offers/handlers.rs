@@ -230,6 +230,7 @@ crate::http::problems::problems!(AcceptOfferProblems {
 /// the units are gone the answer is 409 `insufficient_quantity` and the thread
 /// stays open.
 #[utoipa::path(
+    operation_id = "accept_lot_offer",
     tag = "offers",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Offer thread id")),

@@ -91,6 +91,7 @@ async fn add_units(
 #[into_params(parameter_in = Query)]
 pub struct UnitFilter {
     /// Only units in this status.
+    #[param(inline)]
     pub status: Option<UnitStatus>,
 }
 
