@@ -66,7 +66,7 @@ pub struct ListingRow {
 }
 
 impl ListingRow {
-    /// The lot's units are registered one by one (see `crate::units`).
+    /// The lot's units are registered one by one (the units capability keeps the count).
     pub fn sold_by_serial(&self) -> bool {
         self.serial_units > 0
     }

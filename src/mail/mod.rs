@@ -17,5 +17,5 @@ mod transport;
 
 pub use mailbox::{MailDir, MailSummary, ShownMail, LATEST};
 pub use outbox::{enqueue, register_jobs, suppressed_for};
-pub use templates::{escape, EmailTemplate, OutgoingEmail};
+pub use templates::{escape, EmailTemplate, OutgoingEmail, PlainNotice};
 pub use transport::Mailer;

@@ -21,6 +21,25 @@ pub trait EmailTemplate {
     fn html_body(&self) -> String;
 }
 
+/// An email that is a subject and a few plain sentences (paragraphs split by
+/// blank lines), its HTML part the same text escaped.
+pub struct PlainNotice {
+    pub subject: String,
+    pub text: String,
+}
+
+impl EmailTemplate for PlainNotice {
+    fn subject(&self) -> String {
+        self.subject.clone()
+    }
+    fn text(&self) -> String {
+        self.text.clone()
+    }
+    fn html_body(&self) -> String {
+        format!("<p>{}</p>", escape(&self.text).replace("\n\n", "</p><p>").replace('\n', "<br>"))
+    }
+}
+
 pub fn render(to: &str, template: &impl EmailTemplate) -> OutgoingEmail {
     let subject = template.subject();
     OutgoingEmail {

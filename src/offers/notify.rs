@@ -8,25 +8,8 @@ use diesel_async::AsyncPgConnection;
 
 use super::model::ThreadRow;
 use super::state::Party;
-use crate::mail::{escape, EmailTemplate};
+use crate::mail::PlainNotice;
 use crate::orders::notify::money;
-
-pub struct OfferNotice {
-    pub subject: String,
-    pub text: String,
-}
-
-impl EmailTemplate for OfferNotice {
-    fn subject(&self) -> String {
-        self.subject.clone()
-    }
-    fn text(&self) -> String {
-        self.text.clone()
-    }
-    fn html_body(&self) -> String {
-        format!("<p>{}</p>", escape(&self.text).replace("\n\n", "</p><p>").replace('\n', "<br>"))
-    }
-}
 
 /// What happened, in a subject line.
 pub fn headline(thread: &ThreadRow, event: &str) -> String {
@@ -71,7 +54,7 @@ pub async fn tell(
     };
     for party in parties {
         let email = crate::accounts::email_of(conn, thread.user_of(party)).await?;
-        let notice = OfferNotice { subject: subject.clone(), text: text.clone() };
+        let notice = PlainNotice { subject: subject.clone(), text: text.clone() };
         crate::mail::enqueue(conn, &email, &notice, now).await?;
     }
     Ok(())

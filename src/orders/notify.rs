@@ -8,25 +8,7 @@ use diesel_async::AsyncPgConnection;
 
 use super::model::OrderRow;
 use super::state::{ActorRole, OrderStatus};
-use crate::mail::{escape, EmailTemplate};
-
-/// One order email: a subject and a few plain sentences.
-pub struct OrderNotice {
-    pub subject: String,
-    pub text: String,
-}
-
-impl EmailTemplate for OrderNotice {
-    fn subject(&self) -> String {
-        self.subject.clone()
-    }
-    fn text(&self) -> String {
-        self.text.clone()
-    }
-    fn html_body(&self) -> String {
-        format!("<p>{}</p>", escape(&self.text).replace("\n\n", "</p><p>").replace('\n', "<br>"))
-    }
-}
+use crate::mail::PlainNotice;
 
 pub fn money(cents: i64) -> String {
     format!("{}.{:02} USD", cents / 100, (cents % 100).abs())
@@ -144,7 +126,7 @@ pub async fn transition(
         }
         let (subject, text) = transition_text(order, &title, role, reason);
         let email = crate::accounts::email_of(conn, user).await?;
-        crate::mail::enqueue(conn, &email, &OrderNotice { subject, text }, now).await?;
+        crate::mail::enqueue(conn, &email, &PlainNotice { subject, text }, now).await?;
     }
     Ok(())
 }
@@ -163,7 +145,7 @@ pub async fn reminder(
     let subject = format!("Reminder for order {}: {what} by {}", short_id(order), when(Some(deadline)));
     let text = format!("{what} by {}.\n\nListing: {title}\nOrder: {}", when(Some(deadline)), order.id);
     let email = crate::accounts::email_of(conn, user).await?;
-    crate::mail::enqueue(conn, &email, &OrderNotice { subject, text }, now).await?;
+    crate::mail::enqueue(conn, &email, &PlainNotice { subject, text }, now).await?;
     Ok(())
 }
 
@@ -178,7 +160,7 @@ pub async fn tell(
 ) -> anyhow::Result<()> {
     let user = if recipient == ActorRole::Buyer { order.buyer_id } else { order.seller_id };
     let email = crate::accounts::email_of(conn, user).await?;
-    let notice = OrderNotice {
+    let notice = PlainNotice {
         subject: format!("Order {}: {subject}", short_id(order)),
         text: format!("{text}\n\nOrder: {}", order.id),
     };
