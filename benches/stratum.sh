@@ -26,6 +26,9 @@ export RIGMARKET_STRATUM_ADDR="127.0.0.1:$STRATUM_PORT"
 # caps above the load: every session comes from 127.0.0.1.
 export RIGMARKET_STRATUM_JOB_INTERVAL_SECS=3600 RIGMARKET_STRATUM_IDLE_SECS=3600
 export RIGMARKET_STRATUM_MAX_CONNECTIONS_PER_IP=100000 RIGMARKET_STRATUM_MAX_CONNECTIONS=100000
+# 20,000 idle sessions need more descriptors than the usual hard limit on
+# each side (service and generator); root may raise it.
+ulimit -Hn 65536 2>/dev/null || true
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 source benches/common.sh
 cargo build --release --quiet --bench stratum_load
@@ -83,7 +86,8 @@ echo "rss_before_kib=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")"
 MARKER="$WORK/connected"
 CONNECTED_MARKER="$MARKER" "$LOADGEN" idle "127.0.0.1:$STRATUM_PORT" "$(new_proof)" "$IDLE" 600 &
 LOADER=$!
-until [[ -s "$MARKER" ]]; do sleep 0.5; done
+# Until every session is in, or the generator gave up (it says why).
+for _ in $(seq 600); do [[ -s "$MARKER" ]] && break; kill -0 "$LOADER" 2>/dev/null || break; sleep 0.5; done
 sleep 2
 echo "idle_sessions=$(cat "$MARKER") rss_with_idle_kib=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")"
 echo "open_fds=$(ls /proc/$PID/fd | wc -l)"

@@ -8,6 +8,7 @@
 //! Reads its configuration through `Config` (`DATABASE_URL`, `RIGMARKET_PUBLIC_URL`,
 //! `RIGMARKET_FIRE_SALE_THRESHOLD_PCT`, ...).
 
+mod farms;
 mod market;
 pub mod negotiations;
 mod orders;
@@ -43,6 +44,9 @@ pub struct Report {
     pub orders: BTreeMap<&'static str, usize>,
     /// Offer threads by how they ended (or stand).
     pub negotiations: BTreeMap<&'static str, usize>,
+    /// Lots sold by serial and their units.
+    pub farm_lots: usize,
+    pub farm_units: usize,
     pub observations_created: BTreeMap<String, i64>,
     pub public_url: String,
     pub analyst_key: String,
@@ -56,6 +60,7 @@ impl Report {
             + self.price_cuts
             + self.orders.values().sum::<usize>()
             + self.negotiations.values().sum::<usize>()
+            + self.farm_lots
             > 0
     }
 }
@@ -70,6 +75,7 @@ impl fmt::Display for Report {
                 "  lots: {} published ({} already there), {} price cuts",
                 self.lots_created, self.lots_found, self.price_cuts
             )?;
+            writeln!(f, "  lots sold by serial: {} ({} units)", self.farm_lots, self.farm_units)?;
             let orders: Vec<String> = self.orders.iter().map(|(status, n)| format!("{n} {status}")).collect();
             writeln!(f, "  orders: {}", if orders.is_empty() { "none".into() } else { orders.join(", ") })?;
             let offers: Vec<String> = self.negotiations.iter().map(|(end, n)| format!("{n} {end}")).collect();
@@ -156,6 +162,19 @@ async fn write_market(
     phase
         .finish(&format!("{} published ({} already there), {} orders", report.lots_created, report.lots_found, orders));
     seeder.negotiate(&mut conn, &mut report, progress).await?;
+    let phase = progress.phase("farms", None);
+    let farms = farms::write(&mut conn, &seeder, now).await?;
+    phase.finish(&format!(
+        "{} lots sold by serial ({} units), {} orders by unit",
+        farms.lots,
+        farms.units,
+        farms.orders.len()
+    ));
+    report.farm_lots = farms.lots;
+    report.farm_units = farms.units;
+    for status in farms.orders {
+        *report.orders.entry(status).or_default() += 1;
+    }
     let after = crate::price_index::queries::observation_counts(&mut conn).await?;
     report.observations_created =
         after.into_iter().map(|(basis, n)| (basis.clone(), n - before.get(&basis).copied().unwrap_or(0))).collect();

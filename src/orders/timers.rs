@@ -59,6 +59,10 @@ fn reminder(timer: Timer, order: &OrderRow, now: DateTime<Utc>) -> Option<Remind
             let what = "Confirm delivery (or dispute non-delivery); the order counts as delivered";
             (ActorRole::Buyer, what.to_string(), order.auto_delivery_at)
         }
+        Timer::RejectionAnswerReminder if status == OrderStatus::Delivered => {
+            let what = "Accept or contest the buyer's unit rejections; without an answer they count as accepted";
+            (ActorRole::Seller, what.to_string(), order.rejections_answer_by)
+        }
         Timer::InspectionReminder if status == OrderStatus::Delivered => {
             let what = "Accept the rigs or open a dispute; the seller is paid automatically";
             (ActorRole::Buyer, what.to_string(), order.inspect_until)
@@ -103,7 +107,17 @@ async fn deadline(
                 tracing::info!(order.id = %order.id, "inspection end deferred until the delivery proof's verdict");
                 return Ok(());
             }
+            // Rejected units wait for the seller's answer (or its deadline).
+            if super::rejections::any_pending(conn, order.id).await? {
+                tracing::info!(order.id = %order.id, "inspection ended with unit rejections pending");
+                return Ok(());
+            }
             flow::complete(ctx, conn, order, Move::AutoAccept, system, now).await?;
+        }
+        Timer::RejectionAnswer if status == OrderStatus::Delivered && past(order.rejections_answer_by) => {
+            if super::rejections::any_pending(conn, order.id).await? {
+                super::rejection_flow::accept(ctx, conn, order, system, now).await?;
+            }
         }
         Timer::BtcpayInvoice if status == OrderStatus::AwaitingPayment && order.btcpay_invoice_id.is_none() => {
             payins::create_missing_invoice(ctx, conn, order, now).await?;

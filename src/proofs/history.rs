@@ -56,3 +56,66 @@ pub async fn record_verified(conn: &mut AsyncPgConnection, proof: &HistoricProof
         .await?;
     Ok(valid_until)
 }
+
+/// A verified proof of a lot sold by serial, as it would have ended: each unit
+/// mined `ratio` of its nominal hashrate (0 for a unit that never connected),
+/// about 400 shares per unit at nominal, judged unit by unit as a live proof
+/// is. Returns until when it is valid and the measured H/s per connected unit.
+pub async fn record_verified_by_unit(
+    conn: &mut AsyncPgConnection,
+    proof: &HistoricProof,
+    unit_ratios: &[(String, f64)],
+) -> anyhow::Result<(DateTime<Utc>, i64)> {
+    use super::by_unit::{judge_unit, UnitVerdict, SHARES_PER_UNIT};
+    use super::estimate::{hashrate_interval, Confidence, HASHES_PER_DIFF1_SHARE};
+    const SECONDS: f64 = 600.0;
+    let units = unit_ratios.len().max(1);
+    let unit_nominal = proof.claimed_hashrate_hs as f64 / units as f64;
+    let difficulty =
+        super::share::Difficulty::new(unit_nominal * SECONDS / (SHARES_PER_UNIT * HASHES_PER_DIFF1_SHARE))?;
+    let results: Vec<_> = unit_ratios
+        .iter()
+        .map(|(serial, ratio)| {
+            let shares = (SHARES_PER_UNIT * ratio).round().max(0.0) as u64;
+            judge_unit(serial, shares, difficulty, SECONDS, unit_nominal)
+        })
+        .collect();
+    let connected = results.iter().filter(|r| r.status != UnitVerdict::NotConnected).count().max(1);
+    let shares: i64 = results.iter().map(|r| r.shares_accepted).sum();
+    let estimate = shares as f64 * difficulty.value() * HASHES_PER_DIFF1_SHARE / SECONDS;
+    let (low, high) = hashrate_interval(shares as u64, difficulty, SECONDS, Confidence::NINETY_FIVE);
+    let claimed = unit_nominal * connected as f64;
+    let valid_until = proof.ended + VALIDITY;
+    let ended = proof.ended;
+    diesel::insert_into(hashrate_proofs::table)
+        .values((
+            hashrate_proofs::id.eq(proof.id),
+            hashrate_proofs::listing_id.eq(proof.listing_id),
+            hashrate_proofs::requested_by.eq(proof.requested_by),
+            hashrate_proofs::purpose.eq(ProofKind::Listing),
+            hashrate_proofs::token_hash.eq(crate::accounts::secret_token::digest(&format!("demo-proof-{}", proof.id))),
+            hashrate_proofs::status.eq(ProofStatus::Verified),
+            hashrate_proofs::units.eq(units as i32),
+            hashrate_proofs::claimed_hashrate_hs.eq(proof.claimed_hashrate_hs),
+            hashrate_proofs::share_difficulty.eq(difficulty.value()),
+            hashrate_proofs::duration_secs.eq(SECONDS as i32),
+            hashrate_proofs::challenge.eq(proof.listing_id.0.as_bytes().to_vec()),
+            hashrate_proofs::created_at.eq(ended - Duration::minutes(40)),
+            hashrate_proofs::connect_deadline.eq(ended - Duration::minutes(10)),
+            hashrate_proofs::started_at.eq(ended - Duration::minutes(10)),
+            hashrate_proofs::ends_at.eq(ended),
+            hashrate_proofs::ended_at.eq(ended),
+            hashrate_proofs::shares_accepted.eq(shares),
+            hashrate_proofs::estimated_hashrate_hs.eq(estimate),
+            hashrate_proofs::ci95_low_hs.eq(low),
+            hashrate_proofs::ci95_high_hs.eq(high),
+            hashrate_proofs::ratio_to_claim.eq(estimate / claimed),
+            hashrate_proofs::valid_until.eq(valid_until),
+        ))
+        .execute(conn)
+        .await?;
+    let serials: Vec<String> = unit_ratios.iter().map(|(serial, _)| serial.clone()).collect();
+    super::by_unit::expect(conn, proof.id, &serials).await?;
+    super::by_unit::record(conn, proof.id, &results).await?;
+    Ok((valid_until, (estimate / connected as f64).round() as i64))
+}

@@ -149,7 +149,7 @@ async fn confirm_delivery(
 crate::http::problems::problems!(AcceptProblems {
     403: order_action_forbidden,
     404: order_not_found,
-    409: invalid_order_status,
+    409: invalid_order_status | unit_rejections_pending,
 });
 
 /// Accept the rigs as the buyer: the escrow is released to the seller.

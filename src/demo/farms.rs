@@ -1,0 +1,276 @@
+//! Today's farms: three whole-warehouse lots sold by serial (hundreds of units
+//! each, registered one by one), each with a per-unit proof, and on the first
+//! one two orders accepted unit by unit: one whose dead units fall inside the
+//! lot's DOA allowance (settled without a refund), one beyond it (rejections
+//! waiting for the seller's answer, which the demo seller can give live).
+//!
+//! Each farm is written in one transaction (see `Seeder::lot` for why), through
+//! the units, proofs and orders code; a farm that exists is left alone.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use uuid::Uuid;
+
+use super::orders::Parties;
+use super::scenario::{LotPlan, Scenario};
+use crate::db::ids::{ListingId, ProofId};
+use crate::orders::rejection_rules::RejectionReason;
+use crate::orders::rejections::{RejectUnits, RejectionItem};
+use crate::units::rules::NewUnit;
+
+/// One farm: a today's seller clearing a warehouse.
+struct FarmPlan {
+    key: &'static str,
+    /// Index into the scenario's sellers (today's are 18..30).
+    seller: usize,
+    model: &'static str,
+    units: i32,
+    serial_prefix: &'static str,
+    doa_allowance_pct: i32,
+    discount_bps: i64,
+}
+
+const FARMS: [FarmPlan; 3] = [
+    FarmPlan {
+        key: "farm-ekibastuz",
+        seller: 18,
+        model: "Antminer S19j Pro 100T",
+        units: 240,
+        serial_prefix: "JYZZB3NB",
+        doa_allowance_pct: 5,
+        discount_bps: 3_200,
+    },
+    FarmPlan {
+        key: "farm-pavlodar",
+        seller: 21,
+        model: "Antminer S19 XP",
+        units: 300,
+        serial_prefix: "HTXPA7K2",
+        doa_allowance_pct: 3,
+        discount_bps: 2_600,
+    },
+    FarmPlan {
+        key: "farm-karaganda",
+        seller: 24,
+        model: "Whatsminer M50",
+        units: 160,
+        serial_prefix: "MWM50KZ9",
+        doa_allowance_pct: 2,
+        discount_bps: 2_100,
+    },
+];
+
+/// What the farms added.
+#[derive(Debug, Default)]
+pub struct FarmsWritten {
+    pub lots: usize,
+    pub units: usize,
+    pub orders: Vec<&'static str>,
+}
+
+/// An identity derived from the farm's key, the same on every run.
+fn stable_id(key: &str) -> Uuid {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("rigmarket-demo/{key}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+fn serial(plan: &FarmPlan, n: i32) -> String {
+    format!("{}{n:06}", plan.serial_prefix)
+}
+
+/// The farm's units: graded, with hashboard and PSU serials.
+fn units_of(plan: &FarmPlan, rng: &mut ChaCha8Rng) -> Vec<NewUnit> {
+    (1..=plan.units)
+        .map(|n| {
+            let grade = ["A", "A", "B", "B", "C"][rng.random_range(0..5)];
+            NewUnit {
+                serial: serial(plan, n),
+                mac: None,
+                hashboard_serials: (1..=3).map(|b| format!("{}HB{n:05}{b}", &plan.serial_prefix[..4])).collect(),
+                psu_serial: Some(format!("APW12-{n:05}")),
+                grade: Some(grade.into()),
+                hashboards_working: Some(if grade == "C" { 2 } else { 3 }),
+                notes: None,
+            }
+        })
+        .collect()
+}
+
+/// Measured over nominal for each unit of a healthy farm: most near 100 %, a
+/// few tired units under 90 %, one or two that never connected.
+fn unit_ratios(plan: &FarmPlan, rng: &mut ChaCha8Rng) -> Vec<(String, f64)> {
+    (1..=plan.units)
+        .map(|n| {
+            let roll: f64 = rng.random();
+            let ratio = if roll < 0.006 {
+                0.0
+            } else if roll < 0.03 {
+                rng.random_range(0.55..0.8)
+            } else {
+                rng.random_range(0.94..1.04)
+            };
+            (serial(plan, n), ratio)
+        })
+        .collect()
+}
+
+pub async fn write(
+    conn: &mut AsyncPgConnection,
+    seeder: &super::Seeder<'_>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<FarmsWritten> {
+    let mut written = FarmsWritten::default();
+    for (i, plan) in FARMS.iter().enumerate() {
+        conn.transaction(async |conn| farm(conn, seeder, plan, i == 0, now, &mut written).await).await?;
+    }
+    Ok(written)
+}
+
+async fn farm(
+    conn: &mut AsyncPgConnection,
+    seeder: &super::Seeder<'_>,
+    plan: &FarmPlan,
+    with_orders: bool,
+    now: DateTime<Utc>,
+    written: &mut FarmsWritten,
+) -> anyhow::Result<()> {
+    let scenario: &Scenario = seeder.scenario;
+    let seller = &scenario.sellers[plan.seller];
+    let seller_id = seeder.people.seller_ids[plan.seller];
+    let published_at = now - Duration::days(10);
+    let lot = LotPlan {
+        id: ListingId(stable_id(plan.key)),
+        seller: plan.seller,
+        model: plan.model,
+        quantity: plan.units,
+        published_at,
+        discount_bps: plan.discount_bps,
+        cuts: Vec::new(),
+        proof_ratio: None,
+        orders: Vec::new(),
+        withdrawn: false,
+    };
+    let Some(listing) = super::market::publish_lot(conn, &lot, seller, seller_id, seeder.threshold).await? else {
+        return Ok(());
+    };
+    let terms =
+        crate::listings::input::UpdateListing { doa_allowance_pct: Some(plan.doa_allowance_pct), ..Default::default() };
+    crate::listings::queries::apply_edit(conn, listing.id, &terms, None, published_at).await?;
+    let mut rng = ChaCha8Rng::seed_from_u64(stable_id(plan.key).as_u128() as u64);
+    let units = units_of(plan, &mut rng);
+    let batch = crate::units::register::Batch { seller: None, dry_run: false, progress: &mut |_| {} };
+    crate::units::register::add_units(conn, listing.id, units, |i| i + 1, batch, published_at)
+        .await
+        .map_err(|err| anyhow::anyhow!("registering the units of {}: {err}", plan.key))?;
+    let proof = crate::proofs::history::HistoricProof {
+        id: ProofId(stable_id(&format!("{}-proof", plan.key))),
+        listing_id: listing.id,
+        requested_by: seller_id,
+        units: plan.units,
+        claimed_hashrate_hs: listing.model_hashrate_hs.saturating_mul(i64::from(plan.units)),
+        ratio: 1.0,
+        ended: published_at - Duration::hours(12),
+    };
+    let ratios = unit_ratios(plan, &mut rng);
+    let (until, per_unit) = crate::proofs::history::record_verified_by_unit(conn, &proof, &ratios).await?;
+    let verification = crate::listings::HashrateVerification { until: Some(until), unit_hashrate_hs: Some(per_unit) };
+    crate::listings::record_hashrate_verification(conn, listing.id, verification).await?;
+    written.lots += 1;
+    written.units += plan.units as usize;
+    if with_orders {
+        written.orders.extend(unit_orders(conn, seeder, plan, listing.id, now).await?);
+    }
+    Ok(())
+}
+
+/// Two orders on a farm, accepted unit by unit: dead units inside the
+/// allowance (settled, no refund), and beyond it (waiting for the seller).
+async fn unit_orders(
+    conn: &mut AsyncPgConnection,
+    seeder: &super::Seeder<'_>,
+    plan: &FarmPlan,
+    listing_id: ListingId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<&'static str>> {
+    use crate::orders::flow::{self, Shipment};
+    use crate::orders::queries::Actor;
+    use crate::orders::rejection_flow;
+    use crate::orders::state::{ActorRole, Move};
+    let mut statuses = Vec::new();
+    // (key, buyer, quantity, first serial, placed, rejected units, seller answers)
+    let orders = [
+        ("farm-order-inside-allowance", 1, 40, 1, now - Duration::days(8), 2, true),
+        ("farm-order-beyond-allowance", 2, 30, 41, now - Duration::days(4), 4, false),
+    ];
+    for (key, buyer, quantity, first, placed_at, rejected, answered) in orders {
+        let parties = Parties {
+            buyer: &seeder.people.buyers[buyer],
+            buyer_person: &seeder.scenario.buyers[buyer],
+            seller_id: seeder.people.seller_ids[plan.seller],
+            admin_id: seeder.people.admin_id,
+        };
+        let Some(order) =
+            super::orders::place_only(conn, &seeder.orders, listing_id, key, quantity, placed_at, &parties).await?
+        else {
+            continue;
+        };
+        let buyer = Actor::user(ActorRole::Buyer, parties.buyer.id());
+        let seller = Actor::user(ActorRole::Seller, parties.seller_id);
+        let admin = Actor::user(ActorRole::Admin, parties.admin_id);
+        let ctx = &seeder.orders;
+        let fail = |err: crate::error::ApiError| anyhow::anyhow!("demo farm order {key}: {err}");
+        let mut at = placed_at + Duration::hours(1);
+        let wire = serde_json::json!({ "method": "wire", "reference": order.payment_reference });
+        let order = flow::pay(ctx, conn, &order, admin, order.total_cents, wire, at).await.map_err(fail)?;
+        at += Duration::days(1);
+        let serials: Vec<String> = (first..first + quantity).map(|n| serial(plan, n)).collect();
+        let shipment = Shipment {
+            carrier: "Kazpost EMS Freight".into(),
+            tracking_number: format!("KZ{}", &order.id.0.simple().to_string()[..12].to_uppercase()),
+            shipped_at: at,
+            serials: Some(serials.clone()),
+        };
+        let order = flow::ship(ctx, conn, &order, seller, shipment, at).await.map_err(fail)?;
+        at += Duration::days(2);
+        let order = flow::deliver(conn, &order, Move::ConfirmDelivery, buyer, at).await.map_err(fail)?;
+        at += Duration::hours(20);
+        let reasons = [
+            RejectionReason::DeadOnArrival,
+            RejectionReason::HashboardMissing,
+            RejectionReason::DeadOnArrival,
+            RejectionReason::NotAsDescribed,
+        ];
+        let items = serials
+            .iter()
+            .rev()
+            .take(rejected)
+            .zip(reasons.iter().cycle())
+            .map(|(serial, reason)| RejectionItem {
+                serial: serial.clone(),
+                reason: *reason,
+                evidence_ids: Vec::new(),
+                proof_id: None,
+                note: match reason {
+                    RejectionReason::DeadOnArrival => {
+                        "No power LED; PSU swapped with a working unit, still dead.".into()
+                    }
+                    RejectionReason::HashboardMissing => "Only two hashboards detected; slot 3 empty.".into(),
+                    _ => "Sold as grade A, arrived with a cracked chassis and a dead fan.".into(),
+                },
+            })
+            .collect();
+        let order = rejection_flow::reject(conn, &order, buyer, &RejectUnits { items }, at).await.map_err(fail)?;
+        let order = if answered {
+            rejection_flow::accept(ctx, conn, &order, seller, at + Duration::days(1)).await.map_err(fail)?
+        } else {
+            order
+        };
+        statuses.push(order.status().as_str());
+    }
+    Ok(statuses)
+}
