@@ -11,6 +11,10 @@ ALTER TABLE listings ADD COLUMN doa_allowance_pct INTEGER NOT NULL DEFAULT 0
 -- The seller answers the buyer's rejections by this time, or they count as
 -- accepted (the inspection extension).
 ALTER TABLE orders ADD COLUMN rejections_answer_by TIMESTAMPTZ;
+-- A seller who contests the buyer's unit rejections opens a dispute.
+ALTER TABLE orders DROP CONSTRAINT orders_dispute_reason_check;
+ALTER TABLE orders ADD CONSTRAINT orders_dispute_reason_check CHECK (dispute_reason IN
+    ('not_delivered', 'not_as_described', 'hashrate_shortfall', 'damaged', 'other', 'unit_rejections_contested'));
 
 CREATE TABLE unit_rejections (
     id              UUID PRIMARY KEY,

@@ -15,8 +15,9 @@ use crate::db::text_enum;
 /// How long the seller has to answer rejections before they count as accepted.
 pub const ANSWER_WINDOW: chrono::Duration = chrono::Duration::hours(72);
 
-/// Rejections in one request (a whole farm's order, with room to spare).
-pub const MAX_REJECTIONS_PER_REQUEST: usize = 5_000;
+/// Rejections in one request: a tenth of a 10,000-unit order, within the
+/// default JSON body limit; more go in further calls (they add up).
+pub const MAX_REJECTIONS_PER_REQUEST: usize = 1_000;
 
 pub const MAX_NOTE_CHARS: usize = 2_000;
 

@@ -88,7 +88,7 @@ pub struct RejectionItem {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"items": [{"serial": "HTM3X1234567", "reason": "dead_on_arrival", "note": "No power LED."}]}))]
 pub struct RejectUnits {
-    /// 1 to 5,000 units of the order.
+    /// 1 to 1,000 units of the order (more in further calls: rejections add up).
     pub items: Vec<RejectionItem>,
 }
 

@@ -30,6 +30,7 @@ text_enum! {
         /// The unit's 95 % interval reaches 90 % of its nominal hashrate.
         Ok = "ok",
         /// It mined, but measurably under 90 % of nominal.
+        #[serde(rename = "under_90")]
         Under90 = "under_90",
         /// No share from this serial.
         NotConnected = "not_connected",

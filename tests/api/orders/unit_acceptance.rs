@@ -159,7 +159,7 @@ async fn bad_rejections_are_refused_with_codes_and_write_nothing() {
             "validation_failed",
         ),
         (json!({"items": [item("LOT-0001", "under_hashrate")]}), 422, "validation_failed"),
-        (json!({"items": [item("LOT-0001", "tired")]}), 422, "validation_failed"),
+        (json!({"items": [item("LOT-0001", "tired")]}), 422, "invalid_body"),
         (
             json!({"items": [item("LOT-0001", "dead_on_arrival"), item("LOT-0009", "dead_on_arrival")]}),
             422,
