@@ -62,9 +62,51 @@ const FARMS: [FarmPlan; 3] = [
     },
 ];
 
+/// One order on the first farm, accepted unit by unit.
+struct UnitOrderPlan {
+    key: &'static str,
+    buyer: usize,
+    quantity: i32,
+    /// The serial number its units start at.
+    first_unit: i32,
+    placed_days_ago: i64,
+    /// Units the buyer rejects.
+    rejected: usize,
+    /// Whether the seller has answered (accepted) the rejections.
+    answered: bool,
+}
+
+/// 40 units at 5 %: 2 dead units are the allowance, nothing refunded, settled;
+/// 30 units at 5 %: 4 rejected, 1 allowed, 3 refunded once the seller answers.
+const UNIT_ORDERS: [UnitOrderPlan; 2] = [
+    UnitOrderPlan {
+        key: "farm-order-inside-allowance",
+        buyer: 1,
+        quantity: 40,
+        first_unit: 1,
+        placed_days_ago: 8,
+        rejected: 2,
+        answered: true,
+    },
+    UnitOrderPlan {
+        key: "farm-order-beyond-allowance",
+        buyer: 2,
+        quantity: 30,
+        first_unit: 41,
+        placed_days_ago: 4,
+        rejected: 4,
+        answered: false,
+    },
+];
+
+/// The status each farm order ends the seeding in.
+pub fn planned_statuses() -> Vec<&'static str> {
+    UNIT_ORDERS.iter().map(|plan| if plan.answered { "completed" } else { "delivered" }).collect()
+}
+
 /// What the farms added.
 #[derive(Debug, Default)]
-pub struct FarmsWritten {
+pub(super) struct FarmsWritten {
     pub lots: usize,
     pub units: usize,
     pub orders: Vec<&'static str>,
@@ -119,7 +161,7 @@ fn unit_ratios(plan: &FarmPlan, rng: &mut ChaCha8Rng) -> Vec<(String, f64)> {
         .collect()
 }
 
-pub async fn write(
+pub(super) async fn write(
     conn: &mut AsyncPgConnection,
     seeder: &super::Seeder<'_>,
     now: DateTime<Utc>,
@@ -202,12 +244,9 @@ async fn unit_orders(
     use crate::orders::rejection_flow;
     use crate::orders::state::{ActorRole, Move};
     let mut statuses = Vec::new();
-    // (key, buyer, quantity, first serial, placed, rejected units, seller answers)
-    let orders = [
-        ("farm-order-inside-allowance", 1, 40, 1, now - Duration::days(8), 2, true),
-        ("farm-order-beyond-allowance", 2, 30, 41, now - Duration::days(4), 4, false),
-    ];
-    for (key, buyer, quantity, first, placed_at, rejected, answered) in orders {
+    for unit_order in &UNIT_ORDERS {
+        let UnitOrderPlan { key, buyer, quantity, first_unit: first, rejected, answered, .. } = *unit_order;
+        let placed_at = now - Duration::days(unit_order.placed_days_ago);
         let parties = Parties {
             buyer: &seeder.people.buyers[buyer],
             buyer_person: &seeder.scenario.buyers[buyer],

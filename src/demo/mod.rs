@@ -8,7 +8,7 @@
 //! Reads its configuration through `Config` (`DATABASE_URL`, `RIGMARKET_PUBLIC_URL`,
 //! `RIGMARKET_FIRE_SALE_THRESHOLD_PCT`, ...).
 
-mod farms;
+pub mod farms;
 mod market;
 pub mod negotiations;
 mod orders;
