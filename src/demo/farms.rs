@@ -13,9 +13,13 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use uuid::Uuid;
 
+use anyhow::Context;
+
 use super::orders::Parties;
-use super::scenario::{LotPlan, Scenario};
+use super::scenario::Scenario;
 use crate::db::ids::{ListingId, ProofId};
+use crate::listings::input::CreateListing;
+use crate::listings::model::{Currency, Incoterm};
 use crate::orders::rejection_rules::RejectionReason;
 use crate::orders::rejections::{RejectUnits, RejectionItem};
 use crate::units::rules::NewUnit;
@@ -181,51 +185,74 @@ async fn farm(
     now: DateTime<Utc>,
     written: &mut FarmsWritten,
 ) -> anyhow::Result<()> {
+    // A farm is known by its units: one registered earlier means it exists.
+    if !crate::units::queries::history(conn, &serial(plan, 1)).await?.is_empty() {
+        return Ok(());
+    }
+    let Some(model) = crate::catalog::queries::model_named(conn, plan.model).await? else {
+        return Ok(());
+    };
+    let published_at = now - Duration::days(10);
+    let Some(reference) = crate::listings::queries::reference_for(conn, &model, published_at).await? else {
+        return Ok(());
+    };
     let scenario: &Scenario = seeder.scenario;
     let seller = &scenario.sellers[plan.seller];
     let seller_id = seeder.people.seller_ids[plan.seller];
-    let published_at = now - Duration::days(10);
-    let lot = LotPlan {
-        id: ListingId(stable_id(plan.key)),
-        seller: plan.seller,
-        model: plan.model,
+    // The way a seller does it: a draft, its units, submitted, approved.
+    let body = CreateListing {
+        rig_model_id: model.id,
+        title: format!("{}x {}, whole hosting floor, every unit by serial", plan.units, model.name),
+        description: "Demo farm: one hosting floor cleared at once. Every unit registered by serial with its \
+                      hashboard and PSU serials; per-unit hashrate proof; DOA allowance on the lot."
+            .into(),
         quantity: plan.units,
-        published_at,
-        discount_bps: plan.discount_bps,
-        cuts: Vec::new(),
-        proof_ratio: None,
-        orders: Vec::new(),
-        withdrawn: false,
+        unit_price_cents: ((reference * (10_000 - plan.discount_bps) / 10_000 + 500) / 1000 * 1000).max(1000),
+        currency: Currency::USD,
+        country: seller.person.country.into(),
+        region: Some(seller.region.into()),
+        incoterm: Some(Incoterm::EXW),
+        lead_time_days: Some(3),
+        inspection_days: None,
+        doa_allowance_pct: Some(plan.doa_allowance_pct),
+        serial_numbers: Vec::new(),
+        hosting: None,
+        offers: None,
     };
-    let Some(listing) = super::market::publish_lot(conn, &lot, seller, seller_id, seeder.threshold).await? else {
-        return Ok(());
-    };
-    let terms =
-        crate::listings::input::UpdateListing { doa_allowance_pct: Some(plan.doa_allowance_pct), ..Default::default() };
-    crate::listings::queries::apply_edit(conn, listing.id, &terms, None, published_at).await?;
+    let drafted_at = published_at - Duration::days(1);
+    let draft =
+        crate::listings::queries::insert_draft(conn, seller_id, &body, &model, Some(reference), drafted_at).await?;
     let mut rng = ChaCha8Rng::seed_from_u64(stable_id(plan.key).as_u128() as u64);
-    let units = units_of(plan, &mut rng);
     let batch = crate::units::register::Batch { seller: None, dry_run: false, progress: &mut |_| {} };
-    crate::units::register::add_units(conn, listing.id, units, |i| i + 1, batch, published_at)
+    crate::units::register::add_units(conn, draft.id, units_of(plan, &mut rng), |i| i + 1, batch, drafted_at)
         .await
         .map_err(|err| anyhow::anyhow!("registering the units of {}: {err}", plan.key))?;
     let proof = crate::proofs::history::HistoricProof {
         id: ProofId(stable_id(&format!("{}-proof", plan.key))),
-        listing_id: listing.id,
+        listing_id: draft.id,
         requested_by: seller_id,
         units: plan.units,
-        claimed_hashrate_hs: listing.model_hashrate_hs.saturating_mul(i64::from(plan.units)),
+        claimed_hashrate_hs: model.hashrate_hs.saturating_mul(i64::from(plan.units)),
         ratio: 1.0,
         ended: published_at - Duration::hours(12),
     };
-    let ratios = unit_ratios(plan, &mut rng);
-    let (until, per_unit) = crate::proofs::history::record_verified_by_unit(conn, &proof, &ratios).await?;
+    let (until, per_unit) =
+        crate::proofs::history::record_verified_by_unit(conn, &proof, &unit_ratios(plan, &mut rng)).await?;
     let verification = crate::listings::HashrateVerification { until: Some(until), unit_hashrate_hs: Some(per_unit) };
-    crate::listings::record_hashrate_verification(conn, listing.id, verification).await?;
+    crate::listings::record_hashrate_verification(conn, draft.id, verification).await?;
+    let account = crate::accounts::load_account(conn, seller_id).await?.context("a demo seller vanished")?;
+    let seller_user = crate::accounts::AuthUser { account, session_id: Uuid::nil() };
+    let fail = |err: crate::error::ApiError| anyhow::anyhow!("publishing {}: {err}", plan.key);
+    crate::listings::editing::submit(conn, &seller_user, draft.id, published_at - Duration::hours(6))
+        .await
+        .map_err(fail)?;
+    crate::listings::moderation::approve(conn, seeder.people.admin_id, draft.id, seeder.threshold, published_at)
+        .await
+        .map_err(fail)?;
     written.lots += 1;
     written.units += plan.units as usize;
     if with_orders {
-        written.orders.extend(unit_orders(conn, seeder, plan, listing.id, now).await?);
+        written.orders.extend(unit_orders(conn, seeder, plan, draft.id, now).await?);
     }
     Ok(())
 }
