@@ -115,14 +115,26 @@ async fn deadline(
             flow::complete(ctx, conn, order, Move::AutoAccept, system, now).await?;
         }
         Timer::RejectionAnswer if status == OrderStatus::Delivered && past(order.rejections_answer_by) => {
-            if super::rejections::any_pending(conn, order.id).await? {
-                super::rejection_flow::accept(ctx, conn, order, system, now).await?;
-            }
+            accept_unanswered_rejections(ctx, conn, order, now).await?;
         }
         Timer::BtcpayInvoice if status == OrderStatus::AwaitingPayment && order.btcpay_invoice_id.is_none() => {
             payins::create_missing_invoice(ctx, conn, order, now).await?;
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// The seller let the answer deadline pass: the pending rejections count as
+/// accepted (nothing to do if they were answered meanwhile).
+async fn accept_unanswered_rejections(
+    ctx: &OrderContext,
+    conn: &mut AsyncPgConnection,
+    order: &OrderRow,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if super::rejections::any_pending(conn, order.id).await? {
+        super::rejection_flow::accept(ctx, conn, order, Actor::system(), now).await?;
     }
     Ok(())
 }
