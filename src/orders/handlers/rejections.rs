@@ -3,28 +3,21 @@
 //! or written off. Each call is one transaction on the locked order.
 
 use actix_web::{get, post, web, HttpResponse};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::respond;
 use crate::accounts::AuthUser;
 use crate::db::ids::OrderId;
 use crate::error::{ApiError, ApiResult};
 use crate::orders::access::{find_for, lock_for};
-use crate::orders::model::{OrderRow, OrderView};
+use crate::orders::model::OrderView;
 use crate::orders::rejection_flow::{self, Aftermath};
 use crate::orders::rejections::{RejectUnits, RejectionSummary};
-use crate::orders::{view, OrderContext};
+use crate::orders::OrderContext;
 use crate::state::AppState;
 use crate::validation::Problems;
-
-async fn respond(
-    orders: &OrderContext,
-    conn: &mut AsyncPgConnection,
-    order: OrderRow,
-) -> ApiResult<web::Json<OrderView>> {
-    Ok(web::Json(view::render_one(orders, conn, order).await?))
-}
 
 crate::http::problems::problems!(RejectProblems {
     403: order_action_forbidden,
