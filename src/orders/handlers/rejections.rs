@@ -7,7 +7,7 @@ use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::respond;
+use super::render::respond;
 use crate::accounts::AuthUser;
 use crate::db::ids::OrderId;
 use crate::error::{ApiError, ApiResult};

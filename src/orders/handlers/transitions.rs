@@ -23,7 +23,7 @@ use crate::orders::OrderContext;
 use crate::proofs::ProofTicket;
 use crate::state::AppState;
 
-use super::respond;
+use super::render::respond;
 
 crate::http::problems::problems!(CancelProblems {
     403: order_action_forbidden,
