@@ -6,7 +6,7 @@
 #      answer), and the same-run baseline: a bare multi-row INSERT of the same
 #      rows through pgbench (the physical limit of this PostgreSQL);
 #   2. submit-to-answer latency at RATE shares/s (open loop);
-#   3. a 1,000-worker proof: per-worker counts from proof_shares vs the rate used;
+#   3. a 1,000-unit lot proof by serial: each unit's verdict vs the rate it was sent at;
 #   4. the service's RSS with IDLE idle authorized sessions, sampled after all
 #      of them are connected.
 # The load generator is Rust (benches/stratum_load.rs, one thread) and reports
@@ -82,15 +82,31 @@ echo "## 2. latency at $RATE shares/s: $SESSIONS sessions, 30s, open loop"
 fi
 
 if step 3; then
-echo "## 3. a 1,000-worker proof at 2 shares/s per worker, 30s"
-"$LOADGEN" shares "127.0.0.1:$STRATUM_PORT" "$(new_proof)" 1000 30 2000
+echo "## 3. a 1,000-unit lot proof by serial: 1,000 rigs at 2 shares/s each for its 60 s window"
+# The lot's units are the generator's worker names, so the proof is by serial
+# and its verdict judges each unit; a job worker decides it once the window ends.
+python3 -c "import json; print(json.dumps({'units': [{'serial': f'SN-{i:05d}'} for i in range(1000)]}))" >"$WORK/units.json"
+curl -sf -o /dev/null -X POST "$BASE/v1/listings/$LISTING/units" "${auth[@]}" --data-binary @"$WORK/units.json"
+SERIAL_TOKEN=$(curl -sf -X POST "$BASE/v1/listings/$LISTING/hashrate-proofs" "${auth[@]}" -d '{"duration_secs":60}' |
+    json "['username'].split('.')[0]")
 PROOF=$(proof_id)
-sql "SELECT 'workers=' || count(*) || ' per_worker_min=' || min(n) || ' max=' || max(n) ||
-            ' mean=' || round(avg(n), 1) || ' expected=60 (2/s x 30 s)'
-     FROM (SELECT worker, count(*) n FROM proof_shares WHERE proof_id = '$PROOF' GROUP BY worker) w"
-sql "SELECT 'proof_shares_accepted=' || shares_accepted || ' rows=' || (SELECT count(*) FROM proof_shares WHERE proof_id = '$PROOF')
+"$LOADGEN" shares "127.0.0.1:$STRATUM_PORT" "$SERIAL_TOKEN" 1000 62 2000
+DATABASE_URL="$SERVER/$DB" RIGMARKET_MAIL_DIR="$WORK/mail" RIGMARKET_STORAGE_DIR="$WORK/storage" RUST_LOG=warn \
+    "$BIN" worker &
+WORKER=$!
+for _ in $(seq 600); do
+    [[ $(sql "SELECT status FROM hashrate_proofs WHERE id = '$PROOF'") =~ ^(verified|failed)$ ]] && break
+    sleep 0.1
+done
+kill -TERM "$WORKER" && wait "$WORKER" 2>/dev/null || true
+D=$(sql "SELECT share_difficulty FROM hashrate_proofs WHERE id = '$PROOF'")
+sql "SELECT 'proof=' || status || ' units_judged=' || (SELECT count(*) FROM proof_units WHERE proof_id = '$PROOF' AND status IS NOT NULL)
      FROM hashrate_proofs WHERE id = '$PROOF'"
-
+sql "SELECT status || ': ' || count(*) || ' units, shares per unit ' || min(shares_accepted) || '-' || max(shares_accepted)
+            || ', estimated H/s per unit ' || round(min(estimated_hashrate_hs)::numeric, 3) || '-'
+            || round(max(estimated_hashrate_hs)::numeric, 3)
+     FROM proof_units WHERE proof_id = '$PROOF' GROUP BY status"
+python3 -c "print(f'rate sent per unit: 2 shares/s x D x 2^32 = {2 * $D * 2**32:.3f} H/s (D = $D)')"
 fi
 
 if step 4; then
