@@ -15,7 +15,7 @@ use std::time::Duration;
 use anyhow::Context;
 use diesel::connection::CacheSize;
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::FutureExt;
 use secrecy::ExposeSecret;
@@ -73,6 +73,13 @@ pub fn build_pool_for(
         connection_url(database_url, statement_timeout, app_name)?
     };
     let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
+    // No `SELECT 1` per checkout (a round trip on every request): a connection
+    // goes back into use unless it is broken, i.e. in a failed transaction or
+    // its socket closed (tokio-postgres ends the connection task when the
+    // server goes away, so a restart evicts every connection at once). A
+    // server that vanished silently fails the first query on each connection,
+    // which answers 503 and breaks the connection, so the pool replaces it.
+    manager_config.recycling_method = RecyclingMethod::Fast;
     if transaction_pooling {
         manager_config.custom_setup = Box::new(|url| {
             async move {
