@@ -13,6 +13,7 @@ pub mod negotiations;
 mod orders;
 mod progress;
 pub mod scenario;
+mod searches;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -40,6 +41,8 @@ pub struct Report {
     pub lots_created: usize,
     pub lots_found: usize,
     pub price_cuts: usize,
+    /// Saved searches of the first buyer (alerts off).
+    pub saved_searches: usize,
     pub orders: BTreeMap<&'static str, usize>,
     /// Offer threads by how they ended (or stand).
     pub negotiations: BTreeMap<&'static str, usize>,
@@ -56,6 +59,7 @@ impl Report {
             + self.price_cuts
             + self.orders.values().sum::<usize>()
             + self.negotiations.values().sum::<usize>()
+            + self.saved_searches
             > 0
     }
 }
@@ -74,6 +78,7 @@ impl fmt::Display for Report {
             writeln!(f, "  orders: {}", if orders.is_empty() { "none".into() } else { orders.join(", ") })?;
             let offers: Vec<String> = self.negotiations.iter().map(|(end, n)| format!("{n} {end}")).collect();
             writeln!(f, "  offer threads: {}", if offers.is_empty() { "none".into() } else { offers.join(", ") })?;
+            writeln!(f, "  saved searches: {} (the first demo buyer's, alerts off)", self.saved_searches)?;
             let observations: Vec<String> =
                 self.observations_created.iter().map(|(basis, n)| format!("{n} {basis}")).collect();
             writeln!(f, "  price observations: {}", observations.join(", "))?;
@@ -156,6 +161,10 @@ async fn write_market(
     phase
         .finish(&format!("{} published ({} already there), {} orders", report.lots_created, report.lots_found, orders));
     seeder.negotiate(&mut conn, &mut report, progress).await?;
+    // After the lots: searches saved before them would alert on their history.
+    if let Some(buyer) = people.buyers.first() {
+        report.saved_searches = searches::ensure_saved_searches(&mut conn, buyer.id(), now).await?;
+    }
     let after = crate::price_index::queries::observation_counts(&mut conn).await?;
     report.observations_created =
         after.into_iter().map(|(basis, n)| (basis.clone(), n - before.get(&basis).copied().unwrap_or(0))).collect();
