@@ -203,8 +203,8 @@ async fn report(
     {
         return Ok(());
     }
-    send_alert(conn, settings, search.user_id, &[search.id], subject.clone(), alert_text(search, &subject, lot), now)
-        .await
+    let text = alert_text(search, &subject, lot);
+    send_alert(conn, settings, search.user_id, &[search.id], subject, text, now).await
 }
 
 fn alert_text(search: &SavedSearchRow, subject: &str, lot: &ListingRow) -> String {

@@ -86,7 +86,8 @@ async fn create_saved_search(
     body: web::Json<CreateSavedSearch>,
 ) -> ApiResult<HttpResponse> {
     user.require_verified()?;
-    let (name, query, triggers) = checked_parts(Some(&body.name), Some(&body.query), Some(&body.triggers))?;
+    let (name, query, triggers) =
+        checked_parts(Some(body.name.as_str()), Some(&body.query), Some(body.triggers.as_slice()))?;
     let (Some(name), Some(query), Some(triggers)) = (name, query, triggers) else {
         return Err(ApiError::validation("query", "is required"));
     };

@@ -118,13 +118,10 @@ pub async fn find_own(
     id: SavedSearchId,
     lock: bool,
 ) -> ApiResult<SavedSearchRow> {
-    let query = saved_searches::table
-        .find(id)
-        .filter(saved_searches::user_id.eq(user_id))
-        .select(SavedSearchRow::as_select())
-        .into_boxed();
-    let query = if lock { query.for_update() } else { query };
-    query.first(conn).await.optional()?.ok_or_else(saved_search_not_found)
+    let mine =
+        saved_searches::table.find(id).filter(saved_searches::user_id.eq(user_id)).select(SavedSearchRow::as_select());
+    let found = if lock { mine.for_update().first(conn).await } else { mine.first(conn).await };
+    found.optional()?.ok_or_else(saved_search_not_found)
 }
 
 /// The caller's searches, newest first, after the `before` cursor.
@@ -167,17 +164,13 @@ pub async fn update(
     conn.transaction(async |conn| {
         let row = find_own(conn, user_id, id, true).await?;
         let triggers = changes.triggers.unwrap_or(row.triggers());
-        let (query, match_key, max_price_cents) = match changes.query {
-            Some(query) => {
-                let key = rules::match_key(&query.filters);
-                let max = query.filters.max_price_cents();
-                (query.json, key, max)
-            }
+        let (query, match_key, max_price_cents) = match &changes.query {
+            Some(query) => (query.json.clone(), rules::match_key(&query.filters), query.filters.max_price_cents()),
             None => (row.query, row.match_key, row.max_price_cents),
         };
         let updated = diesel::update(saved_searches::table.find(row.id))
             .set((
-                saved_searches::name.eq(changes.name.unwrap_or(row.name)),
+                saved_searches::name.eq(changes.name.clone().unwrap_or(row.name)),
                 saved_searches::query.eq(query),
                 saved_searches::alert.eq(changes.alert.unwrap_or(row.alert)),
                 saved_searches::on_new_match.eq(triggers.new_match),

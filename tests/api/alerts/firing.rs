@@ -50,7 +50,7 @@ async fn each_trigger_fires_exactly_once_per_search_listing_and_trigger_with_two
         json!({"name": "hydro", "query": {"q": "hydro"}, "alert": "instant", "triggers": ["new_match"]}),
     )
     .await;
-    let _too_dear = save_ok(
+    let too_dear = save_ok(
         app,
         token,
         json!({"name": "under $900", "query": {"max_price_cents": 90_000}, "alert": "instant", "triggers": ["new_match", "price_drop"]}),
@@ -87,7 +87,7 @@ async fn each_trigger_fires_exactly_once_per_search_listing_and_trigger_with_two
         (watch.clone(), lot.clone(), "price_drop"),
         (watch.clone(), lot.clone(), "discount_at_least"),
         (by_text.clone(), lot.clone(), "new_match"),
-        (_too_dear.clone(), lot.clone(), "price_drop"),
+        (too_dear.clone(), lot.clone(), "price_drop"),
     ]);
     assert_eq!(fired(app).await, expected);
 
