@@ -237,6 +237,18 @@ pub struct UnsubscribeParams {
     token: String,
 }
 
+/// RFC 8058's one-click form. Documentation only: the body is read by
+/// `unsubscribe::is_one_click`, which also takes the multipart form some mail
+/// providers send.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"List-Unsubscribe": "One-Click"}))]
+#[allow(dead_code)]
+pub struct OneClickForm {
+    #[serde(rename = "List-Unsubscribe")]
+    #[schema(example = "One-Click")]
+    list_unsubscribe: String,
+}
+
 crate::http::problems::problems!(UnsubscribeProblems { 400: invalid_unsubscribe_token | one_click_body_required });
 
 /// RFC 8058 one-click unsubscribe: mail clients POST `List-Unsubscribe=One-Click`
@@ -245,7 +257,7 @@ crate::http::problems::problems!(UnsubscribeProblems { 400: invalid_unsubscribe_
 #[utoipa::path(
     tag = "me",
     params(UnsubscribeParams),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded", example = json!("List-Unsubscribe=One-Click")),
+    request_body(content = OneClickForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 204, description = "The alerts are off."), UnsubscribeProblems)
 )]
 #[post("/unsubscribe")]
