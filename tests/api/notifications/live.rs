@@ -179,3 +179,33 @@ async fn bad_resume_ids_tickets_and_credentials_are_problems_before_the_stream_s
     assert_problem(response, 401, "invalid_stream_ticket").await;
     assert_eq!(get_bearer(app, "/v1/me/notifications", token).await.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn a_reader_that_falls_behind_is_dropped_after_a_bounded_buffer() {
+    use futures_util::StreamExt;
+    use rigmarket::notifications::stream::{self, StreamStart, OUT_FRAMES, SLOW_READER};
+
+    let app = TestApp::builder().spawn().await;
+    let (id, _) = app.create_user("slow-reader@rigmarket.test", &[]).await;
+    let user = rigmarket::db::ids::UserId(id);
+    let live = app.instance.live.clone();
+    let body =
+        stream::body(app.state.pool.clone(), live.subscribe(user), StreamStart { user, after: 0 }, live.stopping());
+    let mut body = Box::pin(body);
+    // Far more events than a stream holds for a reader that does not read.
+    let mut conn = app.conn().await;
+    for _ in 0..100 {
+        let subject = uuid::Uuid::now_v7();
+        let kind = rigmarket::events::EventKind::OrderPaid;
+        rigmarket::events::record(&mut conn, kind, subject, &[user], json!({}), app.clock.now()).await.unwrap();
+    }
+    drop(conn);
+    tokio::time::sleep(SLOW_READER + Duration::from_secs(2)).await;
+    assert_eq!(live.stream_count(), 0, "the stream left the fan-out");
+    let mut frames = 0;
+    while let Some(frame) = tokio::time::timeout(Duration::from_secs(5), body.next()).await.expect("the stream ended") {
+        frame.unwrap();
+        frames += 1;
+    }
+    assert_eq!(frames, OUT_FRAMES, "the retry line and the events that fit the buffer, then the end");
+}
