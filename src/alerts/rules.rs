@@ -207,7 +207,7 @@ mod tests {
             all.set_off(MarketChange::Published, 70_000, Some(100_000)),
             [TriggerKind::NewMatch, TriggerKind::DiscountAtLeast]
         );
-        assert_eq!(all.set_off(MarketChange::Published, 70_001, Some(100_000)), [TriggerKind::NewMatch]);
+        assert_eq!(all.set_off(MarketChange::Published, 70_100, Some(100_000)), [TriggerKind::NewMatch]);
         assert_eq!(all.set_off(MarketChange::Published, 1, None), [TriggerKind::NewMatch], "no reference, no discount");
     }
 
