@@ -34,10 +34,13 @@ pub struct LiveEvents {
     inner: Arc<Inner>,
 }
 
+/// One stream's subscription id and its wake-up.
+type Waker = (u64, Arc<Notify>);
+
 struct Inner {
     direct_url: String,
-    /// Each user's streams on this process, by subscription id.
-    streams: Mutex<HashMap<Uuid, Vec<(u64, Arc<Notify>)>>>,
+    /// Each user's streams on this process.
+    streams: Mutex<HashMap<Uuid, Vec<Waker>>>,
     next_id: AtomicU64,
     listening: AtomicBool,
     stopping: watch::Sender<bool>,
@@ -111,7 +114,7 @@ impl LiveEvents {
 impl Inner {
     fn wake(&self, user: Option<Uuid>) {
         let streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
-        let woken: Box<dyn Iterator<Item = &(u64, Arc<Notify>)>> = match user {
+        let woken: Box<dyn Iterator<Item = &Waker>> = match user {
             Some(user) => Box::new(streams.get(&user).into_iter().flatten()),
             None => Box::new(streams.values().flatten()),
         };

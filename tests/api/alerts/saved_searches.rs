@@ -163,7 +163,7 @@ async fn matches_runs_the_saved_query_now_in_pages() {
     let page1 =
         json_with_status(get_bearer(app, &format!("/v1/me/saved-searches/{id}/matches?limit=1"), token).await, 200)
             .await;
-    assert_eq!(ids(page1["items"].as_array().unwrap()), [cheaper.clone()]);
+    assert_eq!(ids(page1["items"].as_array().unwrap()), [cheaper]);
     let cursor = page1["next_cursor"].as_str().unwrap();
     let page2 = json_with_status(
         get_bearer(app, &format!("/v1/me/saved-searches/{id}/matches?limit=1&cursor={cursor}"), token).await,
