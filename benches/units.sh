@@ -70,3 +70,37 @@ echo "$(curl -sf "$BASE/v1/serials/api-000042")"
 bench /health/live
 bench /v1/serials/API-000042
 bench /v1/serials/NEVER-SEEN-1
+
+echo "## the per-unit verdict of a 1,000-unit proof (400,000 accepted shares)"
+PROOF_LOT=$(draft 1000)
+python3 -c "import json; print(json.dumps({'units': [{'serial': f'PRF-{i:06d}'} for i in range(1000)]}))" >"$WORK/proof-units.json"
+curl -sf -o /dev/null -X POST "$BASE/v1/listings/$PROOF_LOT/units" -H "Authorization: Bearer $SELLER" \
+    -H 'content-type: application/json' --data-binary @"$WORK/proof-units.json"
+PROOF=$(curl -sf -X POST "$BASE/v1/listings/$PROOF_LOT/hashrate-proofs" -H "Authorization: Bearer $SELLER" \
+    -H 'content-type: application/json' -d '{"duration_secs":600}' | json '["id"]')
+# The shares as the group-commit writer stores them: 400 per unit, a few tired
+# units at 300, ten units silent; the window just ended.
+psql "$SERVER/$DB" -q <<SQL
+INSERT INTO proof_shares (proof_id, header_hash, worker, accepted_at, counted)
+SELECT '$PROOF', sha256((u || '-' || s)::bytea), 'PRF-' || lpad(u::text, 6, '0'), now(), true
+  FROM generate_series(10, 999) u, generate_series(1, 400) s
+ WHERE s <= CASE WHEN u % 50 = 0 THEN 300 ELSE 400 END;
+UPDATE hashrate_proofs SET status = 'collecting', started_at = now() - interval '10 minutes', ends_at = now(),
+       shares_accepted = (SELECT count(*) FROM proof_shares WHERE proof_id = '$PROOF') WHERE id = '$PROOF';
+ANALYZE proof_shares;
+SQL
+kill -TERM "$PID" && wait "$PID" 2>/dev/null || true
+SERVER_LOG=error start_server --no-stratum
+wait_ready
+sleep 2 # the worker is idle and polling
+START=$(now_ms)
+psql "$SERVER/$DB" -qc "INSERT INTO jobs (kind, payload, run_at, max_attempts)
+    VALUES ('finalize_hashrate_proof', '{\"proof_id\": \"$PROOF\"}', now(), 5)"
+until [[ $(psql "$SERVER/$DB" -tAc "SELECT status FROM hashrate_proofs WHERE id = '$PROOF'") != collecting ]]; do
+    sleep 0.02
+done
+echo "decided in $(($(now_ms) - START)) ms from the job's insert (including the idle worker's poll)"
+psql "$SERVER/$DB" -tAc "SELECT status || ': ' || count(*) FROM proof_units WHERE proof_id = '$PROOF' GROUP BY status ORDER BY 1"
+START=$(now_ms)
+curl -sf -o "$WORK/proof.json" "$BASE/v1/hashrate-proofs/$PROOF"
+echo "GET /v1/hashrate-proofs/{id} with 1,000 unit verdicts: $(($(now_ms) - START)) ms, $(wc -c <"$WORK/proof.json") bytes"

@@ -99,14 +99,22 @@ pub const MODULES: &[Module] = &[
     ),
     capability(
         "proofs",
-        &["hashrate_proofs", "proof_shares", "relay_jobs"],
+        &["hashrate_proofs", "proof_shares", "relay_jobs", "proof_units"],
         "hashrate proofs: share checks, the Stratum listener, verdicts",
     ),
     capability("payments", &["btcpay_deliveries"], "payment providers (BTCPay Server)"),
     capability("ledger", &["ledger_transactions", "ledger_entries"], "the double-entry ledger"),
     capability(
         "orders",
-        &["orders", "order_events", "settlement_offers", "order_evidence", "order_messages", "order_reviews"],
+        &[
+            "orders",
+            "order_events",
+            "settlement_offers",
+            "order_evidence",
+            "order_messages",
+            "order_reviews",
+            "unit_rejections",
+        ],
         "escrow orders, timers, payments, disputes, reviews, reputation",
     ),
     capability(

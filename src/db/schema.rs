@@ -244,6 +244,7 @@ diesel::table! {
         offer_floor_unit_price_cents -> Nullable<Int8>,
         offer_floor_discount_pct -> Nullable<Int4>,
         auto_accept_unit_price_cents -> Nullable<Int8>,
+        doa_allowance_pct -> Int4,
     }
 }
 
@@ -411,6 +412,7 @@ diesel::table! {
         doa_allowance_pct -> Int4,
         agreed_ship_by -> Nullable<Timestamptz>,
         offer_thread_id -> Nullable<Uuid>,
+        rejections_answer_by -> Nullable<Timestamptz>,
     }
 }
 
@@ -593,6 +595,37 @@ diesel::table! {
         sold_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        return_carrier -> Nullable<Text>,
+        return_tracking_number -> Nullable<Text>,
+        returned_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    unit_rejections (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        unit_id -> Uuid,
+        serial -> Text,
+        reason -> Text,
+        evidence_ids -> Array<Uuid>,
+        proof_id -> Nullable<Uuid>,
+        note -> Text,
+        status -> Text,
+        created_at -> Timestamptz,
+        decided_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    proof_units (proof_id, serial) {
+        proof_id -> Uuid,
+        serial -> Text,
+        shares_accepted -> Nullable<Int8>,
+        estimated_hashrate_hs -> Nullable<Float8>,
+        ci95_low_hs -> Nullable<Float8>,
+        ci95_high_hs -> Nullable<Float8>,
+        status -> Nullable<Text>,
     }
 }
 
@@ -613,6 +646,9 @@ diesel::joinable!(units -> listings (listing_id));
 diesel::joinable!(hashrate_proofs -> listings (listing_id));
 diesel::joinable!(hashrate_proofs -> users (requested_by));
 diesel::joinable!(proof_shares -> hashrate_proofs (proof_id));
+diesel::joinable!(proof_units -> hashrate_proofs (proof_id));
+diesel::joinable!(unit_rejections -> orders (order_id));
+diesel::joinable!(unit_rejections -> units (unit_id));
 diesel::joinable!(relay_jobs -> hashrate_proofs (proof_id));
 diesel::joinable!(hashrate_proofs -> orders (order_id));
 diesel::joinable!(orders -> listings (listing_id));
@@ -628,6 +664,8 @@ diesel::joinable!(offer_threads -> orders (order_id));
 diesel::joinable!(offer_versions -> offer_threads (thread_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    unit_rejections,
+    proof_units,
     jobs,
     periodic_tasks,
     users,

@@ -8,6 +8,7 @@
 //! Reads its configuration through `Config` (`DATABASE_URL`, `RIGMARKET_PUBLIC_URL`,
 //! `RIGMARKET_FIRE_SALE_THRESHOLD_PCT`, ...).
 
+pub mod farms;
 mod market;
 pub mod negotiations;
 mod orders;
@@ -46,6 +47,9 @@ pub struct Report {
     pub orders: BTreeMap<&'static str, usize>,
     /// Offer threads by how they ended (or stand).
     pub negotiations: BTreeMap<&'static str, usize>,
+    /// Lots sold by serial and their units.
+    pub farm_lots: usize,
+    pub farm_units: usize,
     pub observations_created: BTreeMap<String, i64>,
     pub public_url: String,
     pub analyst_key: String,
@@ -60,6 +64,7 @@ impl Report {
             + self.orders.values().sum::<usize>()
             + self.negotiations.values().sum::<usize>()
             + self.saved_searches
+            + self.farm_lots
             > 0
     }
 }
@@ -74,6 +79,7 @@ impl fmt::Display for Report {
                 "  lots: {} published ({} already there), {} price cuts",
                 self.lots_created, self.lots_found, self.price_cuts
             )?;
+            writeln!(f, "  lots sold by serial: {} ({} units)", self.farm_lots, self.farm_units)?;
             let orders: Vec<String> = self.orders.iter().map(|(status, n)| format!("{n} {status}")).collect();
             writeln!(f, "  orders: {}", if orders.is_empty() { "none".into() } else { orders.join(", ") })?;
             let offers: Vec<String> = self.negotiations.iter().map(|(end, n)| format!("{n} {end}")).collect();
@@ -161,6 +167,19 @@ async fn write_market(
     phase
         .finish(&format!("{} published ({} already there), {} orders", report.lots_created, report.lots_found, orders));
     seeder.negotiate(&mut conn, &mut report, progress).await?;
+    let phase = progress.phase("farms", None);
+    let farms = farms::write(&mut conn, &seeder, now).await?;
+    phase.finish(&format!(
+        "{} lots sold by serial ({} units), {} orders by unit",
+        farms.lots,
+        farms.units,
+        farms.orders.len()
+    ));
+    report.farm_lots = farms.lots;
+    report.farm_units = farms.units;
+    for status in farms.orders {
+        *report.orders.entry(status).or_default() += 1;
+    }
     // After the lots: searches saved before them would alert on their history.
     if let Some(buyer) = people.buyers.first() {
         report.saved_searches = searches::ensure_saved_searches(&mut conn, buyer.id(), now).await?;

@@ -108,7 +108,7 @@ fn terms(
     Terms {
         quantity,
         unit_price_cents,
-        doa_allowance_pct: 2,
+        doa_allowance_pct: Some(2),
         ship_by: Some(ship_by),
         message: Some(message.to_string()),
         expires_in,

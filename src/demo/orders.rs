@@ -41,9 +41,41 @@ fn address(person: &Person) -> ShippingAddress {
     }
 }
 
+/// Places one order by wire under the idempotency key `key` at `placed_at`, in
+/// the caller's transaction; `None` when the key was already used (the order
+/// exists from an earlier run) or the lot could not take it.
+pub async fn place_only(
+    conn: &mut AsyncPgConnection,
+    ctx: &OrderContext,
+    listing_id: ListingId,
+    key: &str,
+    quantity: i32,
+    placed_at: DateTime<Utc>,
+    parties: &Parties<'_>,
+) -> anyhow::Result<Option<OrderRow>> {
+    let body = PlaceOrder {
+        listing_id,
+        quantity,
+        payment_method: PaymentMethod::Wire,
+        shipping_address: address(parties.buyer_person),
+    }
+    .normalized();
+    let hash = idempotency::request_hash(place::ROUTE, &body);
+    let key_use = KeyUse { user: parties.buyer.id(), key, request_hash: &hash };
+    match place::place(ctx, conn, parties.buyer, key_use, &body, placed_at).await {
+        Ok(Placed::New(order)) => Ok(Some(*order)),
+        Ok(Placed::Replayed(_)) => Ok(None),
+        // A lot that sold out or closed earlier in the scenario simply takes no more orders.
+        Err(ApiError::Conflict { code, .. }) => {
+            tracing::debug!(order.key = %key, code, "demo order refused");
+            Ok(None)
+        }
+        Err(other) => Err(anyhow::anyhow!("placing demo order {key}: {other}")),
+    }
+}
+
 /// Places and progresses one order in the caller's transaction (see
-/// `Seeder::lot` for why it is the lot's); `None` when the key was already used
-/// (the order exists from an earlier run) or the lot could not take it.
+/// `Seeder::lot` for why it is the lot's); `None` as [`place_only`] says.
 pub async fn run(
     conn: &mut AsyncPgConnection,
     ctx: &OrderContext,
@@ -51,24 +83,9 @@ pub async fn run(
     plan: &OrderPlan,
     parties: &Parties<'_>,
 ) -> anyhow::Result<Option<OrderRow>> {
-    let body = PlaceOrder {
-        listing_id,
-        quantity: plan.quantity,
-        payment_method: PaymentMethod::Wire,
-        shipping_address: address(parties.buyer_person),
-    }
-    .normalized();
-    let hash = idempotency::request_hash(place::ROUTE, &body);
-    let key = KeyUse { user: parties.buyer.id(), key: &plan.key, request_hash: &hash };
-    let order = match place::place(ctx, conn, parties.buyer, key, &body, plan.placed_at).await {
-        Ok(Placed::New(order)) => *order,
-        Ok(Placed::Replayed(_)) => return Ok(None),
-        // A lot that sold out or closed earlier in the scenario simply takes no more orders.
-        Err(ApiError::Conflict { code, .. }) => {
-            tracing::debug!(order.key = %plan.key, code, "demo order refused");
-            return Ok(None);
-        }
-        Err(other) => return Err(anyhow::anyhow!("placing demo order {}: {other}", plan.key)),
+    let Some(order) = place_only(conn, ctx, listing_id, &plan.key, plan.quantity, plan.placed_at, parties).await?
+    else {
+        return Ok(None);
     };
     let order = progress(ctx, conn, order.id, plan, parties)
         .await

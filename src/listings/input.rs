@@ -47,6 +47,9 @@ pub struct CreateListing {
     pub lead_time_days: Option<i32>,
     /// Days the buyer has to inspect after delivery (1-14, default 3).
     pub inspection_days: Option<i32>,
+    /// Units (in percent of an order's quantity, rounded down) the buyer takes
+    /// dead on arrival without a refund: 0-10, default 0.
+    pub doa_allowance_pct: Option<i32>,
     #[serde(default)]
     pub serial_numbers: Vec<String>,
     pub hosting: Option<Hosting>,
@@ -77,6 +80,7 @@ pub struct UpdateListing {
     #[schema(value_type = Option<i32>)]
     pub lead_time_days: Option<Option<i32>>,
     pub inspection_days: Option<i32>,
+    pub doa_allowance_pct: Option<i32>,
     pub serial_numbers: Option<Vec<String>>,
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]
     #[schema(value_type = Option<Hosting>)]
@@ -101,6 +105,7 @@ impl UpdateListing {
         check(self.incoterm.is_some(), "incoterm");
         check(self.lead_time_days.is_some(), "lead_time_days");
         check(self.inspection_days.is_some(), "inspection_days");
+        check(self.doa_allowance_pct.is_some(), "doa_allowance_pct");
         check(self.serial_numbers.is_some(), "serial_numbers");
         check(self.hosting.is_some(), "hosting");
         fields
@@ -134,6 +139,10 @@ fn check_lead_time(problems: &mut Problems, days: Option<i32>) {
 
 pub fn check_inspection_days(problems: &mut Problems, days: i32) {
     problems.within("inspection_days", days, 1..=14);
+}
+
+pub fn check_doa_allowance(problems: &mut Problems, pct: i32) {
+    problems.within("doa_allowance_pct", pct, 0..=10);
 }
 
 /// Serial numbers: at most one per unit, unique, printable ASCII of 1-64
@@ -196,6 +205,7 @@ pub fn validate_create(input: &CreateListing, now: DateTime<Utc>) -> Problems {
     problems.optional_text("region", input.region.as_deref(), 120);
     check_lead_time(&mut problems, input.lead_time_days);
     check_inspection_days(&mut problems, input.inspection_days.unwrap_or(3));
+    check_doa_allowance(&mut problems, input.doa_allowance_pct.unwrap_or(0));
     check_serial_numbers(&mut problems, &input.serial_numbers, input.quantity);
     if let Some(hosting) = &input.hosting {
         check_hosting(&mut problems, hosting, now);
@@ -233,6 +243,9 @@ pub fn validate_update(body: &mut UpdateListing, current: &ListingRow, now: Date
     check_lead_time(&mut problems, body.lead_time_days.flatten());
     if let Some(days) = body.inspection_days {
         check_inspection_days(&mut problems, days);
+    }
+    if let Some(pct) = body.doa_allowance_pct {
+        check_doa_allowance(&mut problems, pct);
     }
     if let Some(serials) = &body.serial_numbers {
         check_serial_numbers(&mut problems, serials, body.quantity.unwrap_or(current.quantity));

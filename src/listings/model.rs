@@ -63,6 +63,8 @@ pub struct ListingRow {
     pub offer_floor_unit_price_cents: Option<i64>,
     pub offer_floor_discount_pct: Option<i32>,
     pub auto_accept_unit_price_cents: Option<i64>,
+    /// Percent of an order's units the buyer takes dead on arrival without a refund.
+    pub doa_allowance_pct: i32,
 }
 
 impl ListingRow {
@@ -254,7 +256,7 @@ pub struct PhotoView {
     "currency": "USD", "reference_unit_price_cents": 172800, "discount_pct": 45.02,
     "discount_at_publication_pct": 41.26, "fire_sale": true, "usd_per_th_cents": 864, "usd_per_th": 8.64,
     "usd_per_verified_th": 8.79, "country": "KZ", "region": "Pavlodar Region", "incoterm": "EXW", "lead_time_days": 3,
-    "inspection_days": 3,
+    "inspection_days": 3, "doa_allowance_pct": 2,
     "hosting": {
         "facility": "Ekibastuz DC-2", "country": "KZ", "contract_ends_on": "2026-07-31",
         "power_off_at": "2026-07-15T00:00:00Z"
@@ -316,6 +318,8 @@ pub struct ListingView {
     pub incoterm: Option<Incoterm>,
     pub lead_time_days: Option<i32>,
     pub inspection_days: i32,
+    /// Percent of an order's units (rounded down) the buyer takes dead on arrival without a refund.
+    pub doa_allowance_pct: i32,
     pub serial_numbers: Vec<String>,
     pub hosting: Option<Hosting>,
     /// The latest condition report, summarised.

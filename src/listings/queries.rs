@@ -69,6 +69,7 @@ pub async fn insert_draft(
             listings::incoterm.eq(body.incoterm.map(|i| i.as_str())),
             listings::lead_time_days.eq(body.lead_time_days),
             listings::inspection_days.eq(body.inspection_days.unwrap_or(3)),
+            listings::doa_allowance_pct.eq(body.doa_allowance_pct.unwrap_or(0)),
             listings::serial_numbers.eq(&body.serial_numbers),
             listings::hosting_facility.eq(facility),
             listings::hosting_country.eq(hosting_country),
@@ -131,6 +132,7 @@ pub async fn apply_edit(
             body.incoterm.map(|i| listings::incoterm.eq(i.map(|i| i.as_str()))),
             body.lead_time_days.map(|d| listings::lead_time_days.eq(d)),
             body.inspection_days.map(|d| listings::inspection_days.eq(d)),
+            body.doa_allowance_pct.map(|d| listings::doa_allowance_pct.eq(d)),
             body.serial_numbers.clone().map(|s| listings::serial_numbers.eq(s)),
             hosting.map(|(facility, country, ends, off)| {
                 (

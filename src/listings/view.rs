@@ -129,6 +129,7 @@ impl ListingRenderer {
             incoterm: row.incoterm.as_deref().and_then(incoterm),
             lead_time_days: row.lead_time_days,
             inspection_days: row.inspection_days,
+            doa_allowance_pct: row.doa_allowance_pct,
             serial_numbers: row.serial_numbers.clone(),
             hosting: hosting(&row),
             condition: decorations.conditions.remove(&row.id),

@@ -59,16 +59,18 @@ pub fn check_quantity(listing: &ListingRow, quantity: i32) -> Result<(), ApiErro
 }
 
 /// Opens a thread's version `n` by `by` (the first offer, or a counter): writes
-/// it, schedules its expiry and tells the other party.
+/// it, schedules its expiry and tells the other party. A DOA allowance the
+/// terms leave out is `default_allowance_pct`.
 pub async fn add_version(
     conn: &mut AsyncPgConnection,
     thread: &ThreadRow,
     n: i32,
     by: Party,
     terms: &Terms,
+    default_allowance_pct: i32,
     now: DateTime<Utc>,
 ) -> Result<ThreadRow, ApiError> {
-    let version = VersionRow::new(thread.id, n, by, terms, now);
+    let version = VersionRow::new(thread.id, n, by, terms, default_allowance_pct, now);
     let updated = queries::add_version(conn, &version).await?;
     schedule::schedule_expiry(conn, &updated).await?;
     let event = if n == 1 { "offered" } else { "countered" };
@@ -88,7 +90,8 @@ pub async fn counter(
 ) -> Result<ThreadRow, ApiError> {
     check(thread, actor, Action::Counter, now)?;
     check_quantity(listing, terms.quantity)?;
-    add_version(conn, thread, thread.latest_n + 1, actor, terms, now).await
+    let latest = queries::latest_version(conn, thread).await?;
+    add_version(conn, thread, thread.latest_n + 1, actor, terms, latest.doa_allowance_pct, now).await
 }
 
 /// Accepts the latest version (`listing` locked by the caller): places the

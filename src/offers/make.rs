@@ -60,7 +60,8 @@ pub async fn make(
             });
         }
         let thread = queries::insert_thread(conn, &new_thread(&listing, buyer, body, now)?).await?;
-        let thread = flow::add_version(conn, &thread, 1, Party::Buyer, &body.terms, now).await?;
+        let allowance = listing.doa_allowance_pct;
+        let thread = flow::add_version(conn, &thread, 1, Party::Buyer, &body.terms, allowance, now).await?;
         let thread = on_buyer_price(ctx, conn, &listing, thread, now).await?;
         let view = super::view::render_one(conn, thread.clone()).await?;
         let json = serde_json::to_value(&view).map_err(anyhow::Error::from)?;

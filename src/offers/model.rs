@@ -71,14 +71,22 @@ pub struct VersionRow {
 }
 
 impl VersionRow {
-    pub fn new(thread_id: Uuid, n: i32, by: Party, terms: &Terms, now: DateTime<Utc>) -> Self {
+    /// The version `terms` describe; an allowance they leave out is `default_allowance_pct`.
+    pub fn new(
+        thread_id: Uuid,
+        n: i32,
+        by: Party,
+        terms: &Terms,
+        default_allowance_pct: i32,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
             thread_id,
             n,
             by_role: by,
             quantity: terms.quantity,
             unit_price_cents: terms.unit_price_cents,
-            doa_allowance_pct: terms.doa_allowance_pct,
+            doa_allowance_pct: terms.doa_allowance_pct.unwrap_or(default_allowance_pct),
             ship_by: terms.ship_by,
             message: terms.message.clone(),
             expires_at: now + terms.expiry(),

@@ -30,9 +30,10 @@ pub const MAX_MESSAGE_CHARS: usize = 2_000;
 pub struct Terms {
     pub quantity: i32,
     pub unit_price_cents: i64,
-    /// Units the buyer accepts dead on arrival without a refund, in percent (0-10, default 0).
-    #[serde(default)]
-    pub doa_allowance_pct: i32,
+    /// Units the buyer accepts dead on arrival without a refund, in percent
+    /// (0-10). Absent: the listing's allowance for a first offer, the latest
+    /// version's for a counter.
+    pub doa_allowance_pct: Option<i32>,
     /// The seller ships by then at the latest.
     pub ship_by: Option<DateTime<Utc>>,
     pub message: Option<String>,
@@ -56,7 +57,9 @@ impl Terms {
         let mut problems = Problems::default();
         problems.within("quantity", self.quantity, 1..=MAX_ORDER_QUANTITY);
         problems.within("unit_price_cents", self.unit_price_cents, 1..=MAX_UNIT_PRICE_CENTS);
-        problems.within("doa_allowance_pct", self.doa_allowance_pct, 0..=MAX_DOA_ALLOWANCE_PCT);
+        if let Some(pct) = self.doa_allowance_pct {
+            problems.within("doa_allowance_pct", pct, 0..=MAX_DOA_ALLOWANCE_PCT);
+        }
         if self.ship_by.is_some_and(|at| at <= now) {
             problems.add("ship_by", "must be in the future");
         }
@@ -131,7 +134,7 @@ mod tests {
         let mut bad = terms();
         bad.quantity = 0;
         bad.unit_price_cents = 0;
-        bad.doa_allowance_pct = 11;
+        bad.doa_allowance_pct = Some(11);
         bad.ship_by = Some(now());
         bad.expires_in = Some(MAX_EXPIRY.num_seconds() + 1);
         assert_eq!(

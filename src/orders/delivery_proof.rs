@@ -34,13 +34,17 @@ pub async fn request(
     }
     let listing = crate::listings::queries::find(conn, order.listing_id).await?.ok_or(diesel::NotFound)?;
     let nominal = listing.model_hashrate_hs;
+    // A lot sold by serial is checked unit by unit: the order's shipped units.
+    let serials = crate::units::allocation::shipped_serials(conn, order.id).await?;
+    let units = if serials.is_empty() { order.quantity } else { serials.len() as i32 };
     let request = ProofRequest {
         listing_id: order.listing_id,
         requested_by: buyer,
         purpose: ProofPurpose::Delivery { order_id: order.id },
-        units: order.quantity,
-        claimed_hashrate_hs: nominal.saturating_mul(i64::from(order.quantity)),
+        units,
+        claimed_hashrate_hs: nominal.saturating_mul(i64::from(units)),
         duration_secs,
+        serials,
     };
     let issued = lifecycle::issue(conn, &request, now).await?;
     let details = serde_json::json!({ "proof_id": issued.id, "claimed_hashrate_hs": issued.claimed_hashrate_hs });

@@ -14,6 +14,8 @@ use super::deadlines;
 use super::model::{OrderChanges, OrderRow};
 use super::money::{self, Split};
 use super::queries::{self, Actor, NewEvent};
+use super::rejection_rules::RejectionStatus;
+use super::rejections;
 use super::schedule::{self, Timer};
 use super::state::{next_status, Move, OrderStatus, Refusal};
 use crate::error::ApiError;
@@ -46,6 +48,8 @@ fn describe(mv: Move) -> &'static str {
         Move::Accept | Move::AutoAccept => "accepted",
         Move::OpenDispute => "disputed",
         Move::AcceptOffer | Move::Resolve => "resolved",
+        Move::AcceptRejections => "settled by unit",
+        Move::ContestRejections => "contested",
     }
 }
 
@@ -62,7 +66,7 @@ pub struct Step<'a> {
 }
 
 /// Writes the new status with `changes`, the event and the emails.
-async fn commit(
+pub(super) async fn commit(
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
     to: OrderStatus,
@@ -206,7 +210,7 @@ pub async fn deliver(
 }
 
 /// Distributes the escrow as `split` says, in one ledger transaction.
-async fn post_closing(
+pub(super) async fn post_closing(
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
     kind: TransactionKind,
@@ -225,7 +229,7 @@ async fn post_closing(
     Ok(())
 }
 
-fn closing_changes(split: Split, now: DateTime<Utc>) -> OrderChanges {
+pub(super) fn closing_changes(split: Split, now: DateTime<Utc>) -> OrderChanges {
     OrderChanges {
         closed_at: Some(now),
         refund_cents: Some(split.refund_cents),
@@ -245,6 +249,12 @@ pub async fn complete(
     now: DateTime<Utc>,
 ) -> Result<OrderRow, ApiError> {
     let to = check(order, mv, actor)?;
+    if rejections::any_pending(conn, order.id).await? {
+        return Err(ApiError::conflict(
+            "unit_rejections_pending",
+            "Unit rejections wait for the seller's answer; the order closes when the seller accepts or contests them.",
+        ));
+    }
     let split = money::split(order.total_cents, 0, order.fee_bps).expect("a zero refund always fits");
     post_closing(conn, order, TransactionKind::Release, split, actor, "released to the seller", now).await?;
     stock::mark_sold(conn, order.listing_id, order.quantity, now).await?;
@@ -252,7 +262,7 @@ pub async fn complete(
     let reason = if mv == Move::AutoAccept { "inspection_ended" } else { "accepted" };
     let updated =
         commit(conn, order, to, closing_changes(split, now), Step { actor, reason, details: json!({}) }, now).await?;
-    super::settled::record(conn, &updated, ctx.fire_sale_threshold_bps, now).await?;
+    super::settled::record(conn, &updated, order.quantity, ctx.fire_sale_threshold_bps, now).await?;
     Ok(updated)
 }
 
@@ -281,6 +291,7 @@ pub async fn close_without_sale(
         stock::mark_sold(conn, order.listing_id, order.quantity, now).await?;
         // Refunded in full after shipping: the rigs never became the buyer's.
         units::allocation::close_shipped(conn, order.id, UnitStatus::WrittenOff, now).await?;
+        rejections::decide_contested(conn, order.id, true, now).await?;
     } else {
         stock::release(conn, order.listing_id, order.quantity, now).await?;
         units::allocation::release(conn, order.id, now).await?;
@@ -334,6 +345,8 @@ pub async fn open_dispute(
         dispute_description: Some(dispute.description),
         ..Default::default()
     };
+    // Rejections still waiting for the seller become part of the dispute.
+    rejections::set_status(conn, order.id, RejectionStatus::Pending, RejectionStatus::Contested, now).await?;
     commit(conn, order, to, changes, Step { actor, reason: "dispute_opened", details }, now).await
 }
 
@@ -360,11 +373,14 @@ pub async fn resolve(
     })?;
     post_closing(conn, order, TransactionKind::Settlement, split, actor, "dispute settled", now).await?;
     stock::mark_sold(conn, order.listing_id, order.quantity, now).await?;
-    units::allocation::close_shipped(conn, order.id, UnitStatus::Accepted, now).await?;
+    // Contested unit rejections stand when the settlement refunds anything.
+    let rejected = rejections::decide_contested(conn, order.id, split.refund_cents > 0, now).await?;
+    units::acceptance::settle(conn, order.id, &rejected, now).await?;
     let reason = if mv == Move::AcceptOffer { "settlement_accepted" } else { "resolved_by_admin" };
     let updated = commit(conn, order, to, closing_changes(split, now), Step { actor, reason, details }, now).await?;
     if split.seller_credit_cents + split.fee_cents > 0 {
-        super::settled::record(conn, &updated, ctx.fire_sale_threshold_bps, now).await?;
+        let accepted_units = order.quantity - rejected.len() as i32;
+        super::settled::record(conn, &updated, accepted_units, ctx.fire_sale_threshold_bps, now).await?;
     }
     Ok(updated)
 }

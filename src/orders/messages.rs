@@ -168,13 +168,7 @@ pub async fn check_evidence(conn: &mut AsyncPgConnection, order_id: OrderId, ids
     if ids.len() > MAX_EVIDENCE_PER_MESSAGE {
         return Err(ApiError::validation("evidence_ids", format!("at most {MAX_EVIDENCE_PER_MESSAGE} files")));
     }
-    let found: Vec<Uuid> = order_evidence::table
-        .filter(order_evidence::order_id.eq(order_id))
-        .filter(order_evidence::id.eq_any(ids))
-        .filter(order_evidence::status.eq(EvidenceStatus::Attached))
-        .select(order_evidence::id)
-        .load(conn)
-        .await?;
+    let found = attached_evidence(conn, order_id, ids).await?;
     let missing: Vec<crate::error::FieldError> = ids
         .iter()
         .enumerate()
@@ -188,6 +182,21 @@ pub async fn check_evidence(conn: &mut AsyncPgConnection, order_id: OrderId, ids
     } else {
         Err(ApiError::Validation(missing))
     }
+}
+
+/// Which of `ids` are completed uploads of this order.
+pub async fn attached_evidence(
+    conn: &mut AsyncPgConnection,
+    order_id: OrderId,
+    ids: &[Uuid],
+) -> QueryResult<Vec<Uuid>> {
+    order_evidence::table
+        .filter(order_evidence::order_id.eq(order_id))
+        .filter(order_evidence::id.eq_any(ids))
+        .filter(order_evidence::status.eq(EvidenceStatus::Attached))
+        .select(order_evidence::id)
+        .load(conn)
+        .await
 }
 
 pub async fn insert(

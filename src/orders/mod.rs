@@ -4,10 +4,10 @@
 //! minus the platform fee, or a dispute splits it. Timers move every stage on;
 //! every movement of money is a balanced ledger transaction.
 //!
-//! - [`state`], [`money`], [`deadlines`]: the rules, pure and unit-tested.
+//! - [`state`], [`money`], [`deadlines`], [`rejection_rules`]: the rules, pure and unit-tested.
 //! - [`flow`]: transitions, each one database transaction on a locked order.
 //! - [`place`], [`payins`], [`btcpay_events`], [`disputes`], [`timers`], [`delivery_proof`],
-//!   [`messages`], [`reviews`]: the use cases around them.
+//!   [`messages`], [`reviews`], [`rejection_flow`] (acceptance by unit): the use cases around them.
 //! - `handlers`: the HTTP API.
 //!
 //! Reads (through `Config`): `RIGMARKET_PLATFORM_FEE_BPS`,
@@ -37,6 +37,9 @@ pub mod payins;
 pub mod place;
 pub mod published;
 pub mod queries;
+pub mod rejection_flow;
+pub mod rejection_rules;
+pub mod rejections;
 pub mod reviews;
 mod schedule;
 pub mod settled;

@@ -59,6 +59,8 @@ pub struct OrderRow {
     pub agreed_ship_by: Option<DateTime<Utc>>,
     /// The offer thread this order was made from (no foreign key: offers sit above orders).
     pub offer_thread_id: Option<uuid::Uuid>,
+    /// The seller answers the buyer's unit rejections by then, or they count as accepted.
+    pub rejections_answer_by: Option<DateTime<Utc>>,
 }
 
 impl OrderRow {
@@ -158,6 +160,9 @@ pub struct Deadlines {
     pub auto_delivery_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inspect_until: Option<DateTime<Utc>>,
+    /// The seller answers the buyer's unit rejections by then, or they count as accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejections_answer_by: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -322,6 +327,7 @@ pub struct OrderChanges {
     pub refund_cents: Option<i64>,
     pub seller_credit_cents: Option<i64>,
     pub platform_fee_cents: Option<i64>,
+    pub rejections_answer_by: Option<DateTime<Utc>>,
 }
 
 /// A new order as placement writes it: the buyer's request and a snapshot of

@@ -65,11 +65,20 @@ fn transition_text(order: &OrderRow, title: &str, recipient: ActorRole, reason: 
             when(order.inspect_until)
         ),
         (Delivered, _) => format!("Delivered. The buyer's inspection runs until {}.", when(order.inspect_until)),
+        (Completed, Buyer) if order.refund_cents.unwrap_or(0) > 0 => format!(
+            "The order is complete: {} is refunded to you for the rejected units beyond the DOA allowance, and the \
+             rest was released to the seller.",
+            money(order.refund_cents.unwrap_or(0))
+        ),
         (Completed, Buyer) => "The order is complete and the escrow was released to the seller.".to_string(),
         (Completed, _) => format!(
-            "The order is complete: {} was credited to you ({} platform fee).",
+            "The order is complete: {} was credited to you ({} platform fee{}).",
             money(order.seller_credit_cents.unwrap_or(0)),
-            money(order.platform_fee_cents.unwrap_or(0))
+            money(order.platform_fee_cents.unwrap_or(0)),
+            match order.refund_cents.unwrap_or(0) {
+                0 => String::new(),
+                refund => format!("; {} refunded to the buyer for rejected units", money(refund)),
+            }
         ),
         (Disputed, _) => format!(
             "A dispute was opened ({}). Funds stay in escrow while you talk it through on the order; the seller \

@@ -148,7 +148,7 @@ impl<'a> OrderTerms<'a> {
             unit_price_cents: listing.unit_price_cents,
             payment_method: body.payment_method,
             shipping_address: &body.shipping_address,
-            doa_allowance_pct: 0,
+            doa_allowance_pct: listing.doa_allowance_pct,
             agreed_ship_by: None,
             offer_thread_id: None,
         }

@@ -23,6 +23,9 @@ pub enum Timer {
     AutoDelivery,
     InspectionReminder,
     InspectionEnd,
+    RejectionAnswerReminder,
+    /// Unit rejections the seller did not answer count as accepted.
+    RejectionAnswer,
     /// Creates the BTCPay invoice when placement could not (BTCPay was down).
     BtcpayInvoice,
 }

@@ -84,6 +84,10 @@ pub enum Move {
     OpenDispute,
     AcceptOffer,
     Resolve,
+    /// The seller agrees to the buyer's unit rejections (or lets the answer deadline pass).
+    AcceptRejections,
+    /// The seller disputes the buyer's unit rejections.
+    ContestRejections,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +111,8 @@ fn actors(mv: Move) -> &'static [ActorRole] {
         Move::OpenDispute => &[Buyer, System],
         Move::AdminCancel | Move::Resolve => &[Admin],
         Move::Ship => &[Seller],
+        Move::AcceptRejections => &[Seller, System],
+        Move::ContestRejections => &[Seller],
     }
 }
 
@@ -128,6 +134,9 @@ pub fn next_status(from: OrderStatus, mv: Move, actor: ActorRole) -> Result<Orde
         (Move::Ship, Paid) => Shipped,
         (Move::ConfirmDelivery | Move::AutoDeliver, Shipped) => Delivered,
         (Move::Accept | Move::AutoAccept, Delivered) => Completed,
+        // Whether rejections are pending is checked by the caller.
+        (Move::AcceptRejections, Delivered) => Completed,
+        (Move::ContestRejections, Delivered) => Disputed,
         // Non-delivery can be raised once shipped; anything else during inspection.
         (Move::OpenDispute, Shipped | Delivered) => Disputed,
         (Move::AcceptOffer | Move::Resolve, Disputed) => Resolved,
@@ -140,7 +149,7 @@ pub fn next_status(from: OrderStatus, mv: Move, actor: ActorRole) -> Result<Orde
 mod tests {
     use super::*;
 
-    const MOVES: [Move; 13] = [
+    const MOVES: [Move; 15] = [
         Move::Pay,
         Move::Expire,
         Move::BuyerCancel,
@@ -154,6 +163,8 @@ mod tests {
         Move::OpenDispute,
         Move::AcceptOffer,
         Move::Resolve,
+        Move::AcceptRejections,
+        Move::ContestRejections,
     ];
     const ACTORS: [ActorRole; 5] = [Buyer, Seller, Admin, System, Btcpay];
 
@@ -186,6 +197,18 @@ mod tests {
         assert_eq!(next_status(AwaitingPayment, Move::Pay, Buyer), Err(Refusal::Actor(&[Admin, Btcpay])));
         assert_eq!(next_status(Delivered, Move::Resolve, Seller), Err(Refusal::Actor(&[Admin])));
         assert_eq!(next_status(Shipped, Move::Ship, Seller), Err(Refusal::Status));
+        assert_eq!(next_status(Delivered, Move::ContestRejections, Buyer), Err(Refusal::Actor(&[Seller])));
+    }
+
+    #[test]
+    fn the_seller_answers_unit_rejections_during_inspection_only() {
+        assert_eq!(next_status(Delivered, Move::AcceptRejections, Seller), Ok(Completed));
+        assert_eq!(next_status(Delivered, Move::AcceptRejections, System), Ok(Completed));
+        assert_eq!(next_status(Delivered, Move::ContestRejections, Seller), Ok(Disputed));
+        for from in [Paid, Shipped, Disputed] {
+            assert_eq!(next_status(from, Move::AcceptRejections, Seller), Err(Refusal::Status));
+            assert_eq!(next_status(from, Move::ContestRejections, Seller), Err(Refusal::Status));
+        }
     }
 
     #[test]

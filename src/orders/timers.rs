@@ -59,6 +59,10 @@ fn reminder(timer: Timer, order: &OrderRow, now: DateTime<Utc>) -> Option<Remind
             let what = "Confirm delivery (or dispute non-delivery); the order counts as delivered";
             (ActorRole::Buyer, what.to_string(), order.auto_delivery_at)
         }
+        Timer::RejectionAnswerReminder if status == OrderStatus::Delivered => {
+            let what = "Accept or contest the buyer's unit rejections; without an answer they count as accepted";
+            (ActorRole::Seller, what.to_string(), order.rejections_answer_by)
+        }
         Timer::InspectionReminder if status == OrderStatus::Delivered => {
             let what = "Accept the rigs or open a dispute; the seller is paid automatically";
             (ActorRole::Buyer, what.to_string(), order.inspect_until)
@@ -103,12 +107,34 @@ async fn deadline(
                 tracing::info!(order.id = %order.id, "inspection end deferred until the delivery proof's verdict");
                 return Ok(());
             }
+            // Rejected units wait for the seller's answer (or its deadline).
+            if super::rejections::any_pending(conn, order.id).await? {
+                tracing::info!(order.id = %order.id, "inspection ended with unit rejections pending");
+                return Ok(());
+            }
             flow::complete(ctx, conn, order, Move::AutoAccept, system, now).await?;
+        }
+        Timer::RejectionAnswer if status == OrderStatus::Delivered && past(order.rejections_answer_by) => {
+            accept_unanswered_rejections(ctx, conn, order, now).await?;
         }
         Timer::BtcpayInvoice if status == OrderStatus::AwaitingPayment && order.btcpay_invoice_id.is_none() => {
             payins::create_missing_invoice(ctx, conn, order, now).await?;
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// The seller let the answer deadline pass: the pending rejections count as
+/// accepted (nothing to do if they were answered meanwhile).
+async fn accept_unanswered_rejections(
+    ctx: &OrderContext,
+    conn: &mut AsyncPgConnection,
+    order: &OrderRow,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if super::rejections::any_pending(conn, order.id).await? {
+        super::rejection_flow::accept(ctx, conn, order, Actor::system(), now).await?;
     }
     Ok(())
 }

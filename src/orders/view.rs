@@ -48,6 +48,7 @@ pub async fn render(
                 auto_refund_at: row.auto_refund_at,
                 auto_delivery_at: row.auto_delivery_at,
                 inspect_until: row.inspect_until,
+                rejections_answer_by: row.rejections_answer_by,
             },
             shipping_address: shipping_address(&row),
             shipment: shipment(&row),

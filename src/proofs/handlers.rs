@@ -8,6 +8,7 @@ use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::by_unit::{self, UnitResult};
 use super::lifecycle;
 use super::model::{IssuedProof, ProofPurpose, ProofRequest, ProofRow, ProofStatus, WorkerResult};
 use super::queries;
@@ -26,6 +27,8 @@ pub use super::model::DEFAULT_DURATION_SECS;
 #[schema(example = json!({"units": 2, "duration_secs": 600}))]
 pub struct NewProof {
     /// Units that will mine together (default 1, at most the listing's quantity).
+    /// Ignored for a lot sold by serial: every unit still held is expected,
+    /// each mining as `<token>.<serial>`, and the claim is the units that connect.
     units: Option<i32>,
     /// Window length once the first share arrives (60-3600, default 600).
     duration_secs: Option<i32>,
@@ -120,15 +123,17 @@ pub struct ProofView {
     pub ci95_high_hs: Option<f64>,
     pub ratio_to_claim: Option<f64>,
     pub workers: Vec<WorkerResult>,
+    /// A decided proof of a lot sold by serial: every expected unit's verdict
+    /// (`ok`, `under_90`, `not_connected`), by serial.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_verdicts: Option<Vec<UnitResult>>,
     pub valid_until: Option<DateTime<Utc>>,
 }
 
 pub async fn view(conn: &mut diesel_async::AsyncPgConnection, proof: ProofRow) -> QueryResult<ProofView> {
-    let workers = if matches!(proof.status, ProofStatus::Verified | ProofStatus::Failed) {
-        lifecycle::worker_results(conn, &proof).await?
-    } else {
-        Vec::new()
-    };
+    let decided = matches!(proof.status, ProofStatus::Verified | ProofStatus::Failed);
+    let workers = if decided { lifecycle::worker_results(conn, &proof).await? } else { Vec::new() };
+    let unit_verdicts = if decided { Some(by_unit::results(conn, proof.id).await?) } else { None };
     Ok(ProofView {
         id: proof.id,
         listing_id: proof.listing_id,
@@ -145,6 +150,7 @@ pub async fn view(conn: &mut diesel_async::AsyncPgConnection, proof: ProofRow) -
         ci95_high_hs: proof.ci95_high_hs,
         ratio_to_claim: proof.ratio_to_claim,
         workers,
+        unit_verdicts: unit_verdicts.filter(|units| !units.is_empty()),
         valid_until: proof.valid_until,
     })
 }
@@ -213,8 +219,14 @@ async fn request_proof(
                     "Proofs run on draft, pending or active listings.",
                 ));
             }
-            let units = body.units.unwrap_or(1);
-            if !(1..=listing.quantity).contains(&units) {
+            // A lot sold by serial is proven unit by unit: every unit still
+            // held is expected, each mining under its serial.
+            let serials = crate::units::allocation::held_serials(conn, listing.id).await?;
+            if listing.sold_by_serial() && serials.is_empty() {
+                return Err(ApiError::conflict("invalid_listing_status", "No unit of this lot is left to prove."));
+            }
+            let units = if serials.is_empty() { body.units.unwrap_or(1) } else { serials.len() as i32 };
+            if serials.is_empty() && !(1..=listing.quantity).contains(&units) {
                 return Err(ApiError::validation("units", format!("must be between 1 and {}", listing.quantity)));
             }
             let claimed = listing.model_hashrate_hs.saturating_mul(i64::from(units));
@@ -225,6 +237,7 @@ async fn request_proof(
                 units,
                 claimed_hashrate_hs: claimed,
                 duration_secs: duration,
+                serials,
             };
             Ok::<_, ApiError>(lifecycle::issue(conn, &request, now).await?)
         })

@@ -28,10 +28,15 @@ pub async fn issue(
     now: DateTime<Utc>,
 ) -> anyhow::Result<IssuedProof> {
     use rand::RngCore;
+    let target_shares = if request.serials.is_empty() {
+        super::estimate::DEFAULT_TARGET_SHARES
+    } else {
+        super::by_unit::target_shares(request.serials.len())
+    };
     let difficulty = super::estimate::choose_share_difficulty(
         request.claimed_hashrate_hs as f64,
         f64::from(request.duration_secs),
-        super::estimate::DEFAULT_TARGET_SHARES,
+        target_shares,
         Difficulty::new(MIN_SHARE_DIFFICULTY)?,
     )?;
     let token = crate::accounts::secret_token::issue("p");
@@ -62,6 +67,7 @@ pub async fn issue(
         ))
         .execute(conn)
         .await?;
+    super::by_unit::expect(conn, id, &request.serials).await?;
     crate::jobs::enqueue(conn, &ExpireProof { proof_id: id }, deadline).await?;
     Ok(IssuedProof {
         id,
@@ -116,9 +122,43 @@ pub async fn worker_results(conn: &mut AsyncPgConnection, proof: &ProofRow) -> Q
         .collect())
 }
 
+/// A proof by serial's per-unit verdicts, as recorded.
+struct UnitTally {
+    /// Units with at least one accepted share.
+    connected: usize,
+    unit_nominal_hs: f64,
+}
+
+/// Judges and records every unit of a proof by serial (`None` for other proofs).
+async fn judge_units(
+    conn: &mut AsyncPgConnection,
+    proof: &ProofRow,
+    difficulty: Difficulty,
+) -> anyhow::Result<Option<UnitTally>> {
+    let serials = super::by_unit::expected(conn, proof.id).await?;
+    if serials.is_empty() {
+        return Ok(None);
+    }
+    let counts: std::collections::HashMap<String, i64> =
+        queries::shares_per_worker(conn, proof.id).await?.into_iter().collect();
+    let unit_nominal_hs = proof.claimed_hashrate_hs as f64 / serials.len() as f64;
+    let seconds = f64::from(proof.duration_secs);
+    let results: Vec<_> = serials
+        .iter()
+        .map(|serial| {
+            let shares = counts.get(serial).copied().unwrap_or(0).max(0) as u64;
+            super::by_unit::judge_unit(serial, shares, difficulty, seconds, unit_nominal_hs)
+        })
+        .collect();
+    super::by_unit::record(conn, proof.id, &results).await?;
+    let connected = results.iter().filter(|r| r.status != super::by_unit::UnitVerdict::NotConnected).count();
+    Ok(Some(UnitTally { connected, unit_nominal_hs }))
+}
+
 /// Decides a proof whose window has ended (a job at `ends_at`), records the
 /// verdict, marks the listing verified when it passed, and tells the seller.
-/// Returns the shortfall when a delivery proof fell short of the claim.
+/// Returns the shortfall when a delivery proof of a lot sold as a count fell
+/// short of the claim (a lot sold by serial is judged unit by unit instead).
 pub async fn finalize(
     conn: &mut AsyncPgConnection,
     proof_id: ProofId,
@@ -130,13 +170,17 @@ pub async fn finalize(
         return Ok(None);
     }
     let difficulty = Difficulty::new(proof.share_difficulty)?;
-    let result = verdict(
-        proof.shares_accepted as u64,
-        difficulty,
-        f64::from(proof.duration_secs),
-        proof.claimed_hashrate_hs as f64,
-        DEFAULT_MIN_SHARES,
-    )?;
+    let units = judge_units(conn, &proof, difficulty).await?;
+    // By serial, the lot is claimed for the units that connected.
+    let (claimed, measured_units) = match &units {
+        Some(tally) => {
+            let connected = tally.connected.max(1);
+            (tally.unit_nominal_hs * connected as f64, connected)
+        }
+        None => (proof.claimed_hashrate_hs as f64, proof.units.max(1) as usize),
+    };
+    let result =
+        verdict(proof.shares_accepted as u64, difficulty, f64::from(proof.duration_secs), claimed, DEFAULT_MIN_SHARES)?;
     let verified = result.status == VerdictStatus::Verified;
     let ended_at = proof.ends_at.unwrap_or(now);
     diesel::update(hashrate_proofs::table.find(proof.id))
@@ -153,7 +197,7 @@ pub async fn finalize(
         .await?;
     if proof.purpose == ProofKind::Listing {
         // The listing is "verified" exactly while its latest verified proof is valid.
-        let per_unit = result.estimate / f64::from(proof.units.max(1));
+        let per_unit = result.estimate / measured_units as f64;
         let verification = crate::listings::HashrateVerification {
             until: verified.then_some(ended_at + VALIDITY),
             unit_hashrate_hs: (verified && per_unit.is_finite()).then(|| per_unit.round() as i64),
@@ -174,16 +218,18 @@ pub async fn finalize(
     let facts = serde_json::json!({ "proof_id": proof.id, "listing_id": proof.listing_id, "order_id": proof.order_id });
     crate::events::record(conn, kind, proof.id, &[proof.requested_by], facts, now).await?;
     tracing::info!(proof.id = %proof.id, verified, shares = proof.shares_accepted, "hashrate proof decided");
-    let claimed = proof.claimed_hashrate_hs as f64;
-    // The rigs delivered hash measurably less than sold: dispute evidence.
-    let shortfall = proof.order_id.filter(|_| result.ci95_high < VERIFY_FRACTION_OF_CLAIM * claimed).map(|order_id| {
+    // The rigs delivered hash measurably less than sold: dispute evidence. A
+    // lot sold by serial is judged unit by unit instead: the buyer rejects the
+    // units the verdict puts under 90 %, citing this proof.
+    let short = units.is_none() && result.ci95_high < VERIFY_FRACTION_OF_CLAIM * claimed;
+    let shortfall = proof.order_id.filter(|_| short).map(|order_id| {
         let summary = format!(
             "measured {:.3} TH/s (95 % interval {:.3} to {:.3}) against {:.3} TH/s claimed for {} unit(s)",
             result.estimate / 1e12,
             result.ci95_low / 1e12,
             result.ci95_high / 1e12,
             claimed / 1e12,
-            proof.units
+            measured_units
         );
         DeliveryShortfall { order_id, proof_id: proof.id, summary }
     });

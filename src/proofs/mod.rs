@@ -10,9 +10,11 @@
 //! - [`stratum`]: the Stratum V1 listener rigs mine against.
 //! - [`model`], [`queries`], [`lifecycle`]: proofs in PostgreSQL, from issue to verdict.
 //! - [`share_writer`], [`share_batch`]: group commit of accepted shares and reject counts.
+//! - [`by_unit`]: proofs of lots sold by serial, with a verdict per unit.
 //!
 //! `share` and `estimate` are pure: no I/O, no clock.
 
+pub mod by_unit;
 mod emails;
 pub mod estimate;
 mod handlers;

@@ -98,6 +98,9 @@ pub struct ProofRequest {
     pub units: i32,
     pub claimed_hashrate_hs: i64,
     pub duration_secs: i32,
+    /// For a lot sold by serial: the units expected to mine, each under its
+    /// serial (then `units` is their count). Empty otherwise.
+    pub serials: Vec<String>,
 }
 
 /// A new proof and the token (shown once) its miners authorize with.

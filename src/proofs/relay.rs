@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::by_unit::WorkerCheck;
 use super::intake::{self, Credit, Intake};
 use super::model::ProofRow;
 use super::queries;
@@ -196,11 +197,13 @@ async fn relay_shares(
     let difficulty = Difficulty::new(proof.share_difficulty).map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
     let now = state.clock.now();
     let jobs = stored_jobs(&state, proof.id, &shares).await?;
+    let names: Vec<&str> = shares.iter().map(|s| s.worker.as_str()).collect();
+    let workers = crate::proofs::by_unit::check_workers(&mut *state.pool.get().await?, proof.id, &names).await?;
     // All of a post's shares go to the writer together (one batch, usually),
     // queued in the order they were posted: of two copies the first is accepted.
-    let outcomes = futures_util::future::join_all(
-        shares.iter().map(|share| take_relay_share(&writer, &proof, difficulty, share, jobs.get(&share.job_id), now)),
-    )
+    let outcomes = futures_util::future::join_all(shares.iter().zip(&workers).map(|(share, worker)| {
+        take_relay_share(&writer, &proof, difficulty, share, worker, jobs.get(&share.job_id), now)
+    }))
     .await;
     let mut results = Vec::with_capacity(shares.len());
     for (index, outcome) in outcomes.into_iter().enumerate() {
@@ -249,9 +252,22 @@ async fn take_relay_share(
     proof: &ProofRow,
     difficulty: Difficulty,
     share: &RelayShare,
+    worker: &WorkerCheck,
     stored: Option<&StoredJob>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Intake {
+    let worker = match worker {
+        WorkerCheck::Unknown => return intake::reject(writer, proof.id, ShareReject::UnknownWorker).await,
+        WorkerCheck::Unit(serial) => serial.clone(),
+        WorkerCheck::AnyName => {
+            let label: String = share.worker.chars().take(64).collect();
+            if label.is_empty() {
+                "default".into()
+            } else {
+                label
+            }
+        }
+    };
     let fresh = stored.filter(|job| {
         job.created_at > now - RELAY_JOB_TTL
             && hex::decode(&share.extranonce1).is_ok_and(|given| given == job.extranonce1)
@@ -275,9 +291,7 @@ async fn take_relay_share(
         nbits: work::JOB_NBITS,
         ntime: *ntime as u32,
     };
-    let worker: String = share.worker.chars().take(64).collect();
-    let credit =
-        Credit { proof_id: proof.id, worker: if worker.is_empty() { "default".into() } else { worker }, difficulty };
+    let credit = Credit { proof_id: proof.id, worker, difficulty };
     intake::take_share(writer, &credit, &job, extranonce1, EXTRANONCE2_BYTES, &submission, SERVER_VERSION_MASK).await
 }
 

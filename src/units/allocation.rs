@@ -12,7 +12,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::UnitStatus;
-use super::rules::normalise_serial;
+use super::rules::normalised_serials;
 use crate::db::ids::{ListingId, OrderId};
 use crate::db::schema::units;
 use crate::error::{ApiError, ApiResult};
@@ -59,6 +59,29 @@ async fn set_status(
     Ok(())
 }
 
+/// The serials of the lot's units still with the seller (available or
+/// reserved), in order: what a proof of the lot expects to mine.
+pub async fn held_serials(conn: &mut AsyncPgConnection, listing_id: ListingId) -> QueryResult<Vec<String>> {
+    units::table
+        .filter(units::listing_id.eq(listing_id))
+        .filter(units::status.eq_any([UnitStatus::Available, UnitStatus::Reserved]))
+        .order(units::serial.asc())
+        .select(units::serial)
+        .load(conn)
+        .await
+}
+
+/// The serials an order shipped, in order.
+pub async fn shipped_serials(conn: &mut AsyncPgConnection, order_id: OrderId) -> QueryResult<Vec<String>> {
+    units::table
+        .filter(units::order_id.eq(order_id.0))
+        .filter(units::status.eq(UnitStatus::Shipped))
+        .order(units::serial.asc())
+        .select(units::serial)
+        .load(conn)
+        .await
+}
+
 /// Whether the lot is sold by serial: it has units.
 pub async fn has_units(conn: &mut AsyncPgConnection, listing_id: ListingId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(units::table.filter(units::listing_id.eq(listing_id)))).get_result(conn).await
@@ -75,15 +98,7 @@ pub async fn ship(
     serials: &[String],
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<String>> {
-    let mut wanted = Vec::with_capacity(serials.len());
-    for (i, raw) in serials.iter().enumerate() {
-        let serial =
-            normalise_serial(raw).map_err(|p| ApiError::validation(format!("serials[{i}]"), p.as_str().to_string()))?;
-        if wanted.contains(&serial) {
-            return Err(ApiError::validation(format!("serials[{i}]"), "appears more than once"));
-        }
-        wanted.push(serial);
-    }
+    let wanted = normalised_serials(|i| format!("serials[{i}]"), serials.iter().map(String::as_str))?;
     if wanted.len() != quantity as usize {
         return Err(ApiError::validation(
             "serials",

@@ -12,7 +12,7 @@ use super::queries::{self, UnitChanges};
 use super::register::{self, UnitEdit};
 use super::registry;
 use super::rules::{normalise_grade, normalise_mac, normalise_serial, RowProblem, UnitInput};
-use crate::accounts::AuthUser;
+use crate::accounts::{AuthUser, ReplicaReads};
 use crate::db::ids::ListingId;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::client_info;
@@ -250,9 +250,10 @@ crate::http::problems::problems!(SerialLookupProblems { 422: validation_failed }
     )
 )]
 #[get("/serials/{serial}")]
-async fn lookup_serial(state: web::Data<AppState>, serial: web::Path<String>) -> ApiResult<web::Json<SerialLookup>> {
+async fn lookup_serial(reads: ReplicaReads, serial: web::Path<String>) -> ApiResult<web::Json<SerialLookup>> {
     let serial = registry::checked_serial(&serial)?;
-    let mut conn = state.pool.get().await?;
+    // Public and lag-tolerant: a healthy replica answers (docs/SCALING.md).
+    let mut conn = reads.conn().await?;
     Ok(web::Json(registry::lookup(&mut conn, &serial).await?))
 }
 

@@ -5,10 +5,13 @@
 //!
 //! - [`rules`]: normalisation and checks of a unit and of a batch, pure.
 //! - [`register`], [`registry`]: the use cases, one transaction each.
+//! - [`allocation`], [`acceptance`]: units in orders (reserved, shipped, accepted or
+//!   rejected one by one, returned or written off).
 //! - [`csv`]: unit rows from a CSV file (the CLI import).
 //! - [`queries`]: the SQL on `units` and `serial_reports`; [`model`]: rows and
 //!   JSON shapes; `handlers`: the HTTP API.
 
+pub mod acceptance;
 pub mod allocation;
 pub mod csv;
 mod handlers;

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::error::FieldError;
+use crate::error::{ApiError, ApiResult, FieldError};
 
 /// The most units one call (or one CSV file) may register.
 pub const MAX_UNITS_PER_CALL: usize = 5_000;
@@ -111,6 +111,23 @@ pub fn normalise_serial(raw: &str) -> Result<String, RowProblem> {
         return Err(RowProblem::SerialInvalid);
     }
     Ok(serial)
+}
+
+/// Normalises serials named in a request, refusing duplicates; errors name
+/// the field of the `i`th serial as `field_of(i)` says.
+pub fn normalised_serials<'a>(
+    field_of: impl Fn(usize) -> String,
+    raw: impl IntoIterator<Item = &'a str>,
+) -> ApiResult<Vec<String>> {
+    let mut serials: Vec<String> = Vec::new();
+    for (i, raw) in raw.into_iter().enumerate() {
+        let serial = normalise_serial(raw).map_err(|p| ApiError::validation(field_of(i), p.as_str().to_string()))?;
+        if serials.contains(&serial) {
+            return Err(ApiError::validation(field_of(i), "appears more than once"));
+        }
+        serials.push(serial);
+    }
+    Ok(serials)
 }
 
 /// A MAC in any usual spelling (`aa:bb:..`, `AA-BB-..`, `aabb.ccdd.eeff`,

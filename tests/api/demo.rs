@@ -13,6 +13,26 @@ use rigmarket::demo::scenario;
 
 use crate::support::TestApp;
 
+#[derive(diesel::QueryableByName)]
+struct FarmOrder {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    status: String,
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "string_agg")]
+    rejection_statuses: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Int8>)]
+    refund_cents: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Int8)]
+    rejected: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct VerdictCount {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    status: String,
+    #[diesel(sql_type = diesel::sql_types::Int8)]
+    n: i64,
+}
+
 /// Orders by status as the scenario plans them. An order that asks for more
 /// units than its lot still has when it is placed is refused (the scenario
 /// sizes orders before sorting them by time), so stock is followed here too:
@@ -30,6 +50,9 @@ fn planned_statuses() -> BTreeMap<String, i64> {
         .count() as i64;
     if accepted > 0 {
         planned.insert("awaiting_payment".to_string(), accepted);
+    }
+    for status in rigmarket::demo::farms::planned_statuses() {
+        *planned.entry(status.to_string()).or_default() += 1;
     }
     for lot in market.lots {
         let mut available = lot.quantity;
@@ -92,6 +115,38 @@ async fn seed_demo_beside_a_live_worker_leaves_a_whole_market_and_mails_nobody()
         sent.iter().map(|m| &m.to).collect::<Vec<_>>()
     );
     drop(conn);
+
+    // The farms: three lots sold by serial with per-unit proofs, one order whose
+    // dead units fell inside the DOA allowance (settled, nothing refunded) and
+    // one beyond it (three units' price owed once the seller answers).
+    assert_eq!((report.farm_lots, report.farm_units), (3, 700));
+    let rejections: Vec<(String, String, Option<i64>, i64)> = diesel::sql_query(
+        "SELECT o.status, string_agg(DISTINCT r.status, ','), o.refund_cents, count(r.id) AS rejected
+           FROM orders o JOIN unit_rejections r ON r.order_id = o.id GROUP BY o.id ORDER BY o.created_at",
+    )
+    .load::<FarmOrder>(&mut *app.conn().await)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|o| (o.status, o.rejection_statuses, o.refund_cents, o.rejected))
+    .collect();
+    assert_eq!(
+        rejections,
+        [
+            ("completed".to_string(), "accepted".to_string(), Some(0), 2),
+            ("delivered".to_string(), "pending".to_string(), None, 4)
+        ]
+    );
+    let verdicts: Vec<(String, i64)> =
+        diesel::sql_query("SELECT status, count(*) AS n FROM proof_units GROUP BY status ORDER BY status")
+            .load::<VerdictCount>(&mut *app.conn().await)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|v| (v.status, v.n))
+            .collect();
+    assert_eq!(verdicts.iter().map(|v| v.1).sum::<i64>(), 700, "every unit has a verdict: {verdicts:?}");
+    assert!(verdicts.iter().any(|v| v.0 == "under_90") && verdicts.iter().any(|v| v.0 == "ok"), "{verdicts:?}");
 
     let negotiated: Vec<(&str, usize)> = report.negotiations.iter().map(|(end, n)| (*end, *n)).collect();
     assert_eq!(

@@ -3,7 +3,7 @@
 //! Each runs in one transaction on the locked order and answers the result.
 
 use actix_web::{get, post, web, HttpResponse};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncConnection;
 
 use crate::accounts::AuthUser;
 use crate::error::{ApiError, ApiResult};
@@ -11,25 +11,19 @@ use crate::orders::access::{find_for, lock_for};
 use crate::orders::disputes::{self, SettlementOffer};
 use crate::orders::flow::{self, DisputeOpening, Shipment};
 use crate::orders::input::{OpenDispute, SettlementOfferInput, ShipOrder};
-use crate::orders::model::{OrderRow, OrderView};
+use crate::orders::model::OrderView;
 use crate::validation::check_text;
 
 use crate::db::ids::{OrderId, SettlementOfferId};
 use crate::http::pagination::{page_from, Page, PageParams};
+use crate::orders::delivery_proof;
 use crate::orders::reviews::{self, NewReview, Review};
 use crate::orders::state::{ActorRole, Move};
 use crate::orders::OrderContext;
-use crate::orders::{delivery_proof, view};
 use crate::proofs::ProofTicket;
 use crate::state::AppState;
 
-async fn respond(
-    orders: &OrderContext,
-    conn: &mut AsyncPgConnection,
-    order: OrderRow,
-) -> ApiResult<web::Json<OrderView>> {
-    Ok(web::Json(view::render_one(orders, conn, order).await?))
-}
+use super::render::respond;
 
 crate::http::problems::problems!(CancelProblems {
     403: order_action_forbidden,
@@ -149,7 +143,7 @@ async fn confirm_delivery(
 crate::http::problems::problems!(AcceptProblems {
     403: order_action_forbidden,
     404: order_not_found,
-    409: invalid_order_status,
+    409: invalid_order_status | unit_rejections_pending,
 });
 
 /// Accept the rigs as the buyer: the escrow is released to the seller.

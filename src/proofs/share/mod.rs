@@ -142,6 +142,8 @@ pub enum ShareReject {
     LowDifficulty { achieved: f64, required: f64 },
     #[error("worker not authorized")]
     Unauthorized,
+    #[error("the worker name is not the serial of a unit this proof expects")]
+    UnknownWorker,
     #[error("connection not subscribed")]
     NotSubscribed,
 }
@@ -158,6 +160,7 @@ impl ShareReject {
             Self::VersionBitsOutsideMask { .. } => "version_bits_outside_mask",
             Self::LowDifficulty { .. } => "low_difficulty",
             Self::Unauthorized => "unauthorized",
+            Self::UnknownWorker => "unknown_worker",
             Self::NotSubscribed => "not_subscribed",
         }
     }
@@ -174,7 +177,7 @@ impl ShareReject {
             Self::StaleJob => 21,
             Self::Duplicate => 22,
             Self::LowDifficulty { .. } => 23,
-            Self::Unauthorized => 24,
+            Self::Unauthorized | Self::UnknownWorker => 24,
             Self::NotSubscribed => 25,
         }
     }

@@ -44,6 +44,9 @@ use connection::{LineReader, Occupancy, Read, Slot};
 use context::Context;
 use session::Session;
 
+/// How long the listener pauses after a failed accept (e.g. `EMFILE`).
+const ACCEPT_ERROR_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Accepts miners until `shutdown` flips, then drains every session.
 pub async fn serve(state: AppState, writer: ShareWriter, listener: TcpListener, shutdown: watch::Receiver<bool>) {
     let context = Arc::new(Context { state, writer });
@@ -68,7 +71,13 @@ pub async fn serve(state: AppState, writer: ShareWriter, listener: TcpListener, 
                     let extranonce1 = next_extranonce1.fetch_add(1, Ordering::Relaxed).to_be_bytes();
                     sessions.spawn(run_session(context.clone(), socket, extranonce1, shutdown.clone(), slot));
                 }
-                Err(err) => tracing::warn!(error = %err, "stratum accept failed"),
+                Err(err) => {
+                    // Out of file descriptors (or another resource): the next
+                    // accept would fail at once, so pause instead of spinning,
+                    // as actix-server and tokio's examples do.
+                    tracing::warn!(error = %err, "stratum accept failed; pausing accepts for 100 ms");
+                    tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                }
             },
             _ = stopped(&mut stop) => break,
         }

@@ -11,6 +11,7 @@ use super::context::Context;
 use super::protocol::{self, codes, Request};
 use super::work::{self, EXTRANONCE2_BYTES};
 use crate::db::ids::ProofId;
+use crate::proofs::by_unit::{self, WorkerCheck};
 use crate::proofs::intake::{self, Credit, Intake};
 use crate::proofs::queries;
 use crate::proofs::share::{Difficulty, Job, ShareReject, Submission};
@@ -28,6 +29,9 @@ struct Authorized {
     proof_id: ProofId,
     username: String,
     worker: String,
+    /// The proof is by serial and `worker` is none of its units: every share is
+    /// rejected as `unknown_worker` (and counted), which a miner's log shows.
+    unknown_worker: bool,
     difficulty: Difficulty,
     challenge: Vec<u8>,
 }
@@ -137,11 +141,18 @@ impl Session {
         if worker.len() > 64 || token.is_empty() {
             return vec![protocol::ok(&request.id, json!(false))];
         }
-        let proof = match state.pool.get().await {
-            Ok(mut conn) => queries::find_by_token(&mut conn, token).await.ok().flatten(),
+        let found = match state.pool.get().await {
+            Ok(mut conn) => match queries::find_by_token(&mut conn, token).await.ok().flatten() {
+                Some(proof) => by_unit::check_workers(&mut conn, proof.id, &[worker])
+                    .await
+                    .ok()
+                    .and_then(|mut checks| checks.pop())
+                    .map(|check| (proof, check)),
+                None => None,
+            },
             Err(_) => None,
         };
-        let Some(proof) = proof.filter(|p| p.is_open(state.clock.now())) else {
+        let Some((proof, check)) = found.filter(|(p, _)| p.is_open(state.clock.now())) else {
             return vec![protocol::ok(&request.id, json!(false))];
         };
         let Ok(difficulty) = Difficulty::new(proof.share_difficulty) else {
@@ -151,7 +162,11 @@ impl Session {
         self.authorized = Some(Authorized {
             proof_id: proof.id,
             username: username.to_string(),
-            worker: worker.to_string(),
+            worker: match &check {
+                WorkerCheck::Unit(serial) => serial.clone(),
+                _ => worker.to_string(),
+            },
+            unknown_worker: check == WorkerCheck::Unknown,
             difficulty,
             challenge: proof.challenge,
         });
@@ -207,6 +222,9 @@ impl Session {
         }
         if protocol::param_str(params, 0) != Some(authorized.username.as_str()) {
             return protocol::error(id, codes::UNAUTHORIZED, "Unauthorized worker");
+        }
+        if authorized.unknown_worker {
+            return self.reject(writer, &authorized, id, ShareReject::UnknownWorker).await;
         }
         let field = |i| protocol::param_str(params, i).unwrap_or("");
         let Some(job) = self.jobs.iter().find(|j| j.job_id == field(1)).cloned() else {

@@ -224,3 +224,17 @@ async fn lists_show_the_seller_every_thread_and_a_buyer_their_own() {
         crate::support::listings::get_as(app, &format!("/v1/offers/{}", tid(&mine)), Some(&other.token)).await;
     assert_eq!(status, 404, "a stranger does not see another buyer's thread");
 }
+
+#[tokio::test]
+async fn an_offer_without_an_allowance_takes_the_listings_and_a_counter_keeps_the_latest() {
+    let market = Market::open(TestApp::builder(), json!({"quantity": 20, "doa_allowance_pct": 4})).await;
+    let app = &market.app;
+    let thread = make_ok(&market, &offer(10, 80_000)).await;
+    assert_eq!(thread["versions"][0]["doa_allowance_pct"], 4, "the listing's allowance: {thread}");
+    let counter = json!({"quantity": 10, "unit_price_cents": 85_000});
+    let thread = move_ok(app, &market.seller.token, &thread, "counter", Some(counter)).await;
+    assert_eq!(thread["versions"][1]["doa_allowance_pct"], 4, "a counter keeps the latest: {thread}");
+    let order = move_ok(app, &market.buyer.token, &thread, "accept", None).await;
+    let (_, order) = get_order(app, &market.buyer.token, order["order_id"].as_str().unwrap()).await;
+    assert_eq!(order["doa_allowance_pct"], 4);
+}

@@ -307,3 +307,47 @@ async fn ledger_verify_names_the_order_that_breaks_an_invariant() {
     assert!(stderr.contains("escrow"), "{stderr}");
     assert!(!stderr.contains(&oid(&completed)), "the sound order is not named: {stderr}");
 }
+
+#[tokio::test]
+async fn a_partial_acceptance_killed_between_any_two_steps_leaves_no_trace_and_can_be_retried() {
+    use super::units::{serial_market_with, ship_with, units_of};
+    let market = serial_market_with(TestApp::builder(), 20, json!({"unit_price_cents": 100_000})).await;
+    let app = &market.app;
+    // What the seller's accept writes, in order: the settlement posting, the
+    // lot's counts, the units, the rejections, the order and its event.
+    let tables = ["ledger_entries", "listings", "units", "unit_rejections", "orders", "order_events"];
+    for table in tables {
+        let order = place_ok(&market, 2).await;
+        confirm_wire(&market, &order).await;
+        let serials: Vec<String> = units_of(&order).into_iter().map(|(serial, _)| serial).collect();
+        json_with_status(ship_with(&market, &order, Some(json!(serials))).await, 200).await;
+        confirm_delivery(&market, &order).await;
+        let id = oid(&order);
+        let rejection = json!({"items": [{"serial": serials[0], "reason": "dead_on_arrival", "note": "dead"}]});
+        json_with_status(
+            act(app, &market.buyer.token, &format!("/v1/orders/{id}/unit-rejections"), Some(rejection)).await,
+            201,
+        )
+        .await;
+        let before = footprint(app, &market.admin, &id).await;
+        install_pause(app, table).await;
+        let request = {
+            let (client, url, token) = (
+                app.client.clone(),
+                app.url(&format!("/v1/orders/{id}/unit-rejections/accept")),
+                market.seller.token.clone(),
+            );
+            tokio::spawn(async move { client.post(url).bearer_auth(token).send().await.unwrap().status().as_u16() })
+        };
+        terminate_backend(app, paused_backend(app).await).await;
+        assert_eq!(request.await.unwrap(), 503, "killed after writing {table}: the client is told to retry");
+        remove_pause(app, table).await;
+        let after = footprint(app, &market.admin, &id).await;
+        assert_eq!(before, after, "the acceptance killed after writing {table} left something behind");
+        assert_eq!(ledger_verify(app).0, 0, "ledger verify after the acceptance died at {table}");
+        let retried = act_ok(app, &market.seller.token, &format!("/v1/orders/{id}/unit-rejections/accept"), None).await;
+        assert_eq!(retried["status"], "completed", "the retried acceptance succeeds");
+        assert_eq!(retried["settlement"]["refund_cents"], 100_000);
+    }
+    assert_ledger_sound(app).await;
+}

@@ -14,6 +14,7 @@ mod forbidden;
 mod idempotency;
 mod lifecycle;
 mod reviews;
+mod unit_acceptance;
 mod units;
 
 use diesel::prelude::*;

@@ -8,11 +8,18 @@ use crate::support::listings::{create_listing, publish};
 
 /// A live lot of `count` units `LOT-0001`...
 async fn serial_market(count: usize) -> Market {
-    let app = TestApp::builder().spawn().await;
+    serial_market_with(TestApp::builder(), count, json!({})).await
+}
+
+/// As [`serial_market`], on `builder`'s app, with listing fields overridden.
+pub(super) async fn serial_market_with(builder: TestAppBuilder, count: usize, overrides: Value) -> Market {
+    let app = builder.spawn().await;
     let seller = party(&app, "seller").await;
     let buyer = party(&app, "buyer").await;
     let admin = party_with_roles(&app, "admin", &["admin"]).await.token;
-    let listing = id_of(&create_listing(&app, &seller.token, json!({"quantity": count})).await);
+    let mut fields = json!({"quantity": count});
+    fields.as_object_mut().unwrap().extend(overrides.as_object().unwrap().clone());
+    let listing = id_of(&create_listing(&app, &seller.token, fields).await);
     let body = json!({"units": (1..=count).map(|i| json!({"serial": format!("LOT-{i:04}")})).collect::<Vec<_>>()});
     let added = app.post_json(&format!("/v1/listings/{listing}/units"), Some(&seller.token), &body).await;
     assert_eq!(added.status(), 201);
@@ -20,7 +27,7 @@ async fn serial_market(count: usize) -> Market {
     Market { app, seller, buyer, admin, listing }
 }
 
-fn units_of(order: &Value) -> Vec<(String, String)> {
+pub(super) fn units_of(order: &Value) -> Vec<(String, String)> {
     order["units"]
         .as_array()
         .unwrap_or_else(|| panic!("no units in {order}"))
@@ -33,7 +40,7 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter().map(|(s, t)| (s.to_string(), t.to_string())).collect()
 }
 
-async fn ship_with(market: &Market, order: &Value, serials: Option<Value>) -> reqwest::Response {
+pub(super) async fn ship_with(market: &Market, order: &Value, serials: Option<Value>) -> reqwest::Response {
     let mut body = shipment();
     if let Some(serials) = serials {
         body["serials"] = serials;

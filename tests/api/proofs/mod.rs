@@ -4,6 +4,7 @@
 //! clock second and then advances the clock, so a 60-second window runs in well
 //! under a second of real time while every share is genuinely mined.
 
+mod by_unit;
 mod lifecycle;
 mod pool_scale;
 mod pool_scale_process;
@@ -232,6 +233,33 @@ pub(crate) async fn mine_window(
         app.clock.advance(ChronoDuration::seconds(1));
     }
     (accepted, refused)
+}
+
+/// Several rigs mining one window together, each at its own `rate` hashes per
+/// clock second (0: it never connects); answers `(accepted, refused)` per rig.
+pub(crate) async fn mine_together(app: &TestApp, rigs: &mut [(Miner, String, u32)], seconds: i64) -> Vec<(u64, u64)> {
+    let mut tally = vec![(0u64, 0u64); rigs.len()];
+    let mut closed = vec![false; rigs.len()];
+    for second in 0..=seconds + 1 {
+        for (i, (miner, username, rate)) in rigs.iter_mut().enumerate() {
+            if closed[i] {
+                continue;
+            }
+            let nonce = (second as u32).wrapping_mul(*rate);
+            for share in miner.mine(nonce, second as u32, *rate) {
+                match miner.try_submit(username, &share).await {
+                    None => {
+                        closed[i] = true;
+                        break;
+                    }
+                    Some(answer) if answer["result"] == true => tally[i].0 += 1,
+                    Some(_) => tally[i].1 += 1,
+                }
+            }
+        }
+        app.clock.advance(ChronoDuration::seconds(1));
+    }
+    tally
 }
 
 /// A fresh session for the seller created by `proof_setup`.
