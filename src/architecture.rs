@@ -74,7 +74,7 @@ pub const MODULES: &[Module] = &[
     ),
     capability(
         "notifications",
-        &["notification_settings"],
+        &["notification_settings", "event_stream_tickets"],
         "the notifications inbox API, email preferences, the live event stream",
     ),
     capability(
@@ -121,6 +121,11 @@ pub const MODULES: &[Module] = &[
         "offers",
         &["offer_threads", "offer_versions"],
         "offers and counter-offers on lots; an acceptance places the order",
+    ),
+    capability(
+        "alerts",
+        &["saved_searches", "saved_search_alerts", "alert_digests", "alert_unsubscribe_tokens"],
+        "saved searches, their alerts (instant and daily digests) and one-click unsubscribe",
     ),
     capability(
         "webhooks",

@@ -7,10 +7,10 @@
 //! SIGTERM/SIGINT, then shuts down in order.
 
 pub mod accounts;
+pub mod alerts;
 pub mod app;
 pub mod architecture;
 pub mod audit;
-
 pub mod catalog;
 pub mod cli;
 pub mod clock;

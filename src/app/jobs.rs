@@ -23,6 +23,7 @@ pub fn runner(state: &AppState, orders: &OrderContext, listings: &ListingRendere
     crate::proofs::register_jobs(&mut registry, state.clock.clone());
     crate::orders::register_jobs(&mut registry, orders.clone(), state.clock.clone());
     crate::offers::register_jobs(&mut registry, state.clock.clone());
+    crate::alerts::register_jobs(&mut registry, state);
     wire_events(&mut registry, state);
     let renderers = Renderers { orders: orders.clone(), listings: listings.clone() };
     wire_webhooks(&mut registry, state, renderers);

@@ -23,6 +23,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::jobs::JobRunner;
 use crate::listings::ListingRenderer;
+use crate::notifications::LiveEvents;
 use crate::orders::OrderContext;
 use crate::payments::Payments;
 use crate::proofs::ShareWriter;
@@ -45,6 +46,8 @@ pub struct Instance {
     pub jobs: JobRunner,
     /// This process's group-commit writer of proof shares (stratum and relay).
     pub shares: ShareWriter,
+    /// This process's live event streams and their one LISTEN connection.
+    pub live: LiveEvents,
 }
 
 impl Instance {
@@ -66,7 +69,8 @@ impl Instance {
         let settings = &state.config.stratum;
         let shares =
             ShareWriter::start(state.pool.clone(), state.clock.clone(), settings.share_queue, settings.share_batch_max);
-        Ok(Self { state, dummy_hash, orders, reputations, listing_pages, spec_followers, jobs, shares })
+        let live = LiveEvents::new(crate::db::pooling::direct_url(&state.config));
+        Ok(Self { state, dummy_hash, orders, reputations, listing_pages, spec_followers, jobs, shares, live })
     }
 
     /// Runs every due job now (tests move the clock, then drain).
@@ -198,6 +202,9 @@ impl Application {
         let _ = stop.wait_for(|stopped| *stopped).await;
         tracing::info!("shutting down: no new connections, finishing in-flight work");
         let _ = workers_stop_tx.send(true);
+        // Live streams never end by themselves: close them so the HTTP stop
+        // does not wait for them.
+        self.instance.live.stop();
         if let Some((task, handle)) = server {
             handle.stop(true).await;
             task.await.context("HTTP server task")??;

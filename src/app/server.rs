@@ -34,7 +34,8 @@ pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
             .configure(crate::ledger::configure)
             .configure(crate::price_index::configure)
             .configure(crate::webhooks::configure)
-            .configure(crate::notifications::configure),
+            .configure(crate::notifications::configure)
+            .configure(crate::alerts::configure),
     );
 }
 
@@ -71,6 +72,7 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
             .app_data(web::Data::new(instance.listing_pages.clone()))
             .app_data(web::Data::new(instance.spec_followers.clone()))
             .app_data(web::Data::new(instance.shares.clone()))
+            .app_data(web::Data::new(instance.live.clone()))
             .app_data(web::Data::new(routes.clone()))
             .app_data(http::json_config(state.config.json_limit_bytes))
             .app_data(web::PathConfig::default().error_handler(http::path_error))

@@ -137,3 +137,7 @@ id_type!(
     /// One event (or test message) on its way to one webhook endpoint.
     WebhookDeliveryId
 );
+id_type!(
+    /// A user's saved search (`alerts`).
+    SavedSearchId
+);

@@ -847,3 +847,63 @@ diesel::table! {
 
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhook_endpoints);
+
+diesel::table! {
+    saved_searches (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        name -> Text,
+        query -> Jsonb,
+        alert -> Text,
+        on_new_match -> Bool,
+        on_price_drop -> Bool,
+        discount_at_least_bps -> Nullable<Int8>,
+        match_key -> Text,
+        max_price_cents -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    saved_search_alerts (saved_search_id, listing_id, trigger) {
+        saved_search_id -> Uuid,
+        listing_id -> Uuid,
+        trigger -> Text,
+        user_id -> Uuid,
+        alert -> Text,
+        unit_price_cents -> Int8,
+        discount_bps -> Nullable<Int8>,
+        fired_at -> Timestamptz,
+        digested_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    alert_digests (user_id, day) {
+        user_id -> Uuid,
+        day -> Date,
+        alerts -> Int4,
+        sent_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    alert_unsubscribe_tokens (token_digest, saved_search_id) {
+        token_digest -> Bytea,
+        saved_search_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    event_stream_tickets (ticket_digest) {
+        ticket_digest -> Bytea,
+        user_id -> Uuid,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(saved_search_alerts -> saved_searches (saved_search_id));
+diesel::allow_tables_to_appear_in_same_query!(saved_search_alerts, saved_searches);

@@ -14,6 +14,7 @@ pub mod negotiations;
 mod orders;
 mod progress;
 pub mod scenario;
+mod searches;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -41,6 +42,8 @@ pub struct Report {
     pub lots_created: usize,
     pub lots_found: usize,
     pub price_cuts: usize,
+    /// Saved searches of the first buyer (alerts off).
+    pub saved_searches: usize,
     pub orders: BTreeMap<&'static str, usize>,
     /// Offer threads by how they ended (or stand).
     pub negotiations: BTreeMap<&'static str, usize>,
@@ -60,6 +63,7 @@ impl Report {
             + self.price_cuts
             + self.orders.values().sum::<usize>()
             + self.negotiations.values().sum::<usize>()
+            + self.saved_searches
             + self.farm_lots
             > 0
     }
@@ -80,6 +84,7 @@ impl fmt::Display for Report {
             writeln!(f, "  orders: {}", if orders.is_empty() { "none".into() } else { orders.join(", ") })?;
             let offers: Vec<String> = self.negotiations.iter().map(|(end, n)| format!("{n} {end}")).collect();
             writeln!(f, "  offer threads: {}", if offers.is_empty() { "none".into() } else { offers.join(", ") })?;
+            writeln!(f, "  saved searches: {} (the first demo buyer's, alerts off)", self.saved_searches)?;
             let observations: Vec<String> =
                 self.observations_created.iter().map(|(basis, n)| format!("{n} {basis}")).collect();
             writeln!(f, "  price observations: {}", observations.join(", "))?;
@@ -174,6 +179,10 @@ async fn write_market(
     report.farm_units = farms.units;
     for status in farms.orders {
         *report.orders.entry(status).or_default() += 1;
+    }
+    // After the lots: searches saved before them would alert on their history.
+    if let Some(buyer) = people.buyers.first() {
+        report.saved_searches = searches::ensure_saved_searches(&mut conn, buyer.id(), now).await?;
     }
     let after = crate::price_index::queries::observation_counts(&mut conn).await?;
     report.observations_created =

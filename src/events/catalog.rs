@@ -27,6 +27,7 @@ pub enum EventKind {
     ProofFailed,
     ListingApproved,
     ListingRejected,
+    SavedSearchMatched,
 }
 
 /// The catalog: every kind with its wire name and description, in the order
@@ -68,6 +69,11 @@ pub const EVENT_KINDS: &[(EventKind, &str, &str)] = &[
     (EventKind::ProofFailed, "proof.failed", "A hashrate proof ended short of the claimed hashrate."),
     (EventKind::ListingApproved, "listing.approved", "Moderation approved a listing; it is live."),
     (EventKind::ListingRejected, "listing.rejected", "Moderation rejected or took down a listing."),
+    (
+        EventKind::SavedSearchMatched,
+        "saved_search.matched",
+        "A listing was published, dropped its price or reached a discount that one of your saved searches watches.",
+    ),
 ];
 
 impl EventKind {

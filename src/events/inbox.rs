@@ -50,6 +50,18 @@ pub(super) async fn fill(
     if parties.is_empty() {
         return Ok(());
     }
+    // One user's entries get their seq in commit order: each inserting
+    // transaction holds the user's lock until it commits, so a live stream
+    // that read up to seq N never sees an N-1 commit later (and a client
+    // resuming after N loses nothing). Parties come sorted, so two events'
+    // locks are always taken in the same order.
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1 || party::text, 0)) FROM unnest($2::uuid[]) AS party",
+    )
+    .bind::<Text, _>(CHANNEL)
+    .bind::<Array<SqlUuid>, _>(parties)
+    .execute(conn)
+    .await?;
     diesel::sql_query(
         "WITH added AS (
              INSERT INTO notifications (user_id, event_id, type, subject_id, data, created_at)

@@ -8,6 +8,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use super::access::{find_visible, lock_owned, wrong_status};
 use super::input::{self, CreateListing, UpdateListing};
 use super::lifecycle::{editable, next_status, Actor, Editable, ListingStatus, Transition};
+use super::market::MarketChange;
 use super::model::{ListingRow, PriceChange};
 use super::queries::{self, ModelChange};
 use super::stock;
@@ -87,6 +88,11 @@ pub async fn update(
         let updated = stock::sync_sold_out(conn, updated, now).await?;
         if new_price.is_some() {
             observe_new_price(conn, &updated, fire_sale_threshold_bps, now).await?;
+        }
+        // A live lot got cheaper: saved searches may alert (from a job).
+        if new_price.is_some_and(|price| price < row.unit_price_cents) && updated.status() == ListingStatus::Active {
+            let change = MarketChange::PriceDropped { old_unit_price_cents: row.unit_price_cents };
+            super::market::announce(conn, row.id, change, now).await?;
         }
         Ok(updated)
     })

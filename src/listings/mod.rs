@@ -6,6 +6,9 @@
 //! - [`access`]: who may see or change a listing.
 //! - [`editing`], [`moderation`], [`flags`], [`photos`], [`condition_reports`],
 //!   [`search`], [`stock`], [`expiry`]: the use cases, one transaction each.
+//! - [`market`]: the jobs that tell saved searches of a publication or a
+//!   price drop; [`search_match`]: one listing checked against many searches'
+//!   filters (the same [`search::Filters`] the search applies in SQL).
 //! - [`queries`], [`follow_queries`], [`photo_queries`], [`report_queries`],
 //!   [`flag_queries`]: the SQL, by table and meaning.
 //! - [`view`]: listing pages as clients see them; `handlers`: the HTTP API.
@@ -26,6 +29,7 @@ pub mod history;
 pub mod input;
 mod jobs;
 pub mod lifecycle;
+pub mod market;
 pub mod model;
 pub mod moderation;
 pub mod offer_settings;
@@ -35,6 +39,7 @@ pub mod photos;
 pub mod queries;
 pub mod report_queries;
 pub mod search;
+pub mod search_match;
 pub mod serials;
 pub mod stock;
 pub mod view;
@@ -46,5 +51,6 @@ pub use follow_queries::{
 };
 pub use handlers::configure;
 pub use jobs::{register_jobs, SweepListingDeadlines};
+pub use market::{ListingMarketChange, MarketChange};
 pub use queries::titles;
 pub use view::ListingRenderer;

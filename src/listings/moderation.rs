@@ -10,6 +10,7 @@ use super::access::{listing_not_found, lock_existing, wrong_status};
 use super::emails::ListingReviewed;
 use super::follow_queries::refresh_references;
 use super::lifecycle::{next_status, Actor, ListingStatus, Transition};
+use super::market::MarketChange;
 use super::model::ListingRow;
 use super::queries::{self, Publication};
 use crate::catalog::discount::discount_bps;
@@ -45,6 +46,8 @@ pub async fn approve(
         let verdict = ListingReviewed { title: row.title.clone(), approved: true, reason: None };
         verdict.send_to_seller(conn, row.seller_id, now).await?;
         verdict.publish(conn, row.id, row.seller_id, now).await?;
+        // Saved searches hear of it from a job, not in this request.
+        super::market::announce(conn, row.id, MarketChange::Published, now).await?;
         log_decision(&row, admin_id, next);
         Ok(published)
     })

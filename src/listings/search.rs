@@ -41,7 +41,7 @@ pub enum GradeFilter {
 }
 
 impl GradeFilter {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Self::A => "A",
             Self::B => "B",
@@ -93,23 +93,24 @@ pub struct SearchParams {
     pub with_total: Option<bool>,
 }
 
-/// Validated filters, ready to apply.
+/// Validated filters, ready to apply (in SQL by [`filtered`], to one listing
+/// in memory by `search_match`).
 #[derive(Debug, Clone, Default)]
 pub struct Filters {
-    q: Option<String>,
-    rig_model_id: Option<RigModelId>,
-    manufacturer: Option<String>,
-    tier: Option<EfficiencyTier>,
-    country: Option<String>,
-    min_price_cents: Option<i64>,
-    max_price_cents: Option<i64>,
-    max_usd_per_th_cents: Option<i64>,
-    max_grade: Option<GradeFilter>,
-    fire_sale: Option<bool>,
-    min_discount_bps: Option<i64>,
-    verified_only: bool,
-    power_off_before: Option<NaiveDate>,
-    min_quantity: Option<i32>,
+    pub(super) q: Option<String>,
+    pub(super) rig_model_id: Option<RigModelId>,
+    pub(super) manufacturer: Option<String>,
+    pub(super) tier: Option<EfficiencyTier>,
+    pub(super) country: Option<String>,
+    pub(super) min_price_cents: Option<i64>,
+    pub(super) max_price_cents: Option<i64>,
+    pub(super) max_usd_per_th_cents: Option<i64>,
+    pub(super) max_grade: Option<GradeFilter>,
+    pub(super) fire_sale: Option<bool>,
+    pub(super) min_discount_bps: Option<i64>,
+    pub(super) verified_only: bool,
+    pub(super) power_off_before: Option<NaiveDate>,
+    pub(super) min_quantity: Option<i32>,
 }
 
 fn percent_to_bps(field: &str, pct: f64, errors: &mut Vec<crate::error::FieldError>) -> Option<i64> {

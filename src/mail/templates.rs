@@ -12,6 +12,10 @@ pub struct OutgoingEmail {
     pub text: String,
     pub html: String,
     pub message_id: String,
+    /// Extra header fields (`List-Unsubscribe` ...); absent from jobs queued
+    /// before they existed, hence the default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
 }
 
 pub trait EmailTemplate {
@@ -19,6 +23,11 @@ pub trait EmailTemplate {
     fn text(&self) -> String;
     /// The inner HTML; every interpolated value must go through [`escape`].
     fn html_body(&self) -> String;
+    /// Header fields beyond From/To/Subject (name, value), e.g. RFC 8058's
+    /// `List-Unsubscribe` pair. Names must be ASCII; values one line.
+    fn headers(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
 /// An email that is a subject and a few plain sentences (paragraphs split by
@@ -54,6 +63,7 @@ pub fn render(to: &str, template: &impl EmailTemplate) -> OutgoingEmail {
         ),
         subject,
         message_id: format!("<{}@rigmarket>", uuid::Uuid::new_v4()),
+        headers: template.headers(),
     }
 }
 

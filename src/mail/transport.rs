@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 
@@ -47,7 +48,13 @@ impl Mailer {
     }
 
     pub async fn send(&self, email: &OutgoingEmail) -> anyhow::Result<()> {
-        let message = Message::builder()
+        let mut builder = Message::builder();
+        for (name, value) in &email.headers {
+            let name = HeaderName::new_from_ascii(name.clone()).context("a header name is not ASCII")?;
+            // One line only: a newline in a value would start a header of its own.
+            builder = builder.raw_header(HeaderValue::new(name, value.replace(['\r', '\n'], " ")));
+        }
+        let message = builder
             .from(self.from.clone())
             .to(email.to.parse().context("recipient is not a valid address")?)
             .subject(&email.subject)

@@ -22,6 +22,7 @@ pub const MUTABLE: &[EventKind] = &[
     EventKind::OrderCompleted,
     EventKind::OrderMessagePosted,
     EventKind::ListingApproved,
+    EventKind::SavedSearchMatched,
 ];
 
 pub fn can_mute(kind: EventKind) -> bool {

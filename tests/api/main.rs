@@ -6,6 +6,7 @@ mod support;
 mod access_log;
 mod accounts;
 mod admin_users;
+mod alerts;
 mod api_keys;
 mod architecture;
 mod btcpay;

@@ -57,7 +57,8 @@ async fn a_draft_goes_through_review_to_live_and_the_seller_is_emailed() {
     let live = approve(&app, &admin, &id).await;
     assert_eq!(live["status"], "active");
     assert_eq!(time(&live["published_at"]), app.clock.now());
-    assert_eq!(app.drain_jobs().await, 1, "one email to the seller");
+    // The seller's email, and the saved-search matching the publication enqueues.
+    assert_eq!(app.drain_jobs().await, 2, "one email to the seller, one alert match");
     assert_eq!(subjects_for(&app, "seller@rigmarket.test"), vec!["Your listing is live: S19 Pro lot, Pavlodar"]);
 
     let (status, public) = get_as(&app, &format!("/v1/listings/{id}"), None).await;
@@ -111,7 +112,7 @@ async fn a_rejected_listing_shows_the_reason_and_returns_to_review_after_edits()
     let live = approve(&app, &admin, &id).await;
     assert_eq!(live["status"], "active");
     assert!(live["rejection_reason"].is_null(), "{live}");
-    assert_eq!(app.drain_jobs().await, 1);
+    assert_eq!(app.drain_jobs().await, 2, "the seller's email and the alert match");
     assert_eq!(
         subjects_for(&app, "seller@rigmarket.test"),
         vec!["Your listing was not approved: S19 Pro lot", "Your listing is live: S19 Pro lot with serial plates"]

@@ -3,6 +3,7 @@
 //! can be kept to the inbox.
 
 mod inbox;
+mod live;
 mod settings;
 
 use serde_json::Value;

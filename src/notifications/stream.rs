@@ -1,0 +1,148 @@
+//! The body of `GET /v1/me/events`: Server-Sent Events, one per inbox entry
+//! (`id:` its seq, `event:` its type, `data:` its JSON), read from the
+//! `notifications` table after the last id sent whenever the user's
+//! [`Subscription`] is woken, with a `retry:` line first and a comment every
+//! 15 s so proxies keep the connection.
+//!
+//! Memory per stream is bounded: the frames wait in a channel of
+//! [`OUT_FRAMES`]; a reader that leaves it full for [`SLOW_READER`] is dropped
+//! (it reconnects with `Last-Event-ID` and loses nothing), and one read takes
+//! at most [`BATCH`] rows.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use actix_web::web::Bytes;
+use futures_util::Stream;
+use tokio::sync::{mpsc, watch};
+
+use super::live::Subscription;
+use super::model::NotificationView;
+use crate::db::ids::UserId;
+use crate::db::DbPool;
+use crate::events::inbox::{self, Notification};
+
+/// Frames a stream holds for a reader that is behind.
+pub const OUT_FRAMES: usize = 32;
+/// How long a full buffer may stay full before the reader is dropped.
+pub const SLOW_READER: Duration = Duration::from_secs(5);
+/// Rows read from the table at a time.
+pub const BATCH: i64 = 100;
+/// The comment that keeps idle connections open.
+pub const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(15);
+/// What EventSource waits before reconnecting, in milliseconds.
+pub const RETRY_MS: u32 = 3_000;
+
+/// One inbox entry as an event.
+pub fn frame(entry: &NotificationView) -> String {
+    // serde_json writes one line (newlines inside strings are escaped), as `data:` needs.
+    let data = serde_json::to_string(entry).unwrap_or_else(|_| "{}".to_string());
+    format!("id: {}\nevent: {}\ndata: {data}\n\n", entry.id, entry.kind)
+}
+
+/// Where a stream starts.
+pub struct StreamStart {
+    pub user: UserId,
+    /// Entries after this seq are sent (replayed, then live).
+    pub after: i64,
+}
+
+/// The response body: frames produced by a task of their own, which ends
+/// when the client goes, is too slow, or the process stops.
+pub fn body(
+    pool: DbPool,
+    subscription: Subscription,
+    start: StreamStart,
+    stopping: watch::Receiver<bool>,
+) -> impl Stream<Item = Result<Bytes, Infallible>> {
+    let (tx, rx) = mpsc::channel::<Bytes>(OUT_FRAMES);
+    tokio::spawn(pump(pool, subscription, start, tx, stopping));
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|frame| (Ok(frame), rx)) })
+}
+
+/// False when the reader is gone or too slow: the stream ends.
+async fn offer(tx: &mpsc::Sender<Bytes>, frame: Bytes) -> bool {
+    tx.send_timeout(frame, SLOW_READER).await.is_ok()
+}
+
+async fn pump(
+    pool: DbPool,
+    subscription: Subscription,
+    start: StreamStart,
+    tx: mpsc::Sender<Bytes>,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let StreamStart { user, mut after } = start;
+    if !offer(&tx, Bytes::from(format!("retry: {RETRY_MS}\n\n"))).await {
+        return;
+    }
+    let mut keep_alive = tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE_EVERY, KEEP_ALIVE_EVERY);
+    let mut due = true;
+    loop {
+        if due {
+            match send_after(&pool, user, &mut after, &tx).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::info!(user.id = %user, "live stream dropped: the reader left or fell behind");
+                    return;
+                }
+                // The next wake reads again from the same id: nothing is lost.
+                Err(error) => tracing::warn!(%error, user.id = %user, "live stream: reading the inbox failed"),
+            }
+        }
+        due = false;
+        tokio::select! {
+            _ = subscription.wake.notified() => due = true,
+            _ = keep_alive.tick() => {
+                if !offer(&tx, Bytes::from_static(b": keep-alive\n\n")).await {
+                    return;
+                }
+            }
+            _ = tx.closed() => return,
+            _ = stopping.changed() => return,
+        }
+    }
+}
+
+/// Sends the user's entries after `*after`, advancing it; false when the
+/// reader is gone or too slow.
+async fn send_after(pool: &DbPool, user: UserId, after: &mut i64, tx: &mpsc::Sender<Bytes>) -> anyhow::Result<bool> {
+    loop {
+        let rows: Vec<Notification> = {
+            let mut conn = pool.get().await?;
+            inbox::after(&mut conn, user, *after, BATCH).await?
+        };
+        let full = rows.len() as i64 == BATCH;
+        for row in rows {
+            let seq = row.seq;
+            if !offer(tx, Bytes::from(frame(&NotificationView::from(row)))).await {
+                return Ok(false);
+            }
+            *after = seq;
+        }
+        if !full {
+            return Ok(true);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_is_one_event_with_its_id_type_and_one_line_of_json() {
+        let entry = NotificationView {
+            id: 42,
+            kind: "order.paid".into(),
+            subject_id: uuid::Uuid::nil(),
+            data: serde_json::json!({"note": "two\nlines"}),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            read_at: None,
+        };
+        let text = frame(&entry);
+        assert!(text.starts_with("id: 42\nevent: order.paid\ndata: {"), "{text}");
+        assert!(text.ends_with("}\n\n"));
+        assert_eq!(text.matches('\n').count(), 4, "the data is one line: {text}");
+    }
+}

@@ -1,0 +1,137 @@
+//! Alerts fire when a matching listing is published, gets cheaper or crosses a
+//! discount threshold: once per (search, listing, trigger), however many
+//! instances drain the queue and however often the job runs again.
+
+use serde_json::json;
+
+use super::{fired, save_ok, unsubscribe_url, Watchers};
+use crate::notifications::{inbox_of, types};
+use crate::support::accounts::mails_for;
+use crate::support::TestApp;
+
+/// Runs the queue on both instances at once, then once more on each.
+async fn drain_both(w: &Watchers, other: &rigmarket::Instance) {
+    let (a, b) = tokio::join!(w.app.instance.drain_jobs(), other.drain_jobs());
+    a.unwrap();
+    b.unwrap();
+    w.app.drain_jobs().await;
+}
+
+/// The job a listing change enqueued, enqueued again (a retry after a crash,
+/// or a duplicate): it must not fire anything twice.
+async fn announce_again(w: &Watchers, listing: &str, change: rigmarket::listings::MarketChange) {
+    let job = rigmarket::listings::ListingMarketChange { listing_id: listing.parse().unwrap(), change };
+    rigmarket::jobs::enqueue(&mut *w.app.conn().await, &job, w.app.clock.now()).await.unwrap();
+}
+
+#[tokio::test]
+async fn each_trigger_fires_exactly_once_per_search_listing_and_trigger_with_two_instances() {
+    let w = Watchers::open(TestApp::builder().with_smtp()).await;
+    let app = &w.app;
+    let other = app.another_instance().await;
+    let token = w.buyer.token.as_str();
+    let all = json!(["new_match", "price_drop", {"discount_at_least": 30}]);
+    // The S19 Pro's reference is about $1,728: $1,700 is ~2 % off, $1,000 ~42 %.
+    let watch = save_ok(
+        app,
+        token,
+        json!({"name": "S19 Pro", "query": {"rig_model_id": w.s19, "max_price_cents": 180_000}, "alert": "instant", "triggers": all}),
+    )
+    .await;
+    let by_text = save_ok(
+        app,
+        token,
+        json!({"name": "s19 words", "query": {"q": "s19"}, "alert": "daily", "triggers": ["new_match"]}),
+    )
+    .await;
+    let _other_words = save_ok(
+        app,
+        token,
+        json!({"name": "hydro", "query": {"q": "hydro"}, "alert": "instant", "triggers": ["new_match"]}),
+    )
+    .await;
+    let too_dear = save_ok(
+        app,
+        token,
+        json!({"name": "under $900", "query": {"max_price_cents": 90_000}, "alert": "instant", "triggers": ["new_match", "price_drop"]}),
+    )
+    .await;
+    let _in_us = save_ok(
+        app,
+        token,
+        json!({"name": "US only", "query": {"country": "US"}, "alert": "instant", "triggers": ["new_match"]}),
+    )
+    .await;
+    let _off =
+        save_ok(app, token, json!({"name": "muted", "query": {}, "alert": "off", "triggers": ["new_match"]})).await;
+
+    let lot = w.publish(json!({"unit_price_cents": 170_000})).await;
+    announce_again(&w, &lot, rigmarket::listings::MarketChange::Published).await;
+    drain_both(&w, &other).await;
+    assert_eq!(
+        fired(app).await,
+        sorted(vec![(watch.clone(), lot.clone(), "new_match"), (by_text.clone(), lot.clone(), "new_match")])
+    );
+
+    // Down to $1,000: a price drop, and the 30 % discount is crossed.
+    w.reprice(&lot, 100_000).await;
+    let drop = rigmarket::listings::MarketChange::PriceDropped { old_unit_price_cents: 170_000 };
+    announce_again(&w, &lot, drop).await;
+    drain_both(&w, &other).await;
+    // Further down: both already fired for this listing; the $900 search now
+    // matches, but only a drop of a lot it matches is news to it.
+    w.reprice(&lot, 85_000).await;
+    drain_both(&w, &other).await;
+    let expected = sorted(vec![
+        (watch.clone(), lot.clone(), "new_match"),
+        (watch.clone(), lot.clone(), "price_drop"),
+        (watch.clone(), lot.clone(), "discount_at_least"),
+        (by_text.clone(), lot.clone(), "new_match"),
+        (too_dear.clone(), lot.clone(), "price_drop"),
+    ]);
+    assert_eq!(fired(app).await, expected);
+
+    // Each fire is one notification (daily ones too) and each instant one email.
+    let inbox = inbox_of(app, token, "").await;
+    assert_eq!(types(&inbox).iter().filter(|t| *t == "saved_search.matched").count(), 5, "{inbox}");
+    let first =
+        inbox["items"].as_array().unwrap().iter().find(|n| n["data"]["trigger"] == "discount_at_least").unwrap();
+    assert_eq!(first["subject_id"], lot.as_str());
+    assert_eq!(first["data"]["saved_search_id"], watch.as_str());
+    assert_eq!(first["data"]["unit_price_cents"], 100_000);
+    let mails = mails_for(app, &w.buyer.email, "").await;
+    let subjects: Vec<String> = mails.iter().map(|m| m.header("Subject").unwrap_or_default()).collect();
+    assert_eq!(mails.len(), 4, "{subjects:?}");
+    assert_eq!(subjects.iter().filter(|s| s.starts_with("New match")).count(), 1, "{subjects:?}");
+    assert_eq!(subjects.iter().filter(|s| s.starts_with("Price drop")).count(), 2, "{subjects:?}");
+    assert_eq!(subjects.iter().filter(|s| s.starts_with("Fire sale")).count(), 1, "{subjects:?}");
+    for mail in &mails {
+        unsubscribe_url(mail);
+    }
+}
+
+fn sorted(mut rows: Vec<(String, String, &str)>) -> Vec<(String, String, String)> {
+    rows.sort();
+    rows.into_iter().map(|(s, l, t)| (s, l, t.to_string())).collect()
+}
+
+#[tokio::test]
+async fn a_listing_no_search_would_list_fires_nothing() {
+    let w = Watchers::open(TestApp::builder()).await;
+    let app = &w.app;
+    save_ok(
+        app,
+        &w.buyer.token,
+        json!({"name": "grade A only", "query": {"condition_grade": "A"}, "alert": "instant", "triggers": ["new_match"]}),
+    )
+    .await;
+    save_ok(
+        app,
+        &w.buyer.token,
+        json!({"name": "verified", "query": {"verified_only": true}, "alert": "instant", "triggers": ["new_match"]}),
+    )
+    .await;
+    w.publish(json!({})).await;
+    app.drain_jobs().await;
+    assert_eq!(fired(app).await, vec![]);
+}
