@@ -21,15 +21,20 @@ command -v wrk >/dev/null || wrk() { :; }
 source benches/common.sh
 
 PYTHON=$(tests/api/webhooks/venv.sh)
-receivers=()
 start_receiver() { # -> port on stdout; the process is stopped on exit
     local fifo="$WORK/receiver.$RANDOM"
     mkfifo "$fifo"
     "$PYTHON" tests/api/webhooks/receiver.py >"$fifo" &
-    receivers+=($!)
+    # Called as $(start_receiver), a subshell: the pid goes to a file, not a variable.
+    echo $! >>"$WORK/receivers.pids"
     head -n1 "$fifo"
 }
-stop_receivers() { for pid in "${receivers[@]}"; do kill "$pid" 2>/dev/null || true; done; cleanup; }
+stop_receivers() {
+    if [[ -f "$WORK/receivers.pids" ]]; then
+        while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$WORK/receivers.pids"
+    fi
+    cleanup
+}
 trap stop_receivers EXIT
 
 RIGMARKET_WEBHOOK_ALLOW_PRIVATE=true RIGMARKET_WORKER_CONCURRENCY=$WORKERS SERVER_LOG=error \
