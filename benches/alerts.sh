@@ -37,10 +37,7 @@ wait_ready
 
 seller=$(account seller@bench.test)
 buyer=$(account buyer@bench.test)
-admin=$(account admin@bench.test)
-psql "$SERVER/$DB" -qc "UPDATE users SET roles = '{admin}' WHERE email = 'admin@bench.test'"
-admin=$(curl -sf -X POST "$BASE/v1/auth/login" -H 'content-type: application/json' \
-    -d "{\"email\":\"admin@bench.test\",\"password\":\"$PASSWORD\"}" | json '["access_token"]')
+admin=$(admin_account admin@bench.test)
 owner=$(psql "$SERVER/$DB" -Atc "SELECT id FROM users WHERE email = 'buyer@bench.test'")
 echo "## seeding $SEARCHES saved searches"
 psql "$SERVER/$DB" -q -v ON_ERROR_STOP=1 -v searches="$SEARCHES" -v owner="$owner" -f benches/alerts_seed.sql

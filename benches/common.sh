@@ -48,3 +48,9 @@ account() { # account EMAIL -> access token (registered, verified, logged in)
     curl -sf -X POST "$BASE/v1/auth/login" -H 'content-type: application/json' \
         -d "{\"email\":\"$1\",\"password\":\"$PASSWORD\"}" | json '["access_token"]'
 }
+admin_account() { # admin_account EMAIL -> access token of an admin (roles are read at login)
+    account "$1" >/dev/null
+    psql "$SERVER/$DB" -qc "UPDATE users SET roles = '{admin}' WHERE email = '$1'"
+    curl -sf -X POST "$BASE/v1/auth/login" -H 'content-type: application/json' \
+        -d "{\"email\":\"$1\",\"password\":\"$PASSWORD\"}" | json '["access_token"]'
+}

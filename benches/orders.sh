@@ -17,10 +17,7 @@ source benches/common.sh
 SERVER_LOG=error start_server --no-worker --no-stratum
 wait_ready
 SELLER=$(account seller@bench.test)
-account admin@bench.test >/dev/null
-psql "$SERVER/$DB" -qc "UPDATE users SET roles = '{admin}' WHERE email = 'admin@bench.test'"
-ADMIN=$(curl -sf -X POST "$BASE/v1/auth/login" -H 'content-type: application/json' \
-    -d "{\"email\":\"admin@bench.test\",\"password\":\"$PASSWORD\"}" | json '["access_token"]')
+ADMIN=$(admin_account admin@bench.test)
 MODEL=$(curl -sf "$BASE/v1/rig-models?limit=100" | json '["items"][0]["id"]')
 new_listing() { # new_listing QUANTITY -> id of an active listing
     local id

@@ -36,10 +36,7 @@ use crate::validation::Problems;
 /// The order's rejections with what accepting them would refund.
 pub async fn summary(conn: &mut AsyncPgConnection, order: &OrderRow) -> Result<RejectionSummary, ApiError> {
     let items = rejections::of_order(conn, order.id).await?;
-    let rejected = items
-        .iter()
-        .filter(|r| matches!(r.status, RejectionStatus::Pending | RejectionStatus::Accepted | RejectionStatus::Upheld))
-        .count() as i64;
+    let rejected = counted(&items);
     let pending = items.iter().any(|r| r.status == RejectionStatus::Pending);
     Ok(RejectionSummary {
         items,
@@ -57,6 +54,14 @@ pub async fn summary(conn: &mut AsyncPgConnection, order: &OrderRow) -> Result<R
         ),
         answer_by: order.rejections_answer_by.filter(|_| pending),
     })
+}
+
+/// Rejections that stand or may still stand (pending, accepted, upheld).
+fn counted(items: &[rejections::UnitRejection]) -> i64 {
+    items
+        .iter()
+        .filter(|r| matches!(r.status, RejectionStatus::Pending | RejectionStatus::Accepted | RejectionStatus::Upheld))
+        .count() as i64
 }
 
 fn only(actor: Actor, role: ActorRole, what: &str) -> Result<(), ApiError> {
@@ -147,14 +152,16 @@ pub async fn reject(
     let parties = [order.buyer_id, order.seller_id];
     let data = json!({ "order_id": order.id, "rejected": listed, "answer_by": answer_by });
     crate::events::record(conn, EventKind::UnitRejected, order.id, &parties, data, now).await?;
-    let owed = summary(conn, &updated).await?;
+    let rejected = counted(&earlier) + units.len() as i64;
+    let owed =
+        refund_owed_cents(order.unit_price_cents, rejected, order.doa_allowance_pct, order.quantity, order.total_cents);
     let text = format!(
         "The buyer rejected {} unit(s): {}. Rejected units beyond the {} % DOA allowance are refunded at the unit \
          price ({} now). Accept or contest by {}; without an answer the rejections count as accepted.",
         units.len(),
         serials.join(", "),
         order.doa_allowance_pct,
-        super::notify::money(owed.refund_cents),
+        super::notify::money(owed),
         answer_by.format("%Y-%m-%d %H:%M UTC"),
     );
     super::notify::tell(conn, &updated, ActorRole::Seller, "units rejected", &text, now).await?;

@@ -207,18 +207,29 @@ async fn return_units(
     problems.text("carrier", &body.carrier, 2, 80);
     problems.text("tracking_number", &body.tracking_number, 4, 80);
     problems.into_result()?;
+    let aftermath = Aftermath::Returned { carrier: body.carrier.trim(), tracking_number: body.tracking_number.trim() };
+    dispose(&state, &orders, &user, *id, &body.serials, aftermath).await
+}
+
+/// Returns or writes off rejected units in one transaction on the locked order.
+async fn dispose(
+    state: &AppState,
+    orders: &OrderContext,
+    user: &AuthUser,
+    id: OrderId,
+    serials: &[String],
+    aftermath: Aftermath<'_>,
+) -> ApiResult<web::Json<OrderView>> {
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
     let order = conn
         .transaction(async |conn| {
-            let (order, actor) = lock_for(conn, *id, &user).await?;
-            let aftermath =
-                Aftermath::Returned { carrier: body.carrier.trim(), tracking_number: body.tracking_number.trim() };
-            rejection_flow::dispose(conn, &order, actor, &body.serials, aftermath, now).await?;
+            let (order, actor) = lock_for(conn, id, user).await?;
+            rejection_flow::dispose(conn, &order, actor, serials, aftermath, now).await?;
             Ok::<_, ApiError>(order)
         })
         .await?;
-    respond(&orders, &mut conn, order).await
+    respond(orders, &mut conn, order).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -248,16 +259,7 @@ async fn write_off_units(
     id: web::Path<OrderId>,
     body: web::Json<WriteOffUnits>,
 ) -> ApiResult<web::Json<OrderView>> {
-    let now = state.clock.now();
-    let mut conn = state.pool.get().await?;
-    let order = conn
-        .transaction(async |conn| {
-            let (order, actor) = lock_for(conn, *id, &user).await?;
-            rejection_flow::dispose(conn, &order, actor, &body.serials, Aftermath::WrittenOff, now).await?;
-            Ok::<_, ApiError>(order)
-        })
-        .await?;
-    respond(&orders, &mut conn, order).await
+    dispose(&state, &orders, &user, *id, &body.serials, Aftermath::WrittenOff).await
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
