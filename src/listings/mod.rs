@@ -50,7 +50,7 @@ pub use follow_queries::{
     record_hashrate_verification, record_settled_price, refresh_references, FollowCatalog, HashrateVerification,
 };
 pub use handlers::configure;
-pub use jobs::{register_jobs, SweepListingDeadlines};
+pub use jobs::{register_jobs, ListingLeftActive, SweepListingDeadlines};
 pub use market::{ListingMarketChange, MarketChange};
 pub use queries::titles;
 pub use view::ListingRenderer;

@@ -7,7 +7,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
 use super::model::ThreadRow;
-use super::state::{Action, Party, ThreadStatus};
+use super::notify::OfferChange;
+use super::state::{Action, Party};
 use super::terms::Terms;
 use super::{flow, queries};
 use crate::db::ids::UserId;
@@ -67,12 +68,12 @@ pub async fn act(
                 let thread = lock_thread(conn, id).await?;
                 flow::check(&thread, party, Action::Decline, now)?;
                 let note = reason.unwrap_or_else(|| "The seller declined the offer.".to_string());
-                flow::close(conn, &thread, ThreadStatus::Declined, "declined", Some(note), now).await
+                flow::close(conn, &thread, OfferChange::Declined, Some(party), Some(note), now).await
             }
             Move::Withdraw => {
                 let thread = lock_thread(conn, id).await?;
                 flow::check(&thread, party, Action::Withdraw, now)?;
-                flow::close(conn, &thread, ThreadStatus::Withdrawn, "withdrawn", None, now).await
+                flow::close(conn, &thread, OfferChange::Withdrawn, Some(party), None, now).await
             }
         }
     })

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 
 use super::model::{ThreadRow, VersionRow};
+use super::notify::OfferChange;
 use super::queries::{self, Closing};
 use super::schedule;
 use super::state::{next_status, Action, Party, Refusal, ThreadStatus};
@@ -73,8 +74,8 @@ pub async fn add_version(
     let version = VersionRow::new(thread.id, n, by, terms, default_allowance_pct, now);
     let updated = queries::add_version(conn, &version).await?;
     schedule::schedule_expiry(conn, &updated).await?;
-    let event = if n == 1 { "offered" } else { "countered" };
-    super::notify::tell(conn, &updated, event, Some(by.other()), now).await?;
+    let change = if n == 1 { OfferChange::Offered } else { OfferChange::Countered };
+    super::notify::tell(conn, &updated, change, Some(by), now).await?;
     tracing::info!(offer.id = %thread.id, n, by = by.as_str(), "offer version");
     Ok(updated)
 }
@@ -129,31 +130,31 @@ pub async fn accept(
     let order = agreed::place_agreed(ctx, conn, &terms, now).await?;
     let closing = Closing { status: ThreadStatus::Accepted, reason: None, note: None, order_id: Some(order.id) };
     let accepted = queries::close(conn, thread.id, closing, now).await?;
-    let event = if automatic { "auto_accepted" } else { "accepted" };
-    super::notify::tell(conn, &accepted, event, None, now).await?;
+    let (change, by) = if automatic { (OfferChange::AutoAccepted, None) } else { (OfferChange::Accepted, Some(actor)) };
+    super::notify::tell(conn, &accepted, change, by, now).await?;
     tracing::info!(offer.id = %thread.id, order.id = %order.id, automatic, "offer accepted");
     let left = crate::listings::queries::find(conn, thread.listing_id).await?.ok_or(diesel::NotFound)?;
     void(conn, &left, Some(left.quantity_available), "units_gone", now).await?;
     Ok(accepted)
 }
 
-/// Closes the thread without an order: declined, withdrawn or expired.
+/// Closes the thread without an order by `change` (declined, below the
+/// floor, withdrawn or expired), made by `by` (the platform when `None`).
 pub async fn close(
     conn: &mut AsyncPgConnection,
     thread: &ThreadRow,
-    to: ThreadStatus,
-    reason: &str,
+    change: OfferChange,
+    by: Option<Party>,
     note: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<ThreadRow, ApiError> {
+    let Some(to) = change.closing_status() else {
+        return Err(anyhow::anyhow!("{change:?} does not close a thread without an order").into());
+    };
+    let reason = change.close_reason();
     let closing = Closing { status: to, reason: Some(reason), note, order_id: None };
     let closed = queries::close(conn, thread.id, closing, now).await?;
-    let to_whom = match to {
-        ThreadStatus::Declined if reason == "declined" => Some(Party::Buyer),
-        ThreadStatus::Withdrawn => Some(Party::Seller),
-        _ => None,
-    };
-    super::notify::tell(conn, &closed, reason, to_whom, now).await?;
+    super::notify::tell(conn, &closed, change, by, now).await?;
     tracing::info!(offer.id = %thread.id, to = to.as_str(), reason, "offer closed");
     Ok(closed)
 }
@@ -173,7 +174,7 @@ pub async fn void(
     };
     let voided = queries::void_open(conn, listing.id, available, reason, &note, now).await?;
     for thread in &voided {
-        super::notify::tell(conn, thread, "voided", None, now).await?;
+        super::notify::tell(conn, thread, OfferChange::Voided, None, now).await?;
     }
     if !voided.is_empty() {
         tracing::info!(listing.id = %listing.id, voided = voided.len(), reason, "offers voided");

@@ -10,6 +10,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
 use super::model::{MakeOffer, ThreadRow};
+use super::notify::OfferChange;
 use super::state::{Party, ThreadStatus};
 use super::terms::{self, Arrival};
 use super::{flow, queries};
@@ -153,7 +154,7 @@ pub async fn on_buyer_price(
                 None => String::new(),
             };
             let note = format!("The seller declines offers below {} per unit{basis}.", money(floor));
-            flow::close(conn, &thread, ThreadStatus::Declined, "below_floor", Some(note), now).await
+            flow::close(conn, &thread, OfferChange::BelowFloor, None, Some(note), now).await
         }
         Arrival::AutoAccept => {
             // In a savepoint: if the order cannot be placed (the rigs are powered

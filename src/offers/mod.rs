@@ -28,4 +28,4 @@ pub mod view;
 
 pub use handlers::configure;
 pub use schedule::OfferExpiry;
-pub use timers::{register_jobs, VoidOffersOnClosedListings};
+pub use timers::register_jobs;

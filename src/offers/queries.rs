@@ -148,16 +148,6 @@ pub async fn count_started_since(
         .await
 }
 
-/// The listings that have open threads (for the sweep).
-pub async fn listings_with_open_threads(conn: &mut AsyncPgConnection) -> QueryResult<Vec<ListingId>> {
-    offer_threads::table
-        .filter(offer_threads::status.eq(ThreadStatus::Open))
-        .select(offer_threads::listing_id)
-        .distinct()
-        .load(conn)
-        .await
-}
-
 /// Whose threads a list shows.
 #[derive(Debug, Clone, Copy)]
 pub enum ThreadScope {

@@ -37,6 +37,10 @@ impl Renderers {
                     None => None,
                 }
             }
+            kind if kind.starts_with("offer.") => match crate::offers::queries::find(conn, event.subject_id).await? {
+                Some(row) => Some(serde_json::to_value(crate::offers::view::render_one(conn, row).await?)?),
+                None => None,
+            },
             kind if kind.starts_with("proof.") => {
                 match crate::proofs::queries::find(conn, ProofId(event.subject_id)).await? {
                     Some(row) => Some(serde_json::to_value(crate::proofs::render_proof(conn, row).await?)?),

@@ -68,6 +68,19 @@ async fn a_lot_countered_twice_becomes_an_order_that_carries_its_terms_to_settle
     assert!(to_buyer.iter().any(|s| s.starts_with("Counter-offer: 10 unit(s) at 880.00 USD")), "{to_buyer:?}");
     assert!(to_buyer.iter().any(|s| s.starts_with("Offer accepted")), "{to_buyer:?}");
     crate::orders::assert_ledger_sound(app).await;
+
+    // Each change is a domain event in both parties' inboxes, oldest last.
+    for token in [&market.buyer.token, &market.seller.token] {
+        let inbox = crate::notifications::inbox_of(app, token, "?limit=100").await;
+        let offer_events: Vec<String> = inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["subject_id"] == accepted["id"])
+            .map(|n| n["type"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(offer_events, ["offer.accepted", "offer.countered", "offer.countered", "offer.made"]);
+    }
 }
 
 async fn settled_prices(app: &TestApp) -> Vec<i64> {
@@ -144,7 +157,6 @@ async fn an_unanswered_version_expires_by_its_timer_and_a_countered_ones_timer_d
 async fn a_listing_leaving_active_voids_its_open_threads() {
     let market = Market::open(TestApp::builder().with_smtp(), json!({})).await;
     let app = &market.app;
-    app.register_periodic().await;
     let other = market.another_buyer("other").await;
     let mine = make_ok(&market, &offer(5, 60_000)).await;
     let theirs = json_with_status(make(app, &other.token, &market.listing, &offer(2, 70_000)).await, 201).await;
@@ -155,13 +167,45 @@ async fn a_listing_leaving_active_voids_its_open_threads() {
     )
     .await;
     assert_eq!(withdraw.status().as_u16(), 200);
-    advance(app, Duration::minutes(6)).await;
+    // The withdrawal raised the job in its own transaction: it is due now, not
+    // at some sweep's next round.
+    app.drain_jobs().await;
     for (thread, token) in [(&mine, &market.buyer.token), (&theirs, &other.token)] {
         let voided = get_thread(app, token, thread).await;
         assert_eq!(voided["status"], "voided", "{voided}");
         assert_eq!(voided["close_reason"], "listing_closed");
+        let inbox = crate::notifications::inbox_of(app, token, "").await;
+        assert_eq!(inbox["items"][0]["type"], "offer.voided", "{inbox}");
+        assert_eq!(inbox["items"][0]["subject_id"], voided["id"]);
     }
     assert_eq!(order_count(app).await, 0);
+}
+
+#[tokio::test]
+async fn a_lot_expiring_at_its_hosting_deadline_voids_its_open_threads() {
+    let market = Market::open(TestApp::builder().with_smtp(), json!({})).await;
+    let app = &market.app;
+    app.register_periodic().await;
+    let thread = make_ok(&market, &offer(5, 60_000)).await;
+    let deadline = app.clock.now() + Duration::hours(3);
+    set_power_off_at(app, &market.listing, deadline).await;
+    // The hourly deadline sweep expires the lot; the void follows in the same drain.
+    advance(app, Duration::hours(4)).await;
+    let voided = get_thread(app, &market.buyer.token, &thread).await;
+    assert_eq!((voided["status"].as_str(), voided["close_reason"].as_str()), (Some("voided"), Some("listing_closed")));
+    assert!(voided["close_note"].as_str().unwrap().contains("expired"), "{voided}");
+}
+
+/// Brings a live lot's hosting deadline forward (the API fixes it at
+/// publication, and the market's lot has none).
+async fn set_power_off_at(app: &TestApp, listing: &str, at: chrono::DateTime<chrono::Utc>) {
+    use rigmarket::db::schema::listings as l;
+    let id: uuid::Uuid = listing.parse().unwrap();
+    diesel::update(l::table.filter(l::id.eq(id)))
+        .set(l::power_off_at.eq(at))
+        .execute(&mut *app.conn().await)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -161,3 +161,35 @@ async fn two_instances_never_make_the_same_attempt_twice() {
     expected.sort_by_key(|v| v.to_string());
     assert_eq!(received, expected, "every message exactly once");
 }
+
+#[tokio::test]
+async fn offer_events_carry_the_thread_as_the_api_renders_it() {
+    use crate::offers::{make_ok, move_ok, offer};
+    let market = Market::open(TestApp::builder().allow_private_webhooks(), json!({})).await;
+    let app = &market.app;
+    let receiver = Receiver::start();
+    let seller_hook = create_endpoint(app, &market.seller.token, &receiver.url("/seller"), &["offer.made"]).await;
+    let buyer_hook = create_endpoint(app, &market.buyer.token, &receiver.url("/buyer"), &["offer.accepted"]).await;
+    receiver.control(&[&secret_of(&seller_hook), &secret_of(&buyer_hook)], Some(app.clock.now())).await;
+
+    let thread = make_ok(&market, &offer(3, 90_000)).await;
+    let accepted = move_ok(app, &market.seller.token, &thread, "accept", None).await;
+    deliver(app).await;
+    let log = receiver.log().await;
+    let body_at = |path: &str| -> Value {
+        let received = log.iter().find(|r| r["path"] == path).unwrap_or_else(|| panic!("nothing at {path}: {log:?}"));
+        assert!(received["verified"].as_array().unwrap().contains(&json!(true)), "{received}");
+        serde_json::from_str(received["body"].as_str().unwrap()).unwrap()
+    };
+    let made = body_at("/seller");
+    assert_eq!(made["type"], "offer.made");
+    assert_eq!(made["data"]["id"], thread["id"]);
+    assert_eq!(made["data"]["versions"][0]["unit_price_cents"], 90_000);
+    let taken = body_at("/buyer");
+    assert_eq!(taken["type"], "offer.accepted");
+    assert_eq!(
+        (taken["data"]["status"].clone(), taken["data"]["order_id"].clone()),
+        (json!("accepted"), accepted["order_id"].clone())
+    );
+    assert_eq!(log.len(), 2, "subscribed types only: {log:?}");
+}

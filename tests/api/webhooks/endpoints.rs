@@ -16,9 +16,16 @@ async fn the_event_type_catalog_lists_every_type_with_a_description() {
     let (status, body) = app.get_json("/v1/webhook-event-types").await;
     assert_eq!(status, 200);
     let names: Vec<&str> = body.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    for expected in
-        ["order.placed", "order.paid", "order.shipped", "order.disputed", "proof.verified", "listing.approved"]
-    {
+    for expected in [
+        "order.placed",
+        "order.paid",
+        "order.shipped",
+        "order.disputed",
+        "proof.verified",
+        "listing.approved",
+        "offer.accepted",
+        "unit.rejected",
+    ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }
     assert!(body.as_array().unwrap().iter().all(|t| !t["description"].as_str().unwrap().is_empty()));
