@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::reads::ReadRouter;
 use crate::db::{self, DbPool};
+use crate::http::page_cache::PageCache;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::storage::ObjectStore;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub mailer: Mailer,
     pub storage: ObjectStore,
     pub metrics: Metrics,
+    /// Rendered public pages for a moment (the rig-model catalog).
+    pub pages: Arc<PageCache>,
 }
 
 impl AppState {
@@ -61,7 +64,8 @@ impl AppState {
         let storage = ObjectStore::from_config(&config.storage, &config.public_url, &config.jwt_secret)
             .await
             .context("setting up object storage")?;
-        Ok(Self { config: Arc::new(config), pool, reads, clock, mailer, storage, metrics })
+        let pages = Arc::new(PageCache::new());
+        Ok(Self { config: Arc::new(config), pool, reads, clock, mailer, storage, metrics, pages })
     }
 
     /// The port miners connect to (the bound one when configured as port 0).

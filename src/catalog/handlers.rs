@@ -1,7 +1,8 @@
 //! Catalog endpoints: public reads of rig models and reference prices, and the
 //! admin writes that maintain them.
 
-use actix_web::{get, patch, post, web, HttpResponse};
+use actix_web::web::Bytes;
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -15,6 +16,7 @@ use crate::accounts::AuthUser;
 use crate::accounts::ReplicaReads;
 use crate::db::ids::RigModelId;
 use crate::error::ApiResult;
+use crate::http::page_cache::PageCache;
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::state::AppState;
 
@@ -33,6 +35,8 @@ pub struct ModelQuery {
 crate::http::problems::problems!(ListRigModelsProblems { 422: validation_failed });
 
 /// List rig models, ordered by manufacturer and name.
+///
+/// A page may be up to a second old: the list is kept rendered for a moment.
 #[utoipa::path(
     tag = "catalog",
     params(ModelQuery, PageParams),
@@ -43,20 +47,31 @@ crate::http::problems::problems!(ListRigModelsProblems { 422: validation_failed 
 )]
 #[get("/rig-models")]
 async fn list_rig_models(
+    state: web::Data<AppState>,
+    req: HttpRequest,
     reads: ReplicaReads,
     filter: web::Query<ModelQuery>,
     page: web::Query<PageParams>,
-) -> ApiResult<web::Json<Page<RigModelView>>> {
+) -> ApiResult<HttpResponse> {
+    // The catalog changes a few times a year: `http::page_cache` says how
+    // fresh the kept pages stay.
+    let key = format!("rig-models?{}", req.query_string());
+    if let Some(body) = state.pages.get(&key) {
+        return Ok(PageCache::respond(body));
+    }
+    let generation = state.pages.generation();
     let (limit, after) = (page.limit()?, page.cursor::<ModelCursor>()?);
     let ModelQuery { manufacturer, algorithm, tier } = filter.into_inner();
     let filter = ModelFilter { manufacturer, algorithm, tier };
     let mut conn = reads.conn().await?;
     let rows = queries::list_models(&mut conn, &filter, after, limit + 1).await?;
+    drop(conn);
     let (rows, next_cursor) = page_from(rows, limit, |(row, maker)| (maker.clone(), row.name.clone(), row.id));
-    Ok(web::Json(Page {
-        items: rows.into_iter().map(|(row, maker)| RigModelView::from_row(row, maker)).collect(),
-        next_cursor,
-    }))
+    let page =
+        Page { items: rows.into_iter().map(|(row, maker)| RigModelView::from_row(row, maker)).collect(), next_cursor };
+    let body = Bytes::from(serde_json::to_vec(&page).map_err(anyhow::Error::from)?);
+    state.pages.put(key, generation, body.clone());
+    Ok(PageCache::respond(body))
 }
 
 crate::http::problems::problems!(GetRigModelProblems { 404: rig_model_not_found });
@@ -162,7 +177,9 @@ async fn create_rig_model(
         source,
     })?;
     let mut conn = state.pool.get().await?;
-    Ok(HttpResponse::Created().json(models::create(&mut conn, user.id(), spec).await?))
+    let created = models::create(&mut conn, user.id(), spec).await?;
+    state.pages.invalidate();
+    Ok(HttpResponse::Created().json(created))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -206,7 +223,9 @@ async fn update_rig_model(
     let changes = ModelChanges { name, algorithm, hashrate_hs, power_w, release_year, source };
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
-    Ok(web::Json(models::update(&mut conn, followers.0.as_ref(), user.id(), *id, changes, now).await?))
+    let updated = models::update(&mut conn, followers.0.as_ref(), user.id(), *id, changes, now).await?;
+    state.pages.invalidate();
+    Ok(web::Json(updated))
 }
 
 crate::http::problems::problems!(CreateReferencePricesProblems { 403: admin_required, 422: validation_failed });
@@ -231,7 +250,9 @@ async fn create_reference_prices(
     let inputs = ReferencePricesInput::parse(body.into_inner())?;
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
-    Ok(HttpResponse::Created().json(references::add(&mut conn, user.id(), inputs, now).await?))
+    let saved = references::add(&mut conn, user.id(), inputs, now).await?;
+    state.pages.invalidate();
+    Ok(HttpResponse::Created().json(saved))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
