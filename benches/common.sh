@@ -29,13 +29,42 @@ wait_ready() {
     until curl -sf "$BASE/health/ready" >/dev/null; do sleep 0.01; done
 }
 
-# bench PATH [wrk args...]: one wrk run, summarised.
+# bench PATH [wrk args...]: one wrk run, summarised; sets RPS and P99_MS for
+# the ratios the scripts report.
 bench() {
-    local path=$1
+    local path=$1 out
     shift
-    echo "## wrk -t$THREADS -c$CONNECTIONS -d$DURATION $* $path"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$BASE$path" |
-        grep -E "Requests/sec|Latency  |50%|99%|Non-2xx"
+    echo "## wrk -t$THREADS -c$CONNECTIONS -d$DURATION $* $path (load average $(load_average))"
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$BASE$path")
+    grep -E "Requests/sec|Latency  |50%|99%|Non-2xx" <<<"$out"
+    RPS=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    P99_MS=$(awk '$1 == "99%" {print $2}' <<<"$out" | to_ms)
+}
+
+# wrk's latency ("850.00us", "12.34ms", "1.02s") in milliseconds.
+to_ms() {
+    awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000} printf "%.2f\n", v}'
+}
+
+load_average() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# ratio A B: A / B with two decimals.
+ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+
+# pgbench_run FILE [pgbench args...]: pgbench at $CONNECTIONS for $DURATION with
+# per-transaction logs; sets TPS and P99_MS.
+pgbench_run() {
+    local file=$1 out
+    shift
+    rm -f "$WORK"/pgbench_log*
+    echo "## pgbench -c$CONNECTIONS -j$THREADS -T${DURATION%s} $* -f $file (load average $(load_average))"
+    out=$(pgbench "$SERVER/$DB" -n -c "$CONNECTIONS" -j "$THREADS" -T "${DURATION%s}" "$@" -f "$file" \
+        -l --log-prefix="$WORK/pgbench_log" 2>/dev/null)
+    grep -E "^tps|latency average" <<<"$out"
+    TPS=$(awk '/^tps/ {print $3}' <<<"$out")
+    P99_MS=$(cat "$WORK"/pgbench_log* | awk '{print $3}' | sort -n |
+        awk '{v[NR]=$1} END {i=int(NR*0.99); if (i<1) i=1; printf "%.2f\n", v[i]/1000}')
+    echo "    p99 ${P99_MS}ms"
 }
 
 # Accounts for scripts that drive the API as users (after start_server: uses $BASE, $SERVER, $DB).

@@ -15,12 +15,13 @@ pub async fn email_of(conn: &mut AsyncPgConnection, user_id: UserId) -> QueryRes
     users::table.find(user_id).select(users::email).first(conn).await
 }
 
-/// Display names of many users in one query.
-pub async fn display_names(conn: &mut AsyncPgConnection, ids: &[UserId]) -> QueryResult<HashMap<UserId, String>> {
+/// Display names of many users in one query. Takes a shared connection so a
+/// page can run it pipelined beside its other decorations.
+pub async fn display_names(mut conn: &AsyncPgConnection, ids: &[UserId]) -> QueryResult<HashMap<UserId, String>> {
     Ok(users::table
         .filter(users::id.eq_any(ids))
         .select((users::id, users::display_name))
-        .load::<(UserId, String)>(conn)
+        .load::<(UserId, String)>(&mut conn)
         .await?
         .into_iter()
         .collect())

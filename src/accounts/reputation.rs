@@ -26,10 +26,11 @@ pub struct Reputation {
 #[async_trait::async_trait]
 pub trait Reputations: Send + Sync {
     /// The reputation of every seller in `sellers` (a default one for sellers
-    /// without reviews or sales), in a fixed number of queries.
+    /// without reviews or sales), in a fixed number of queries (pipelined on
+    /// the shared connection).
     async fn of_sellers(
         &self,
-        conn: &mut AsyncPgConnection,
+        conn: &AsyncPgConnection,
         sellers: &[UserId],
     ) -> QueryResult<HashMap<UserId, Reputation>>;
 }
@@ -39,13 +40,13 @@ pub trait Reputations: Send + Sync {
 pub struct ReputationSource(pub Arc<dyn Reputations>);
 
 impl ReputationSource {
-    pub async fn of_seller(&self, conn: &mut AsyncPgConnection, seller: UserId) -> QueryResult<Reputation> {
+    pub async fn of_seller(&self, conn: &AsyncPgConnection, seller: UserId) -> QueryResult<Reputation> {
         Ok(self.0.of_sellers(conn, &[seller]).await?.remove(&seller).unwrap_or_default())
     }
 
     pub async fn of_sellers(
         &self,
-        conn: &mut AsyncPgConnection,
+        conn: &AsyncPgConnection,
         sellers: &[UserId],
     ) -> QueryResult<HashMap<UserId, Reputation>> {
         self.0.of_sellers(conn, sellers).await

@@ -54,7 +54,7 @@ impl LatestProof {
 pub trait LatestProofs: Send + Sync {
     async fn of_listings(
         &self,
-        conn: &mut AsyncPgConnection,
+        conn: &AsyncPgConnection,
         listing_ids: &[ListingId],
     ) -> QueryResult<HashMap<ListingId, LatestProof>>;
 }

@@ -1,6 +1,7 @@
 //! Turning listing rows into the JSON buyers see, in batches: one query each for
 //! sellers, reputations, models, latest condition reports, photos and proofs,
-//! whatever the page size.
+//! whatever the page size, all sent at once on the page's connection
+//! (pipelined: one round trip for the lot, PostgreSQL runs them in order).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -60,24 +61,27 @@ impl ListingRenderer {
         Ok(self.render(conn, vec![row]).await?.remove(0))
     }
 
-    async fn decorations(&self, conn: &mut AsyncPgConnection, rows: &[ListingRow]) -> anyhow::Result<Decorations> {
+    async fn decorations(&self, conn: &AsyncPgConnection, rows: &[ListingRow]) -> anyhow::Result<Decorations> {
         let listing_ids: Vec<ListingId> = rows.iter().map(|r| r.id).collect();
-        let seller_ids: Vec<UserId> = rows.iter().map(|r| r.seller_id).collect();
+        let mut seller_ids: Vec<UserId> = rows.iter().map(|r| r.seller_id).collect();
+        seller_ids.sort();
+        seller_ids.dedup();
         let model_ids: Vec<RigModelId> = rows.iter().map(|r| r.rig_model_id).collect();
-        Ok(Decorations {
-            sellers: crate::accounts::display_names(conn, &seller_ids).await?,
-            reputations: self.reputations.of_sellers(conn, &seller_ids).await?,
-            models: crate::catalog::queries::model_labels(conn, &model_ids).await?,
-            conditions: latest_conditions(conn, &listing_ids).await?,
-            photos: self.photos(conn, &listing_ids).await?,
-            proofs: self.proofs.of_listings(conn, &listing_ids).await?,
-        })
+        let (sellers, reputations, models, conditions, photos, proofs) = futures_util::try_join!(
+            async { Ok::<_, anyhow::Error>(crate::accounts::display_names(conn, &seller_ids).await?) },
+            async { Ok(self.reputations.of_sellers(conn, &seller_ids).await?) },
+            async { Ok(crate::catalog::queries::model_labels(conn, &model_ids).await?) },
+            async { Ok(latest_conditions(conn, &listing_ids).await?) },
+            self.photos(conn, &listing_ids),
+            async { Ok(self.proofs.of_listings(conn, &listing_ids).await?) },
+        )?;
+        Ok(Decorations { sellers, reputations, models, conditions, photos, proofs })
     }
 
     /// Attached photos with short-lived signed URLs.
     async fn photos(
         &self,
-        conn: &mut AsyncPgConnection,
+        mut conn: &AsyncPgConnection,
         listing_ids: &[ListingId],
     ) -> anyhow::Result<HashMap<ListingId, Vec<PhotoView>>> {
         let rows: Vec<PhotoRow> = listing_photos::table
@@ -85,7 +89,7 @@ impl ListingRenderer {
             .filter(listing_photos::status.eq(PhotoStatus::Attached))
             .order((listing_photos::listing_id, listing_photos::created_at))
             .select(PhotoRow::as_select())
-            .load(conn)
+            .load(&mut conn)
             .await?;
         let mut photos: HashMap<ListingId, Vec<PhotoView>> = HashMap::new();
         for photo in rows {
@@ -182,7 +186,7 @@ type ConditionColumns = (ListingId, Uuid, i32, String, i32, i32, i32, i32, Strin
 
 /// The latest condition report of each listing, summarised.
 async fn latest_conditions(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     listing_ids: &[ListingId],
 ) -> QueryResult<HashMap<ListingId, ConditionSummary>> {
     let rows: Vec<ConditionColumns> = condition_reports::table
@@ -201,7 +205,7 @@ async fn latest_conditions(
             condition_reports::author_role,
             condition_reports::created_at,
         ))
-        .load(conn)
+        .load(&mut conn)
         .await?;
     Ok(rows
         .into_iter()

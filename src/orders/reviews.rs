@@ -127,20 +127,19 @@ pub struct OrderReputations;
 impl Reputations for OrderReputations {
     async fn of_sellers(
         &self,
-        conn: &mut AsyncPgConnection,
+        conn: &AsyncPgConnection,
         sellers: &[UserId],
     ) -> QueryResult<HashMap<UserId, Reputation>> {
         seller_reputations(conn, sellers).await
     }
 }
 
-/// Seller reputations, one query each for ratings and sales, for any number of sellers.
-async fn seller_reputations(
-    conn: &mut AsyncPgConnection,
-    sellers: &[UserId],
-) -> QueryResult<HashMap<UserId, Reputation>> {
+/// Seller reputations, one query each for ratings and sales (sent together,
+/// pipelined), for any number of sellers.
+async fn seller_reputations(conn: &AsyncPgConnection, sellers: &[UserId]) -> QueryResult<HashMap<UserId, Reputation>> {
     use diesel::dsl::count_star;
-    let rated: Vec<(UserId, Option<f64>, i64)> = order_reviews::table
+    let (mut ratings_conn, mut sales_conn) = (conn, conn);
+    let rated = order_reviews::table
         .filter(order_reviews::subject_id.eq_any(sellers))
         .filter(order_reviews::author_role.eq("buyer"))
         .group_by(order_reviews::subject_id)
@@ -151,9 +150,8 @@ async fn seller_reputations(
             diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Double>>("round(avg(rating), 2)::float8"),
             count_star(),
         ))
-        .load(conn)
-        .await?;
-    let sales: Vec<(UserId, i64)> = orders::table
+        .load::<(UserId, Option<f64>, i64)>(&mut ratings_conn);
+    let sales = orders::table
         .filter(orders::seller_id.eq_any(sellers))
         // A sale is an order that closed with money released to the seller:
         // completed, or a dispute resolved with less than a full refund.
@@ -164,8 +162,8 @@ async fn seller_reputations(
         )
         .group_by(orders::seller_id)
         .select((orders::seller_id, count_star()))
-        .load(conn)
-        .await?;
+        .load::<(UserId, i64)>(&mut sales_conn);
+    let (rated, sales) = futures_util::try_join!(rated, sales)?;
     let mut reputations: HashMap<UserId, Reputation> = sellers.iter().map(|s| (*s, Reputation::default())).collect();
     for (seller, average, count) in rated {
         let entry = reputations.entry(seller).or_default();

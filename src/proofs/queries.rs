@@ -123,7 +123,7 @@ pub struct ListingProofs;
 impl LatestProofs for ListingProofs {
     async fn of_listings(
         &self,
-        conn: &mut AsyncPgConnection,
+        mut conn: &AsyncPgConnection,
         listing_ids: &[ListingId],
     ) -> QueryResult<HashMap<ListingId, LatestProof>> {
         Ok(hashrate_proofs::table
@@ -132,7 +132,7 @@ impl LatestProofs for ListingProofs {
             .order((hashrate_proofs::listing_id, hashrate_proofs::created_at.desc()))
             .distinct_on(hashrate_proofs::listing_id)
             .select(ProofRow::as_select())
-            .load::<ProofRow>(conn)
+            .load::<ProofRow>(&mut conn)
             .await?
             .into_iter()
             .map(|proof| {

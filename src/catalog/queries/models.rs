@@ -199,16 +199,17 @@ impl ModelLabel {
     }
 }
 
-/// Labels of many models in one query.
+/// Labels of many models in one query (on a shared connection, so a page can
+/// pipeline it).
 pub async fn model_labels(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     ids: &[RigModelId],
 ) -> QueryResult<HashMap<RigModelId, ModelLabel>> {
     let rows: Vec<(RigModelId, String, String, String, i32)> = rig_models::table
         .inner_join(manufacturers::table)
         .filter(rig_models::id.eq_any(ids))
         .select((rig_models::id, manufacturers::name, rig_models::name, rig_models::tier, rig_models::power_w))
-        .load(conn)
+        .load(&mut conn)
         .await?;
     Ok(rows
         .into_iter()
