@@ -79,7 +79,7 @@ pub const MODULES: &[Module] = &[
     ),
     capability(
         "catalog",
-        &["manufacturers", "rig_models", "reference_prices", "tier_reference_prices"],
+        &["manufacturers", "rig_models", "reference_prices", "tier_reference_prices", "catalog_version"],
         "rig models, efficiency tiers, reference prices and discounts against them",
     ),
     capability(

@@ -14,7 +14,6 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::reads::ReadRouter;
 use crate::db::{self, DbPool};
-use crate::http::page_cache::PageCache;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::storage::ObjectStore;
@@ -33,8 +32,6 @@ pub struct AppState {
     pub mailer: Mailer,
     pub storage: ObjectStore,
     pub metrics: Metrics,
-    /// Rendered public pages for a moment (the rig-model catalog).
-    pub pages: Arc<PageCache>,
 }
 
 impl AppState {
@@ -64,8 +61,7 @@ impl AppState {
         let storage = ObjectStore::from_config(&config.storage, &config.public_url, &config.jwt_secret)
             .await
             .context("setting up object storage")?;
-        let pages = Arc::new(PageCache::new());
-        Ok(Self { config: Arc::new(config), pool, reads, clock, mailer, storage, metrics, pages })
+        Ok(Self { config: Arc::new(config), pool, reads, clock, mailer, storage, metrics })
     }
 
     /// The port miners connect to (the bound one when configured as port 0).

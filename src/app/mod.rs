@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use crate::accounts::password::DummyHash;
 use crate::accounts::{ReputationSource, Reputations};
 use crate::catalog::events::SpecFollowers;
+use crate::catalog::page_cache::CatalogPages;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::jobs::JobRunner;
@@ -43,6 +44,8 @@ pub struct Instance {
     pub listing_pages: ListingRenderer,
     /// Who follows a rig model's specs (the listings).
     pub spec_followers: SpecFollowers,
+    /// Rendered rig-model pages, shared by the HTTP workers.
+    pub catalog_pages: CatalogPages,
     pub jobs: JobRunner,
     /// This process's group-commit writer of proof shares (stratum and relay).
     pub shares: ShareWriter,
@@ -70,7 +73,19 @@ impl Instance {
         let shares =
             ShareWriter::start(state.pool.clone(), state.clock.clone(), settings.share_queue, settings.share_batch_max);
         let live = LiveEvents::new(crate::db::pooling::direct_url(&state.config));
-        Ok(Self { state, dummy_hash, orders, reputations, listing_pages, spec_followers, jobs, shares, live })
+        let catalog_pages = CatalogPages::default();
+        Ok(Self {
+            state,
+            dummy_hash,
+            orders,
+            reputations,
+            listing_pages,
+            spec_followers,
+            catalog_pages,
+            jobs,
+            shares,
+            live,
+        })
     }
 
     /// Runs every due job now (tests move the clock, then drain).

@@ -1,6 +1,7 @@
 //! Catalog endpoints: public reads of rig models and reference prices, and the
 //! admin writes that maintain them.
 
+use actix_web::http::header::ContentType;
 use actix_web::web::Bytes;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -9,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::events::SpecFollowers;
 use super::model::{ReferencePricesView, RigModelView, SavedReferencePrices};
 use super::models::{self, ModelChanges};
+use super::page_cache::{self, CatalogPages};
 use super::queries::{self, ModelCursor, ModelFilter, ModelSpec};
 use super::references::{self, ReferencePricesInput};
 use super::tiers::EfficiencyTier;
@@ -16,7 +18,6 @@ use crate::accounts::AuthUser;
 use crate::accounts::ReplicaReads;
 use crate::db::ids::RigModelId;
 use crate::error::ApiResult;
-use crate::http::page_cache::PageCache;
 use crate::http::pagination::{page_from, Page, PageParams};
 use crate::state::AppState;
 
@@ -35,8 +36,6 @@ pub struct ModelQuery {
 crate::http::problems::problems!(ListRigModelsProblems { 422: validation_failed });
 
 /// List rig models, ordered by manufacturer and name.
-///
-/// A page may be up to a second old: the list is kept rendered for a moment.
 #[utoipa::path(
     tag = "catalog",
     params(ModelQuery, PageParams),
@@ -47,31 +46,33 @@ crate::http::problems::problems!(ListRigModelsProblems { 422: validation_failed 
 )]
 #[get("/rig-models")]
 async fn list_rig_models(
-    state: web::Data<AppState>,
+    pages: web::Data<CatalogPages>,
     req: HttpRequest,
     reads: ReplicaReads,
     filter: web::Query<ModelQuery>,
     page: web::Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
-    // The catalog changes a few times a year: `http::page_cache` says how
-    // fresh the kept pages stay.
-    let key = format!("rig-models?{}", req.query_string());
-    if let Some(body) = state.pages.get(&key) {
-        return Ok(PageCache::respond(body));
+    let mut conn = reads.conn().await?;
+    let version = page_cache::current_version(&mut conn).await?;
+    let key = req.query_string().to_string();
+    if let Some(body) = pages.get(&key, version) {
+        return Ok(json_page(body));
     }
-    let generation = state.pages.generation();
     let (limit, after) = (page.limit()?, page.cursor::<ModelCursor>()?);
     let ModelQuery { manufacturer, algorithm, tier } = filter.into_inner();
     let filter = ModelFilter { manufacturer, algorithm, tier };
-    let mut conn = reads.conn().await?;
     let rows = queries::list_models(&mut conn, &filter, after, limit + 1).await?;
     drop(conn);
     let (rows, next_cursor) = page_from(rows, limit, |(row, maker)| (maker.clone(), row.name.clone(), row.id));
     let page =
         Page { items: rows.into_iter().map(|(row, maker)| RigModelView::from_row(row, maker)).collect(), next_cursor };
     let body = Bytes::from(serde_json::to_vec(&page).map_err(anyhow::Error::from)?);
-    state.pages.put(key, generation, body.clone());
-    Ok(PageCache::respond(body))
+    pages.put(key, version, body.clone());
+    Ok(json_page(body))
+}
+
+fn json_page(body: Bytes) -> HttpResponse {
+    HttpResponse::Ok().content_type(ContentType::json()).body(body)
 }
 
 crate::http::problems::problems!(GetRigModelProblems { 404: rig_model_not_found });
@@ -177,9 +178,7 @@ async fn create_rig_model(
         source,
     })?;
     let mut conn = state.pool.get().await?;
-    let created = models::create(&mut conn, user.id(), spec).await?;
-    state.pages.invalidate();
-    Ok(HttpResponse::Created().json(created))
+    Ok(HttpResponse::Created().json(models::create(&mut conn, user.id(), spec).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -223,9 +222,7 @@ async fn update_rig_model(
     let changes = ModelChanges { name, algorithm, hashrate_hs, power_w, release_year, source };
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
-    let updated = models::update(&mut conn, followers.0.as_ref(), user.id(), *id, changes, now).await?;
-    state.pages.invalidate();
-    Ok(web::Json(updated))
+    Ok(web::Json(models::update(&mut conn, followers.0.as_ref(), user.id(), *id, changes, now).await?))
 }
 
 crate::http::problems::problems!(CreateReferencePricesProblems { 403: admin_required, 422: validation_failed });
@@ -250,9 +247,7 @@ async fn create_reference_prices(
     let inputs = ReferencePricesInput::parse(body.into_inner())?;
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
-    let saved = references::add(&mut conn, user.id(), inputs, now).await?;
-    state.pages.invalidate();
-    Ok(HttpResponse::Created().json(saved))
+    Ok(HttpResponse::Created().json(references::add(&mut conn, user.id(), inputs, now).await?))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

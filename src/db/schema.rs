@@ -24,6 +24,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    catalog_version (singleton) {
+        singleton -> Bool,
+        version -> Int8,
+    }
+}
+
+diesel::table! {
     caller_write_lsns (user_id) {
         user_id -> Uuid,
         lsn -> Int8,

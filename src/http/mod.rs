@@ -9,7 +9,6 @@ pub mod access_log;
 pub mod conditional;
 pub mod input;
 pub mod malformed;
-pub mod page_cache;
 pub mod pagination;
 pub mod patch;
 pub mod problems;

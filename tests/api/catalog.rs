@@ -214,3 +214,24 @@ async fn reference_prices_override_the_tier_index_and_batches_are_all_or_nothing
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_kept_catalog_page_gives_way_to_a_change_made_anywhere_at_once() {
+    use diesel_async::RunQueryDsl;
+    let app = spawn_app().await;
+    let power_of_s9 = |page: &Value| {
+        page["items"].as_array().unwrap().iter().find(|m| m["name"] == "Antminer S9").map(|m| m["power_w"].clone())
+    };
+    let (_, first) = app.get_json("/v1/rig-models?tier=above68&limit=100").await;
+    let (_, again) = app.get_json("/v1/rig-models?tier=above68&limit=100").await;
+    assert_eq!(first, again, "the same catalog, the same page");
+    let before = power_of_s9(&first).expect("the seed has the S9");
+    // Another instance, or the CLI's import, writes the catalog: not through
+    // this instance's handlers.
+    diesel::sql_query("UPDATE rig_models SET power_w = power_w + 1 WHERE name = 'Antminer S9'")
+        .execute(&mut *app.conn().await)
+        .await
+        .unwrap();
+    let (_, after) = app.get_json("/v1/rig-models?tier=above68&limit=100").await;
+    assert_eq!(power_of_s9(&after), Some(json!(before.as_i64().unwrap() + 1)), "no stale page once the change commits");
+}

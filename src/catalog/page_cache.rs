@@ -1,0 +1,85 @@
+//! Rendered rig-model pages, reused while the catalog has not changed.
+//!
+//! The catalog changes a few times a year (an admin's edit, an import) and is
+//! read in bursts (a fire-sale link posted to a thousand buyers), so a page is
+//! rendered once per catalog version and query instead of once per request.
+//! Every request still asks the database one question, the catalog's version
+//! (`catalog_version`, bumped by a trigger in the statement that writes the
+//! catalog): an answer is never older than the last committed change, on any
+//! instance, whoever made it (the CLI's imports included), and with the
+//! database away the request fails as any other would. The page itself is read
+//! after the version, so what is stored under a version shows at least that
+//! version. Query strings are the caller's to choose: the number of kept pages
+//! is capped, and a full cache starts over.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use actix_web::web::Bytes;
+use diesel::prelude::*;
+use diesel::QueryResult;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::db::schema::catalog_version;
+
+/// The catalog's current version.
+pub async fn current_version(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    catalog_version::table.select(catalog_version::version).first(conn).await
+}
+
+struct Page {
+    version: i64,
+    body: Bytes,
+}
+
+/// Rendered JSON bodies by key (the request's query string). Cheap to clone.
+#[derive(Clone, Default)]
+pub struct CatalogPages {
+    pages: Arc<Mutex<HashMap<String, Page>>>,
+}
+
+impl CatalogPages {
+    /// Pages kept at most.
+    pub const MAX_PAGES: usize = 1_024;
+
+    /// The body stored under `key` for this catalog `version`.
+    pub fn get(&self, key: &str, version: i64) -> Option<Bytes> {
+        let pages = self.pages.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        pages.get(key).filter(|page| page.version == version).map(|page| page.body.clone())
+    }
+
+    /// Stores `body` as the page of `key` at catalog `version` (read after it).
+    pub fn put(&self, key: String, version: i64, body: Bytes) {
+        let mut pages = self.pages.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if pages.len() >= Self::MAX_PAGES && !pages.contains_key(&key) {
+            pages.clear();
+        }
+        pages.insert(key, Page { version, body });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_is_served_for_its_own_version_only() {
+        let pages = CatalogPages::default();
+        pages.put("limit=20".into(), 3, Bytes::from_static(b"v3"));
+        assert_eq!(pages.get("limit=20", 3), Some(Bytes::from_static(b"v3")));
+        assert_eq!(pages.get("limit=20", 4), None, "the catalog changed");
+        assert_eq!(pages.get("limit=7", 3), None);
+        pages.put("limit=20".into(), 4, Bytes::from_static(b"v4"));
+        assert_eq!(pages.get("limit=20", 4), Some(Bytes::from_static(b"v4")));
+    }
+
+    #[test]
+    fn the_number_of_pages_is_capped() {
+        let pages = CatalogPages::default();
+        for n in 0..CatalogPages::MAX_PAGES + 10 {
+            pages.put(format!("k{n}"), 1, Bytes::from_static(b"x"));
+        }
+        assert!(pages.pages.lock().unwrap().len() <= CatalogPages::MAX_PAGES);
+        assert_eq!(pages.get(&format!("k{}", CatalogPages::MAX_PAGES + 9), 1), Some(Bytes::from_static(b"x")));
+    }
+}
