@@ -21,7 +21,7 @@ use url::Url;
 
 use super::emails::AlertEmail;
 use super::model::SavedSearchRow;
-use super::rules::{probe_keys, AlertMode, TriggerKind};
+use super::rules::{AlertMode, CandidateProbe, TriggerKind};
 use super::{searches, unsubscribe};
 use crate::db::ids::{SavedSearchId, UserId};
 use crate::events::EventKind;
@@ -54,8 +54,14 @@ async fn matching_searches(
     threshold_bps: i64,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<(MatchSnapshot, Vec<SavedSearchRow>)>> {
-    let buckets = probe_keys(&row.rig_model_id.to_string(), &row.model_tier);
-    let candidates = searches::candidates(conn, &buckets, row.unit_price_cents).await?;
+    let probe = CandidateProbe::new(
+        &row.rig_model_id.to_string(),
+        &row.model_tier,
+        &row.country,
+        row.unit_price_cents,
+        row.discount_bps,
+    );
+    let candidates = searches::candidates(conn, &probe).await?;
     if candidates.is_empty() {
         return Ok(None);
     }
