@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
-use super::fire::{send_alert, AlertSettings};
+use super::report::{send_alert, AlertSettings};
 use super::rules::AlertMode;
 use crate::db::ids::{ListingId, SavedSearchId, UserId};
 use crate::db::schema::{alert_digests, saved_search_alerts, saved_searches};

@@ -2,42 +2,38 @@
 //! alert once per (search, listing, trigger).
 //!
 //! Runs in the `ListingMarketChange` job the listings enqueue with the change
-//! (never in the request). Candidates come from an index (a search's model,
-//! tier or `any` bucket, and its maximum price), then each candidate's exact
-//! filters are checked in memory by the search's own parser and
-//! [`Filters::admits`]. Fires are inserted with `ON CONFLICT DO NOTHING` on
-//! the primary key, so two workers (two instances, or a retry after a crash)
-//! can never fire one twice: only the rows this transaction inserted are
-//! reported. `instant` searches get a notification (through `events::record`,
-//! so the inbox and the live stream hear of it) and an email now; `daily` ones
-//! get the notification now and their email in the day's digest.
+//! (never in the request). Candidates come from one index scan (a search's
+//! model, tier or `any` bucket, its country, maximum price and discount floor:
+//! [`CandidateProbe`]), then each candidate's exact filters are checked in
+//! memory by the search's own parser and [`Filters::admits`]. Fires are
+//! inserted with `ON CONFLICT DO NOTHING` on the primary key, so two workers
+//! (two instances, or a retry after a crash) can never fire one twice: only
+//! the rows this transaction inserted are reported, by [`ReportAlerts`] jobs
+//! of at most [`REPORT_BATCH`] fires each, enqueued in this same transaction.
+//! A guard row thus exists if and only if its report is queued, and each batch
+//! commits on its own, so the first notifications do not wait for the last.
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use serde_json::json;
-use url::Url;
 
-use super::emails::AlertEmail;
 use super::model::SavedSearchRow;
-use super::rules::{probe_keys, AlertMode, TriggerKind};
-use super::{searches, unsubscribe};
-use crate::db::ids::{SavedSearchId, UserId};
-use crate::events::EventKind;
+use super::report::{AlertSettings, FiredAlert, ReportAlerts};
+use super::rules::{CandidateProbe, TriggerKind};
+use super::searches;
 use crate::listings::model::ListingRow;
 use crate::listings::search::Filters;
 use crate::listings::search_match::{self, MatchSnapshot};
-use crate::listings::{ListingMarketChange, MarketChange};
-use crate::orders::notify::money;
+use crate::listings::ListingMarketChange;
 
-/// What the alert job needs from the configuration.
-#[derive(Debug, Clone)]
-pub struct AlertSettings {
-    /// Where unsubscribe links point (`RIGMARKET_PUBLIC_URL`).
-    pub public_url: Url,
-    pub fire_sale_threshold_bps: i64,
-}
+/// Fires reported per transaction: enough that a popular lot's alerts take a
+/// handful of jobs, few enough that the first batch commits in well under a
+/// second (each fire writes a notification, an event and, for `instant`, an
+/// email with its unsubscribe token).
+pub const REPORT_BATCH: usize = 200;
 
 /// One alert to fire.
 #[derive(Debug, Clone)]
@@ -46,19 +42,33 @@ struct Fire {
     trigger: TriggerKind,
 }
 
-/// The searches (with alerts on) that list the lot now, each with its parsed
-/// filters. Pure but for the two reads the snapshot needs.
+/// The searches that list the lot now, and how many candidates the index gave.
+struct Matching {
+    snapshot: MatchSnapshot,
+    candidates: usize,
+    searches: Vec<SavedSearchRow>,
+}
+
+/// The searches (with alerts on) that list the lot now, each checked with its
+/// parsed filters. Pure but for the candidate scan and the snapshot's reads.
 async fn matching_searches(
     conn: &mut AsyncPgConnection,
     row: &ListingRow,
     threshold_bps: i64,
     now: DateTime<Utc>,
-) -> anyhow::Result<Option<(MatchSnapshot, Vec<SavedSearchRow>)>> {
-    let buckets = probe_keys(&row.rig_model_id.to_string(), &row.model_tier);
-    let candidates = searches::candidates(conn, &buckets, row.unit_price_cents).await?;
+) -> anyhow::Result<Option<Matching>> {
+    let probe = CandidateProbe::new(
+        &row.rig_model_id.to_string(),
+        &row.model_tier,
+        &row.country,
+        row.unit_price_cents,
+        row.discount_bps,
+    );
+    let candidates = searches::candidates(conn, &probe).await?;
     if candidates.is_empty() {
         return Ok(None);
     }
+    let count = candidates.len();
     let parsed: Vec<(SavedSearchRow, Filters)> = candidates
         .into_iter()
         .filter_map(|search| {
@@ -72,12 +82,13 @@ async fn matching_searches(
     let Some(snapshot) = search_match::snapshot(conn, row.id, &texts, now).await? else {
         return Ok(None);
     };
-    let matching =
+    let searches =
         parsed.into_iter().filter(|(_, f)| f.admits(&snapshot, threshold_bps, now)).map(|(s, _)| s).collect();
-    Ok(Some((snapshot, matching)))
+    Ok(Some(Matching { snapshot, candidates: count, searches }))
 }
 
-/// Handles one listing change; returns how many alerts fired.
+/// Handles one listing change: matches it, takes the guard of each new fire
+/// and queues their reports; returns how many alerts fired.
 pub async fn on_market_change(
     conn: &mut AsyncPgConnection,
     settings: &AlertSettings,
@@ -88,27 +99,44 @@ pub async fn on_market_change(
     let Some(row) = crate::listings::queries::find(conn, job.listing_id).await? else {
         return Ok(0);
     };
-    let Some((snapshot, matching)) = matching_searches(conn, &row, settings.fire_sale_threshold_bps, now).await? else {
+    let Some(Matching { snapshot, candidates, searches }) =
+        matching_searches(conn, &row, settings.fire_sale_threshold_bps, now).await?
+    else {
         return Ok(0);
     };
     // What `benches/alerts.sh` reads: the cost of matching one change.
     tracing::info!(
         listing.id = %row.id,
-        matched = matching.len(),
+        candidates,
+        matched = searches.len(),
         match_ms = started.elapsed().as_secs_f64() * 1000.0,
         "listing matched against saved searches"
     );
     let lot = &snapshot.row;
-    let fires: Vec<Fire> = matching
+    let fires: Vec<Fire> = searches
         .into_iter()
         .flat_map(|search| {
             let set_off = search.triggers().set_off(job.change, lot.unit_price_cents, lot.reference_unit_price_cents);
             set_off.into_iter().map(move |trigger| Fire { search: search.clone(), trigger })
         })
         .collect();
-    let fired = record_fires(conn, lot, &fires, now).await?;
-    for fire in &fired {
-        report(conn, settings, lot, fire, job.change, now).await?;
+    let mut fired = record_fires(conn, lot, &fires, now).await?;
+    // By user: a user's fires then share one batch (or two neighbouring ones),
+    // and each batch takes its users' inbox locks in ascending order (see
+    // `report::report_batch`).
+    fired.sort_by_key(|f| (f.search.user_id, f.search.id, f.trigger.as_str()));
+    for batch in fired.chunks(REPORT_BATCH) {
+        let report = ReportAlerts {
+            listing_id: lot.id,
+            change: job.change,
+            unit_price_cents: lot.unit_price_cents,
+            discount_bps: lot.discount_bps,
+            alerts: batch
+                .iter()
+                .map(|f| FiredAlert { saved_search_id: f.search.id, trigger: f.trigger, alert: f.search.alert })
+                .collect(),
+        };
+        crate::jobs::enqueue(conn, &report, now).await?;
     }
     if !fired.is_empty() {
         tracing::info!(listing.id = %lot.id, alerts = fired.len(), "saved-search alerts fired");
@@ -155,74 +183,6 @@ async fn record_fires(
     .bind::<Array<Text>, _>(&modes)
     .load(conn)
     .await?;
-    Ok(fires
-        .iter()
-        .filter(|f| inserted.iter().any(|i| i.saved_search_id == f.search.id.0 && i.trigger == f.trigger.as_str()))
-        .cloned()
-        .collect())
-}
-
-/// What a trigger means, in a subject line.
-fn headline(trigger: TriggerKind, change: MarketChange, lot: &ListingRow) -> String {
-    let price = money(lot.unit_price_cents);
-    match (trigger, change) {
-        (TriggerKind::PriceDrop, MarketChange::PriceDropped { old_unit_price_cents }) => {
-            format!("Price drop: {} now {price} (was {})", lot.title, money(old_unit_price_cents))
-        }
-        (TriggerKind::DiscountAtLeast, _) => {
-            let pct = lot.discount_bps.map(crate::catalog::discount::bps_to_pct).unwrap_or_default();
-            format!("Fire sale: {} at {price}, {pct} % below reference", lot.title)
-        }
-        _ => format!("New match: {} at {price}", lot.title),
-    }
-}
-
-/// The notification (every mode) and, for `instant`, the email of one fire.
-async fn report(
-    conn: &mut AsyncPgConnection,
-    settings: &AlertSettings,
-    lot: &ListingRow,
-    fire: &Fire,
-    change: MarketChange,
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    let search = &fire.search;
-    let subject = headline(fire.trigger, change, lot);
-    let data = json!({
-        "saved_search_id": search.id,
-        "saved_search_name": search.name,
-        "listing_id": lot.id,
-        "trigger": fire.trigger.as_str(),
-        "title": lot.title,
-        "unit_price_cents": lot.unit_price_cents,
-        "discount_pct": lot.discount_bps.map(crate::catalog::discount::bps_to_pct),
-    });
-    crate::events::record(conn, EventKind::SavedSearchMatched, lot.id, &[search.user_id], data, now).await?;
-    if search.alert != AlertMode::Instant
-        || !crate::notifications::emails_wanted(conn, search.user_id, EventKind::SavedSearchMatched).await?
-    {
-        return Ok(());
-    }
-    let text = alert_text(search, &subject, lot);
-    send_alert(conn, settings, search.user_id, &[search.id], subject, text, now).await
-}
-
-fn alert_text(search: &SavedSearchRow, subject: &str, lot: &ListingRow) -> String {
-    format!("{subject}.\n\nYour saved search \"{}\" matched it.\nListing: {}", search.name, lot.id)
-}
-
-/// Enqueues an alert email to `user` with a fresh unsubscribe token for `searches`.
-pub async fn send_alert(
-    conn: &mut AsyncPgConnection,
-    settings: &AlertSettings,
-    user: UserId,
-    searches: &[SavedSearchId],
-    subject: String,
-    text: String,
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    let unsubscribe_url = unsubscribe::issue(conn, &settings.public_url, searches, now).await?;
-    let to = crate::accounts::email_of(conn, user).await?;
-    crate::mail::enqueue(conn, &to, &AlertEmail { subject, text, unsubscribe_url }, now).await?;
-    Ok(())
+    let new: HashSet<(uuid::Uuid, &str)> = inserted.iter().map(|i| (i.saved_search_id, i.trigger.as_str())).collect();
+    Ok(fires.iter().filter(|f| new.contains(&(f.search.id.0, f.trigger.as_str()))).cloned().collect())
 }

@@ -1,12 +1,14 @@
 //! The alerts' background work, registered by the composition root.
 
 use super::digest::{self, SendAlertDigests};
-use super::fire::{self, AlertSettings};
+use super::fire;
+use super::report::{self, AlertSettings, ReportAlerts};
 use crate::jobs::JobRegistry;
 use crate::listings::ListingMarketChange;
 use crate::state::AppState;
 
-/// The alert jobs: matching each listing change, and the daily digests.
+/// The alert jobs: matching each listing change, reporting its fires in
+/// batches, and the daily digests.
 pub fn register_jobs(registry: &mut JobRegistry, state: &AppState) {
     let settings = AlertSettings {
         public_url: state.config.public_url.clone(),
@@ -19,6 +21,16 @@ pub fn register_jobs(registry: &mut JobRegistry, state: &AppState) {
         let settings = on_change.clone();
         Box::pin(async move {
             fire::on_market_change(conn, &settings, &job, now).await?;
+            Ok(())
+        })
+    });
+    let clock = state.clock.clone();
+    let on_report = settings.clone();
+    registry.on(move |conn, job: ReportAlerts| {
+        let now = clock.now();
+        let settings = on_report.clone();
+        Box::pin(async move {
+            report::report_batch(conn, &settings, &job, now).await?;
             Ok(())
         })
     });

@@ -8,6 +8,7 @@
 //!   rows and views.
 //! - [`fire`]: one listing change matched against every search, each alert
 //!   fired once (the `ListingMarketChange` job the listings enqueue);
+//!   [`report`]: each fire's notification and email, in batches of jobs;
 //!   [`digest`]: the daily digest job; [`emails`], [`unsubscribe`]: the email
 //!   and its RFC 8058 one-click link.
 //! - `handlers`: `/v1/me/saved-searches...`, `POST /v1/unsubscribe`.
@@ -21,11 +22,12 @@ pub mod fire;
 mod handlers;
 mod jobs;
 pub mod model;
+pub mod report;
 pub mod rules;
 pub mod searches;
 pub mod unsubscribe;
 
 pub use digest::SendAlertDigests;
-pub use fire::AlertSettings;
 pub use handlers::configure;
 pub use jobs::register_jobs;
+pub use report::AlertSettings;

@@ -25,6 +25,10 @@ pub struct SavedSearchRow {
     pub max_price_cents: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Copied out of `query` with `match_key` and `max_price_cents` for the
+    /// candidate index (see [`super::rules::IndexedFacts`]).
+    pub country: Option<String>,
+    pub min_discount_bps: Option<i64>,
 }
 
 impl SavedSearchRow {

@@ -154,6 +154,64 @@ pub fn probe_keys(rig_model_id: &str, tier_key: &str) -> [String; 3] {
     [format!("model:{rig_model_id}"), format!("tier:{tier_key}"), "any".to_string()]
 }
 
+/// What a saved search is indexed by, copied out of its parsed query on every
+/// write: its bucket, and the three filters that most narrow a market (where
+/// the rigs are, the price, the discount). A listing reads only the searches
+/// whose facts it meets ([`CandidateProbe`]); the exact filters decide after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedFacts {
+    pub match_key: String,
+    /// `None`: anywhere.
+    pub country: Option<String>,
+    pub max_price_cents: Option<i64>,
+    /// `None`: no floor.
+    pub min_discount_bps: Option<i64>,
+}
+
+impl IndexedFacts {
+    pub fn of(filters: &Filters) -> Self {
+        Self {
+            match_key: match_key(filters),
+            country: filters.country().map(str::to_string),
+            max_price_cents: filters.max_price_cents(),
+            min_discount_bps: filters.min_discount_bps(),
+        }
+    }
+}
+
+/// How one listing looks the searches up: every search it could match is
+/// within these bounds (a superset, never less: a missing fact is no bound).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CandidateProbe {
+    /// [`probe_keys`].
+    pub buckets: [String; 3],
+    /// Its country, and `""` (a search that names none).
+    pub countries: [String; 2],
+    /// Searches whose maximum price is at least this.
+    pub unit_price_cents: i64,
+    /// Searches whose discount floor is at most this: the lot's discount, or
+    /// `i64::MIN` when it has none (no reference), which only searches without
+    /// a floor meet, as [`Filters::admits`] decides.
+    pub discount_bps: i64,
+}
+
+impl CandidateProbe {
+    pub fn new(
+        rig_model_id: &str,
+        tier_key: &str,
+        country: &str,
+        unit_price_cents: i64,
+        discount_bps: Option<i64>,
+    ) -> Self {
+        Self {
+            buckets: probe_keys(rig_model_id, tier_key),
+            countries: [country.to_string(), String::new()],
+            unit_price_cents,
+            discount_bps: discount_bps.unwrap_or(i64::MIN),
+        }
+    }
+}
+
 /// A saved search's name: 1 to 100 characters once trimmed.
 pub fn checked_name(name: &str) -> Result<String, FieldError> {
     let name = name.trim();
@@ -222,6 +280,56 @@ mod tests {
         assert_eq!(all.set_off(drop(70_000), 60_000, Some(100_000)), [TriggerKind::PriceDrop], "already past it");
         let only_discount = Triggers { discount_at_least_bps: Some(3000), ..Triggers::default() };
         assert!(only_discount.set_off(drop(90_000), 80_000, Some(100_000)).is_empty());
+    }
+
+    /// What the candidate query (`searches::candidates`) asks of the index.
+    fn reaches(probe: &CandidateProbe, facts: &IndexedFacts) -> bool {
+        probe.buckets.contains(&facts.match_key)
+            && probe.countries.iter().any(|c| c == facts.country.as_deref().unwrap_or(""))
+            && facts.max_price_cents.unwrap_or(i64::MAX) >= probe.unit_price_cents
+            && facts.min_discount_bps.unwrap_or(i64::MIN) <= probe.discount_bps
+    }
+
+    fn facts(query: serde_json::Value) -> IndexedFacts {
+        let params: crate::listings::search::SearchParams = serde_json::from_value(query).unwrap();
+        IndexedFacts::of(&params.filters().unwrap())
+    }
+
+    #[test]
+    fn a_search_is_indexed_by_its_bucket_country_price_and_discount_floor() {
+        let model = "0193f2a4-7c1a-7e42-9b15-6f4d8c3a2e10";
+        let named = facts(
+            json!({"rig_model_id": model, "country": " kz ", "max_price_cents": 150_000, "min_discount_pct": 20}),
+        );
+        assert_eq!(
+            named,
+            IndexedFacts {
+                match_key: format!("model:{model}"),
+                country: Some("KZ".into()),
+                max_price_cents: Some(150_000),
+                min_discount_bps: Some(2000),
+            }
+        );
+        let anything = facts(json!({"q": "hydro"}));
+        assert_eq!(
+            anything,
+            IndexedFacts { match_key: "any".into(), country: None, max_price_cents: None, min_discount_bps: None }
+        );
+
+        // A KZ lot of that model at $1,400, 19 % below its reference.
+        let probe = CandidateProbe::new(model, "25to38", "KZ", 140_000, Some(1900));
+        assert!(reaches(&probe, &anything));
+        assert!(!reaches(&probe, &named), "below the 20 % floor");
+        assert!(reaches(&CandidateProbe::new(model, "25to38", "KZ", 140_000, Some(2000)), &named));
+        assert!(!reaches(&CandidateProbe::new(model, "25to38", "US", 140_000, Some(2000)), &named), "elsewhere");
+        assert!(!reaches(&CandidateProbe::new(model, "25to38", "KZ", 150_001, Some(2000)), &named), "too dear");
+        // Without a reference a lot has no discount: only searches without a floor.
+        let no_reference = CandidateProbe::new(model, "25to38", "KZ", 140_000, None);
+        assert!(!reaches(&no_reference, &named));
+        assert!(reaches(&no_reference, &anything));
+        // Dearer than its reference: a negative discount still meets no floor.
+        assert!(reaches(&CandidateProbe::new(model, "25to38", "KZ", 140_000, Some(-500)), &anything));
+        assert!(reaches(&probe, &facts(json!({"min_discount_pct": -10}))), "a negative floor");
     }
 
     #[test]

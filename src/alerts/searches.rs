@@ -9,7 +9,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 
 use super::model::SavedSearchRow;
-use super::rules::{self, AlertMode, Triggers, MAX_SAVED_SEARCHES};
+use super::rules::{AlertMode, CandidateProbe, IndexedFacts, Triggers, MAX_SAVED_SEARCHES};
 use crate::db::ids::{SavedSearchId, UserId};
 use crate::db::schema::saved_searches;
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -86,6 +86,7 @@ pub async fn create(
                 ));
             }
             let triggers = new.triggers;
+            let facts = IndexedFacts::of(&new.query.filters);
             let row = diesel::insert_into(saved_searches::table)
                 .values((
                     saved_searches::id.eq(SavedSearchId::new()),
@@ -96,8 +97,10 @@ pub async fn create(
                     saved_searches::on_new_match.eq(triggers.new_match),
                     saved_searches::on_price_drop.eq(triggers.price_drop),
                     saved_searches::discount_at_least_bps.eq(triggers.discount_at_least_bps),
-                    saved_searches::match_key.eq(rules::match_key(&new.query.filters)),
-                    saved_searches::max_price_cents.eq(new.query.filters.max_price_cents()),
+                    saved_searches::match_key.eq(facts.match_key),
+                    saved_searches::country.eq(facts.country),
+                    saved_searches::max_price_cents.eq(facts.max_price_cents),
+                    saved_searches::min_discount_bps.eq(facts.min_discount_bps),
                     saved_searches::created_at.eq(now),
                     saved_searches::updated_at.eq(now),
                 ))
@@ -164,9 +167,17 @@ pub async fn update(
     conn.transaction(async |conn| {
         let row = find_own(conn, user_id, id, true).await?;
         let triggers = changes.triggers.unwrap_or(row.triggers());
-        let (query, match_key, max_price_cents) = match &changes.query {
-            Some(query) => (query.json.clone(), rules::match_key(&query.filters), query.filters.max_price_cents()),
-            None => (row.query, row.match_key, row.max_price_cents),
+        let (query, facts) = match &changes.query {
+            Some(query) => (query.json.clone(), IndexedFacts::of(&query.filters)),
+            None => (
+                row.query,
+                IndexedFacts {
+                    match_key: row.match_key,
+                    country: row.country,
+                    max_price_cents: row.max_price_cents,
+                    min_discount_bps: row.min_discount_bps,
+                },
+            ),
         };
         let updated = diesel::update(saved_searches::table.find(row.id))
             .set((
@@ -176,8 +187,10 @@ pub async fn update(
                 saved_searches::on_new_match.eq(triggers.new_match),
                 saved_searches::on_price_drop.eq(triggers.price_drop),
                 saved_searches::discount_at_least_bps.eq(triggers.discount_at_least_bps),
-                saved_searches::match_key.eq(match_key),
-                saved_searches::max_price_cents.eq(max_price_cents),
+                saved_searches::match_key.eq(facts.match_key),
+                saved_searches::country.eq(facts.country),
+                saved_searches::max_price_cents.eq(facts.max_price_cents),
+                saved_searches::min_discount_bps.eq(facts.min_discount_bps),
                 saved_searches::updated_at.eq(now),
             ))
             .returning(SavedSearchRow::as_returning())
@@ -209,21 +222,38 @@ pub async fn turn_off(conn: &mut AsyncPgConnection, ids: &[SavedSearchId], now: 
     .await
 }
 
-/// The searches with alerts on that could match a listing in one of `buckets`
-/// at `unit_price_cents`: an index scan of `saved_searches_candidates`, never
-/// one query per search. The caller checks each candidate's exact filters.
-pub async fn candidates(
-    conn: &mut AsyncPgConnection,
-    buckets: &[String],
-    unit_price_cents: i64,
-) -> QueryResult<Vec<SavedSearchRow>> {
+/// The searches with alerts on that could match the probed listing: one scan
+/// of the `saved_searches_candidates` index (its three buckets x its country
+/// or none, then the maximum price and the discount floor), never one query
+/// per search. The expressions are the index's, verbatim, so that the planner
+/// can use it; the caller checks each candidate's exact filters.
+pub async fn candidates(conn: &mut AsyncPgConnection, probe: &CandidateProbe) -> QueryResult<Vec<SavedSearchRow>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Array, BigInt, Bool, Text};
     saved_searches::table
         // A literal, not a bound value: the planner must see that the partial
         // index's predicate holds when it plans the statement.
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("saved_searches.alert <> 'off'"))
-        .filter(saved_searches::match_key.eq_any(buckets))
-        .filter(saved_searches::max_price_cents.is_null().or(saved_searches::max_price_cents.ge(unit_price_cents)))
+        .filter(sql::<Bool>("saved_searches.alert <> 'off'"))
+        .filter(saved_searches::match_key.eq_any(&probe.buckets[..]))
+        .filter(
+            sql::<Bool>("coalesce(saved_searches.country, '') = ANY(")
+                .bind::<Array<Text>, _>(&probe.countries[..])
+                .sql(")"),
+        )
+        .filter(
+            sql::<Bool>("coalesce(saved_searches.max_price_cents, 9223372036854775807) >= ")
+                .bind::<BigInt, _>(probe.unit_price_cents),
+        )
+        .filter(
+            sql::<Bool>("coalesce(saved_searches.min_discount_bps, '-9223372036854775808'::bigint) <= ")
+                .bind::<BigInt, _>(probe.discount_bps),
+        )
         .select(SavedSearchRow::as_select())
         .load(conn)
         .await
+}
+
+/// The searches of these ids that still exist (in no order).
+pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[SavedSearchId]) -> QueryResult<Vec<SavedSearchRow>> {
+    saved_searches::table.filter(saved_searches::id.eq_any(ids)).select(SavedSearchRow::as_select()).load(conn).await
 }

@@ -869,6 +869,8 @@ diesel::table! {
         max_price_cents -> Nullable<Int8>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        country -> Nullable<Text>,
+        min_discount_bps -> Nullable<Int8>,
     }
 }
 

@@ -42,6 +42,16 @@ impl Filters {
         self.max_price_cents
     }
 
+    /// The country the rigs must be in (upper case), if any.
+    pub fn country(&self) -> Option<&str> {
+        self.country.as_deref()
+    }
+
+    /// The least discount against the reference (basis points), if any.
+    pub fn min_discount_bps(&self) -> Option<i64> {
+        self.min_discount_bps
+    }
+
     /// The full-text query, trimmed, if any.
     pub fn text(&self) -> Option<&str> {
         self.q.as_deref()

@@ -6,7 +6,9 @@ use serde_json::json;
 
 use super::{fired, save_ok, unsubscribe_url, Watchers};
 use crate::notifications::{inbox_of, types};
-use crate::support::accounts::mails_for;
+use crate::orders::json_with_status;
+use crate::support::accounts::{get_bearer, mails_for};
+use crate::support::listings::ids;
 use crate::support::TestApp;
 
 /// Runs the queue on both instances at once, then once more on each.
@@ -134,4 +136,75 @@ async fn a_listing_no_search_would_list_fires_nothing() {
     w.publish(json!({})).await;
     app.drain_jobs().await;
     assert_eq!(fired(app).await, vec![]);
+}
+
+/// The lots a saved search lists now (`/matches`), by id.
+async fn listed_by(w: &Watchers, search: &str) -> Vec<String> {
+    let path = format!("/v1/me/saved-searches/{search}/matches?limit=100");
+    let page = json_with_status(get_bearer(&w.app, &path, &w.buyer.token).await, 200).await;
+    let mut lots = ids(page["items"].as_array().unwrap());
+    lots.sort();
+    lots
+}
+
+#[tokio::test]
+async fn new_match_fires_for_exactly_the_lots_the_search_lists() {
+    // The index narrows by bucket, country, maximum price and discount floor;
+    // none of that may hide a lot the search itself would list.
+    let w = Watchers::open(TestApp::builder()).await;
+    let app = &w.app;
+    let token = w.buyer.token.as_str();
+    let queries = [
+        json!({"country": "KZ"}),
+        json!({"country": "us"}),
+        json!({"min_discount_pct": 30}),
+        json!({"min_discount_pct": -20}),
+        json!({"min_discount_pct": -10}),
+        json!({"country": "US", "max_price_cents": 120_000}),
+        json!({"rig_model_id": w.s19, "country": "KZ", "min_discount_pct": 40}),
+        json!({"tier": "25to38", "max_price_cents": 170_000}),
+        json!({"fire_sale": true}),
+        json!({"q": "s19", "min_discount_pct": 1}),
+        json!({"country": "DE"}),
+    ];
+    let mut searches = Vec::new();
+    for (i, query) in queries.iter().enumerate() {
+        let body = json!({"name": format!("search {i}"), "query": query, "alert": "daily", "triggers": ["new_match"]});
+        searches.push(save_ok(app, token, body).await);
+    }
+    // The S19 Pro's reference is about $1,728.
+    let near = w.publish(json!({"unit_price_cents": 170_000})).await; // KZ, ~2 % off
+    let us = w.publish(json!({"unit_price_cents": 120_000, "country": "US"})).await; // ~31 % off
+    let cheap = w.publish(json!({"unit_price_cents": 100_000})).await; // KZ, ~42 % off
+    let dear = w.publish(json!({"unit_price_cents": 200_000})).await; // KZ, ~16 % above
+    app.drain_jobs().await;
+
+    let alerts = fired(app).await;
+    let mut total = 0;
+    for (search, query) in searches.iter().zip(&queries) {
+        let mut alerted: Vec<String> =
+            alerts.iter().filter(|(s, _, _)| s == search).map(|(_, l, _)| l.clone()).collect();
+        alerted.sort();
+        assert_eq!(alerted, listed_by(&w, search).await, "{query}");
+        total += alerted.len();
+    }
+    let lots = |mut v: Vec<&String>| {
+        v.sort();
+        v.into_iter().cloned().collect::<Vec<_>>()
+    };
+    assert_eq!(listed_by(&w, &searches[0]).await, lots(vec![&near, &cheap, &dear]));
+    assert_eq!(listed_by(&w, &searches[1]).await, lots(vec![&us]));
+    assert_eq!(listed_by(&w, &searches[2]).await, lots(vec![&us, &cheap]));
+    assert_eq!(listed_by(&w, &searches[6]).await, lots(vec![&cheap]));
+    assert!(listed_by(&w, &searches[10]).await.is_empty());
+    assert!(total >= 10, "{total}");
+
+    // A changed query is indexed anew: the US search now watches KZ.
+    let patch = json!({"query": {"country": "KZ", "max_price_cents": 90_000}});
+    let path = format!("/v1/me/saved-searches/{}", searches[1]);
+    json_with_status(app.patch_json(&path, Some(token), &patch).await, 200).await;
+    let bargain = w.publish(json!({"unit_price_cents": 90_000})).await;
+    app.drain_jobs().await;
+    let new: Vec<_> = fired(app).await.into_iter().filter(|(_, l, _)| *l == bargain).map(|(s, _, _)| s).collect();
+    assert!(new.contains(&searches[1]), "{new:?}");
 }

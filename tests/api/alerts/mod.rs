@@ -2,6 +2,7 @@
 //! alerts fired once per (search, listing, trigger) even with two instances
 //! draining the queue, the daily digest, and RFC 8058 one-click unsubscribe.
 
+mod batches;
 mod digest;
 mod firing;
 mod saved_searches;
