@@ -342,13 +342,13 @@ pub async fn of_seller(
 
 /// Titles of many listings in one query.
 pub async fn titles(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     ids: &[ListingId],
 ) -> QueryResult<std::collections::HashMap<ListingId, String>> {
     Ok(listings::table
         .filter(listings::id.eq_any(ids))
         .select((listings::id, listings::title))
-        .load::<(ListingId, String)>(conn)
+        .load::<(ListingId, String)>(&mut conn)
         .await?
         .into_iter()
         .collect())

@@ -1,5 +1,6 @@
-//! Order rows into the JSON parties see, in batches (one query for names and one
-//! for listing titles, whatever the page size).
+//! Order rows into the JSON parties see, in batches (one query each for names,
+//! units and listing titles, whatever the page size, sent together: pipelined
+//! on the page's connection).
 
 use diesel::prelude::*;
 use diesel_async::AsyncPgConnection;
@@ -19,10 +20,13 @@ pub async fn render(
 ) -> QueryResult<Vec<OrderView>> {
     let user_ids: Vec<UserId> = rows.iter().flat_map(|r| [r.buyer_id, r.seller_id]).collect();
     let listing_ids: Vec<ListingId> = rows.iter().map(|r| r.listing_id).collect();
-    let names = crate::accounts::display_names(conn, &user_ids).await?;
     let order_ids: Vec<_> = rows.iter().map(|r| r.id).collect();
-    let mut units = crate::units::allocation::of_orders(conn, &order_ids).await?;
-    let titles = crate::listings::titles(conn, &listing_ids).await?;
+    let shared: &AsyncPgConnection = conn;
+    let (names, mut units, titles) = futures_util::try_join!(
+        crate::accounts::display_names(shared, &user_ids),
+        crate::units::allocation::of_orders(shared, &order_ids),
+        crate::listings::titles(shared, &listing_ids),
+    )?;
     let party = |id: UserId| PartySummary { id, display_name: names.get(&id).cloned().unwrap_or_default() };
     Ok(rows
         .into_iter()

@@ -171,7 +171,7 @@ pub async fn close_shipped(
 
 /// The units of each order (serial and status), in serial order.
 pub async fn of_orders(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     order_ids: &[OrderId],
 ) -> QueryResult<HashMap<OrderId, Vec<(String, UnitStatus)>>> {
     let ids: Vec<Uuid> = order_ids.iter().map(|o| o.0).collect();
@@ -179,7 +179,7 @@ pub async fn of_orders(
         .filter(units::order_id.eq_any(ids))
         .order(units::serial.asc())
         .select((units::order_id, units::serial, units::status))
-        .load(conn)
+        .load(&mut conn)
         .await?;
     let mut by_order: HashMap<OrderId, Vec<(String, UnitStatus)>> = HashMap::new();
     for (order, serial, status) in rows {
