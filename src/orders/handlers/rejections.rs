@@ -7,10 +7,10 @@ use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::render::respond;
+use super::render::party_move;
 use crate::accounts::AuthUser;
 use crate::db::ids::OrderId;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::orders::access::{find_for, lock_for};
 use crate::orders::model::OrderView;
 use crate::orders::rejection_flow::{self, Aftermath};
@@ -110,15 +110,10 @@ async fn accept_rejections(
     user: AuthUser,
     id: web::Path<OrderId>,
 ) -> ApiResult<web::Json<OrderView>> {
-    let now = state.clock.now();
-    let mut conn = state.pool.get().await?;
-    let order = conn
-        .transaction(async |conn| {
-            let (order, actor) = lock_for(conn, *id, &user).await?;
-            rejection_flow::accept(&orders, conn, &order, actor, now).await
-        })
-        .await?;
-    respond(&orders, &mut conn, order).await
+    party_move(&state, &orders, &user, *id, async |conn, order, actor, now| {
+        rejection_flow::accept(&orders, conn, order, actor, now).await
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -156,15 +151,10 @@ async fn contest_rejections(
     id: web::Path<OrderId>,
     body: web::Json<ContestRejections>,
 ) -> ApiResult<web::Json<OrderView>> {
-    let now = state.clock.now();
-    let mut conn = state.pool.get().await?;
-    let order = conn
-        .transaction(async |conn| {
-            let (order, actor) = lock_for(conn, *id, &user).await?;
-            rejection_flow::contest(conn, &order, actor, &body.reason, now).await
-        })
-        .await?;
-    respond(&orders, &mut conn, order).await
+    party_move(&state, &orders, &user, *id, async |conn, order, actor, now| {
+        rejection_flow::contest(conn, order, actor, &body.reason, now).await
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -220,16 +210,11 @@ async fn dispose(
     serials: &[String],
     aftermath: Aftermath<'_>,
 ) -> ApiResult<web::Json<OrderView>> {
-    let now = state.clock.now();
-    let mut conn = state.pool.get().await?;
-    let order = conn
-        .transaction(async |conn| {
-            let (order, actor) = lock_for(conn, id, user).await?;
-            rejection_flow::dispose(conn, &order, actor, serials, aftermath, now).await?;
-            Ok::<_, ApiError>(order)
-        })
-        .await?;
-    respond(orders, &mut conn, order).await
+    party_move(state, orders, user, id, async |conn, order, actor, now| {
+        rejection_flow::dispose(conn, order, actor, serials, aftermath, now).await?;
+        Ok(order.clone())
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

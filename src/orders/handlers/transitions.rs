@@ -23,7 +23,7 @@ use crate::orders::OrderContext;
 use crate::proofs::ProofTicket;
 use crate::state::AppState;
 
-use super::render::respond;
+use super::render::party_move;
 
 crate::http::problems::problems!(CancelProblems {
     403: order_action_forbidden,
@@ -49,15 +49,10 @@ async fn cancel(
     user: AuthUser,
     id: web::Path<OrderId>,
 ) -> ApiResult<web::Json<OrderView>> {
-    let now = state.clock.now();
-    let mut conn = state.pool.get().await?;
-    let order = conn
-        .transaction(async |conn| {
-            let (order, actor) = lock_for(conn, *id, &user).await?;
-            flow::cancel_by_buyer(conn, &order, actor, now).await
-        })
-        .await?;
-    respond(&orders, &mut conn, order).await
+    party_move(&state, &orders, &user, *id, async |conn, order, actor, now| {
+        flow::cancel_by_buyer(conn, order, actor, now).await
+    })
+    .await
 }
 
 crate::http::problems::problems!(ShipProblems {
@@ -87,23 +82,18 @@ async fn ship(
     body: web::Json<ShipOrder>,
 ) -> ApiResult<web::Json<OrderView>> {
     let body = body.into_inner();
-    let now = state.clock.now();
-    let mut conn = state.pool.get().await?;
-    let order = conn
-        .transaction(async |conn| {
-            let (order, actor) = lock_for(conn, *id, &user).await?;
-            flow::check(&order, Move::Ship, actor)?;
-            body.validate(order.paid_at, now).into_result()?;
-            let shipment = Shipment {
-                carrier: body.carrier.trim().to_string(),
-                tracking_number: body.tracking_number.trim().to_string(),
-                shipped_at: body.shipped_at.unwrap_or(now),
-                serials: body.serials.clone(),
-            };
-            flow::ship(&orders, conn, &order, actor, shipment, now).await
-        })
-        .await?;
-    respond(&orders, &mut conn, order).await
+    party_move(&state, &orders, &user, *id, async |conn, order, actor, now| {
+        flow::check(order, Move::Ship, actor)?;
+        body.validate(order.paid_at, now).into_result()?;
+        let shipment = Shipment {
+            carrier: body.carrier.trim().to_string(),
+            tracking_number: body.tracking_number.trim().to_string(),
+            shipped_at: body.shipped_at.unwrap_or(now),
+            serials: body.serials.clone(),
+        };
+        flow::ship(&orders, conn, order, actor, shipment, now).await
+    })
+    .await
 }
 
 crate::http::problems::problems!(ConfirmDeliveryProblems {
@@ -129,15 +119,10 @@ async fn confirm_delivery(
     user: AuthUser,
     id: web::Path<OrderId>,
 ) -> ApiResult<web::Json<OrderView>> {
-    let now = state.clock.now();
-    let mut conn = state.pool.get().await?;
-    let order = conn
-        .transaction(async |conn| {
-            let (order, actor) = lock_for(conn, *id, &user).await?;
-            flow::deliver(conn, &order, Move::ConfirmDelivery, actor, now).await
-        })
-        .await?;
-    respond(&orders, &mut conn, order).await
+    party_move(&state, &orders, &user, *id, async |conn, order, actor, now| {
+        flow::deliver(conn, order, Move::ConfirmDelivery, actor, now).await
+    })
+    .await
 }
 
 crate::http::problems::problems!(AcceptProblems {
@@ -163,15 +148,10 @@ async fn accept(
     user: AuthUser,
     id: web::Path<OrderId>,
 ) -> ApiResult<web::Json<OrderView>> {
-    let now = state.clock.now();
-    let mut conn = state.pool.get().await?;
-    let order = conn
-        .transaction(async |conn| {
-            let (order, actor) = lock_for(conn, *id, &user).await?;
-            flow::complete(&orders, conn, &order, Move::Accept, actor, now).await
-        })
-        .await?;
-    respond(&orders, &mut conn, order).await
+    party_move(&state, &orders, &user, *id, async |conn, order, actor, now| {
+        flow::complete(&orders, conn, order, Move::Accept, actor, now).await
+    })
+    .await
 }
 
 crate::http::problems::problems!(OpenDisputeProblems {
@@ -202,19 +182,14 @@ async fn open_dispute(
 ) -> ApiResult<web::Json<OrderView>> {
     let body = body.into_inner();
     check_text("description", &body.description, 5000)?;
-    let now = state.clock.now();
-    let mut conn = state.pool.get().await?;
-    let order = conn
-        .transaction(async |conn| {
-            let (order, actor) = lock_for(conn, *id, &user).await?;
-            let opening = DisputeOpening {
-                reason: body.reason.as_str().to_string(),
-                description: body.description.trim().to_string(),
-            };
-            disputes::open(conn, &order, actor, opening, &body.evidence_ids, now).await
-        })
-        .await?;
-    respond(&orders, &mut conn, order).await
+    party_move(&state, &orders, &user, *id, async |conn, order, actor, now| {
+        let opening = DisputeOpening {
+            reason: body.reason.as_str().to_string(),
+            description: body.description.trim().to_string(),
+        };
+        disputes::open(conn, order, actor, opening, &body.evidence_ids, now).await
+    })
+    .await
 }
 
 crate::http::problems::problems!(OfferSettlementProblems {
@@ -310,16 +285,11 @@ async fn accept_offer(
     path: web::Path<(OrderId, SettlementOfferId)>,
 ) -> ApiResult<web::Json<OrderView>> {
     let (id, offer_id) = path.into_inner();
-    let now = state.clock.now();
-    let mut conn = state.pool.get().await?;
-    let order = conn
-        .transaction(async |conn| {
-            let (order, actor) = lock_for(conn, id, &user).await?;
-            flow::check(&order, Move::AcceptOffer, actor)?;
-            disputes::accept_offer(&orders, conn, &order, user.id(), offer_id, now).await
-        })
-        .await?;
-    respond(&orders, &mut conn, order).await
+    party_move(&state, &orders, &user, id, async |conn, order, actor, now| {
+        flow::check(order, Move::AcceptOffer, actor)?;
+        disputes::accept_offer(&orders, conn, order, user.id(), offer_id, now).await
+    })
+    .await
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
