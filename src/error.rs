@@ -107,6 +107,32 @@ pub struct Problem {
 }
 
 impl ApiError {
+    /// The same answer again, for each request that shared one read
+    /// (`db::fresh_read`): an internal error keeps only its text, which is
+    /// logged and never sent.
+    pub fn replay(&self) -> Self {
+        match self {
+            Self::Validation(errors) => Self::Validation(errors.clone()),
+            Self::InvalidCharacters(errors) => Self::InvalidCharacters(errors.clone()),
+            Self::BadRequest { code, detail } => Self::BadRequest { code, detail: detail.clone() },
+            Self::Unauthorized { code, detail } => Self::Unauthorized { code, detail: detail.clone() },
+            Self::Forbidden { code, detail } => Self::Forbidden { code, detail: detail.clone() },
+            Self::NotFound { code, detail } => Self::NotFound { code, detail: detail.clone() },
+            Self::Conflict { code, detail } => Self::Conflict { code, detail: detail.clone() },
+            Self::PreconditionFailed { detail } => Self::PreconditionFailed { detail: detail.clone() },
+            Self::PayloadTooLarge { limit_bytes } => Self::PayloadTooLarge { limit_bytes: *limit_bytes },
+            Self::RequestTimeout => Self::RequestTimeout,
+            Self::HeadersTooLarge => Self::HeadersTooLarge,
+            Self::MethodNotAllowed { allowed } => Self::MethodNotAllowed { allowed: allowed.clone() },
+            Self::UnsupportedMediaType { detail } => Self::UnsupportedMediaType { detail: detail.clone() },
+            Self::Unprocessable { code, detail } => Self::Unprocessable { code, detail: detail.clone() },
+            Self::TooManyRequests { retry_after_secs } => Self::TooManyRequests { retry_after_secs: *retry_after_secs },
+            Self::LimitReached { code, detail } => Self::LimitReached { code, detail: detail.clone() },
+            Self::Unavailable(reason) => Self::Unavailable(reason.clone()),
+            Self::Internal(cause) => Self::Internal(anyhow::anyhow!("{cause:#}")),
+        }
+    }
+
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
     }

@@ -42,6 +42,12 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// One answered request, by its route pattern.
+    pub fn count_request(&self, method: &str, route: &str, status: u16, took: std::time::Duration) {
+        self.http_requests.with_label_values(&[method, route, &status.to_string()]).inc();
+        self.http_duration.with_label_values(&[method, route]).observe(took.as_secs_f64());
+    }
+
     pub fn new() -> Self {
         let registry = Registry::new_custom(Some("rigmarket".into()), None).expect("valid prefix");
         let http_requests = IntCounterVec::new(
@@ -185,8 +191,7 @@ where
     async move {
         let res = fut.await?;
         let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
-        metrics.http_requests.with_label_values(&[&method, &route, res.status().as_str()]).inc();
-        metrics.http_duration.with_label_values(&[&method, &route]).observe(started.elapsed().as_secs_f64());
+        metrics.count_request(&method, &route, res.status().as_u16(), started.elapsed());
         Ok(res)
     }
 }

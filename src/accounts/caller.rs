@@ -118,6 +118,29 @@ fn authentication_required() -> ApiError {
     ApiError::unauthorized("authentication_required", "Send `Authorization: Bearer <access token>`.")
 }
 
+fn api_key_not_accepted() -> ApiError {
+    ApiError::unauthorized("api_key_not_accepted", "This endpoint needs a signed-in user, not an API key.")
+}
+
+/// The signed-in person a request's credentials name: `bearer`, the token of
+/// its `Authorization: Bearer` header, and whether it sent `X-Api-Key` (an
+/// API key is not a person). What [`AuthUser`]'s extractor checks, for
+/// servers other than actix-web's.
+pub async fn authenticate_person(
+    state: &AppState,
+    bearer: Option<String>,
+    sent_key: bool,
+) -> Result<AuthUser, ApiError> {
+    if sent_key && bearer.is_none() {
+        return Err(api_key_not_accepted());
+    }
+    let token = bearer.ok_or_else(authentication_required)?;
+    if api_keys::looks_like_key(&token) {
+        return Err(api_key_not_accepted());
+    }
+    authenticate_token(&state.pool, &state.config, &token, state.clock.now()).await
+}
+
 impl FromRequest for AuthUser {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
@@ -128,21 +151,7 @@ impl FromRequest for AuthUser {
         let sent_key = api_key_header(req).is_some();
         let req = req.clone();
         Box::pin(async move {
-            if sent_key && token.is_none() {
-                return Err(ApiError::unauthorized(
-                    "api_key_not_accepted",
-                    "This endpoint needs a signed-in user, not an API key.",
-                ));
-            }
-            let token = token.ok_or_else(authentication_required)?;
-            if api_keys::looks_like_key(&token) {
-                return Err(ApiError::unauthorized(
-                    "api_key_not_accepted",
-                    "This endpoint needs a signed-in user, not an API key.",
-                ));
-            }
-            let state = state?;
-            let user = authenticate_token(&state.pool, &state.config, &token, state.clock.now()).await?;
+            let user = authenticate_person(&*state?, token, sent_key).await?;
             super::read_routing::mark_writer(&req, user.id().0);
             Ok(user)
         })

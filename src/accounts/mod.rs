@@ -41,7 +41,7 @@ pub mod suspension;
 pub mod throttle;
 pub mod token;
 
-pub use caller::{AuthUser, Principal, BEARER_PROBLEMS, KEY_OR_BEARER_PROBLEMS};
+pub use caller::{authenticate_person, AuthUser, Principal, BEARER_PROBLEMS, KEY_OR_BEARER_PROBLEMS};
 pub use directory::{display_names, email_of, is_suspended, lock_user, suspended_user_ids};
 pub use handlers::configure;
 pub use model::AccountStatus;

@@ -33,6 +33,7 @@ use crate::state::AppState;
 pub struct Writer(pub Uuid);
 
 /// Where this request's lag-tolerant reads go.
+#[derive(Clone)]
 pub struct ReplicaReads {
     routed: Routed,
 }

@@ -1,13 +1,14 @@
 //! The HTTP server: every capability's routes under `/v1`, the kernel's
 //! middleware, and the services handlers extract.
 
-use std::future::ready;
 use std::net::TcpListener;
+use std::rc::Rc;
 use std::time::Duration;
 
-use actix_http::error::DispatchError;
 use actix_http::KeepAlive;
-use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
+use actix_service::{
+    fn_factory, fn_service, map_config, IntoServiceFactory, Service, ServiceFactory, ServiceFactoryExt,
+};
 use actix_web::dev::{AppConfig, Server};
 use actix_web::http::Method;
 use actix_web::{middleware, web, App};
@@ -18,6 +19,7 @@ use utoipa_actix_web::AppExt;
 use super::{openapi, Instance};
 use crate::http;
 use crate::http::routes::KnownRoutes;
+use crate::notifications::DirectStreams;
 
 /// Every documented route. Used by the server and by `openapi::spec()`.
 pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -59,6 +61,11 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
     let routes = known_routes(&spec);
     // Built once: collecting and completing the document is start-up work.
     let spec_json = web::Bytes::from(openapi::committed_form(&spec));
+    let streams = DirectStreams {
+        state: instance.state.clone(),
+        live: instance.live.clone(),
+        metrics: instance.state.metrics.clone(),
+    };
     let app = move || {
         let (app, _) = App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_api).split_for_parts();
         let state = &instance.state;
@@ -94,9 +101,12 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
             .wrap(middleware::from_fn(http::access_log::log_request))
             .wrap(TracingLogger::default())
     };
-    // actix-web's `HttpServer::listen`, assembled by hand for one difference:
-    // each connection's socket is wrapped so the HTTP/1 parser's bare refusals
-    // (a NUL in a header, an oversized or too slow head) answer problem+json.
+    // actix-web's `HttpServer::listen`, assembled by hand for two differences:
+    // a connection that opens with an event stream is served directly
+    // (`notifications::direct`: a stream without actix-web's per-connection
+    // buffers), and each other connection's socket is wrapped so the HTTP/1
+    // parser's bare refusals (a NUL in a header, an oversized or too slow
+    // head) answer problem+json.
     // Timeouts are actix-web's defaults (keep-alive 5 s, head 5 s, disconnect 1 s).
     let local_addr = listener.local_addr()?;
     let builder = actix_server::Server::build();
@@ -121,11 +131,24 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
                 .local_addr(local_addr)
                 // No request reads the app's host fallback (requests carry `Host`).
                 .h1(map_config(app, |_| AppConfig::default()));
-            fn_service(|io: TcpStream| {
-                let peer = io.peer_addr().ok();
-                ready(Ok::<_, DispatchError>((http::malformed::ProblemOnRefusal::new(io), peer)))
+            let streams = streams.clone();
+            fn_factory(move || {
+                let (h1, streams) = (h1.new_service(()), streams.clone());
+                async move {
+                    let h1 = Rc::new(h1.await?);
+                    Ok::<_, ()>(fn_service(move |io: TcpStream| {
+                        let (h1, streams) = (h1.clone(), streams.clone());
+                        async move {
+                            let io = match streams.serve(io).await {
+                                Ok(()) => return Ok(()),
+                                Err(io) => io,
+                            };
+                            let peer = io.peer_addr().ok();
+                            h1.call((http::malformed::ProblemOnRefusal::new(io), peer)).await
+                        }
+                    }))
+                }
             })
-            .and_then(h1)
         })?
         .run();
     Ok(server)

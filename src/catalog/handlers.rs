@@ -52,13 +52,18 @@ async fn list_rig_models(
     filter: web::Query<ModelQuery>,
     page: web::Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = reads.conn().await?;
-    let version = page_cache::current_version(&mut conn).await?;
     let key = req.query_string().to_string();
-    if let Some(body) = pages.get(&key, version) {
-        return Ok(json_page(body));
+    // A page kept for this query is checked against a fresh version read;
+    // without one, the version is read with the page, on one connection.
+    if pages.has(&key) {
+        let version = pages.version(&reads).await?;
+        if let Some(body) = pages.get(&key, version) {
+            return Ok(json_page(body));
+        }
     }
     let (limit, after) = (page.limit()?, page.cursor::<ModelCursor>()?);
+    let mut conn = reads.conn().await?;
+    let version = page_cache::current_version(&mut conn).await?;
     let ModelQuery { manufacturer, algorithm, tier } = filter.into_inner();
     let filter = ModelFilter { manufacturer, algorithm, tier };
     let rows = queries::list_models(&mut conn, &filter, after, limit + 1).await?;

@@ -3,14 +3,17 @@
 //! The catalog changes a few times a year (an admin's edit, an import) and is
 //! read in bursts (a fire-sale link posted to a thousand buyers), so a page is
 //! rendered once per catalog version and query instead of once per request.
-//! Every request still asks the database one question, the catalog's version
-//! (`catalog_version`, bumped by a trigger in the statement that writes the
-//! catalog): an answer is never older than the last committed change, on any
-//! instance, whoever made it (the CLI's imports included), and with the
-//! database away the request fails as any other would. The page itself is read
-//! after the version, so what is stored under a version shows at least that
-//! version. Query strings are the caller's to choose: the number of kept pages
-//! is capped, and a full cache starts over.
+//! A request for a query with a kept page waits for a read of the catalog's
+//! version (`catalog_version`, bumped by a trigger in the statement that
+//! writes the catalog) that started after the request arrived, on the
+//! database its reads are routed to: an answer is never older than the last
+//! committed change, on any instance, whoever made it (the CLI's imports
+//! included), and with the database away the request fails as any other
+//! would. Requests arriving together share that read (`db::fresh_read`), so a
+//! burst costs a few round trips, not one each. A page is rendered from a read
+//! made after its version's, on the same connection, so what is stored under
+//! a version shows at least that version. Query strings are the caller's to
+//! choose: the number of kept pages is capped, and a full cache starts over.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,7 +23,10 @@ use diesel::prelude::*;
 use diesel::QueryResult;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::accounts::ReplicaReads;
+use crate::db::fresh_read::FreshReads;
 use crate::db::schema::catalog_version;
+use crate::error::{ApiError, ApiResult};
 
 /// The catalog's current version.
 pub async fn current_version(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
@@ -32,15 +38,39 @@ struct Page {
     body: Bytes,
 }
 
-/// Rendered JSON bodies by key (the request's query string). Cheap to clone.
+/// A version read's outcome, shared by the requests that waited on it.
+type SharedVersion = Result<i64, Arc<ApiError>>;
+
+/// Rendered JSON bodies by key (the request's query string), and the version
+/// reads of each read target (the primary, each replica). Cheap to clone.
 #[derive(Clone, Default)]
 pub struct CatalogPages {
     pages: Arc<Mutex<HashMap<String, Page>>>,
+    versions: FreshReads<SharedVersion>,
 }
 
 impl CatalogPages {
+    /// The catalog's version as read, after this call, where `reads` go.
+    pub async fn version(&self, reads: &ReplicaReads) -> ApiResult<i64> {
+        let fresh = self.versions.of(reads.target());
+        let reads = reads.clone();
+        let read = move || async move {
+            let read = async {
+                let mut conn = reads.conn().await?;
+                Ok::<_, ApiError>(current_version(&mut conn).await?)
+            };
+            read.await.map_err(Arc::new)
+        };
+        fresh.after_now(read).await.map_err(|shared| shared.replay())
+    }
+
     /// Pages kept at most.
     pub const MAX_PAGES: usize = 1_024;
+
+    /// Whether a page is kept for `key`, at any version.
+    pub fn has(&self, key: &str) -> bool {
+        self.pages.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).contains_key(key)
+    }
 
     /// The body stored under `key` for this catalog `version`.
     pub fn get(&self, key: &str, version: i64) -> Option<Bytes> {

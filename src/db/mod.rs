@@ -8,6 +8,7 @@
 //! gives up quickly when PostgreSQL is down so handlers can answer 503 instead of
 //! hanging.
 
+pub mod fresh_read;
 pub mod ids;
 pub mod local_cluster;
 mod migrations;

@@ -77,6 +77,7 @@ pub struct ReadRouter {
 }
 
 /// A decided target; [`Routed::conn`] takes the connection.
+#[derive(Clone)]
 pub struct Routed {
     router: Arc<ReadRouter>,
     /// `None`: the primary.

@@ -49,6 +49,7 @@ pub async fn log_request<B: MessageBody>(
     outcome
 }
 
-fn emit(method: &str, route: Option<&str>, status: u16, code: Option<&str>, latency_ms: f64, request_id: &str) {
+/// The access-log line of one answered request.
+pub fn emit(method: &str, route: Option<&str>, status: u16, code: Option<&str>, latency_ms: f64, request_id: &str) {
     tracing::info!(target: TARGET, method, route, status, latency_ms, request_id, code, "request");
 }

@@ -7,6 +7,7 @@
 
 pub mod access_log;
 pub mod conditional;
+pub mod direct;
 pub mod input;
 pub mod malformed;
 pub mod pagination;
@@ -31,7 +32,13 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// The token of an `Authorization: Bearer <token>` header.
 pub fn bearer_token(req: &HttpRequest) -> Option<String> {
-    req.headers().get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(|t| t.trim().to_string())
+    bearer_of(req.headers().get(header::AUTHORIZATION)?.as_bytes())
+}
+
+/// The token of an `Authorization: Bearer <token>` value.
+pub fn bearer_of(authorization: &[u8]) -> Option<String> {
+    let value = header::HeaderValue::from_bytes(authorization).ok()?;
+    value.to_str().ok()?.strip_prefix("Bearer ").map(|t| t.trim().to_string())
 }
 
 /// Where a request came from, for sessions, throttling and the audit log.
@@ -171,5 +178,10 @@ pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
 }
 
 pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request("invalid_query", format!("Invalid query string: {err}")).into()
+    invalid_query(err).into()
+}
+
+/// A query string that does not deserialize.
+pub fn invalid_query(err: QueryPayloadError) -> ApiError {
+    ApiError::bad_request("invalid_query", format!("Invalid query string: {err}"))
 }

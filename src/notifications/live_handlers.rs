@@ -2,18 +2,17 @@
 //! `POST /v1/me/event-stream-tickets` (a one-use ticket for EventSource).
 
 use actix_web::http::header;
-use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::live::LiveEvents;
-use super::stream::{self, StreamStart};
+use super::opening::{self, EventStreamParams, OpenStream, StreamRequest};
+use super::stream;
 use super::tickets;
 use crate::accounts::AuthUser;
-use crate::db::ids::UserId;
-use crate::error::{ApiError, ApiResult};
-use crate::events::inbox;
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -32,45 +31,6 @@ async fn create_stream_ticket(state: web::Data<AppState>, user: AuthUser) -> Api
     let mut conn = state.pool.get().await?;
     let (ticket, expires_at) = tickets::issue(&mut conn, user.id(), state.clock.now()).await?;
     Ok(HttpResponse::Created().json(StreamTicket { ticket, expires_at }))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct EventStreamParams {
-    /// Replay what came after this event id (the `Last-Event-ID` header wins).
-    last_event_id: Option<String>,
-    /// A ticket from `POST /v1/me/event-stream-tickets`, instead of a bearer token.
-    ticket: Option<String>,
-}
-
-fn invalid_last_event_id() -> ApiError {
-    ApiError::bad_request("invalid_last_event_id", "Last-Event-ID must be the id of an event this stream sent.")
-}
-
-/// The id to resume after, if the client sent one: a non-negative integer.
-fn last_event_id(req: &HttpRequest, params: &EventStreamParams) -> ApiResult<Option<i64>> {
-    let header = match req.headers().get("last-event-id") {
-        Some(value) => Some(value.to_str().map_err(|_| invalid_last_event_id())?.to_string()),
-        None => None,
-    };
-    match header.or_else(|| params.last_event_id.clone()) {
-        None => Ok(None),
-        Some(text) => match text.trim().parse::<i64>() {
-            Ok(seq) if seq >= 0 => Ok(Some(seq)),
-            _ => Err(invalid_last_event_id()),
-        },
-    }
-}
-
-/// A bearer token when one is sent, else the ticket.
-async fn stream_caller(req: &HttpRequest, state: &AppState, ticket: Option<&str>) -> ApiResult<UserId> {
-    match ticket {
-        Some(ticket) if req.headers().get(header::AUTHORIZATION).is_none() => {
-            let mut conn = state.pool.get().await?;
-            tickets::redeem(&mut conn, ticket, state.clock.now()).await
-        }
-        _ => Ok(AuthUser::extract(req).await?.id()),
-    }
 }
 
 crate::http::problems::problems!(EventStreamProblems {
@@ -108,34 +68,20 @@ async fn event_stream(
     live: web::Data<LiveEvents>,
     params: web::Query<EventStreamParams>,
 ) -> ApiResult<HttpResponse> {
-    // Checked before the ticket is spent and before the stream starts: a bad
-    // id is a 400, never an error in the middle of a stream.
-    let resume = last_event_id(&req, &params)?;
-    let user = stream_caller(&req, &state, params.ticket.as_deref()).await?;
-    // Joined before reading: an entry committed from here on wakes the stream.
-    let subscription = live.subscribe(user);
-    let mut conn = state.pool.get().await?;
-    let after = match resume {
-        Some(seq) => {
-            if inbox::find_own(&mut conn, user, seq).await?.is_none() {
-                return Err(ApiError::bad_request(
-                    "unknown_last_event_id",
-                    "Last-Event-ID names no event of yours; reconnect without it (and read the inbox for what you missed).",
-                ));
-            }
-            seq
-        }
-        None => inbox::list(&mut conn, user, false, None, 1).await?.first().map_or(0, |latest| latest.seq),
+    let headers = req.headers();
+    let request = StreamRequest {
+        authorization: headers.get(header::AUTHORIZATION).map(|value| value.as_bytes().to_vec()),
+        sent_api_key: headers.contains_key("x-api-key"),
+        last_event_id: headers.get("last-event-id").map(|value| value.as_bytes().to_vec()),
+        params: params.into_inner(),
     };
-    drop(conn);
-    let body = stream::body(state.pool.clone(), subscription, StreamStart { user, after }, live.stopping());
-    Ok(HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        // Never compressed: each event must leave when it is written.
-        .insert_header((header::CONTENT_ENCODING, "identity"))
-        .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(body))
+    let OpenStream { subscription, start } = opening::open(&state, &live, &request).await?;
+    let body = stream::body(state.pool.clone(), subscription, start, live.stopping());
+    let mut response = HttpResponse::Ok();
+    for (name, value) in stream::RESPONSE_HEADERS {
+        response.insert_header((*name, *value));
+    }
+    Ok(response.streaming(body))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

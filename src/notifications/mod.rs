@@ -11,17 +11,22 @@
 //! - The live event stream: [`live`] (the process's one `LISTEN` connection
 //!   and its fan-out to local streams), [`stream`] (the SSE body: replay after
 //!   `Last-Event-ID`, then live, bounded per reader), [`tickets`] (one-use
-//!   tickets for EventSource); `live_handlers`: `/v1/me/events`,
-//!   `/v1/me/event-stream-tickets`.
+//!   tickets for EventSource), [`opening`] (what may refuse a stream, on
+//!   either server); `live_handlers`: `/v1/me/events` and
+//!   `/v1/me/event-stream-tickets` on actix-web; [`direct`]: `/v1/me/events`
+//!   straight off the socket, for connections that open with it.
 
+pub mod direct;
 mod handlers;
 pub mod live;
 mod live_handlers;
 pub mod model;
+pub mod opening;
 pub mod settings;
 pub mod stream;
 pub mod tickets;
 
+pub use direct::DirectStreams;
 pub use live::LiveEvents;
 pub use settings::emails_wanted;
 

@@ -4,12 +4,18 @@
 //! [`Subscription`] is woken, with a `retry:` line first and a comment every
 //! 15 s so proxies keep the connection.
 //!
-//! Memory per stream is bounded: the frames wait in a channel of
-//! [`OUT_FRAMES`]; a reader that leaves it full for [`SLOW_READER`] is dropped
-//! (it reconnects with `Last-Event-ID` and loses nothing), and one read takes
-//! at most [`BATCH`] rows.
+//! The frames go to a [`FrameSink`]: a channel that actix-web's response body
+//! drains ([`body`]), or the socket itself (`notifications::direct`).
+//!
+//! Memory per stream is bounded: a sink holds at most [`OUT_FRAMES`] frames
+//! (the channel) or one (the socket, beside the kernel's buffer); a reader that
+//! takes none for [`SLOW_READER`] is dropped (it reconnects with
+//! `Last-Event-ID` and loses nothing), and one read takes at most [`BATCH`]
+//! rows. An idle stream keeps no room for its database read: the read is boxed
+//! while it runs.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::time::Duration;
 
 use actix_web::web::Bytes;
@@ -32,6 +38,42 @@ pub const BATCH: i64 = 100;
 pub const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(15);
 /// What EventSource waits before reconnecting, in milliseconds.
 pub const RETRY_MS: u32 = 3_000;
+
+/// The response headers of a stream, on either server.
+pub const RESPONSE_HEADERS: &[(&str, &str)] = &[
+    ("content-type", "text/event-stream"),
+    ("cache-control", "no-cache"),
+    // Never compressed: each event must leave when it is written.
+    ("content-encoding", "identity"),
+    ("x-accel-buffering", "no"),
+];
+
+/// Where a stream's frames go.
+pub trait FrameSink: Send {
+    /// Sends one frame; false when the reader is gone or took nothing for
+    /// [`SLOW_READER`]: the stream ends.
+    fn offer(&mut self, frame: Bytes) -> impl Future<Output = bool> + Send;
+}
+
+/// The frames of actix-web's response body.
+struct ChannelSink(mpsc::Sender<Bytes>);
+
+impl FrameSink for ChannelSink {
+    async fn offer(&mut self, frame: Bytes) -> bool {
+        self.0.send_timeout(frame, SLOW_READER).await.is_ok()
+    }
+}
+
+/// A byte stream as a sink (the socket, on the direct path): one frame at a
+/// time, the rest waits in the kernel's buffer.
+pub struct WriterSink<W>(pub W);
+
+impl<W: tokio::io::AsyncWrite + Unpin + Send> FrameSink for WriterSink<W> {
+    async fn offer(&mut self, frame: Bytes) -> bool {
+        use tokio::io::AsyncWriteExt;
+        matches!(tokio::time::timeout(SLOW_READER, self.0.write_all(&frame)).await, Ok(Ok(())))
+    }
+}
 
 /// One inbox entry as an event.
 pub fn frame(entry: &NotificationView) -> String {
@@ -56,31 +98,36 @@ pub fn body(
     stopping: watch::Receiver<bool>,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> {
     let (tx, rx) = mpsc::channel::<Bytes>(OUT_FRAMES);
-    tokio::spawn(pump(pool, subscription, start, tx, stopping));
+    let gone = {
+        let tx = tx.clone();
+        async move { tx.closed().await }
+    };
+    tokio::spawn(pump(pool, subscription, start, ChannelSink(tx), gone, stopping));
     futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|frame| (Ok(frame), rx)) })
 }
 
-/// False when the reader is gone or too slow: the stream ends.
-async fn offer(tx: &mpsc::Sender<Bytes>, frame: Bytes) -> bool {
-    tx.send_timeout(frame, SLOW_READER).await.is_ok()
-}
-
-async fn pump(
+/// Sends the `retry:` line, then the user's entries after `start.after`
+/// whenever the subscription is woken, and a keep-alive comment when idle;
+/// returns when the reader is `gone` (or too slow) or the process is stopping.
+pub async fn pump<S: FrameSink>(
     pool: DbPool,
     subscription: Subscription,
     start: StreamStart,
-    tx: mpsc::Sender<Bytes>,
+    mut sink: S,
+    gone: impl Future<Output = ()>,
     mut stopping: watch::Receiver<bool>,
 ) {
     let StreamStart { user, mut after } = start;
-    if !offer(&tx, Bytes::from(format!("retry: {RETRY_MS}\n\n"))).await {
+    if !sink.offer(Bytes::from(format!("retry: {RETRY_MS}\n\n"))).await {
         return;
     }
+    let mut gone = std::pin::pin!(gone);
     let mut keep_alive = tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE_EVERY, KEEP_ALIVE_EVERY);
     let mut due = true;
     loop {
         if due {
-            match send_after(&pool, user, &mut after, &tx).await {
+            // Boxed: the read's state exists only while it runs.
+            match Box::pin(send_after(&pool, user, &mut after, &mut sink)).await {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::info!(user.id = %user, "live stream dropped: the reader left or fell behind");
@@ -91,22 +138,21 @@ async fn pump(
             }
         }
         due = false;
-        tokio::select! {
-            _ = subscription.wake.notified() => due = true,
-            _ = keep_alive.tick() => {
-                if !offer(&tx, Bytes::from_static(b": keep-alive\n\n")).await {
-                    return;
-                }
-            }
-            _ = tx.closed() => return,
+        let keep_alive_due = tokio::select! {
+            _ = subscription.wake.notified() => { due = true; false }
+            _ = keep_alive.tick() => true,
+            _ = &mut gone => return,
             _ = stopping.changed() => return,
+        };
+        if keep_alive_due && !sink.offer(Bytes::from_static(b": keep-alive\n\n")).await {
+            return;
         }
     }
 }
 
 /// Sends the user's entries after `*after`, advancing it; false when the
 /// reader is gone or too slow.
-async fn send_after(pool: &DbPool, user: UserId, after: &mut i64, tx: &mpsc::Sender<Bytes>) -> anyhow::Result<bool> {
+async fn send_after<S: FrameSink>(pool: &DbPool, user: UserId, after: &mut i64, sink: &mut S) -> anyhow::Result<bool> {
     loop {
         let rows: Vec<Notification> = {
             let mut conn = pool.get().await?;
@@ -115,7 +161,7 @@ async fn send_after(pool: &DbPool, user: UserId, after: &mut i64, tx: &mpsc::Sen
         let full = rows.len() as i64 == BATCH;
         for row in rows {
             let seq = row.seq;
-            if !offer(tx, Bytes::from(frame(&NotificationView::from(row)))).await {
+            if !sink.offer(Bytes::from(frame(&NotificationView::from(row)))).await {
                 return Ok(false);
             }
             *after = seq;

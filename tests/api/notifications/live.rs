@@ -209,3 +209,34 @@ async fn a_reader_that_falls_behind_is_dropped_after_a_bounded_buffer() {
     }
     assert_eq!(frames, OUT_FRAMES, "the retry line and the events that fit the buffer, then the end");
 }
+
+#[tokio::test]
+async fn a_socket_reader_that_falls_behind_is_dropped_with_one_frame_held() {
+    use rigmarket::notifications::stream::{self, StreamStart, WriterSink, SLOW_READER};
+
+    let app = TestApp::builder().spawn().await;
+    let (id, _) = app.create_user("slow-socket@rigmarket.test", &[]).await;
+    let user = rigmarket::db::ids::UserId(id);
+    let live = app.instance.live.clone();
+    // The direct path's sink over a pipe of 4 KB whose reader never reads: the
+    // kernel's buffer, in small.
+    let (writer, _reader) = tokio::io::duplex(4096);
+    let start = StreamStart { user, after: 0 };
+    let pump = tokio::spawn(stream::pump(
+        app.state.pool.clone(),
+        live.subscribe(user),
+        start,
+        WriterSink(writer),
+        std::future::pending(),
+        live.stopping(),
+    ));
+    let mut conn = app.conn().await;
+    for _ in 0..100 {
+        let subject = uuid::Uuid::now_v7();
+        let kind = rigmarket::events::EventKind::OrderPaid;
+        rigmarket::events::record(&mut conn, kind, subject, &[user], json!({}), app.clock.now()).await.unwrap();
+    }
+    drop(conn);
+    tokio::time::timeout(SLOW_READER + Duration::from_secs(5), pump).await.expect("the stream ended").unwrap();
+    assert_eq!(live.stream_count(), 0, "the stream left the fan-out");
+}

@@ -2,6 +2,7 @@
 //! the inbox of each party, in the event's transaction; informational emails
 //! can be kept to the inbox.
 
+mod direct;
 mod inbox;
 mod live;
 mod settings;
