@@ -144,7 +144,8 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
                                 Err(io) => io,
                             };
                             let peer = io.peer_addr().ok();
-                            h1.call((http::malformed::ProblemOnRefusal::new(io), peer)).await
+                            // Boxed: a directly served stream's task keeps no room for a dispatcher.
+                            Box::pin(h1.call((http::malformed::ProblemOnRefusal::new(io), peer))).await
                         }
                     }))
                 }

@@ -24,8 +24,12 @@ use tokio::net::TcpStream;
 
 use super::REQUEST_ID_HEADER;
 
-/// How long a new connection may stay silent before it is actix-web's.
-const FIRST_BYTES_WITHIN: Duration = Duration::from_millis(500);
+/// How long a new connection may stay silent before it is actix-web's (its
+/// own head timeout then runs). As long as actix-web's head timeout: a client
+/// opening thousands of streams at once (all of them reconnecting after a
+/// restart) may take that long to write each request, and a stream handed to
+/// actix-web costs several times the memory of one served here.
+const FIRST_BYTES_WITHIN: Duration = Duration::from_secs(5);
 /// How long the rest of a recognised head may take to arrive.
 const HEAD_WITHIN: Duration = Duration::from_secs(2);
 /// The largest head read here; bigger ones are actix-web's to refuse.

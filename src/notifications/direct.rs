@@ -54,7 +54,8 @@ impl DirectStreams {
         let started = Instant::now();
         let request_id = uuid::Uuid::new_v4().to_string();
         let opened = match request_of(&head) {
-            Ok(request) => opening::open(&self.state, &self.live, &request).await,
+            // Boxed: an open stream's task keeps no room for the opening's reads.
+            Ok(request) => Box::pin(opening::open(&self.state, &self.live, &request)).await,
             Err(error) => Err(error),
         };
         drop(head);

@@ -17,12 +17,17 @@ use std::time::Duration;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt;
-use tokio::sync::{watch, Notify};
+use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use crate::db::ids::UserId;
 use crate::events::inbox::CHANNEL;
 
+/// Streams being opened at once (authenticated, joined, replayed up to now),
+/// per process. Ten thousand clients reconnect together after a restart; the
+/// rest wait their turn holding only their socket, so the memory the opening
+/// work needs for a moment is that of this many streams, not of all of them.
+pub const OPENING_AT_ONCE: usize = 64;
 /// Pause before connecting again after the listener's connection failed.
 const RECONNECT_PAUSE: Duration = Duration::from_secs(1);
 /// How often an idle listener checks whether its process still wants it.
@@ -44,6 +49,7 @@ struct Inner {
     next_id: AtomicU64,
     listening: AtomicBool,
     stopping: watch::Sender<bool>,
+    opening: Arc<Semaphore>,
 }
 
 /// One stream's place in the fan-out; leaves it when dropped.
@@ -53,7 +59,26 @@ pub struct Subscription {
     id: u64,
     /// Woken when the user may have new rows (and on listener reconnects).
     pub wake: Arc<Notify>,
+    /// The stream's turn to open ([`LiveEvents::admit`]), held until its
+    /// first read of the table.
+    opening: Option<OwnedSemaphorePermit>,
 }
+
+impl Subscription {
+    /// Holds `turn` until [`Subscription::replayed`].
+    pub fn opening_with(mut self, turn: OpeningTurn) -> Self {
+        self.opening = Some(turn.0);
+        self
+    }
+
+    /// The stream has read what it had to replay: the next one may open.
+    pub fn replayed(&mut self) {
+        self.opening = None;
+    }
+}
+
+/// One of [`OPENING_AT_ONCE`] turns to open a stream.
+pub struct OpeningTurn(OwnedSemaphorePermit);
 
 impl Drop for Subscription {
     fn drop(&mut self) {
@@ -78,6 +103,7 @@ impl LiveEvents {
                 next_id: AtomicU64::new(1),
                 listening: AtomicBool::new(false),
                 stopping,
+                opening: Arc::new(Semaphore::new(OPENING_AT_ONCE)),
             }),
         }
     }
@@ -92,7 +118,13 @@ impl LiveEvents {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let mut streams = self.inner.streams.lock().unwrap_or_else(|e| e.into_inner());
         streams.entry(user.0).or_default().push((id, wake.clone()));
-        Subscription { inner: self.inner.clone(), user: user.0, id, wake }
+        Subscription { inner: self.inner.clone(), user: user.0, id, wake, opening: None }
+    }
+
+    /// Waits for a turn to open a stream (see [`OPENING_AT_ONCE`]).
+    pub async fn admit(&self) -> OpeningTurn {
+        let turn = self.inner.opening.clone().acquire_owned().await;
+        OpeningTurn(turn.expect("the opening semaphore is never closed"))
     }
 
     /// Flips when the process stops: every stream ends.
@@ -206,6 +238,7 @@ mod tests {
                 // No listener in a unit test.
                 listening: AtomicBool::new(true),
                 stopping: watch::channel(false).0,
+                opening: Arc::new(Semaphore::new(OPENING_AT_ONCE)),
             }),
         };
         let (alice, bob) = (UserId::new(), UserId::new());

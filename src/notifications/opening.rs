@@ -77,16 +77,19 @@ async fn caller(state: &AppState, request: &StreamRequest) -> ApiResult<UserId> 
     }
 }
 
-/// Checks the request and the caller, joins the fan-out, then finds where the
-/// stream starts: after the resume id (which must be the caller's), or after
-/// the caller's latest entry.
+/// Checks the request, waits for a turn to open (`live::OPENING_AT_ONCE`),
+/// checks the caller, joins the fan-out, then finds where the stream starts:
+/// after the resume id (which must be the caller's), or after the caller's
+/// latest entry. The turn is held by the subscription until the stream has
+/// read what it missed.
 pub async fn open(state: &AppState, live: &LiveEvents, request: &StreamRequest) -> ApiResult<OpenStream> {
     // Checked before the ticket is spent and before the stream starts: a bad
     // id is a 400, never an error in the middle of a stream.
     let resume = resume_after(request)?;
+    let turn = live.admit().await;
     let user = caller(state, request).await?;
     // Joined before reading: an entry committed from here on wakes the stream.
-    let subscription = live.subscribe(user);
+    let subscription = live.subscribe(user).opening_with(turn);
     let mut conn = state.pool.get().await?;
     let after = match resume {
         Some(seq) => {

@@ -111,7 +111,7 @@ pub fn body(
 /// returns when the reader is `gone` (or too slow) or the process is stopping.
 pub async fn pump<S: FrameSink>(
     pool: DbPool,
-    subscription: Subscription,
+    mut subscription: Subscription,
     start: StreamStart,
     mut sink: S,
     gone: impl Future<Output = ()>,
@@ -127,7 +127,7 @@ pub async fn pump<S: FrameSink>(
     loop {
         if due {
             // Boxed: the read's state exists only while it runs.
-            match Box::pin(send_after(&pool, user, &mut after, &mut sink)).await {
+            match Box::pin(send_after(&pool, &mut subscription, user, &mut after, &mut sink)).await {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::info!(user.id = %user, "live stream dropped: the reader left or fell behind");
@@ -152,12 +152,22 @@ pub async fn pump<S: FrameSink>(
 
 /// Sends the user's entries after `*after`, advancing it; false when the
 /// reader is gone or too slow.
-async fn send_after<S: FrameSink>(pool: &DbPool, user: UserId, after: &mut i64, sink: &mut S) -> anyhow::Result<bool> {
+async fn send_after<S: FrameSink>(
+    pool: &DbPool,
+    subscription: &mut Subscription,
+    user: UserId,
+    after: &mut i64,
+    sink: &mut S,
+) -> anyhow::Result<bool> {
     loop {
-        let rows: Vec<Notification> = {
+        let read = async {
             let mut conn = pool.get().await?;
-            inbox::after(&mut conn, user, *after, BATCH).await?
+            anyhow::Ok(inbox::after(&mut conn, user, *after, BATCH).await?)
         };
+        let rows: Vec<Notification> = read.await.inspect_err(|_| subscription.replayed())?;
+        // What a stream opening needs at once is done: a reader slow to take
+        // the frames holds no turn.
+        subscription.replayed();
         let full = rows.len() as i64 == BATCH;
         for row in rows {
             let seq = row.seq;
