@@ -251,4 +251,23 @@ mod tests {
         drop(a);
         assert_eq!(live.stream_count(), 1);
     }
+
+    #[tokio::test]
+    async fn streams_open_a_bounded_number_at_a_time_and_a_first_read_frees_a_turn() {
+        let live = LiveEvents::new(String::new());
+        live.inner.listening.store(true, Ordering::SeqCst);
+        let user = UserId::new();
+        let mut open = Vec::new();
+        for _ in 0..OPENING_AT_ONCE {
+            open.push(live.subscribe(user).opening_with(live.admit().await));
+        }
+        let next = tokio::spawn({
+            let live = live.clone();
+            async move { live.admit().await }
+        });
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(!next.is_finished(), "every turn is taken");
+        open[0].replayed();
+        tokio::time::timeout(Duration::from_secs(1), next).await.expect("a turn freed").unwrap();
+    }
 }
