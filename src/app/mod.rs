@@ -24,6 +24,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::jobs::JobRunner;
 use crate::listings::ListingRenderer;
+use crate::listings::SearchRuns;
 use crate::notifications::LiveEvents;
 use crate::orders::OrderContext;
 use crate::payments::Payments;
@@ -46,6 +47,8 @@ pub struct Instance {
     pub spec_followers: SpecFollowers,
     /// Rendered rig-model pages, shared by the HTTP workers.
     pub catalog_pages: CatalogPages,
+    /// Identical searches' shared runs, across the HTTP workers.
+    pub search_runs: SearchRuns,
     pub jobs: JobRunner,
     /// This process's group-commit writer of proof shares (stratum and relay).
     pub shares: ShareWriter,
@@ -74,6 +77,7 @@ impl Instance {
             ShareWriter::start(state.pool.clone(), state.clock.clone(), settings.share_queue, settings.share_batch_max);
         let live = LiveEvents::new(crate::db::pooling::direct_url(&state.config));
         let catalog_pages = CatalogPages::default();
+        let search_runs = SearchRuns::default();
         Ok(Self {
             state,
             dummy_hash,
@@ -82,6 +86,7 @@ impl Instance {
             listing_pages,
             spec_followers,
             catalog_pages,
+            search_runs,
             jobs,
             shares,
             live,

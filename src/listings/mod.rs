@@ -49,7 +49,7 @@ pub use decorations::{LatestProof, LatestProofs, ProofSummary};
 pub use follow_queries::{
     record_hashrate_verification, record_settled_price, refresh_references, FollowCatalog, HashrateVerification,
 };
-pub use handlers::configure;
+pub use handlers::{configure, SearchRuns};
 pub use jobs::{register_jobs, ListingLeftActive, SweepListingDeadlines};
 pub use market::{ListingMarketChange, MarketChange};
 pub use queries::titles;

@@ -8,6 +8,8 @@ mod photos;
 mod reports;
 mod search;
 
+pub use search::SearchRuns;
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     search::configure(cfg);
     listings::configure(cfg);

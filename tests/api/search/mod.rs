@@ -3,6 +3,7 @@
 //! keyset pagination that neither repeats nor skips, even while listings are
 //! being published.
 
+mod crowd;
 mod filters;
 mod ordering;
 
