@@ -180,6 +180,16 @@ async fn bad_resume_ids_tickets_and_credentials_are_problems_before_the_stream_s
     assert_eq!(get_bearer(app, "/v1/me/notifications", token).await.status().as_u16(), 200);
 }
 
+/// Records `n` `order.paid` events for `user`, each in its own transaction.
+async fn record_order_paid(app: &TestApp, user: rigmarket::db::ids::UserId, n: usize) {
+    let mut conn = app.conn().await;
+    for _ in 0..n {
+        let subject = uuid::Uuid::now_v7();
+        let kind = rigmarket::events::EventKind::OrderPaid;
+        rigmarket::events::record(&mut conn, kind, subject, &[user], json!({}), app.clock.now()).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn a_reader_that_falls_behind_is_dropped_after_a_bounded_buffer() {
     use futures_util::StreamExt;
@@ -193,13 +203,7 @@ async fn a_reader_that_falls_behind_is_dropped_after_a_bounded_buffer() {
         stream::body(app.state.pool.clone(), live.subscribe(user), StreamStart { user, after: 0 }, live.stopping());
     let mut body = Box::pin(body);
     // Far more events than a stream holds for a reader that does not read.
-    let mut conn = app.conn().await;
-    for _ in 0..100 {
-        let subject = uuid::Uuid::now_v7();
-        let kind = rigmarket::events::EventKind::OrderPaid;
-        rigmarket::events::record(&mut conn, kind, subject, &[user], json!({}), app.clock.now()).await.unwrap();
-    }
-    drop(conn);
+    record_order_paid(&app, user, 100).await;
     tokio::time::sleep(SLOW_READER + Duration::from_secs(2)).await;
     assert_eq!(live.stream_count(), 0, "the stream left the fan-out");
     let mut frames = 0;
@@ -230,13 +234,7 @@ async fn a_socket_reader_that_falls_behind_is_dropped_with_one_frame_held() {
         std::future::pending(),
         live.stopping(),
     ));
-    let mut conn = app.conn().await;
-    for _ in 0..100 {
-        let subject = uuid::Uuid::now_v7();
-        let kind = rigmarket::events::EventKind::OrderPaid;
-        rigmarket::events::record(&mut conn, kind, subject, &[user], json!({}), app.clock.now()).await.unwrap();
-    }
-    drop(conn);
+    record_order_paid(&app, user, 100).await;
     tokio::time::timeout(SLOW_READER + Duration::from_secs(5), pump).await.expect("the stream ended").unwrap();
     assert_eq!(live.stream_count(), 0, "the stream left the fan-out");
 }
