@@ -79,7 +79,8 @@ async fn peek_whole_head(io: &TcpStream, start: &[u8]) -> Option<Head> {
     let mut seen = 0;
     loop {
         let now_seen = io.peek(&mut buffer).await.ok()?;
-        if now_seen == 0 || !buffer[..now_seen.min(start.len())].starts_with(&start[..now_seen.min(start.len())]) {
+        let compared = now_seen.min(start.len());
+        if now_seen == 0 || buffer[..compared] != start[..compared] {
             return None;
         }
         if now_seen > seen {
