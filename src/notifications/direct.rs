@@ -51,6 +51,9 @@ impl DirectStreams {
         if head.consume(&mut io).await.is_err() {
             return Ok(());
         }
+        // Each frame is a whole message: send it at once rather than wait
+        // for the previous one's acknowledgement (Nagle's algorithm).
+        let _ = io.set_nodelay(true);
         let started = Instant::now();
         let request_id = uuid::Uuid::new_v4().to_string();
         let opened = match request_of(&head) {
