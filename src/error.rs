@@ -106,11 +106,11 @@ pub struct Problem {
     pub errors: Option<Vec<FieldError>>,
 }
 
-impl ApiError {
+impl crate::db::fresh_read::Replay for ApiError {
     /// The same answer again, for each request that shared one read
     /// (`db::fresh_read`): an internal error keeps only its text, which is
     /// logged and never sent.
-    pub fn replay(&self) -> Self {
+    fn replay(&self) -> Self {
         match self {
             Self::Validation(errors) => Self::Validation(errors.clone()),
             Self::InvalidCharacters(errors) => Self::InvalidCharacters(errors.clone()),
@@ -132,7 +132,9 @@ impl ApiError {
             Self::Internal(cause) => Self::Internal(anyhow::anyhow!("{cause:#}")),
         }
     }
+}
 
+impl ApiError {
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
     }

@@ -61,11 +61,7 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
     let routes = known_routes(&spec);
     // Built once: collecting and completing the document is start-up work.
     let spec_json = web::Bytes::from(openapi::committed_form(&spec));
-    let streams = DirectStreams {
-        state: instance.state.clone(),
-        live: instance.live.clone(),
-        metrics: instance.state.metrics.clone(),
-    };
+    let streams = DirectStreams { state: instance.state.clone(), live: instance.live.clone() };
     let app = move || {
         let (app, _) = App::new().into_utoipa_app().openapi(openapi::base()).configure(configure_api).split_for_parts();
         let state = &instance.state;

@@ -24,7 +24,7 @@ use diesel::QueryResult;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::accounts::ReplicaReads;
-use crate::db::fresh_read::FreshReads;
+use crate::db::fresh_read::{Answer, FreshReads};
 use crate::db::schema::catalog_version;
 use crate::error::{ApiError, ApiResult};
 
@@ -38,15 +38,13 @@ struct Page {
     body: Bytes,
 }
 
-/// A version read's outcome, shared by the requests that waited on it.
-type SharedVersion = Result<i64, Arc<ApiError>>;
-
 /// Rendered JSON bodies by key (the request's query string), and the version
 /// reads of each read target (the primary, each replica). Cheap to clone.
 #[derive(Clone, Default)]
 pub struct CatalogPages {
     pages: Arc<Mutex<HashMap<String, Page>>>,
-    versions: FreshReads<SharedVersion>,
+    /// Version reads, shared by the requests that wait on them.
+    versions: FreshReads<Answer<i64, ApiError>>,
 }
 
 impl CatalogPages {
@@ -55,13 +53,10 @@ impl CatalogPages {
         let fresh = self.versions.of(reads.target());
         let reads = reads.clone();
         let read = move || async move {
-            let read = async {
-                let mut conn = reads.conn().await?;
-                Ok::<_, ApiError>(current_version(&mut conn).await?)
-            };
-            read.await.map_err(Arc::new)
+            let mut conn = reads.conn().await?;
+            Ok(current_version(&mut conn).await?)
         };
-        fresh.after_now(read).await.map_err(|shared| shared.replay())
+        fresh.answer(read).await
     }
 
     /// Pages kept at most.

@@ -10,7 +10,9 @@
 //! arrived, and a burst of N callers costs about two reads instead of N.
 //!
 //! A failure is every joined caller's failure (they were all waiting on the
-//! same round trip); the next caller queues a new read.
+//! same round trip); the next caller queues a new read. Reads that answer
+//! requests use [`FreshRead::answer`]: the failure is shared behind an `Arc`
+//! and each caller gets its own copy ([`Replay`]).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -77,6 +79,32 @@ impl<T: Clone + Send + Sync + 'static> FreshRead<T> {
         }
         .boxed()
         .shared()
+    }
+}
+
+/// An error that each caller of a shared read can have as its own.
+pub trait Replay {
+    /// The same error again.
+    fn replay(&self) -> Self;
+}
+
+/// What a read that answers requests shares: its value, or its failure.
+pub type Answer<T, E> = Result<T, Arc<E>>;
+
+impl<T, E> FreshRead<Answer<T, E>>
+where
+    T: Clone + Send + Sync + 'static,
+    E: Replay + Send + Sync + 'static,
+{
+    /// [`FreshRead::after_now`] for a fallible read: the value, or the
+    /// failure as this caller's own error.
+    pub async fn answer<F, Fut>(&self, read: F) -> Result<T, E>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        let shared = move || async move { read().await.map_err(Arc::new) };
+        self.after_now(shared).await.map_err(|failure| failure.replay())
     }
 }
 

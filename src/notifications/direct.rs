@@ -24,7 +24,6 @@ use super::opening::{self, EventStreamParams, OpenStream, StreamRequest};
 use super::stream::{self, WriterSink};
 use crate::error::ApiError;
 use crate::http::direct::{self, Head};
-use crate::metrics::Metrics;
 use crate::state::AppState;
 
 /// The route, as actix-web names it in metrics and logs.
@@ -35,7 +34,6 @@ const ROUTE: &str = "/v1/me/events";
 pub struct DirectStreams {
     pub state: AppState,
     pub live: LiveEvents,
-    pub metrics: Metrics,
 }
 
 impl DirectStreams {
@@ -93,7 +91,7 @@ impl DirectStreams {
 
     fn record(&self, status: u16, code: Option<&str>, started: Instant, request_id: &str) {
         let elapsed = started.elapsed();
-        self.metrics.count_request("GET", ROUTE, status, elapsed);
+        self.state.metrics.count_request("GET", ROUTE, status, elapsed);
         crate::http::access_log::emit("GET", Some(ROUTE), status, code, elapsed.as_secs_f64() * 1000.0, request_id);
     }
 }

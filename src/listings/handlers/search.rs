@@ -8,8 +8,6 @@
 //! than what was committed before the request, and a burst of one search
 //! costs about two runs instead of one per buyer.
 
-use std::sync::Arc;
-
 use actix_web::http::header::ContentType;
 use actix_web::web::Bytes;
 use actix_web::{get, web, HttpRequest, HttpResponse};
@@ -17,7 +15,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::accounts::ReplicaReads;
-use crate::db::fresh_read::FreshReads;
+use crate::db::fresh_read::{Answer, FreshReads};
 use crate::error::{ApiError, ApiResult};
 use crate::listings::model::ListingView;
 use crate::listings::search::{self, SearchParams};
@@ -27,7 +25,7 @@ use crate::state::AppState;
 /// The runs of each (read target, query string), shared by the searches that
 /// wait on them; the rendered page or the failure. Cheap to clone.
 #[derive(Clone, Default)]
-pub struct SearchRuns(FreshReads<Result<Bytes, Arc<ApiError>>>);
+pub struct SearchRuns(FreshReads<Answer<Bytes, ApiError>>);
 
 #[derive(Serialize, ToSchema)]
 pub struct SearchPage {
@@ -62,18 +60,15 @@ async fn search_listings(
     params.plan(threshold_bps, state.clock.now())?;
     let run = runs.0.of(&format!("{}?{}", reads.target(), req.query_string()));
     let read = move || async move {
-        let page = async {
-            // Planned when the run starts: `now` is after every joined request's arrival.
-            let plan = params.plan(threshold_bps, state.clock.now())?;
-            let mut conn = reads.conn().await?;
-            let found = search::run(&mut conn, plan).await?;
-            let items = pages.render(&mut conn, found.rows).await?;
-            let page = SearchPage { items, next_cursor: found.next_cursor, total: found.total };
-            Ok::<_, ApiError>(Bytes::from(serde_json::to_vec(&page).map_err(anyhow::Error::from)?))
-        };
-        page.await.map_err(Arc::new)
+        // Planned when the run starts: `now` is after every joined request's arrival.
+        let plan = params.plan(threshold_bps, state.clock.now())?;
+        let mut conn = reads.conn().await?;
+        let found = search::run(&mut conn, plan).await?;
+        let items = pages.render(&mut conn, found.rows).await?;
+        let page = SearchPage { items, next_cursor: found.next_cursor, total: found.total };
+        Ok(Bytes::from(serde_json::to_vec(&page).map_err(anyhow::Error::from)?))
     };
-    let body = run.after_now(read).await.map_err(|failure| failure.replay())?;
+    let body = run.answer(read).await?;
     Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body))
 }
 

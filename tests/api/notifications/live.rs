@@ -180,6 +180,13 @@ async fn bad_resume_ids_tickets_and_credentials_are_problems_before_the_stream_s
     assert_eq!(get_bearer(app, "/v1/me/notifications", token).await.status().as_u16(), 200);
 }
 
+/// An app and one of its users, for the streams tested below the HTTP layer.
+async fn app_with_user(email: &str) -> (TestApp, rigmarket::db::ids::UserId) {
+    let app = TestApp::builder().spawn().await;
+    let (id, _) = app.create_user(email, &[]).await;
+    (app, rigmarket::db::ids::UserId(id))
+}
+
 /// Records `n` `order.paid` events for `user`, each in its own transaction.
 async fn record_order_paid(app: &TestApp, user: rigmarket::db::ids::UserId, n: usize) {
     let mut conn = app.conn().await;
@@ -195,9 +202,7 @@ async fn a_reader_that_falls_behind_is_dropped_after_a_bounded_buffer() {
     use futures_util::StreamExt;
     use rigmarket::notifications::stream::{self, StreamStart, OUT_FRAMES, SLOW_READER};
 
-    let app = TestApp::builder().spawn().await;
-    let (id, _) = app.create_user("slow-reader@rigmarket.test", &[]).await;
-    let user = rigmarket::db::ids::UserId(id);
+    let (app, user) = app_with_user("slow-reader@rigmarket.test").await;
     let live = app.instance.live.clone();
     let body =
         stream::body(app.state.pool.clone(), live.subscribe(user), StreamStart { user, after: 0 }, live.stopping());
@@ -218,9 +223,7 @@ async fn a_reader_that_falls_behind_is_dropped_after_a_bounded_buffer() {
 async fn a_socket_reader_that_falls_behind_is_dropped_with_one_frame_held() {
     use rigmarket::notifications::stream::{self, StreamStart, WriterSink, SLOW_READER};
 
-    let app = TestApp::builder().spawn().await;
-    let (id, _) = app.create_user("slow-socket@rigmarket.test", &[]).await;
-    let user = rigmarket::db::ids::UserId(id);
+    let (app, user) = app_with_user("slow-socket@rigmarket.test").await;
     let live = app.instance.live.clone();
     // The direct path's sink over a pipe of 4 KB whose reader never reads: the
     // kernel's buffer, in small.
