@@ -84,7 +84,7 @@ pub const MODULES: &[Module] = &[
     ),
     capability(
         "price_index",
-        &["price_observations", "price_index_buckets"],
+        &["price_observations", "price_index_buckets", "price_index_materialized", "price_index_pending"],
         "USD per TH/s observations, bucket aggregates and the index API",
     ),
     capability(

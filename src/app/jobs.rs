@@ -24,6 +24,7 @@ pub fn runner(state: &AppState, orders: &OrderContext, listings: &ListingRendere
     crate::orders::register_jobs(&mut registry, orders.clone(), state.clock.clone());
     crate::offers::register_jobs(&mut registry, state.clock.clone());
     crate::alerts::register_jobs(&mut registry, state);
+    crate::price_index::register_jobs(&mut registry, state.clock.clone());
     wire_events(&mut registry, state);
     let renderers = Renderers { orders: orders.clone(), listings: listings.clone() };
     wire_webhooks(&mut registry, state, renderers);

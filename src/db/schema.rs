@@ -736,8 +736,41 @@ diesel::table! {
     }
 }
 
+// A view (migration 000030): the materialized buckets, with the ones that have
+// pending observations computed live. Its key is the cell's: basis, period, cell,
+// the grouped dimensions and the bucket's start.
 diesel::table! {
-    price_index_buckets (id) {
+    price_index_buckets (basis, period, cell, country, tier, rig_model_id, bucket_start) {
+        basis -> Text,
+        period -> Text,
+        cell -> Text,
+        country -> Nullable<Text>,
+        tier -> Nullable<Text>,
+        rig_model_id -> Nullable<Uuid>,
+        bucket_start -> Date,
+        observations -> Int4,
+        fire_sales -> Int4,
+        discounted -> Int4,
+        p25_lo -> Nullable<Int8>,
+        p25_hi -> Nullable<Int8>,
+        p50_lo -> Nullable<Int8>,
+        p50_hi -> Nullable<Int8>,
+        p75_lo -> Nullable<Int8>,
+        p75_hi -> Nullable<Int8>,
+        discount_p50_lo -> Nullable<Int8>,
+        discount_p50_hi -> Nullable<Int8>,
+        new_listings -> Int4,
+        new_fire_sales -> Int4,
+        new_discounted -> Int4,
+        new_discount_p50_lo -> Nullable<Int8>,
+        new_discount_p50_hi -> Nullable<Int8>,
+        new_fire_discount_p50_lo -> Nullable<Int8>,
+        new_fire_discount_p50_hi -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    price_index_materialized (id) {
         id -> Int8,
         basis -> Text,
         period -> Text,
@@ -764,6 +797,17 @@ diesel::table! {
         new_discount_p50_hi -> Nullable<Int8>,
         new_fire_discount_p50_lo -> Nullable<Int8>,
         new_fire_discount_p50_hi -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    price_index_pending (id) {
+        id -> Int8,
+        basis -> Text,
+        tier -> Text,
+        country -> Text,
+        rig_model_id -> Uuid,
+        day -> Date,
     }
 }
 

@@ -6,9 +6,11 @@
 //! - `observations`: what the listings and orders code call, inside the
 //!   transaction of the event, to record one observation.
 //! - The database keeps per-bucket aggregates (UTC days and ISO weeks, per tier,
-//!   country, model, tier x country, model x country) in the same transaction;
-//!   see the migration `2026-12-01-000010_price_index`. Reads never scan the
-//!   observations, except `latest`'s 7-day window.
+//!   country, model, tier x country, model x country): the view
+//!   `price_index_buckets`, exact in every snapshot, over rows that `materialize`
+//!   folds in every second; see the migrations `2026-12-01-000010_price_index` and
+//!   `2026-12-07-000030_price_index_pending`. Reads never scan the observations,
+//!   except `latest`'s 7-day window and the buckets written since the last fold.
 //! - `stats` (pure): exact `percentile_cont` from two order statistics, buckets,
 //!   time ranges; `params`, `series`, `csv_export`: requests and answers;
 //!   `access`: quotas; `http_cache`: ETag / Cache-Control / 304.
@@ -24,6 +26,7 @@ pub mod current;
 mod handlers;
 pub mod history;
 pub mod http_cache;
+pub mod materialize;
 pub mod model;
 pub mod observations;
 pub mod params;
@@ -32,3 +35,4 @@ pub mod series;
 pub mod stats;
 
 pub use handlers::configure;
+pub use materialize::register_jobs;

@@ -1,8 +1,9 @@
 //! Recording price observations. The listings and orders call these inside
 //! the transaction of the event they record (publication, price change, settled
 //! order), so an observation exists exactly when its event committed; the
-//! database trigger on `price_observations` updates the index buckets in that
-//! same transaction. The index knows nothing of listings: the caller describes
+//! database trigger on `price_observations` marks its buckets stale in that same
+//! transaction (one insert: no writer waits for another), and the bucket view
+//! counts it from then on. The index knows nothing of listings: the caller describes
 //! the lot ([`LotFacts`]).
 //!
 //! Each event is one observation (the index is weighted per event, not per unit);

@@ -6,6 +6,7 @@
 
 mod access;
 mod demo;
+mod materialize;
 mod recording;
 mod statistics;
 
@@ -76,6 +77,11 @@ pub async fn api_key(app: &TestApp, token: &str, requests_per_minute: i32) -> St
 
 pub async fn insert(app: &TestApp, listing: Uuid, observations: &[Obs]) {
     let mut conn = app.conn().await;
+    insert_on(&mut conn, listing, observations).await;
+}
+
+/// [`insert`] on a connection of the caller's (in its open transaction, if any).
+pub async fn insert_on(conn: &mut diesel_async::AsyncPgConnection, listing: Uuid, observations: &[Obs]) {
     for o in observations {
         diesel::insert_into(price_observations::table)
             .values((
@@ -94,7 +100,7 @@ pub async fn insert(app: &TestApp, listing: Uuid, observations: &[Obs]) {
                 price_observations::fire_sale.eq(o.fire_sale),
                 price_observations::observed_at.eq(o.at),
             ))
-            .execute(&mut *conn)
+            .execute(conn)
             .await
             .expect("insert an observation");
     }
@@ -163,6 +169,10 @@ pub fn percentile(values: &[i64], p: f64) -> Option<f64> {
     let above = position.ceil() as usize;
     let lo = sorted[below] as f64;
     Some(lo + (sorted[above] as f64 - lo) * (position - below as f64))
+}
+
+pub fn date(text: &str) -> NaiveDate {
+    text.parse().unwrap()
 }
 
 pub fn day_of(at: DateTime<Utc>) -> NaiveDate {

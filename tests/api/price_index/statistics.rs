@@ -11,18 +11,14 @@ use diesel_async::RunQueryDsl;
 use serde_json::Value;
 
 use super::{
-    bucket_starts, bucketed, close, get_json_with_key, get_with_key, insert, percentile, random_observations, Fixture,
-    Obs,
+    bucket_starts, bucketed, close, date, get_json_with_key, get_with_key, insert, percentile, random_observations,
+    Fixture, Obs,
 };
 use crate::support::listings::at;
 use crate::support::TestApp;
 
 const FROM: &str = "2021-06-01T02:30:00+03:00"; // 2021-05-31T23:30Z: a Monday's bucket starts the range
 const TO: &str = "2021-06-20T00:00:00-04:00"; // 2021-06-20T04:00Z: the Sunday June 20 is in
-
-fn date(text: &str) -> NaiveDate {
-    text.parse().unwrap()
-}
 
 async fn market(app: &TestApp) -> (Fixture, Vec<Obs>) {
     let fixture = Fixture::new(app).await;
