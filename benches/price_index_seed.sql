@@ -72,4 +72,4 @@ CREATE INDEX price_observations_rig_model_id_idx ON price_observations (rig_mode
 \timing on
 SELECT price_index_rebuild() AS buckets;
 VACUUM (ANALYZE) price_observations;
-ANALYZE price_index_buckets;
+ANALYZE price_index_materialized;

@@ -84,7 +84,13 @@ pub const MODULES: &[Module] = &[
     ),
     capability(
         "price_index",
-        &["price_observations", "price_index_buckets", "price_index_materialized", "price_index_pending"],
+        &[
+            "price_observations",
+            "price_index_buckets",
+            "price_index_materialized",
+            "price_index_pending",
+            "price_index_generation",
+        ],
         "USD per TH/s observations, bucket aggregates and the index API",
     ),
     capability(

@@ -2,6 +2,7 @@
 -- Pending observations are folded in first, so the table is exact again.
 SELECT price_index_materialize(2147483647);
 DROP VIEW price_index_buckets;
+DROP TABLE price_index_generation;
 DROP FUNCTION price_index_materialize(INTEGER);
 DROP FUNCTION price_index_bucket(TEXT, TEXT, TEXT, TEXT, TEXT, UUID, DATE);
 DROP FUNCTION price_index_keys(TEXT, TEXT, UUID, DATE);

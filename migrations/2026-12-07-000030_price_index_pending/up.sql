@@ -25,6 +25,7 @@
 -- a time (a transaction-scoped advisory lock, taken before the statement whose
 -- snapshot counts), so the last one to write the bucket saw all of them.
 
+-- The old trigger kept the table exact, so nothing is pending to begin with.
 ALTER TABLE price_index_buckets RENAME TO price_index_materialized;
 ALTER TABLE price_index_materialized RENAME CONSTRAINT price_index_buckets_pkey TO price_index_materialized_pkey;
 ALTER TABLE price_index_materialized RENAME CONSTRAINT price_index_buckets_cell_key TO price_index_materialized_cell_key;
@@ -43,6 +44,7 @@ CREATE TABLE price_index_pending (
     -- The observation's UTC day.
     day          DATE NOT NULL
 );
+CREATE INDEX price_index_pending_day_idx ON price_index_pending (day);
 
 -- The ten bucket keys of an observation: each period x each cell.
 CREATE FUNCTION price_index_keys(p_tier TEXT, p_country TEXT, p_model UUID, p_day DATE)
@@ -82,18 +84,32 @@ CREATE FUNCTION price_index_bucket(
                               (p_start + CASE p_period WHEN 'day' THEN 1 ELSE 7 END)::TIMESTAMP AT TIME ZONE 'UTC') AS s;
 $$;
 
+-- Every bucket a pending observation can dirty starts on or after `oldest_dirty`
+-- (a week bucket starts up to six days before its observation's day), so the
+-- materialized rows before it, the whole history in practice, are read without
+-- the anti-join.
 CREATE VIEW price_index_buckets AS
 WITH dirty AS (
     SELECT DISTINCT p.basis, k.period, k.cell, k.country, k.tier, k.rig_model_id, k.bucket_start
       FROM price_index_pending p
      CROSS JOIN LATERAL price_index_keys(p.tier, p.country, p.rig_model_id, p.day) AS k
+), oldest_dirty AS (
+    SELECT COALESCE(min(day) - 6, 'infinity'::DATE) AS day FROM price_index_pending
 )
 SELECT m.basis, m.period, m.cell, m.country, m.tier, m.rig_model_id, m.bucket_start,
        m.observations, m.fire_sales, m.discounted, m.p25_lo, m.p25_hi, m.p50_lo, m.p50_hi, m.p75_lo, m.p75_hi,
        m.discount_p50_lo, m.discount_p50_hi, m.new_listings, m.new_fire_sales, m.new_discounted,
        m.new_discount_p50_lo, m.new_discount_p50_hi, m.new_fire_discount_p50_lo, m.new_fire_discount_p50_hi
   FROM price_index_materialized m
- WHERE NOT EXISTS (
+ WHERE m.bucket_start < (SELECT day FROM oldest_dirty)
+UNION ALL
+SELECT m.basis, m.period, m.cell, m.country, m.tier, m.rig_model_id, m.bucket_start,
+       m.observations, m.fire_sales, m.discounted, m.p25_lo, m.p25_hi, m.p50_lo, m.p50_hi, m.p75_lo, m.p75_hi,
+       m.discount_p50_lo, m.discount_p50_hi, m.new_listings, m.new_fire_sales, m.new_discounted,
+       m.new_discount_p50_lo, m.new_discount_p50_hi, m.new_fire_discount_p50_lo, m.new_fire_discount_p50_hi
+  FROM price_index_materialized m
+ WHERE m.bucket_start >= (SELECT day FROM oldest_dirty)
+   AND NOT EXISTS (
         SELECT 1 FROM dirty d
          WHERE d.basis = m.basis AND d.period = m.period AND d.cell = m.cell AND d.bucket_start = m.bucket_start
            AND d.country IS NOT DISTINCT FROM m.country AND d.tier IS NOT DISTINCT FROM m.tier
@@ -105,6 +121,16 @@ SELECT d.basis, d.period, d.cell, d.country, d.tier, d.rig_model_id, d.bucket_st
        b.new_discount_p50_lo, b.new_discount_p50_hi, b.new_fire_discount_p50_lo, b.new_fire_discount_p50_hi
   FROM dirty d
  CROSS JOIN LATERAL price_index_bucket(d.basis, d.period, d.cell, d.country, d.tier, d.rig_model_id, d.bucket_start) AS b;
+
+-- Bumped by every fold and rebuild (never by an observation's writer, so writers
+-- share no row). With the pending rows of a range, it tells a reader whether the
+-- buckets of that range can have changed since it last read them: a fold
+-- changes no answer but removes pending rows, an observation adds one.
+CREATE TABLE price_index_generation (
+    singleton  BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (singleton),
+    generation BIGINT  NOT NULL
+);
+INSERT INTO price_index_generation (singleton, generation) VALUES (TRUE, 0);
 
 -- Folds up to `max_pending` pending observations into the materialized buckets.
 -- Returns how many it took, or NULL when another call is running (it holds the
@@ -149,6 +175,9 @@ BEGIN
         RETURNING 1
     )
     SELECT count(*) INTO taken_count FROM taken;
+    IF taken_count > 0 THEN
+        UPDATE price_index_generation SET generation = generation + 1;
+    END IF;
     RETURN taken_count;
 END;
 $$;
@@ -214,9 +243,8 @@ BEGIN
                      GROUP BY 1, 2, 3, 4, 5) g;
         END LOOP;
     END LOOP;
+    UPDATE price_index_generation SET generation = generation + 1;
     SELECT count(*) INTO total FROM price_index_materialized;
     RETURN total;
 END;
 $$;
-
--- Every observation so far is materialized (the old trigger kept the table exact).

@@ -28,6 +28,7 @@ use crate::listings::SearchRuns;
 use crate::notifications::LiveEvents;
 use crate::orders::OrderContext;
 use crate::payments::Payments;
+use crate::price_index::IndexAnswers;
 use crate::proofs::ShareWriter;
 use crate::state::AppState;
 
@@ -49,6 +50,8 @@ pub struct Instance {
     pub catalog_pages: CatalogPages,
     /// Identical searches' shared runs, across the HTTP workers.
     pub search_runs: SearchRuns,
+    /// Rendered price-index series, reused while their data is unchanged.
+    pub index_answers: IndexAnswers,
     pub jobs: JobRunner,
     /// This process's group-commit writer of proof shares (stratum and relay).
     pub shares: ShareWriter,
@@ -78,6 +81,7 @@ impl Instance {
         let live = LiveEvents::new(crate::db::pooling::direct_url(&state.config));
         let catalog_pages = CatalogPages::default();
         let search_runs = SearchRuns::default();
+        let index_answers = IndexAnswers::default();
         Ok(Self {
             state,
             dummy_hash,
@@ -87,6 +91,7 @@ impl Instance {
             spec_followers,
             catalog_pages,
             search_runs,
+            index_answers,
             jobs,
             shares,
             live,

@@ -76,6 +76,7 @@ pub fn http_server(instance: Instance, listener: TcpListener) -> anyhow::Result<
             .app_data(web::Data::new(instance.spec_followers.clone()))
             .app_data(web::Data::new(instance.catalog_pages.clone()))
             .app_data(web::Data::new(instance.search_runs.clone()))
+            .app_data(web::Data::new(instance.index_answers.clone()))
             .app_data(web::Data::new(instance.shares.clone()))
             .app_data(web::Data::new(instance.live.clone()))
             .app_data(web::Data::new(routes.clone()))

@@ -801,6 +801,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    price_index_generation (singleton) {
+        singleton -> Bool,
+        generation -> Int8,
+    }
+}
+
+diesel::table! {
     price_index_pending (id) {
         id -> Int8,
         basis -> Text,

@@ -9,6 +9,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -91,6 +92,17 @@ pub fn if_match(req: &HttpRequest) -> Option<String> {
 /// request's `If-None-Match` names the ETag.
 pub fn respond(req: &HttpRequest, body: Vec<u8>, content_type: &'static str, cache_control: &str) -> HttpResponse {
     let etag = etag_of(&body);
+    respond_tagged(req, Bytes::from(body), etag, content_type, cache_control)
+}
+
+/// [`respond`] for a body whose [`etag_of`] is already known (a kept answer).
+pub fn respond_tagged(
+    req: &HttpRequest,
+    body: Bytes,
+    etag: String,
+    content_type: &'static str,
+    cache_control: &str,
+) -> HttpResponse {
     let not_modified = header_text(req, header::IF_NONE_MATCH).is_some_and(|value| none_match_hits(value, &etag));
     let mut response = if not_modified { HttpResponse::NotModified() } else { HttpResponse::Ok() };
     response.insert_header((header::ETAG, etag));

@@ -7,9 +7,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::access::{self, IndexQuotas};
-use super::http_cache::{respond, Audience, CSV, JSON};
+use super::answers::{self, IndexAnswers, Rendered};
+use super::http_cache::{respond, respond_tagged, Audience, CSV, JSON};
 use super::model::{FireSalesResponse, LatestTier, SeriesResponse, TierBandView};
-use super::params::{wants_csv, FireSaleParams, LatestParams, SeriesParams};
+use super::params::{wants_csv, FireSaleParams, LatestParams, Selection, SeriesParams};
 use super::{csv_export, current, history};
 use crate::accounts::{Principal, ReplicaReads};
 use crate::error::{ApiError, ApiResult};
@@ -23,6 +24,37 @@ fn query<T: DeserializeOwned>(req: &HttpRequest) -> ApiResult<T> {
 
 fn json<T: Serialize>(value: &T) -> ApiResult<Vec<u8>> {
     serde_json::to_vec(value).map_err(|err| ApiError::Internal(err.into()))
+}
+
+/// Counts an authenticated endpoint's quota, on the primary.
+async fn authorize(state: &AppState, req: &HttpRequest, principal: Result<Principal, ApiError>) -> ApiResult<()> {
+    let mut conn = state.pool.get().await?;
+    access::authorize(&mut conn, req, IndexQuotas::of(&state.config), principal, state.clock.now()).await?;
+    Ok(())
+}
+
+/// The answer kept for this request while the data its selection shows is
+/// unchanged, or `render`'s (reading after the version), kept. The key is
+/// everything else the answer depends on: the route, the query string, the
+/// range `now` resolved it to, and the format.
+async fn kept_or_rendered(
+    answers: &IndexAnswers,
+    reads: &ReplicaReads,
+    req: &HttpRequest,
+    selection: &Selection,
+    csv: bool,
+    render: impl AsyncFnOnce(&mut diesel_async::AsyncPgConnection) -> ApiResult<Vec<u8>>,
+) -> ApiResult<Rendered> {
+    let range = &selection.range;
+    let key =
+        format!("{}?{}|{}|{}|{csv}", req.path(), req.query_string(), range.from.to_rfc3339(), range.to.to_rfc3339());
+    let mut conn = reads.conn().await?;
+    let version = answers::version(&mut conn, selection).await?;
+    if let Some(kept) = answers.get(&key, version) {
+        return Ok(kept);
+    }
+    let body = render(&mut conn).await?;
+    Ok(answers.put(key, version, body))
 }
 
 crate::http::problems::problems!(TiersProblems { 429: rate_limited });
@@ -91,21 +123,26 @@ crate::http::problems::problems!(PriceSeriesProblems {
 #[get("/price-index/series")]
 async fn price_series(
     state: web::Data<AppState>,
+    answers: web::Data<IndexAnswers>,
     reads: ReplicaReads,
     req: HttpRequest,
     principal: Result<Principal, ApiError>,
 ) -> ApiResult<HttpResponse> {
-    let now = state.clock.now();
-    let mut conn = state.pool.get().await?;
-    access::authorize(&mut conn, &req, IndexQuotas::of(&state.config), principal, now).await?;
     // The quota is counted on the primary; the series come from a replica.
-    let mut conn = reads.conn().await?;
+    authorize(&state, &req, principal).await?;
     let params: SeriesParams = query(&req)?;
-    let body = history::price_series(&mut conn, &params, now).await?;
-    if wants_csv(params.format, &req) {
-        return Ok(respond(&req, csv_export::price_series(&body.series)?, CSV, Audience::Private));
-    }
-    Ok(respond(&req, json(&body)?, JSON, Audience::Private))
+    let selection = history::price_selection(&params, state.clock.now())?;
+    let csv = wants_csv(params.format, &req);
+    let answer = kept_or_rendered(&answers, &reads, &req, &selection, csv, async |conn| {
+        let body = history::price_series(conn, &params, &selection).await?;
+        if csv {
+            Ok(csv_export::price_series(&body.series)?)
+        } else {
+            json(&body)
+        }
+    })
+    .await?;
+    Ok(respond_tagged(&req, answer.body, answer.etag, if csv { CSV } else { JSON }, Audience::Private))
 }
 
 crate::http::problems::problems!(FireSalesProblems {
@@ -129,21 +166,26 @@ crate::http::problems::problems!(FireSalesProblems {
 #[get("/price-index/fire-sales")]
 async fn fire_sales(
     state: web::Data<AppState>,
+    answers: web::Data<IndexAnswers>,
     reads: ReplicaReads,
     req: HttpRequest,
     principal: Result<Principal, ApiError>,
 ) -> ApiResult<HttpResponse> {
-    let now = state.clock.now();
-    let mut conn = state.pool.get().await?;
-    access::authorize(&mut conn, &req, IndexQuotas::of(&state.config), principal, now).await?;
     // The quota is counted on the primary; the series come from a replica.
-    let mut conn = reads.conn().await?;
+    authorize(&state, &req, principal).await?;
     let params: FireSaleParams = query(&req)?;
-    let body = history::fire_sales(&mut conn, &params, now).await?;
-    if wants_csv(params.format, &req) {
-        return Ok(respond(&req, csv_export::fire_sale_series(&body.series)?, CSV, Audience::Private));
-    }
-    Ok(respond(&req, json(&body)?, JSON, Audience::Private))
+    let selection = history::fire_sale_selection(&params, state.clock.now())?;
+    let csv = wants_csv(params.format, &req);
+    let answer = kept_or_rendered(&answers, &reads, &req, &selection, csv, async |conn| {
+        let body = history::fire_sales(conn, &selection).await?;
+        if csv {
+            Ok(csv_export::fire_sale_series(&body.series)?)
+        } else {
+            json(&body)
+        }
+    })
+    .await?;
+    Ok(respond_tagged(&req, answer.body, answer.etag, if csv { CSV } else { JSON }, Audience::Private))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -33,13 +33,10 @@ async fn models_for(
     Ok(models)
 }
 
-/// $/TH series by tier (default), model or country, daily by default.
-pub async fn price_series(
-    conn: &mut AsyncPgConnection,
-    params: &SeriesParams,
-    now: DateTime<Utc>,
-) -> ApiResult<SeriesResponse> {
-    let selection = Filters {
+/// What a $/TH series request covers: by tier (default), model or country,
+/// daily by default.
+pub fn price_selection(params: &SeriesParams, now: DateTime<Utc>) -> ApiResult<Selection> {
+    Filters {
         group_by: params.group_by.unwrap_or(GroupBy::Tier),
         tier: params.tier,
         rig_model_id: params.rig_model_id,
@@ -48,28 +45,32 @@ pub async fn price_series(
         from: params.from.as_deref(),
         to: params.to.as_deref(),
     }
-    .select(now)?;
+    .select(now)
+}
+
+/// The $/TH series of a selection.
+pub async fn price_series(
+    conn: &mut AsyncPgConnection,
+    params: &SeriesParams,
+    selection: &Selection,
+) -> ApiResult<SeriesResponse> {
     let basis = params.basis.unwrap_or_default();
-    let rows = queries::buckets(conn, basis.as_str(), &selection).await?;
-    let models = models_for(conn, &selection, &rows).await?;
+    let rows = queries::buckets(conn, basis.as_str(), selection).await?;
+    let models = models_for(conn, selection, &rows).await?;
     Ok(SeriesResponse {
         group_by: selection.group_by,
         basis,
         interval: selection.interval,
         from: selection.range.from,
         to: selection.range.to,
-        series: series::price_series(&selection, rows, &models),
+        series: series::price_series(selection, rows, &models),
     })
 }
 
-/// Fire-sale series of new listings by country (default), tier or model, weekly
-/// by default.
-pub async fn fire_sales(
-    conn: &mut AsyncPgConnection,
-    params: &FireSaleParams,
-    now: DateTime<Utc>,
-) -> ApiResult<FireSalesResponse> {
-    let selection = Filters {
+/// What a fire-sale series request covers: new listings by country (default),
+/// tier or model, weekly by default.
+pub fn fire_sale_selection(params: &FireSaleParams, now: DateTime<Utc>) -> ApiResult<Selection> {
+    Filters {
         group_by: params.group_by.unwrap_or(GroupBy::Country),
         tier: params.tier,
         rig_model_id: params.rig_model_id,
@@ -78,14 +79,18 @@ pub async fn fire_sales(
         from: params.from.as_deref(),
         to: params.to.as_deref(),
     }
-    .select(now)?;
-    let rows = queries::buckets(conn, Basis::Asking.as_str(), &selection).await?;
-    let models = models_for(conn, &selection, &rows).await?;
+    .select(now)
+}
+
+/// The fire-sale series of a selection.
+pub async fn fire_sales(conn: &mut AsyncPgConnection, selection: &Selection) -> ApiResult<FireSalesResponse> {
+    let rows = queries::buckets(conn, Basis::Asking.as_str(), selection).await?;
+    let models = models_for(conn, selection, &rows).await?;
     Ok(FireSalesResponse {
         group_by: selection.group_by,
         interval: selection.interval,
         from: selection.range.from,
         to: selection.range.to,
-        series: series::fire_sale_series(&selection, rows, &models),
+        series: series::fire_sale_series(selection, rows, &models),
     })
 }

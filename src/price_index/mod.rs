@@ -21,6 +21,7 @@
 //! and `RIGMARKET_FIRE_SALE_THRESHOLD_PCT` through `Config`.
 
 mod access;
+pub mod answers;
 mod csv_export;
 pub mod current;
 mod handlers;
@@ -34,5 +35,6 @@ pub mod queries;
 pub mod series;
 pub mod stats;
 
+pub use answers::IndexAnswers;
 pub use handlers::configure;
 pub use materialize::register_jobs;

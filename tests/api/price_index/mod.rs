@@ -5,6 +5,7 @@
 //! access: keys, quotas, ETags, bad input.
 
 mod access;
+mod answers;
 mod demo;
 mod materialize;
 mod recording;

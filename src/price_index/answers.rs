@@ -1,0 +1,179 @@
+//! Rendered series and fire-sale answers, reused while nothing they show changed.
+//!
+//! Index consumers poll: a dashboard asks for the same three years every
+//! minute, and a thousand of them ask for the same thing. An answer depends on
+//! its request (query string, format, and the range `now` resolved it to) and
+//! on data that changes rarely for any one range. So each answer is kept with
+//! the version of that data it was rendered from, and served again while a
+//! fresh read of the version (one small statement, made for every request, on
+//! the connection the answer would be read from) still matches:
+//!
+//! - `price_index_generation`, bumped by every fold of pending observations
+//!   and by a rebuild (never by an observation's writer);
+//! - the number of pending observations that can touch the range's buckets: an
+//!   observation adds one in its own transaction, and only a fold (which bumps
+//!   the generation) removes any;
+//! - the catalog's version (model labels, and which models a tier holds).
+//!
+//! If the three are unchanged between two reads, no observation of the range
+//! committed in between, so an answer rendered after the first read is exact
+//! for the second. The version is read before the buckets, so what is stored
+//! under a version shows at least that version. A database outage fails the
+//! version read, as any request would. Keys are the caller's to choose: what
+//! is kept is capped in answers and in bytes, and a full cache starts over.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use actix_web::web::Bytes;
+use chrono::{Days, NaiveDate};
+use diesel::sql_types::{BigInt, Date};
+use diesel::QueryableByName;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::params::Selection;
+use crate::error::ApiResult;
+use crate::http::conditional::etag_of;
+
+/// What an answer for a range was rendered from (see the module's doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataVersion {
+    generation: i64,
+    pending: i64,
+    catalog: i64,
+}
+
+#[derive(QueryableByName)]
+struct IndexVersion {
+    #[diesel(sql_type = BigInt)]
+    generation: i64,
+    #[diesel(sql_type = BigInt)]
+    pending: i64,
+}
+
+/// The version of the data `selection` shows, read now on `conn`.
+pub async fn version(conn: &mut AsyncPgConnection, selection: &Selection) -> ApiResult<DataVersion> {
+    let (first, last) = match (<[NaiveDate]>::first(&selection.buckets), <[NaiveDate]>::last(&selection.buckets)) {
+        (Some(first), Some(last)) => (*first, *last),
+        _ => (NaiveDate::MIN, NaiveDate::MIN),
+    };
+    // A pending observation dirties its day's bucket and its ISO week's, which
+    // starts up to six days before it.
+    let index: IndexVersion = diesel::sql_query(
+        "SELECT g.generation,
+                (SELECT count(*) FROM price_index_pending p WHERE p.day BETWEEN $1 AND $2) AS pending
+           FROM price_index_generation g",
+    )
+    .bind::<Date, _>(first)
+    .bind::<Date, _>(last.checked_add_days(Days::new(6)).unwrap_or(last))
+    .get_result(conn)
+    .await?;
+    let catalog = crate::catalog::page_cache::current_version(conn).await?;
+    Ok(DataVersion { generation: index.generation, pending: index.pending, catalog })
+}
+
+/// A kept answer: its body and that body's ETag.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub body: Bytes,
+    pub etag: String,
+}
+
+struct Kept {
+    version: DataVersion,
+    rendered: Rendered,
+}
+
+#[derive(Default)]
+struct Store {
+    answers: HashMap<String, Kept>,
+    bytes: usize,
+}
+
+/// Kept answers by key, shared by the HTTP workers. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct IndexAnswers {
+    store: Arc<Mutex<Store>>,
+}
+
+impl IndexAnswers {
+    /// Answers kept at most.
+    pub const MAX_ANSWERS: usize = 512;
+    /// Bytes of bodies kept at most (three years of daily series for 30 models
+    /// are about 6 MB).
+    pub const MAX_BYTES: usize = 64 << 20;
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The answer kept under `key` for data at `version`.
+    pub fn get(&self, key: &str, version: DataVersion) -> Option<Rendered> {
+        let store = self.store();
+        store.answers.get(key).filter(|kept| kept.version == version).map(|kept| kept.rendered.clone())
+    }
+
+    /// Keeps `body` as the answer of `key` for data at `version` (rendered from
+    /// reads made after it), and returns it with its ETag.
+    pub fn put(&self, key: String, version: DataVersion, body: Vec<u8>) -> Rendered {
+        let rendered = Rendered { etag: etag_of(&body), body: Bytes::from(body) };
+        let size = rendered.body.len();
+        if size > Self::MAX_BYTES {
+            return rendered;
+        }
+        let mut store = self.store();
+        if let Some(old) = store.answers.remove(&key) {
+            store.bytes -= old.rendered.body.len();
+        }
+        if store.answers.len() >= Self::MAX_ANSWERS || store.bytes + size > Self::MAX_BYTES {
+            *store = Store::default();
+        }
+        store.bytes += size;
+        store.answers.insert(key, Kept { version, rendered: rendered.clone() });
+        rendered
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(generation: i64, pending: i64, catalog: i64) -> DataVersion {
+        DataVersion { generation, pending, catalog }
+    }
+
+    #[test]
+    fn an_answer_is_served_for_its_own_version_only() {
+        let answers = IndexAnswers::default();
+        let kept = answers.put("series?a".into(), at(1, 2, 3), b"v1".to_vec());
+        assert_eq!(kept.etag, etag_of(b"v1"));
+        assert_eq!(answers.get("series?a", at(1, 2, 3)).map(|r| r.body), Some(Bytes::from_static(b"v1")));
+        assert!(answers.get("series?a", at(2, 0, 3)).is_none(), "folded");
+        assert!(answers.get("series?a", at(1, 3, 3)).is_none(), "a new observation in the range");
+        assert!(answers.get("series?a", at(1, 2, 4)).is_none(), "the catalog changed");
+        assert!(answers.get("series?b", at(1, 2, 3)).is_none());
+        answers.put("series?a".into(), at(1, 3, 3), b"v2".to_vec());
+        assert_eq!(answers.get("series?a", at(1, 3, 3)).map(|r| r.body), Some(Bytes::from_static(b"v2")));
+        assert_eq!(answers.store().bytes, 2, "the replaced body no longer counts");
+    }
+
+    #[test]
+    fn what_is_kept_is_capped_in_answers_and_in_bytes() {
+        let answers = IndexAnswers::default();
+        for n in 0..IndexAnswers::MAX_ANSWERS + 10 {
+            answers.put(format!("k{n}"), at(0, 0, 0), b"x".to_vec());
+        }
+        assert!(answers.store().answers.len() <= IndexAnswers::MAX_ANSWERS);
+        let big = IndexAnswers::MAX_BYTES / 3 + 1;
+        for n in 0..3 {
+            answers.put(format!("big{n}"), at(0, 0, 0), vec![b' '; big]);
+        }
+        let store = answers.store();
+        assert!(store.bytes <= IndexAnswers::MAX_BYTES && store.answers.contains_key("big2"));
+        assert_eq!(store.bytes, store.answers.values().map(|k| k.rendered.body.len()).sum::<usize>());
+        drop(store);
+        let too_big = answers.put("huge".into(), at(0, 0, 0), vec![b' '; IndexAnswers::MAX_BYTES + 1]);
+        assert_eq!(too_big.body.len(), IndexAnswers::MAX_BYTES + 1);
+        assert!(answers.get("huge", at(0, 0, 0)).is_none(), "served once, not kept");
+    }
+}
