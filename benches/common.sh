@@ -29,8 +29,8 @@ wait_ready() {
     until curl -sf "$BASE/health/ready" >/dev/null; do sleep 0.01; done
 }
 
-# bench PATH [wrk args...]: one wrk run, summarised; sets RPS and P99_MS for
-# the ratios the scripts report.
+# bench PATH [wrk args...]: one wrk run, summarised; sets RPS, P50_MS and P99_MS
+# for the ratios the scripts report.
 bench() {
     local path=$1 out
     shift
@@ -38,6 +38,7 @@ bench() {
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$BASE$path")
     grep -E "Requests/sec|Latency  |50%|99%|Non-2xx" <<<"$out"
     RPS=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    P50_MS=$(awk '$1 == "50%" {print $2}' <<<"$out" | to_ms)
     P99_MS=$(awk '$1 == "99%" {print $2}' <<<"$out" | to_ms)
 }
 

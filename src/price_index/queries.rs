@@ -1,5 +1,6 @@
 //! Reads of the price index. Series and fire-sale answers read only
-//! `price_index_buckets` (one index range scan); `latest` aggregates the 7-day
+//! `price_index_buckets` (one index range scan, plus the buckets with pending
+//! observations computed live); `latest` aggregates the 7-day
 //! window of raw observations per tier with PostgreSQL's own `percentile_cont`,
 //! through a covering index.
 
@@ -60,7 +61,9 @@ pub async fn model_scope(conn: &mut AsyncPgConnection, selection: &Selection) ->
     }
 }
 
-/// The buckets of `basis` a selection covers, oldest first.
+/// The buckets of `basis` a selection covers, in no particular order (the
+/// series place them by key and bucket start; sorting here would cost the
+/// database a sort of every row).
 pub async fn buckets(conn: &mut AsyncPgConnection, basis: &str, selection: &Selection) -> QueryResult<Vec<BucketRow>> {
     use price_index_buckets as b;
     let (Some(first), Some(last)) = (<[NaiveDate]>::first(&selection.buckets), <[NaiveDate]>::last(&selection.buckets))
@@ -89,7 +92,7 @@ pub async fn buckets(conn: &mut AsyncPgConnection, basis: &str, selection: &Sele
             query = query.filter(b::rig_model_id.eq_any(models));
         }
     }
-    query.order(b::bucket_start).select(BucketRow::as_select()).load(conn).await
+    query.select(BucketRow::as_select()).load(conn).await
 }
 
 /// Labels ("Bitmain Antminer S19 Pro") and catalog tiers of models.
