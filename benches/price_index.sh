@@ -75,7 +75,7 @@ echo "## EXPLAIN ANALYZE of the bucket read (5 tiers x 3 years daily)"
 psql "$SERVER/$DB" -At -c "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM price_index_buckets
     WHERE basis = 'asking' AND period = 'day' AND cell = 'tier'
       AND bucket_start BETWEEN '2021-01-01' AND '2023-12-31' ORDER BY bucket_start" |
-    grep -E "Index|Execution Time|Buffers" | head -n 4
+    grep -E "Index Scan|Planning Time|Execution Time" | head -n 6
 
 echo "## write path: one observation per transaction, pgbench -c1, ${DURATION} (load average $(load_average))"
 written=$(pgbench "$SERVER/$DB" -n -c 1 -T "${DURATION%s}" -f benches/price_index_write.sql 2>/dev/null)
