@@ -21,6 +21,11 @@
 //! under a version shows at least that version. A database outage fails the
 //! version read, as any request would. Keys are the caller's to choose: what
 //! is kept is capped in answers and in bytes, and a full cache starts over.
+//!
+//! Identical requests arriving together (a dashboard link posted to a channel)
+//! share that look (`db::fresh_read`): each gets the outcome of a version read,
+//! and of a render if the data changed, that started after it arrived, so a
+//! burst costs about two looks and at most two renders, not one per caller.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -30,10 +35,23 @@ use chrono::{Days, NaiveDate};
 use diesel::sql_types::{BigInt, Date};
 use diesel::QueryableByName;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::future::BoxFuture;
 
 use super::params::Selection;
-use crate::error::ApiResult;
+use crate::accounts::ReplicaReads;
+use crate::db::fresh_read::{Answer, FreshReads};
+use crate::error::{ApiError, ApiResult};
 use crate::http::conditional::etag_of;
+
+/// How an answer is rendered: from a connection (that has just read the
+/// version) and the selection. Writing the closure as this function's argument
+/// gives it the signature [`IndexAnswers::answer`] needs.
+pub fn renderer<R>(render: R) -> R
+where
+    R: for<'c> FnOnce(&'c mut AsyncPgConnection, &'c Selection) -> BoxFuture<'c, ApiResult<Vec<u8>>>,
+{
+    render
+}
 
 /// What an answer for a range was rendered from (see the module's doc).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,10 +108,12 @@ struct Store {
     bytes: usize,
 }
 
-/// Kept answers by key, shared by the HTTP workers. Cheap to clone.
+/// Kept answers by key, and the looks at them that callers share, across the
+/// HTTP workers. Cheap to clone.
 #[derive(Clone, Default)]
 pub struct IndexAnswers {
     store: Arc<Mutex<Store>>,
+    looks: FreshReads<Answer<Rendered, ApiError>>,
 }
 
 impl IndexAnswers {
@@ -102,6 +122,37 @@ impl IndexAnswers {
     /// Bytes of bodies kept at most (three years of daily series for 30 models
     /// are about 6 MB).
     pub const MAX_BYTES: usize = 64 << 20;
+
+    /// The answer to a request for `key` (everything the answer depends on but
+    /// the data: route, query, resolved range, format) covering `selection`:
+    /// the kept one while its data is unchanged, else `render`'s, which reads
+    /// after the version on the same connection, kept. Shared with the
+    /// identical requests that arrive together on the same read target.
+    pub async fn answer<R>(
+        &self,
+        reads: ReplicaReads,
+        key: String,
+        selection: Selection,
+        render: R,
+    ) -> ApiResult<Rendered>
+    where
+        R: for<'c> FnOnce(&'c mut AsyncPgConnection, &'c Selection) -> BoxFuture<'c, ApiResult<Vec<u8>>>
+            + Send
+            + 'static,
+    {
+        let look = self.looks.of(&format!("{}|{key}", reads.target()));
+        let answers = self.clone();
+        let read = move || async move {
+            let mut conn = reads.conn().await?;
+            let version = version(&mut conn, &selection).await?;
+            if let Some(kept) = answers.get(&key, version) {
+                return Ok(kept);
+            }
+            let body = render(&mut conn, &selection).await?;
+            Ok(answers.put(key, version, body))
+        };
+        look.answer(read).await
+    }
 
     fn store(&self) -> std::sync::MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())

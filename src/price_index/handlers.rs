@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::access::{self, IndexQuotas};
-use super::answers::{self, IndexAnswers, Rendered};
+use super::answers::{self, IndexAnswers};
 use super::http_cache::{respond, respond_tagged, Audience, CSV, JSON};
 use super::model::{FireSalesResponse, LatestTier, SeriesResponse, TierBandView};
 use super::params::{wants_csv, FireSaleParams, LatestParams, Selection, SeriesParams};
@@ -33,28 +33,11 @@ async fn authorize(state: &AppState, req: &HttpRequest, principal: Result<Princi
     Ok(())
 }
 
-/// The answer kept for this request while the data its selection shows is
-/// unchanged, or `render`'s (reading after the version), kept. The key is
-/// everything else the answer depends on: the route, the query string, the
-/// range `now` resolved it to, and the format.
-async fn kept_or_rendered(
-    answers: &IndexAnswers,
-    reads: &ReplicaReads,
-    req: &HttpRequest,
-    selection: &Selection,
-    csv: bool,
-    render: impl AsyncFnOnce(&mut diesel_async::AsyncPgConnection) -> ApiResult<Vec<u8>>,
-) -> ApiResult<Rendered> {
+/// What a kept answer depends on besides the data: the route, the query
+/// string, the range `now` resolved it to, and the format.
+fn answer_key(req: &HttpRequest, selection: &Selection, csv: bool) -> String {
     let range = &selection.range;
-    let key =
-        format!("{}?{}|{}|{}|{csv}", req.path(), req.query_string(), range.from.to_rfc3339(), range.to.to_rfc3339());
-    let mut conn = reads.conn().await?;
-    let version = answers::version(&mut conn, selection).await?;
-    if let Some(kept) = answers.get(&key, version) {
-        return Ok(kept);
-    }
-    let body = render(&mut conn).await?;
-    Ok(answers.put(key, version, body))
+    format!("{}?{}|{}|{}|{csv}", req.path(), req.query_string(), range.from.to_rfc3339(), range.to.to_rfc3339())
 }
 
 crate::http::problems::problems!(TiersProblems { 429: rate_limited });
@@ -123,7 +106,7 @@ crate::http::problems::problems!(PriceSeriesProblems {
 #[get("/price-index/series")]
 async fn price_series(
     state: web::Data<AppState>,
-    answers: web::Data<IndexAnswers>,
+    index_answers: web::Data<IndexAnswers>,
     reads: ReplicaReads,
     req: HttpRequest,
     principal: Result<Principal, ApiError>,
@@ -133,15 +116,18 @@ async fn price_series(
     let params: SeriesParams = query(&req)?;
     let selection = history::price_selection(&params, state.clock.now())?;
     let csv = wants_csv(params.format, &req);
-    let answer = kept_or_rendered(&answers, &reads, &req, &selection, csv, async |conn| {
-        let body = history::price_series(conn, &params, &selection).await?;
-        if csv {
-            Ok(csv_export::price_series(&body.series)?)
-        } else {
-            json(&body)
-        }
-    })
-    .await?;
+    let key = answer_key(&req, &selection, csv);
+    let render = answers::renderer(move |conn, selection| {
+        Box::pin(async move {
+            let body = history::price_series(conn, &params, selection).await?;
+            if csv {
+                Ok(csv_export::price_series(&body.series)?)
+            } else {
+                json(&body)
+            }
+        })
+    });
+    let answer = index_answers.answer(reads, key, selection, render).await?;
     Ok(respond_tagged(&req, answer.body, answer.etag, if csv { CSV } else { JSON }, Audience::Private))
 }
 
@@ -166,7 +152,7 @@ crate::http::problems::problems!(FireSalesProblems {
 #[get("/price-index/fire-sales")]
 async fn fire_sales(
     state: web::Data<AppState>,
-    answers: web::Data<IndexAnswers>,
+    index_answers: web::Data<IndexAnswers>,
     reads: ReplicaReads,
     req: HttpRequest,
     principal: Result<Principal, ApiError>,
@@ -176,15 +162,18 @@ async fn fire_sales(
     let params: FireSaleParams = query(&req)?;
     let selection = history::fire_sale_selection(&params, state.clock.now())?;
     let csv = wants_csv(params.format, &req);
-    let answer = kept_or_rendered(&answers, &reads, &req, &selection, csv, async |conn| {
-        let body = history::fire_sales(conn, &selection).await?;
-        if csv {
-            Ok(csv_export::fire_sale_series(&body.series)?)
-        } else {
-            json(&body)
-        }
-    })
-    .await?;
+    let key = answer_key(&req, &selection, csv);
+    let render = answers::renderer(move |conn, selection| {
+        Box::pin(async move {
+            let body = history::fire_sales(conn, selection).await?;
+            if csv {
+                Ok(csv_export::fire_sale_series(&body.series)?)
+            } else {
+                json(&body)
+            }
+        })
+    });
+    let answer = index_answers.answer(reads, key, selection, render).await?;
     Ok(respond_tagged(&req, answer.body, answer.etag, if csv { CSV } else { JSON }, Audience::Private))
 }
 

@@ -94,3 +94,47 @@ async fn kept_answers_are_per_format_and_keep_their_etag() {
     let again = app.client.get(app.url(WEEKS)).header("x-api-key", &fixture.key).header("if-none-match", &etag);
     assert_eq!(again.send().await.unwrap().status().as_u16(), 304, "a kept answer revalidates");
 }
+
+#[tokio::test]
+async fn a_crowd_on_one_series_gets_one_answer_and_every_later_request_sees_each_observation() {
+    let app = TestApp::builder().at(at("2021-07-01T12:00:00Z")).spawn().await;
+    let fixture = Fixture::new(&app).await;
+    let observations =
+        random_observations(&fixture.models, &["CN", "US"], 80, date("2021-05-24"), 21, date("2021-06-02"), 23);
+    insert(&app, fixture.listing, &observations).await;
+
+    // Forty at once: one answer for all, the same as a lone request's.
+    let crowd = futures_util::future::join_all((0..40).map(|_| get_json_with_key(&app, WEEKS, &fixture.key))).await;
+    let alone = get_json_with_key(&app, WEEKS, &fixture.key).await;
+    assert!(crowd.iter().all(|answer| answer == &alone));
+
+    // A crowd that never stops while observations commit: each request made
+    // after an observation committed counts it, whatever looks were in flight.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let pollers: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, url, key, stop) = (app.client.clone(), app.url(WEEKS), fixture.key.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !std::sync::atomic::AtomicBool::load(&stop, std::sync::atomic::Ordering::Relaxed) {
+                    assert_eq!(client.get(&url).header("x-api-key", &key).send().await.unwrap().status(), 200);
+                }
+            })
+        })
+        .collect();
+    let template = observations.iter().find(|o| o.basis == "asking").unwrap();
+    let mut expected = counts(&alone);
+    let mut conn = app.conn().await;
+    for n in 1..=6 {
+        insert(&app, fixture.listing, &[one_on(&fixture, template, "2021-06-09")]).await;
+        expected += 1;
+        if n % 2 == 0 {
+            materialize(&mut conn, 1000).await.unwrap();
+        }
+        let answer = get_json_with_key(&app, WEEKS, &fixture.key).await;
+        assert_eq!(counts(&answer), expected, "observation {n} missing from a request made after it");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for poller in pollers {
+        poller.await.unwrap();
+    }
+}
