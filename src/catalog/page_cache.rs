@@ -15,9 +15,6 @@
 //! a version shows at least that version. Query strings are the caller's to
 //! choose: the number of kept pages is capped, and a full cache starts over.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
 use actix_web::web::Bytes;
 use diesel::prelude::*;
 use diesel::QueryResult;
@@ -27,24 +24,27 @@ use crate::accounts::ReplicaReads;
 use crate::db::fresh_read::{Answer, FreshReads};
 use crate::db::schema::catalog_version;
 use crate::error::{ApiError, ApiResult};
+use crate::http::kept::Kept;
 
 /// The catalog's current version.
 pub async fn current_version(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
     catalog_version::table.select(catalog_version::version).first(conn).await
 }
 
-struct Page {
-    version: i64,
-    body: Bytes,
-}
-
 /// Rendered JSON bodies by key (the request's query string), and the version
 /// reads of each read target (the primary, each replica). Cheap to clone.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct CatalogPages {
-    pages: Arc<Mutex<HashMap<String, Page>>>,
+    pages: Kept<i64, Bytes>,
     /// Version reads, shared by the requests that wait on them.
     versions: FreshReads<Answer<i64, ApiError>>,
+}
+
+impl Default for CatalogPages {
+    fn default() -> Self {
+        // A page is one limit's worth of models: the count is the cap.
+        Self { pages: Kept::new(Self::MAX_PAGES, usize::MAX), versions: FreshReads::default() }
+    }
 }
 
 impl CatalogPages {
@@ -64,22 +64,17 @@ impl CatalogPages {
 
     /// Whether a page is kept for `key`, at any version.
     pub fn has(&self, key: &str) -> bool {
-        self.pages.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).contains_key(key)
+        self.pages.has(key)
     }
 
     /// The body stored under `key` for this catalog `version`.
     pub fn get(&self, key: &str, version: i64) -> Option<Bytes> {
-        let pages = self.pages.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        pages.get(key).filter(|page| page.version == version).map(|page| page.body.clone())
+        self.pages.get(key, &version)
     }
 
     /// Stores `body` as the page of `key` at catalog `version` (read after it).
     pub fn put(&self, key: String, version: i64, body: Bytes) {
-        let mut pages = self.pages.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if pages.len() >= Self::MAX_PAGES && !pages.contains_key(&key) {
-            pages.clear();
-        }
-        pages.insert(key, Page { version, body });
+        self.pages.put(key, version, body);
     }
 }
 
@@ -104,7 +99,7 @@ mod tests {
         for n in 0..CatalogPages::MAX_PAGES + 10 {
             pages.put(format!("k{n}"), 1, Bytes::from_static(b"x"));
         }
-        assert!(pages.pages.lock().unwrap().len() <= CatalogPages::MAX_PAGES);
+        assert!(pages.pages.usage().0 <= CatalogPages::MAX_PAGES);
         assert_eq!(pages.get(&format!("k{}", CatalogPages::MAX_PAGES + 9), 1), Some(Bytes::from_static(b"x")));
     }
 }

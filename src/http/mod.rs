@@ -9,6 +9,7 @@ pub mod access_log;
 pub mod conditional;
 pub mod direct;
 pub mod input;
+pub mod kept;
 pub mod malformed;
 pub mod pagination;
 pub mod patch;

@@ -20,15 +20,12 @@
 //! for the second. The version is read before the buckets, so what is stored
 //! under a version shows at least that version. A database outage fails the
 //! version read, as any request would. Keys are the caller's to choose: what
-//! is kept is capped in answers and in bytes, and a full cache starts over.
+//! is kept is capped in answers and in bytes (`http::kept`), and a full cache starts over.
 //!
 //! Identical requests arriving together (a dashboard link posted to a channel)
 //! share that look (`db::fresh_read`): each gets the outcome of a version read,
 //! and of a render if the data changed, that started after it arrived, so a
 //! burst costs about two looks and at most two renders, not one per caller.
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 use actix_web::web::Bytes;
 use chrono::{Days, NaiveDate};
@@ -42,6 +39,7 @@ use crate::accounts::ReplicaReads;
 use crate::db::fresh_read::{Answer, FreshReads};
 use crate::error::{ApiError, ApiResult};
 use crate::http::conditional::etag_of;
+use crate::http::kept::{Kept, Weight};
 
 /// How an answer is rendered: from a connection (that has just read the
 /// version) and the selection. Writing the closure as this function's argument
@@ -97,23 +95,24 @@ pub struct Rendered {
     pub etag: String,
 }
 
-struct Kept {
-    version: DataVersion,
-    rendered: Rendered,
-}
-
-#[derive(Default)]
-struct Store {
-    answers: HashMap<String, Kept>,
-    bytes: usize,
+impl Weight for Rendered {
+    fn bytes(&self) -> usize {
+        self.body.len()
+    }
 }
 
 /// Kept answers by key, and the looks at them that callers share, across the
 /// HTTP workers. Cheap to clone.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct IndexAnswers {
-    store: Arc<Mutex<Store>>,
+    kept: Kept<DataVersion, Rendered>,
     looks: FreshReads<Answer<Rendered, ApiError>>,
+}
+
+impl Default for IndexAnswers {
+    fn default() -> Self {
+        Self { kept: Kept::new(Self::MAX_ANSWERS, Self::MAX_BYTES), looks: FreshReads::default() }
+    }
 }
 
 impl IndexAnswers {
@@ -154,33 +153,16 @@ impl IndexAnswers {
         look.answer(read).await
     }
 
-    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     /// The answer kept under `key` for data at `version`.
     pub fn get(&self, key: &str, version: DataVersion) -> Option<Rendered> {
-        let store = self.store();
-        store.answers.get(key).filter(|kept| kept.version == version).map(|kept| kept.rendered.clone())
+        self.kept.get(key, &version)
     }
 
     /// Keeps `body` as the answer of `key` for data at `version` (rendered from
     /// reads made after it), and returns it with its ETag.
     pub fn put(&self, key: String, version: DataVersion, body: Vec<u8>) -> Rendered {
         let rendered = Rendered { etag: etag_of(&body), body: Bytes::from(body) };
-        let size = rendered.body.len();
-        if size > Self::MAX_BYTES {
-            return rendered;
-        }
-        let mut store = self.store();
-        if let Some(old) = store.answers.remove(&key) {
-            store.bytes -= old.rendered.body.len();
-        }
-        if store.answers.len() >= Self::MAX_ANSWERS || store.bytes + size > Self::MAX_BYTES {
-            *store = Store::default();
-        }
-        store.bytes += size;
-        store.answers.insert(key, Kept { version, rendered: rendered.clone() });
+        self.kept.put(key, version, rendered.clone());
         rendered
     }
 }
@@ -205,7 +187,7 @@ mod tests {
         assert!(answers.get("series?b", at(1, 2, 3)).is_none());
         answers.put("series?a".into(), at(1, 3, 3), b"v2".to_vec());
         assert_eq!(answers.get("series?a", at(1, 3, 3)).map(|r| r.body), Some(Bytes::from_static(b"v2")));
-        assert_eq!(answers.store().bytes, 2, "the replaced body no longer counts");
+        assert_eq!(answers.kept.usage(), (1, 2), "the replaced body no longer counts");
     }
 
     #[test]
@@ -214,15 +196,13 @@ mod tests {
         for n in 0..IndexAnswers::MAX_ANSWERS + 10 {
             answers.put(format!("k{n}"), at(0, 0, 0), b"x".to_vec());
         }
-        assert!(answers.store().answers.len() <= IndexAnswers::MAX_ANSWERS);
+        assert!(answers.kept.usage().0 <= IndexAnswers::MAX_ANSWERS);
         let big = IndexAnswers::MAX_BYTES / 3 + 1;
         for n in 0..3 {
             answers.put(format!("big{n}"), at(0, 0, 0), vec![b' '; big]);
         }
-        let store = answers.store();
-        assert!(store.bytes <= IndexAnswers::MAX_BYTES && store.answers.contains_key("big2"));
-        assert_eq!(store.bytes, store.answers.values().map(|k| k.rendered.body.len()).sum::<usize>());
-        drop(store);
+        let (_, bytes) = answers.kept.usage();
+        assert!(bytes <= IndexAnswers::MAX_BYTES && answers.get("big2", at(0, 0, 0)).is_some());
         let too_big = answers.put("huge".into(), at(0, 0, 0), vec![b' '; IndexAnswers::MAX_BYTES + 1]);
         assert_eq!(too_big.body.len(), IndexAnswers::MAX_BYTES + 1);
         assert!(answers.get("huge", at(0, 0, 0)).is_none(), "served once, not kept");
