@@ -699,7 +699,12 @@ impl AsyncPgConnection {
                         })?;
                 }
             }
-            let stmt = if unnamed_statements {
+            // rigmarket patch: a query diesel will not cache (any UPDATE, `sql_query`,
+            // an INSERT with a DEFAULT, an IN list) runs unnamed too: upstream would
+            // prepare a named statement for this one use (a round trip), execute it
+            // (another) and close it. Unnamed, it is one round trip and the server
+            // does the same parse and plan.
+            let stmt = if unnamed_statements || !is_safe_to_cache_prepared {
                 let types = bind_collector
                     .metadata
                     .iter()
