@@ -107,9 +107,10 @@ pub async fn claim(conn: &mut AsyncPgConnection, key: KeyUse<'_>) -> Result<Opti
     }
 }
 
-/// Stores the answer for `key` (in the transaction that did the work).
+/// Stores the answer for `key` (in the transaction that did the work). Takes a
+/// shared connection so the caller may send it pipelined with its last write.
 pub async fn store(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     key: KeyUse<'_>,
     status: u16,
     body: &serde_json::Value,
@@ -127,7 +128,7 @@ pub async fn store(
             idempotency_keys::order_id.eq(order_id),
             idempotency_keys::created_at.eq(now),
         ))
-        .execute(conn)
+        .execute(&mut conn)
         .await?;
     Ok(())
 }

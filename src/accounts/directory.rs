@@ -15,6 +15,35 @@ pub async fn email_of(conn: &mut AsyncPgConnection, user_id: UserId) -> QueryRes
     users::table.find(user_id).select(users::email).first(conn).await
 }
 
+/// Emails of many users in one query (both parties of an order).
+pub async fn emails_of(conn: &mut AsyncPgConnection, ids: &[UserId]) -> QueryResult<HashMap<UserId, String>> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::email))
+        .load::<(UserId, String)>(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// How another party appears and is reached, in one read (a seller, as an
+/// order placed with them needs).
+#[derive(Debug, Clone, Queryable)]
+pub struct Contact {
+    pub display_name: String,
+    pub email: String,
+    pub suspended: bool,
+}
+
+/// The user's [`Contact`] (`NotFound` when there is no such user).
+pub async fn contact(conn: &mut AsyncPgConnection, user_id: UserId) -> QueryResult<Contact> {
+    users::table
+        .find(user_id)
+        .select((users::display_name, users::email, users::suspended_at.is_not_null()))
+        .first(conn)
+        .await
+}
+
 /// Display names of many users in one query. Takes a shared connection so a
 /// page can run it pipelined beside its other decorations.
 pub async fn display_names(mut conn: &AsyncPgConnection, ids: &[UserId]) -> QueryResult<HashMap<UserId, String>> {

@@ -42,7 +42,9 @@ pub mod throttle;
 pub mod token;
 
 pub use caller::{authenticate_person, AuthUser, Principal, BEARER_PROBLEMS, KEY_OR_BEARER_PROBLEMS};
-pub use directory::{display_names, email_of, is_suspended, lock_user, suspended_user_ids};
+pub use directory::{
+    contact, display_names, email_of, emails_of, is_suspended, lock_user, suspended_user_ids, Contact,
+};
 pub use handlers::configure;
 pub use model::AccountStatus;
 pub use queries::users::load_account;

@@ -63,7 +63,7 @@ pub async fn place_only(
     let hash = idempotency::request_hash(place::ROUTE, &body);
     let key_use = KeyUse { user: parties.buyer.id(), key, request_hash: &hash };
     match place::place(ctx, conn, parties.buyer, key_use, &body, placed_at).await {
-        Ok(Placed::New(order)) => Ok(Some(*order)),
+        Ok(Placed::New { order, .. }) => Ok(Some(*order)),
         Ok(Placed::Replayed(_)) => Ok(None),
         // A lot that sold out or closed earlier in the scenario simply takes no more orders.
         Err(ApiError::Conflict { code, .. }) => {

@@ -36,10 +36,11 @@ pub struct Notification {
     pub read_at: Option<DateTime<Utc>>,
 }
 
-/// Inserts one row per party of the event and notifies the listeners; called
-/// by `record` only, in its transaction.
-pub(super) async fn fill(
-    conn: &mut AsyncPgConnection,
+/// Inserts the event (`domain_events`), one inbox row per party, and the
+/// notification for each, in one statement; called by `record` only, in its
+/// transaction. `parties` come sorted and deduplicated.
+pub(super) async fn write_event(
+    conn: &AsyncPgConnection,
     event_id: EventId,
     kind: &str,
     subject_id: Uuid,
@@ -47,36 +48,35 @@ pub(super) async fn fill(
     data: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
-    if parties.is_empty() {
-        return Ok(());
-    }
     // One user's entries get their seq in commit order: each inserting
     // transaction holds the user's lock until it commits, so a live stream
     // that read up to seq N never sees an N-1 commit later (and a client
     // resuming after N loses nothing). Parties come sorted, so two events'
-    // locks are always taken in the same order.
+    // locks are always taken in the same order. The locks are taken before any
+    // entry draws its seq: `locked` is counted in full by the condition of the
+    // insert's source, which PostgreSQL evaluates once, before the first row.
+    let mut conn = conn;
     diesel::sql_query(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1 || party::text, 0)) FROM unnest($2::uuid[]) AS party",
-    )
-    .bind::<Text, _>(CHANNEL)
-    .bind::<Array<SqlUuid>, _>(parties)
-    .execute(conn)
-    .await?;
-    diesel::sql_query(
-        "WITH added AS (
+        "WITH event AS (
+             INSERT INTO domain_events (id, type, subject_id, parties, data, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)),
+         locked AS MATERIALIZED (
+             SELECT pg_advisory_xact_lock(hashtextextended($7 || party::text, 0)) FROM unnest($4::uuid[]) AS party),
+         added AS (
              INSERT INTO notifications (user_id, event_id, type, subject_id, data, created_at)
-             SELECT party, $1, $2, $3, $4, $5 FROM unnest($6::uuid[]) AS party
+             SELECT party, $1, $2, $3, $5, $6 FROM unnest($4::uuid[]) AS party
+             WHERE (SELECT count(*) FROM locked) = cardinality($4::uuid[])
              RETURNING user_id, seq)
          SELECT pg_notify($7, user_id::text || ':' || seq::text) FROM added",
     )
     .bind::<SqlUuid, _>(event_id.0)
     .bind::<Text, _>(kind)
     .bind::<SqlUuid, _>(subject_id)
+    .bind::<Array<SqlUuid>, _>(parties)
     .bind::<Jsonb, _>(data)
     .bind::<Timestamptz, _>(now)
-    .bind::<Array<SqlUuid>, _>(parties)
     .bind::<Text, _>(CHANNEL)
-    .execute(conn)
+    .execute(&mut conn)
     .await?;
     Ok(())
 }

@@ -35,9 +35,11 @@ impl DomainEvent {
 }
 
 /// Records an event in the caller's transaction (pass the transaction's
-/// connection: the event must commit or roll back with the change).
+/// connection: the event must commit or roll back with the change), with every
+/// party's inbox entry, in one statement. Takes a shared connection so a caller
+/// may send it pipelined beside its own last statement.
 pub async fn record(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     kind: EventKind,
     subject_id: impl Into<Uuid>,
     parties: &[UserId],
@@ -48,20 +50,7 @@ pub async fn record(
     parties.sort();
     parties.dedup();
     let id = EventId::new();
-    let subject_id = subject_id.into();
-    diesel::insert_into(domain_events::table)
-        .values((
-            domain_events::id.eq(id),
-            domain_events::type_.eq(kind.as_str()),
-            domain_events::subject_id.eq(subject_id),
-            domain_events::parties.eq(&parties),
-            domain_events::data.eq(&data),
-            domain_events::created_at.eq(now),
-        ))
-        .execute(conn)
-        .await?;
-    // Every party's inbox entry, in this same transaction.
-    super::inbox::fill(conn, id, kind.as_str(), subject_id, &parties, &data, now).await?;
+    super::inbox::write_event(conn, id, kind.as_str(), subject_id.into(), &parties, &data, now).await?;
     Ok(id)
 }
 

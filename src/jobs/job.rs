@@ -23,3 +23,29 @@ pub trait PeriodicJob: Job {
 pub async fn enqueue<J: Job>(conn: &mut AsyncPgConnection, job: &J, run_at: DateTime<Utc>) -> anyhow::Result<i64> {
     queue::enqueue(conn, J::KIND, job, run_at).await
 }
+
+/// Jobs of one cause, enqueued together in one statement (a transition's
+/// emails and timers), in the caller's transaction.
+#[derive(Debug, Default)]
+pub struct Batch {
+    jobs: Vec<queue::Enqueued>,
+}
+
+impl Batch {
+    pub fn add<J: Job>(&mut self, job: &J, run_at: DateTime<Utc>) -> anyhow::Result<()> {
+        self.jobs.push(queue::Enqueued { kind: J::KIND, payload: serde_json::to_value(job)?, run_at });
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.jobs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+
+    pub async fn enqueue(self, conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
+        queue::enqueue_all(conn, self.jobs).await
+    }
+}

@@ -19,7 +19,7 @@ pub mod queue;
 mod registry;
 mod runner;
 
-pub use job::{enqueue, Job, PeriodicJob};
+pub use job::{enqueue, Batch, Job, PeriodicJob};
 pub use periodic::Tick;
 pub use queue::{QueuedJob, RetryPolicy};
 pub use registry::{JobFuture, JobRegistry};

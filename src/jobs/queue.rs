@@ -53,6 +53,32 @@ pub async fn enqueue(
     Ok(id)
 }
 
+/// A job ready to insert (see [`super::Batch`]).
+#[derive(Debug)]
+pub(super) struct Enqueued {
+    pub kind: &'static str,
+    pub payload: serde_json::Value,
+    pub run_at: DateTime<Utc>,
+}
+
+/// Enqueues `jobs` in one statement, in the caller's transaction.
+pub(super) async fn enqueue_all(conn: &mut AsyncPgConnection, jobs: Vec<Enqueued>) -> anyhow::Result<()> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<NewJob> = jobs
+        .into_iter()
+        .map(|job| NewJob {
+            kind: job.kind,
+            payload: job.payload,
+            run_at: job.run_at,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        })
+        .collect();
+    diesel::insert_into(jobs::table).values(&rows).execute(conn).await?;
+    Ok(())
+}
+
 /// Locks the next due job for the rest of the caller's transaction. Other workers
 /// skip it; if this process dies, PostgreSQL releases the lock and the job is due
 /// again, so a claim can never be left stranded.

@@ -57,6 +57,49 @@ pub async fn reserve(
     unit_price_cents: i64,
     now: DateTime<Utc>,
 ) -> QueryResult<Result<ListingRow, ReserveRefusal>> {
+    // The usual case in one statement: the UPDATE takes the row lock and, if
+    // another buyer changed the row meanwhile, PostgreSQL checks the conditions
+    // again on the row as that buyer left it. A hot lot's buyers thus hold the
+    // lock for this statement and their commit only.
+    //
+    // They queue for it on the lot's advisory lock first (`listing_stock_queue`,
+    // checked after the cheaper conditions): at a commit PostgreSQL hands such a
+    // lock to the next waiter alone, where every waiter on a row lock wakes,
+    // finds the row taken again and goes back to sleep (a herd that cost a hot
+    // lot most of the database's CPU).
+    let reserved = diesel::update(
+        listings::table
+            .find(listing_id)
+            .filter(listings::status.eq(ListingStatus::Active.as_str()))
+            .filter(listings::unit_price_cents.eq(unit_price_cents))
+            .filter(listings::quantity_available.ge(quantity))
+            .filter(listing_stock_queue(listings::id)),
+    )
+    .set((listings::quantity_reserved.eq(listings::quantity_reserved + quantity), listings::updated_at.eq(now)))
+    .returning(ListingRow::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?;
+    match reserved {
+        Some(row) => Ok(Ok(sync_sold_out(conn, row, now).await?)),
+        // Refused, or so it seemed: decide under the lock, and say why.
+        None => reserve_locked(conn, listing_id, quantity, unit_price_cents, now).await,
+    }
+}
+
+diesel::define_sql_function! {
+    /// True once this transaction is at the head of the lot's queue of buyers
+    /// (a transaction-scoped advisory lock; migration `listing_stock_queue`).
+    fn listing_stock_queue(listing: diesel::sql_types::Uuid) -> diesel::sql_types::Bool;
+}
+
+async fn reserve_locked(
+    conn: &mut AsyncPgConnection,
+    listing_id: ListingId,
+    quantity: i32,
+    unit_price_cents: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<Result<ListingRow, ReserveRefusal>> {
     let Some(row) = super::queries::lock(conn, listing_id).await? else {
         return Ok(Err(ReserveRefusal::NotFound));
     };

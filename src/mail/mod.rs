@@ -16,6 +16,6 @@ mod templates;
 mod transport;
 
 pub use mailbox::{MailDir, MailSummary, ShownMail, LATEST};
-pub use outbox::{enqueue, register_jobs, suppressed_for};
+pub use outbox::{add_to, enqueue, register_jobs, suppressed_for};
 pub use templates::{escape, EmailTemplate, OutgoingEmail, PlainNotice};
 pub use transport::Mailer;

@@ -45,6 +45,20 @@ pub async fn enqueue(
     Ok(Some(jobs::enqueue(conn, &email, now).await?))
 }
 
+/// Renders `template` for `to` into `batch`, which the caller enqueues with the
+/// rest of its jobs (nothing when mail to `to` is suppressed here).
+pub fn add_to(
+    batch: &mut jobs::Batch,
+    to: &str,
+    template: &impl EmailTemplate,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if is_suppressed(to) {
+        return Ok(());
+    }
+    batch.add(&templates::render(to, template), now)
+}
+
 /// A rendered email waiting in the outbox is a job.
 impl Job for OutgoingEmail {
     const KIND: &'static str = "send_email";

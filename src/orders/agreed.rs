@@ -13,7 +13,8 @@ use uuid::Uuid;
 use super::context::OrderContext;
 use super::deadlines;
 use super::model::{OrderRow, PaymentMethod, ShippingAddress};
-use super::place::{insert_order, refusal, OrderTerms, MIN_TIME_BEFORE_CUTOFF};
+use super::place::{insert_order, refusal, Addresses, OrderTerms, MIN_TIME_BEFORE_CUTOFF};
+use super::state::OrderStatus;
 use crate::db::ids::{ListingId, UserId};
 use crate::error::ApiError;
 use crate::listings::stock;
@@ -64,7 +65,11 @@ pub async fn place_agreed(
     stock::reserve(conn, listing.id, terms.quantity, listing.unit_price_cents, now)
         .await?
         .map_err(|r| refusal(r, terms.quantity))?;
-    let order = insert_order(&ctx.settings, conn, terms.buyer_id, &order_terms, &listing, now).await?;
+    let emails = crate::accounts::emails_of(conn, &[terms.buyer_id, listing.seller_id]).await?;
+    let email = |user| emails.get(&user).map(String::as_str).ok_or(diesel::NotFound);
+    let addresses = Addresses { buyer: email(terms.buyer_id)?, seller: email(listing.seller_id)? };
+    let order = insert_order(&ctx.settings, conn, terms.buyer_id, &order_terms, &listing, addresses, now).await?;
+    super::published::record(conn, &order, None, OrderStatus::AwaitingPayment, "placed", now).await?;
     tracing::info!(order.id = %order.id, offer.id = %terms.offer_thread_id, quantity = order.quantity, "order placed from an offer");
     Ok(order)
 }

@@ -78,8 +78,9 @@ pub(super) async fn commit(
     let updated = queries::update_status(conn, order.id, to, changes, now).await?;
     let event = NewEvent { order_id: order.id, actor, from: Some(order.status()), to, reason, details };
     queries::append_event(conn, event, now).await?;
-    super::published::record(conn, &updated, Some(order.status()), to, reason, now).await?;
     super::notify::transition(conn, &updated, reason, now).await?;
+    // The parties' inbox locks are held to the commit: taken last.
+    super::published::record(conn, &updated, Some(order.status()), to, reason, now).await?;
     tracing::info!(order.id = %order.id, from = %order.status, to = to.as_str(), actor = actor.role.as_str(), "order transition");
     Ok(updated)
 }

@@ -8,6 +8,8 @@ use diesel_async::AsyncPgConnection;
 
 use super::model::OrderRow;
 use super::state::{ActorRole, OrderStatus};
+use crate::db::ids::UserId;
+use crate::jobs;
 use crate::mail::PlainNotice;
 
 pub fn money(cents: i64) -> String {
@@ -118,7 +120,7 @@ fn muteable_kind(status: OrderStatus) -> Option<crate::events::EventKind> {
 }
 
 /// Emails buyer and seller that `order` reached its current status (unless
-/// they turned that status's email off).
+/// they turned that status's email off), in one insert.
 pub async fn transition(
     conn: &mut AsyncPgConnection,
     order: &OrderRow,
@@ -127,17 +129,55 @@ pub async fn transition(
 ) -> anyhow::Result<()> {
     let title = listing_title(conn, order).await?;
     let gate = muteable_kind(order.status());
+    let mut recipients = Vec::with_capacity(2);
     for (user, role) in [(order.buyer_id, ActorRole::Buyer), (order.seller_id, ActorRole::Seller)] {
         if let Some(kind) = gate {
             if !crate::notifications::emails_wanted(conn, user, kind).await? {
                 continue; // the inbox entry (events::record) still tells them
             }
         }
-        let (subject, text) = transition_text(order, &title, role, reason);
-        let email = crate::accounts::email_of(conn, user).await?;
-        crate::mail::enqueue(conn, &email, &PlainNotice { subject, text }, now).await?;
+        recipients.push((user, role));
     }
-    Ok(())
+    if recipients.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<UserId> = recipients.iter().map(|(user, _)| *user).collect();
+    let emails = crate::accounts::emails_of(conn, &ids).await?;
+    let mut batch = jobs::Batch::default();
+    for (user, role) in recipients {
+        let email = emails.get(&user).ok_or(diesel::NotFound)?;
+        add_transition_email(&mut batch, order, &title, role, email, reason, now)?;
+    }
+    batch.enqueue(conn).await
+}
+
+/// A new order's emails to both parties, added to the placement's own batch:
+/// the title and both addresses are already in hand, and a placement's email
+/// cannot be turned off.
+pub fn placed(
+    batch: &mut jobs::Batch,
+    order: &OrderRow,
+    title: &str,
+    buyer_email: &str,
+    seller_email: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    debug_assert!(muteable_kind(order.status()).is_none());
+    add_transition_email(batch, order, title, ActorRole::Buyer, buyer_email, "placed", now)?;
+    add_transition_email(batch, order, title, ActorRole::Seller, seller_email, "placed", now)
+}
+
+fn add_transition_email(
+    batch: &mut jobs::Batch,
+    order: &OrderRow,
+    title: &str,
+    recipient: ActorRole,
+    email: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let (subject, text) = transition_text(order, title, recipient, reason);
+    crate::mail::add_to(batch, email, &PlainNotice { subject, text }, now)
 }
 
 /// A reminder that `deadline` is coming, for whoever must act before it.

@@ -16,7 +16,8 @@ use super::money::fee_on;
 use super::queries::{self, Actor, NewEvent};
 use super::schedule::{self, Timer};
 use super::state::{ActorRole, OrderStatus};
-use crate::accounts::AuthUser;
+use super::view;
+use crate::accounts::{AuthUser, Contact};
 use crate::catalog::discount::discount_bps;
 use crate::config::OrderSettings;
 use crate::db::ids::OrderId;
@@ -58,9 +59,10 @@ pub(super) fn refusal(refusal: ReserveRefusal, quantity: i32) -> ApiError {
     }
 }
 
-/// The answer to `POST /v1/orders`: a new order, or the stored answer to a replay.
+/// The answer to `POST /v1/orders`: a new order with the answer stored for its
+/// key, or the stored answer to a replay.
 pub enum Placed {
-    New(Box<OrderRow>),
+    New { order: Box<OrderRow>, answer: serde_json::Value },
     Replayed(Replay),
 }
 
@@ -76,39 +78,60 @@ pub async fn place(
         if let Some(replay) = idempotency::claim(conn, key).await? {
             return Ok(Placed::Replayed(replay));
         }
-        let listing = buyable_listing(conn, buyer, body, now).await?;
+        let (listing, seller) = buyable_listing(conn, buyer, body, now).await?;
         let terms = OrderTerms::asking(body, &listing);
-        let order = insert_order(&ctx.settings, conn, buyer.id(), &terms, &listing, now).await?;
-        let view = super::view::render_one(ctx, conn, order.clone()).await?;
-        let json = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
-        idempotency::store(conn, key, 201, &json, Some(order.id), now).await?;
-        // Last, the one step that needs the listing's row lock: buyers of a hot
-        // listing queue on it only for the reservation and the commit. A refusal
-        // here rolls back everything above.
+        let addresses = Addresses { buyer: &buyer.account.email, seller: &seller.email };
+        let order = insert_order(&ctx.settings, conn, buyer.id(), &terms, &listing, addresses, now).await?;
+        // Last, the steps whose locks are held to the commit, so that orders
+        // queue on them only for a few statements: the listing's row (every buyer
+        // of a hot lot), then each party's inbox (a seller's is shared by all of
+        // their lots). Always in that order, as every order transition takes them.
+        // A refusal here rolls back everything above.
         let lot = stock::reserve(conn, listing.id, body.quantity, listing.unit_price_cents, now)
             .await?
             .map_err(|r| refusal(r, body.quantity))?;
         // A lot sold by serial reserves that many of its units too, under the same lock.
-        if lot.sold_by_serial() {
+        let units = if lot.sold_by_serial() {
             crate::units::allocation::reserve(conn, lot.id, order.id, body.quantity, now).await?;
-        }
+            crate::units::allocation::of_orders(conn, &[order.id]).await?.remove(&order.id)
+        } else {
+            None
+        };
+        let labels = view::Labels {
+            listing_title: &listing.title,
+            buyer_name: &buyer.account.display_name,
+            seller_name: &seller.display_name,
+        };
+        let answer = serde_json::to_value(view::view_of(ctx, &order, labels, units)).map_err(anyhow::Error::from)?;
+        // The event (with the inbox locks) and the stored answer are independent:
+        // sent together, pipelined, they cost the locked section one round trip.
+        let shared: &AsyncPgConnection = conn;
+        futures_util::try_join!(
+            async {
+                let placed = OrderStatus::AwaitingPayment;
+                super::published::record(shared, &order, None, placed, "placed", now).await.map_err(ApiError::from)
+            },
+            async { Ok(idempotency::store(shared, key, 201, &answer, Some(order.id), now).await?) },
+        )?;
         tracing::info!(order.id = %order.id, listing.id = %listing.id, quantity = order.quantity, "order placed");
-        Ok(Placed::New(Box::new(order)))
+        Ok(Placed::New { order: Box::new(order), answer })
     })
     .await
 }
 
-/// The listing, if it can be bought now (read without a lock; the reservation
-/// re-checks under the lock). Refusing here spares a doomed order its writes.
+/// The listing and its seller, if it can be bought now (read without a lock;
+/// the reservation re-checks under the lock). Refusing here spares a doomed
+/// order its writes.
 async fn buyable_listing(
     conn: &mut AsyncPgConnection,
     buyer: &AuthUser,
     body: &PlaceOrder,
     now: DateTime<Utc>,
-) -> Result<ListingRow, ApiError> {
+) -> Result<(ListingRow, Contact), ApiError> {
     let listing =
         crate::listings::queries::find(conn, body.listing_id).await?.ok_or_else(crate::listings::listing_not_found)?;
-    if crate::accounts::is_suspended(conn, listing.seller_id).await? {
+    let seller = crate::accounts::contact(conn, listing.seller_id).await?;
+    if seller.suspended {
         return Err(crate::listings::listing_not_found());
     }
     if listing.seller_id == buyer.id() {
@@ -121,12 +144,18 @@ async fn buyable_listing(
         ));
     }
     match listing.status() {
-        ListingStatus::Active if listing.quantity_available >= body.quantity => Ok(listing),
+        ListingStatus::Active if listing.quantity_available >= body.quantity => Ok((listing, seller)),
         ListingStatus::Active | ListingStatus::SoldOut => {
             Err(refusal(ReserveRefusal::Insufficient { available: listing.quantity_available.max(0) }, body.quantity))
         }
         _ => Err(refusal(ReserveRefusal::NotBuyable, body.quantity)),
     }
+}
+
+/// Where an order's emails go.
+pub(super) struct Addresses<'a> {
+    pub buyer: &'a str,
+    pub seller: &'a str,
 }
 
 /// What an order is made on: the listing's asking price (placement) or the
@@ -155,14 +184,16 @@ impl<'a> OrderTerms<'a> {
     }
 }
 
-/// Writes the order with its snapshot of `listing` and `terms`, its event,
-/// emails and timers.
+/// Writes the order with its snapshot of `listing` and `terms`, its history
+/// entry, and its emails and timers (one insert). The caller records its
+/// domain event (`published::record`) once it holds the listing's lock.
 pub(super) async fn insert_order(
     settings: &OrderSettings,
     conn: &mut AsyncPgConnection,
     buyer_id: crate::db::ids::UserId,
     body: &OrderTerms<'_>,
     listing: &ListingRow,
+    addresses: Addresses<'_>,
     now: DateTime<Utc>,
 ) -> Result<OrderRow, ApiError> {
     let subtotal = body
@@ -211,12 +242,13 @@ pub(super) async fn insert_order(
         }),
     };
     queries::append_event(conn, event, now).await?;
-    super::published::record(conn, &order, None, OrderStatus::AwaitingPayment, "placed", now).await?;
-    super::notify::transition(conn, &order, "placed", now).await?;
-    schedule::schedule_deadline(conn, order.id, Timer::PaymentReminder, Timer::PaymentDeadline, now, pay_by).await?;
+    let mut jobs = crate::jobs::Batch::default();
+    super::notify::placed(&mut jobs, &order, &listing.title, addresses.buyer, addresses.seller, now)?;
+    schedule::add_deadline(&mut jobs, order.id, Timer::PaymentReminder, Timer::PaymentDeadline, now, pay_by)?;
     if body.payment_method == PaymentMethod::Btcpay {
-        schedule::schedule(conn, order.id, Timer::BtcpayInvoice, now + INVOICE_RETRY_AFTER).await?;
+        jobs.add(&schedule::OrderTimer { order_id: order.id, timer: Timer::BtcpayInvoice }, now + INVOICE_RETRY_AFTER)?;
     }
+    jobs.enqueue(conn).await?;
     Ok(order)
 }
 

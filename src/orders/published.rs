@@ -40,7 +40,7 @@ pub fn kind_of(to: OrderStatus, status_changed: bool, reason: &str) -> Option<Ev
 
 /// Records the event for an order event with `reason` moving `from` -> `to`.
 pub async fn record(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     order: &OrderRow,
     from: Option<OrderStatus>,
     to: OrderStatus,

@@ -51,7 +51,7 @@ pub async fn schedule(
     Ok(())
 }
 
-/// Schedules `deadline_timer` at `deadline` and `reminder` before it.
+/// Schedules `deadline_timer` at `deadline` and `reminder` before it, in one insert.
 pub async fn schedule_deadline(
     conn: &mut AsyncPgConnection,
     order_id: OrderId,
@@ -60,8 +60,22 @@ pub async fn schedule_deadline(
     opened: DateTime<Utc>,
     deadline: DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    let mut batch = jobs::Batch::default();
+    add_deadline(&mut batch, order_id, reminder, deadline_timer, opened, deadline)?;
+    batch.enqueue(conn).await
+}
+
+/// Adds `deadline_timer` at `deadline` and `reminder` before it to `batch`.
+pub fn add_deadline(
+    batch: &mut jobs::Batch,
+    order_id: OrderId,
+    reminder: Timer,
+    deadline_timer: Timer,
+    opened: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+) -> anyhow::Result<()> {
     if let Some(at) = reminder_at(opened, deadline) {
-        schedule(conn, order_id, reminder, at).await?;
+        batch.add(&OrderTimer { order_id, timer: reminder }, at)?;
     }
-    schedule(conn, order_id, deadline_timer, deadline).await
+    batch.add(&OrderTimer { order_id, timer: deadline_timer }, deadline)
 }

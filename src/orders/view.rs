@@ -12,6 +12,7 @@ use super::model::{
 };
 use crate::catalog::discount::bps_to_pct;
 use crate::db::ids::{ListingId, UserId};
+use crate::units::model::UnitStatus;
 
 pub async fn render(
     ctx: &OrderContext,
@@ -27,48 +28,72 @@ pub async fn render(
         crate::units::allocation::of_orders(shared, &order_ids),
         crate::listings::titles(shared, &listing_ids),
     )?;
-    let party = |id: UserId| PartySummary { id, display_name: names.get(&id).cloned().unwrap_or_default() };
     Ok(rows
         .into_iter()
-        .map(|row| OrderView {
-            id: row.id,
-            listing_id: row.listing_id,
-            listing_title: titles.get(&row.listing_id).cloned().unwrap_or_default(),
-            buyer: party(row.buyer_id),
-            seller: party(row.seller_id),
-            quantity: row.quantity,
-            unit_price_cents: row.unit_price_cents,
-            subtotal_cents: row.subtotal_cents,
-            fee_cents: row.fee_cents,
-            total_cents: row.total_cents,
-            currency: row.currency.clone(),
-            status: row.status(),
-            reference_unit_price_cents: row.reference_unit_price_cents,
-            discount_pct: row.discount_bps.map(bps_to_pct),
-            payment: payment(&row, &ctx.settings.wire_instructions),
-            deadlines: Deadlines {
-                pay_by: row.pay_by,
-                ship_by: row.ship_by,
-                auto_refund_at: row.auto_refund_at,
-                auto_delivery_at: row.auto_delivery_at,
-                inspect_until: row.inspect_until,
-                rejections_answer_by: row.rejections_answer_by,
-            },
-            shipping_address: shipping_address(&row),
-            shipment: shipment(&row),
-            delivered_at: row.delivered_at,
-            dispute: dispute(&row),
-            settlement: settlement(&row),
-            doa_allowance_pct: row.doa_allowance_pct,
-            agreed_ship_by: row.agreed_ship_by,
-            offer_id: row.offer_thread_id,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            units: units
-                .remove(&row.id)
-                .map(|units| units.into_iter().map(|(serial, status)| OrderUnit { serial, status }).collect()),
+        .map(|row| {
+            let labels = Labels {
+                listing_title: titles.get(&row.listing_id).map_or("", String::as_str),
+                buyer_name: names.get(&row.buyer_id).map_or("", String::as_str),
+                seller_name: names.get(&row.seller_id).map_or("", String::as_str),
+            };
+            let units = units.remove(&row.id);
+            view_of(ctx, &row, labels, units)
         })
         .collect())
+}
+
+/// The names and title an order is shown with.
+pub struct Labels<'a> {
+    pub listing_title: &'a str,
+    pub buyer_name: &'a str,
+    pub seller_name: &'a str,
+}
+
+/// One order as parties see it, from its row, its labels and (for a lot sold
+/// by serial) its units: no reads, for callers that have them in hand.
+pub fn view_of(
+    ctx: &OrderContext,
+    row: &OrderRow,
+    labels: Labels<'_>,
+    units: Option<Vec<(String, UnitStatus)>>,
+) -> OrderView {
+    let party = |id: UserId, name: &str| PartySummary { id, display_name: name.to_owned() };
+    OrderView {
+        id: row.id,
+        listing_id: row.listing_id,
+        listing_title: labels.listing_title.to_owned(),
+        buyer: party(row.buyer_id, labels.buyer_name),
+        seller: party(row.seller_id, labels.seller_name),
+        quantity: row.quantity,
+        unit_price_cents: row.unit_price_cents,
+        subtotal_cents: row.subtotal_cents,
+        fee_cents: row.fee_cents,
+        total_cents: row.total_cents,
+        currency: row.currency.clone(),
+        status: row.status(),
+        reference_unit_price_cents: row.reference_unit_price_cents,
+        discount_pct: row.discount_bps.map(bps_to_pct),
+        payment: payment(row, &ctx.settings.wire_instructions),
+        deadlines: Deadlines {
+            pay_by: row.pay_by,
+            ship_by: row.ship_by,
+            auto_refund_at: row.auto_refund_at,
+            auto_delivery_at: row.auto_delivery_at,
+            inspect_until: row.inspect_until,
+            rejections_answer_by: row.rejections_answer_by,
+        },
+        shipping_address: shipping_address(row),
+        shipment: shipment(row),
+        delivered_at: row.delivered_at,
+        dispute: dispute(row),
+        settlement: settlement(row),
+        doa_allowance_pct: row.doa_allowance_pct,
+        agreed_ship_by: row.agreed_ship_by,
+        offer_id: row.offer_thread_id,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        units: units.map(|units| units.into_iter().map(|(serial, status)| OrderUnit { serial, status }).collect()),
+    }
 }
 
 fn payment(row: &OrderRow, wire_instructions: &str) -> PaymentView {

@@ -72,10 +72,10 @@ async fn place_order(
                 .insert_header((idempotency::REPLAYED_HEADER, "true"))
                 .json(replay.body));
         }
-        Placed::New(order) if body.payment_method == PaymentMethod::Btcpay => {
+        Placed::New { order, .. } if body.payment_method == PaymentMethod::Btcpay => {
             payins::attach_invoice_after_placement(&state.pool, &state.clock, &orders, *order).await?
         }
-        Placed::New(order) => *order,
+        Placed::New { answer, .. } => return Ok(HttpResponse::Created().json(answer)),
     };
     Ok(HttpResponse::Created().json(view::render_one(&orders, &mut conn, order).await?))
 }

@@ -189,11 +189,11 @@ async fn app_with_user(email: &str) -> (TestApp, rigmarket::db::ids::UserId) {
 
 /// Records `n` `order.paid` events for `user`, each in its own transaction.
 async fn record_order_paid(app: &TestApp, user: rigmarket::db::ids::UserId, n: usize) {
-    let mut conn = app.conn().await;
+    let conn = app.conn().await;
     for _ in 0..n {
         let subject = uuid::Uuid::now_v7();
         let kind = rigmarket::events::EventKind::OrderPaid;
-        rigmarket::events::record(&mut conn, kind, subject, &[user], json!({}), app.clock.now()).await.unwrap();
+        rigmarket::events::record(&conn, kind, subject, &[user], json!({}), app.clock.now()).await.unwrap();
     }
 }
 

@@ -18,6 +18,8 @@ async fn the_same_key_and_body_replay_the_first_answer_and_create_one_order() {
     assert_eq!(first.status(), 201);
     assert!(first.headers().get("idempotent-replayed").is_none());
     let first: Value = first.json().await.unwrap();
+    // The answer is rendered from what placement holds: it is the order as it reads back.
+    assert_eq!(get_order(app, &market.buyer.token, &oid(&first)).await, (200, first.clone()));
 
     // Equal after normalisation (whitespace, case of the country) counts as the same body.
     let mut same = body.clone();

@@ -110,3 +110,24 @@ async fn a_plain_lot_ships_without_serials_and_refuses_them() {
     assert_problem(ship_with(&market, &order, Some(json!(["A1"]))).await, 422, "validation_failed").await;
     ship(&market, &order).await;
 }
+
+#[tokio::test]
+async fn a_placement_answers_with_its_units_and_a_replay_answers_the_same() {
+    let market = serial_market(4).await;
+    let app = &market.app;
+    let body = order_body(&market.listing, 3, "wire");
+    let first = json_with_status(place(app, &market.buyer.token, Some("serial-1"), &body).await, 201).await;
+    assert_eq!(
+        units_of(&first),
+        pairs(&[("LOT-0001", "reserved"), ("LOT-0002", "reserved"), ("LOT-0003", "reserved")])
+    );
+    // The answer is rendered from what placement holds: it is the order as it reads back.
+    let (status, read) = get_order(app, &market.buyer.token, &oid(&first)).await;
+    assert_eq!(status, 200);
+    assert_eq!(read, first);
+
+    let replayed = place(app, &market.buyer.token, Some("serial-1"), &body).await;
+    assert_eq!(replayed.headers()["idempotent-replayed"], "true");
+    assert_eq!(json_with_status(replayed, 201).await, first, "the replay carries the units too");
+    assert_eq!(units(app, &market.listing).await, (1, 3, 0), "reserved once");
+}

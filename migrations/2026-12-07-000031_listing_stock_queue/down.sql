@@ -1,0 +1,1 @@
+DROP FUNCTION listing_stock_queue(uuid);
