@@ -331,9 +331,11 @@ pub struct OrderChanges {
 }
 
 /// A new order as placement writes it: the buyer's request and a snapshot of
-/// the listing's terms.
+/// the listing's terms. `None` is written as NULL, not `DEFAULT` (none of these
+/// columns has another default), so the INSERT's text never varies and it is a
+/// cached prepared statement.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = orders)]
+#[diesel(table_name = orders, treat_none_as_default_value = false)]
 pub struct NewOrder<'a> {
     pub id: OrderId,
     pub listing_id: ListingId,
