@@ -37,14 +37,6 @@ impl Batch {
         Ok(())
     }
 
-    pub fn len(&self) -> usize {
-        self.jobs.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.jobs.is_empty()
-    }
-
     pub async fn enqueue(self, conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
         queue::enqueue_all(conn, self.jobs).await
     }
