@@ -177,6 +177,33 @@ pub struct AsyncPgConnection {
     // rigmarket patch: with the statement cache disabled, run every query as an
     // unnamed statement in one round trip (see `QueryStatement`).
     unnamed_statements: bool,
+    // rigmarket patch: the texts of the statements diesel will not cache that
+    // this connection keeps prepared anyway, keyed by their SQL (at most
+    // `TEXT_CACHE_LIMIT`; see `admit_by_text`).
+    text_cached: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+/// rigmarket patch: how many statements diesel would not cache (an UPDATE, a
+/// `sql_query`, an INSERT with a DEFAULT...) one connection keeps prepared by
+/// their SQL text. Such a statement's text can vary between runs of the same
+/// code (a DEFAULT for a `None`, an IN list's length, a batch's rows), which is
+/// why diesel will not key it by its type; keyed by its text, a prepared
+/// statement is exact. The limit bounds what the varying ones can take: past
+/// it, a new text runs unnamed (one round trip, parsed each time).
+const TEXT_CACHE_LIMIT: usize = 128;
+
+/// rigmarket patch: whether the statement `sql` (one diesel would not cache)
+/// may be kept prepared by its text: already kept, or there is room for it.
+fn admit_by_text(kept: &std::sync::Mutex<std::collections::HashSet<String>>, sql: &str) -> bool {
+    let mut kept = kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if kept.contains(sql) {
+        return true;
+    }
+    if kept.len() < TEXT_CACHE_LIMIT {
+        kept.insert(sql.to_owned());
+        return true;
+    }
+    false
 }
 
 /// rigmarket patch: how a query runs. `Named` is upstream's behaviour (prepare
@@ -550,6 +577,7 @@ impl AsyncPgConnection {
             shutdown_channel,
             instrumentation,
             unnamed_statements: false,
+            text_cached: Default::default(),
         };
         conn.set_config_options()
             .await
@@ -630,6 +658,7 @@ impl AsyncPgConnection {
     {
         let raw_connection = &self.conn;
         let unnamed_statements = self.unnamed_statements;
+        let text_cached = &self.text_cached;
         let stmt_cache = &self.stmt_cache;
         let metadata_cache = &self.metadata_cache;
         let tm = &self.transaction_state;
@@ -700,11 +729,12 @@ impl AsyncPgConnection {
                 }
             }
             // rigmarket patch: a query diesel will not cache (any UPDATE, `sql_query`,
-            // an INSERT with a DEFAULT, an IN list) runs unnamed too: upstream would
-            // prepare a named statement for this one use (a round trip), execute it
-            // (another) and close it. Unnamed, it is one round trip and the server
-            // does the same parse and plan.
-            let stmt = if unnamed_statements || !is_safe_to_cache_prepared {
+            // an INSERT with a DEFAULT, an IN list) is kept prepared by its text
+            // while there is room (`admit_by_text`), and runs unnamed past that.
+            // Upstream would prepare a named statement for this one use (a round
+            // trip), execute it (another) and close it.
+            let by_text = !unnamed_statements && !is_safe_to_cache_prepared && admit_by_text(text_cached, &sql);
+            let stmt = if unnamed_statements || !(is_safe_to_cache_prepared || by_text) {
                 let types = bind_collector
                     .metadata
                     .iter()
@@ -715,12 +745,13 @@ impl AsyncPgConnection {
                 let mut stmt_cache = stmt_cache.lock().await;
                 let helper = QueryFragmentHelper {
                     sql: sql.clone(),
-                    safe_to_cache: is_safe_to_cache_prepared,
+                    safe_to_cache: true,
                 };
                 let instrumentation = Arc::clone(&instrumentation);
                 let stmt = stmt_cache
                     .cached_statement_non_generic(
-                        query_id,
+                        // Kept by its text: its type does not fix its SQL.
+                        if by_text { None } else { query_id },
                         &helper,
                         &Pg,
                         &bind_collector.metadata,
