@@ -246,7 +246,7 @@ pub(super) async fn insert_order(
     super::notify::placed(&mut jobs, &order, &listing.title, addresses.buyer, addresses.seller, now)?;
     schedule::add_deadline(&mut jobs, order.id, Timer::PaymentReminder, Timer::PaymentDeadline, now, pay_by)?;
     if body.payment_method == PaymentMethod::Btcpay {
-        jobs.add(&schedule::OrderTimer { order_id: order.id, timer: Timer::BtcpayInvoice }, now + INVOICE_RETRY_AFTER)?;
+        schedule::add(&mut jobs, order.id, Timer::BtcpayInvoice, now + INVOICE_RETRY_AFTER)?;
     }
     jobs.enqueue(conn).await?;
     Ok(order)

@@ -75,7 +75,12 @@ pub fn add_deadline(
     deadline: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     if let Some(at) = reminder_at(opened, deadline) {
-        batch.add(&OrderTimer { order_id, timer: reminder }, at)?;
+        add(batch, order_id, reminder, at)?;
     }
-    batch.add(&OrderTimer { order_id, timer: deadline_timer }, deadline)
+    add(batch, order_id, deadline_timer, deadline)
+}
+
+/// Adds one timer of the order to `batch`.
+pub fn add(batch: &mut jobs::Batch, order_id: OrderId, timer: Timer, at: DateTime<Utc>) -> anyhow::Result<()> {
+    batch.add(&OrderTimer { order_id, timer }, at)
 }
