@@ -11,7 +11,7 @@ use super::answers::{self, IndexAnswers};
 use super::http_cache::{respond, respond_tagged, Audience, CSV, JSON};
 use super::model::{FireSalesResponse, LatestTier, SeriesResponse, TierBandView};
 use super::params::{wants_csv, FireSaleParams, LatestParams, Selection, SeriesParams};
-use super::{csv_export, current, history};
+use super::{current, history};
 use crate::accounts::{Principal, ReplicaReads};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -118,14 +118,7 @@ async fn price_series(
     let csv = wants_csv(params.format, &req);
     let key = answer_key(&req, &selection, csv);
     let render = answers::renderer(move |conn, selection| {
-        Box::pin(async move {
-            let body = history::price_series(conn, &params, selection).await?;
-            if csv {
-                Ok(csv_export::price_series(&body.series)?)
-            } else {
-                json(&body)
-            }
-        })
+        Box::pin(async move { history::price_series(conn, &params, selection, csv).await })
     });
     let answer = index_answers.answer(reads, key, selection, render).await?;
     Ok(respond_tagged(&req, answer.body, answer.etag, if csv { CSV } else { JSON }, Audience::Private))
@@ -164,14 +157,7 @@ async fn fire_sales(
     let csv = wants_csv(params.format, &req);
     let key = answer_key(&req, &selection, csv);
     let render = answers::renderer(move |conn, selection| {
-        Box::pin(async move {
-            let body = history::fire_sales(conn, selection).await?;
-            if csv {
-                Ok(csv_export::fire_sale_series(&body.series)?)
-            } else {
-                json(&body)
-            }
-        })
+        Box::pin(async move { history::fire_sales(conn, selection, csv).await })
     });
     let answer = index_answers.answer(reads, key, selection, render).await?;
     Ok(respond_tagged(&req, answer.body, answer.etag, if csv { CSV } else { JSON }, Audience::Private))

@@ -12,7 +12,8 @@
 //!   `2026-12-07-000030_price_index_pending`. Reads never scan the observations,
 //!   except `latest`'s 7-day window and the buckets written since the last fold.
 //! - `stats` (pure): exact `percentile_cont` from two order statistics, buckets,
-//!   time ranges; `params`, `series`, `csv_export`: requests and answers;
+//!   time ranges; `params`, `series`, `render` (JSON), `csv_export`: requests
+//!   and answers;
 //!   `access`: quotas; `http_cache`: ETag / Cache-Control / 304.
 //! - `current` (tiers, latest) and `history` (series, fire sales): the reads
 //!   behind the endpoints; `queries`: their SQL; `handlers`: the HTTP API.
@@ -32,6 +33,7 @@ pub mod model;
 pub mod observations;
 pub mod params;
 pub mod queries;
+pub mod render;
 pub mod series;
 pub mod stats;
 

@@ -180,6 +180,21 @@ pub struct Selection {
     pub buckets: Vec<NaiveDate>,
 }
 
+impl Selection {
+    /// Where the bucket starting at `start` sits in [`Self::buckets`], if the
+    /// selection covers it: the buckets are consecutive, one interval apart.
+    pub fn position(&self, start: NaiveDate) -> Option<usize> {
+        let first = *self.buckets.first()?;
+        let step = match self.interval {
+            Interval::Day => 1,
+            Interval::Week => 7,
+        };
+        let offset = (start - first).num_days();
+        let at = usize::try_from(offset / step).ok()?;
+        (offset % step == 0 && self.buckets.get(at) == Some(&start)).then_some(at)
+    }
+}
+
 pub struct Filters<'a> {
     pub group_by: GroupBy,
     pub tier: Option<EfficiencyTier>,
@@ -238,6 +253,34 @@ pub fn wants_csv(format: Option<Format>, req: &HttpRequest) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bucket_start_is_placed_only_where_the_selection_has_it() {
+        let now = DateTime::parse_from_rfc3339("2021-07-01T00:00:00Z").unwrap().to_utc();
+        let select = |interval| {
+            let filters = Filters {
+                group_by: GroupBy::Tier,
+                tier: None,
+                rig_model_id: None,
+                country: None,
+                interval,
+                from: Some("2021-06-02"),
+                to: Some("2021-06-20"),
+            };
+            filters.select(now).unwrap()
+        };
+        let date = |text: &str| text.parse::<NaiveDate>().unwrap();
+        let days = select(Interval::Day);
+        assert_eq!(days.position(date("2021-06-02")), Some(0));
+        assert_eq!(days.position(date("2021-06-20")), Some(18));
+        assert_eq!(days.position(date("2021-06-21")), None, "after the range");
+        assert_eq!(days.position(date("2021-06-01")), None, "before it");
+        let weeks = select(Interval::Week);
+        assert_eq!(weeks.buckets.first(), Some(&date("2021-05-31")), "the Monday of June 2");
+        assert_eq!(weeks.position(date("2021-06-14")), Some(2));
+        assert_eq!(weeks.position(date("2021-06-15")), None, "not a week's start");
+        assert_eq!(weeks.position(date("2021-05-24")), None);
+    }
 
     #[test]
     fn the_cell_can_apply_every_filter() {

@@ -2,8 +2,12 @@
 //! observation in the range, every bucket of the range present (an empty bucket
 //! has `count: 0` and `null` statistics), keys in a stable order (tiers by
 //! efficiency, models by name, countries by code). No I/O.
+//!
+//! [`keyed`] places each row by key and bucket without copying it; the JSON
+//! bodies are written from that by [`render`](super::render), and the model
+//! types ([`price_series`], [`fire_sale_series`]) are built from it for CSV.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
@@ -14,26 +18,37 @@ use super::stats::{bps_to_pct, cents_to_dollars, midnight, percentile_cont, shar
 use crate::catalog::tiers::EfficiencyTier;
 use crate::db::ids::RigModelId;
 
+/// A row's series key before it is rendered: borrowed, so placing a row
+/// allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Key<'r> {
+    Text(&'r str),
+    Model(RigModelId),
+}
+
 /// The series key of a row. A model cell answering `group_by=tier` (a model
 /// filter was given) is keyed by the model's catalog tier.
-fn key_of(group_by: GroupBy, row: &BucketRow, models: &HashMap<RigModelId, ModelInfo>) -> Option<String> {
+fn key_of<'r>(group_by: GroupBy, row: &'r BucketRow, models: &'r HashMap<RigModelId, ModelInfo>) -> Option<Key<'r>> {
     match group_by {
-        GroupBy::Tier => {
-            row.tier.clone().or_else(|| row.rig_model_id.and_then(|id| models.get(&id)).map(|m| m.tier.clone()))
-        }
-        GroupBy::Model => row.rig_model_id.map(|id| id.to_string()),
-        GroupBy::Country => row.country.clone(),
+        GroupBy::Tier => row
+            .tier
+            .as_deref()
+            .or_else(|| row.rig_model_id.and_then(|id| models.get(&id)).map(|m| m.tier.as_str()))
+            .map(Key::Text),
+        GroupBy::Model => row.rig_model_id.map(Key::Model),
+        GroupBy::Country => row.country.as_deref().map(Key::Text),
     }
 }
 
-fn label_of(group_by: GroupBy, key: &str, models: &HashMap<RigModelId, ModelInfo>) -> String {
-    match group_by {
-        GroupBy::Model => key
-            .parse::<RigModelId>()
-            .ok()
-            .and_then(|id| models.get(&id))
-            .map_or_else(|| key.to_string(), |m| m.label.clone()),
-        _ => key.to_string(),
+/// The key and label a series is rendered with.
+fn key_and_label(key: Key<'_>, models: &HashMap<RigModelId, ModelInfo>) -> (String, String) {
+    match key {
+        Key::Text(text) => (text.to_string(), text.to_string()),
+        Key::Model(id) => {
+            let key = id.to_string();
+            let label = models.get(&id).map_or_else(|| key.clone(), |m| m.label.clone());
+            (key, label)
+        }
     }
 }
 
@@ -45,27 +60,49 @@ fn sort_key(group_by: GroupBy, key: &str, label: &str) -> (usize, String) {
     }
 }
 
-/// Rows grouped by key (in display order) and bucket start, with labels.
-fn grouped(
+/// One series before rendering: its key, label, and row of each bucket of the
+/// selection (`None`: empty), in the selection's order.
+#[derive(Debug)]
+pub struct Keyed<'r> {
+    pub key: String,
+    pub label: String,
+    pub buckets: Vec<Option<&'r BucketRow>>,
+}
+
+/// The rows `counts` as non-empty, grouped by key (in display order) and placed
+/// by bucket. A row whose bucket the selection does not cover is left out.
+pub fn keyed<'r>(
     selection: &Selection,
-    rows: Vec<BucketRow>,
-    models: &HashMap<RigModelId, ModelInfo>,
-) -> Vec<(String, String, BTreeMap<NaiveDate, BucketRow>)> {
-    let mut by_key: HashMap<String, BTreeMap<NaiveDate, BucketRow>> = HashMap::new();
-    for row in rows.into_iter().filter(|r| r.observations > 0) {
-        if let Some(key) = key_of(selection.group_by, &row, models) {
-            by_key.entry(key).or_default().insert(row.bucket_start, row);
-        }
+    rows: &'r [BucketRow],
+    models: &'r HashMap<RigModelId, ModelInfo>,
+    counts: fn(&BucketRow) -> bool,
+) -> Vec<Keyed<'r>> {
+    let mut positions: HashMap<Key<'r>, usize> = HashMap::new();
+    let mut series: Vec<Keyed<'r>> = Vec::new();
+    for row in rows.iter().filter(|row| counts(row)) {
+        let (Some(key), Some(bucket)) = (key_of(selection.group_by, row, models), selection.position(row.bucket_start))
+        else {
+            continue;
+        };
+        let at = *positions.entry(key).or_insert_with(|| {
+            let (key, label) = key_and_label(key, models);
+            series.push(Keyed { key, label, buckets: vec![None; selection.buckets.len()] });
+            series.len() - 1
+        });
+        series[at].buckets[bucket] = Some(row);
     }
-    let mut keyed: Vec<_> = by_key
-        .into_iter()
-        .map(|(key, rows)| {
-            let label = label_of(selection.group_by, &key, models);
-            (key, label, rows)
-        })
-        .collect();
-    keyed.sort_by_cached_key(|(key, label, _)| sort_key(selection.group_by, key, label));
-    keyed
+    series.sort_by_cached_key(|one| sort_key(selection.group_by, &one.key, &one.label));
+    series
+}
+
+/// A row counts in a price series when it has observations.
+pub fn has_observations(row: &BucketRow) -> bool {
+    row.observations > 0
+}
+
+/// A row counts in a fire-sale series when it has new listings.
+pub fn has_new_listings(row: &BucketRow) -> bool {
+    row.new_listings > 0
 }
 
 fn dollars(n: i32, quantile: Quantile, lo: Option<i64>, hi: Option<i64>) -> Option<f64> {
@@ -108,34 +145,25 @@ pub fn fire_sale_point(start: NaiveDate, row: Option<&BucketRow>) -> FireSalePoi
     }
 }
 
-pub fn price_series(
-    selection: &Selection,
-    rows: Vec<BucketRow>,
-    models: &HashMap<RigModelId, ModelInfo>,
-) -> Vec<Series> {
-    grouped(selection, rows, models)
+fn points<P>(selection: &Selection, one: &Keyed<'_>, point: fn(NaiveDate, Option<&BucketRow>) -> P) -> Vec<P> {
+    selection.buckets.iter().zip(&one.buckets).map(|(start, row)| point(*start, *row)).collect()
+}
+
+pub fn price_series(selection: &Selection, rows: &[BucketRow], models: &HashMap<RigModelId, ModelInfo>) -> Vec<Series> {
+    keyed(selection, rows, models, has_observations)
         .into_iter()
-        .map(|(key, label, rows)| Series {
-            points: selection.buckets.iter().map(|start| price_point(*start, rows.get(start))).collect(),
-            key,
-            label,
-        })
+        .map(|one| Series { points: points(selection, &one, price_point), key: one.key, label: one.label })
         .collect()
 }
 
 pub fn fire_sale_series(
     selection: &Selection,
-    rows: Vec<BucketRow>,
+    rows: &[BucketRow],
     models: &HashMap<RigModelId, ModelInfo>,
 ) -> Vec<FireSaleSeries> {
-    let rows = rows.into_iter().filter(|r| r.new_listings > 0).collect();
-    grouped(selection, rows, models)
+    keyed(selection, rows, models, has_new_listings)
         .into_iter()
-        .map(|(key, label, rows)| FireSaleSeries {
-            points: selection.buckets.iter().map(|start| fire_sale_point(*start, rows.get(start))).collect(),
-            key,
-            label,
-        })
+        .map(|one| FireSaleSeries { points: points(selection, &one, fire_sale_point), key: one.key, label: one.label })
         .collect()
 }
 
@@ -181,7 +209,7 @@ mod tests {
         let selection = selection(GroupBy::Tier);
         assert_eq!(selection.buckets.len(), 3, "June 1 to 3, inclusive");
         let rows = vec![row("above68", "2021-06-02", [1000, 2000]), row("under19", "2021-06-03", [5000, 5000])];
-        let series = price_series(&selection, rows, &HashMap::new());
+        let series = price_series(&selection, &rows, &HashMap::new());
         assert_eq!(series.iter().map(|s| s.key.as_str()).collect::<Vec<_>>(), ["under19", "above68"]);
         let above = &series[1].points;
         assert_eq!(above.iter().map(|p| p.count).collect::<Vec<_>>(), [0, 2, 0]);
@@ -199,9 +227,9 @@ mod tests {
         let id = RigModelId::new();
         let models = HashMap::from([(id, ModelInfo { label: "Bitmain Antminer S9".into(), tier: "above68".into() })]);
         let model_row = BucketRow { tier: None, rig_model_id: Some(id), ..row("x", "2021-06-01", [1, 2]) };
-        let by_model = price_series(&selection(GroupBy::Model), vec![model_row.clone()], &models);
+        let by_model = price_series(&selection(GroupBy::Model), std::slice::from_ref(&model_row), &models);
         assert_eq!((by_model[0].key.clone(), by_model[0].label.as_str()), (id.to_string(), "Bitmain Antminer S9"));
-        let by_tier = price_series(&selection(GroupBy::Tier), vec![model_row], &models);
+        let by_tier = price_series(&selection(GroupBy::Tier), &[model_row], &models);
         assert_eq!(by_tier[0].key, "above68");
     }
 }
