@@ -39,13 +39,13 @@ async fn models_for(
 }
 
 /// The buckets a series answer is shaped from, and the models they name.
-pub struct Buckets {
-    pub rows: Vec<BucketRow>,
-    pub models: HashMap<RigModelId, ModelInfo>,
+struct Buckets {
+    rows: Vec<BucketRow>,
+    models: HashMap<RigModelId, ModelInfo>,
 }
 
 /// The buckets of `basis` that `selection` covers.
-pub async fn buckets(conn: &mut AsyncPgConnection, basis: Basis, selection: &Selection) -> ApiResult<Buckets> {
+async fn buckets(conn: &mut AsyncPgConnection, basis: Basis, selection: &Selection) -> ApiResult<Buckets> {
     let rows = queries::buckets(conn, basis.as_str(), selection).await?;
     let models = models_for(conn, selection, &rows).await?;
     Ok(Buckets { rows, models })

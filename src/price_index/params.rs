@@ -185,10 +185,7 @@ impl Selection {
     /// selection covers it: the buckets are consecutive, one interval apart.
     pub fn position(&self, start: NaiveDate) -> Option<usize> {
         let first = *self.buckets.first()?;
-        let step = match self.interval {
-            Interval::Day => 1,
-            Interval::Week => 7,
-        };
+        let step = self.interval.days() as i64;
         let offset = (start - first).num_days();
         let at = usize::try_from(offset / step).ok()?;
         (offset % step == 0 && self.buckets.get(at) == Some(&start)).then_some(at)

@@ -28,7 +28,7 @@ pub fn price_series(selection: &Selection, basis: Basis, series: &[Keyed<'_>]) -
     let mut body = Body::new(selection, series)?;
     body.field_first("group_by", &selection.group_by)?;
     body.field("basis", &basis)?;
-    body.head(selection)?;
+    body.head()?;
     body.series(series, |out, start, row| {
         let point = price_point(start, row);
         out.extend_from_slice(b"\"median_usd_per_th\":");
@@ -50,7 +50,7 @@ pub fn price_series(selection: &Selection, basis: Basis, series: &[Keyed<'_>]) -
 pub fn fire_sale_series(selection: &Selection, series: &[Keyed<'_>]) -> serde_json::Result<Vec<u8>> {
     let mut body = Body::new(selection, series)?;
     body.field_first("group_by", &selection.group_by)?;
-    body.head(selection)?;
+    body.head()?;
     body.series(series, |out, start, row| {
         let point = fire_sale_point(start, row);
         out.extend_from_slice(b"\"new_listings\":");
@@ -113,7 +113,8 @@ impl<'s> Body<'s> {
     }
 
     /// `interval`, `from` and `to`, which both answers share after their first fields.
-    fn head(&mut self, selection: &Selection) -> serde_json::Result<()> {
+    fn head(&mut self) -> serde_json::Result<()> {
+        let selection = self.selection;
         self.field("interval", &selection.interval)?;
         self.field("from", &selection.range.from)?;
         self.field("to", &selection.range.to)

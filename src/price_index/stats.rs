@@ -82,11 +82,16 @@ impl Interval {
         }
     }
 
-    pub fn length(self) -> Days {
+    /// Days in one bucket.
+    pub fn days(self) -> u64 {
         match self {
-            Self::Day => Days::new(1),
-            Self::Week => Days::new(7),
+            Self::Day => 1,
+            Self::Week => 7,
         }
+    }
+
+    pub fn length(self) -> Days {
+        Days::new(self.days())
     }
 
     /// The start (a UTC date) of the bucket holding `at`.
