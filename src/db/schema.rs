@@ -801,6 +801,38 @@ diesel::table! {
 }
 
 diesel::table! {
+    price_index_months (id) {
+        id -> Int8,
+        basis -> Text,
+        period -> Text,
+        cell -> Text,
+        country -> Nullable<Text>,
+        tier -> Nullable<Text>,
+        rig_model_id -> Nullable<Uuid>,
+        month -> Date,
+        bucket_starts -> Array<Date>,
+        observations -> Array<Int4>,
+        fire_sales -> Array<Int4>,
+        discounted -> Array<Int4>,
+        p25_lo -> Array<Nullable<Int8>>,
+        p25_hi -> Array<Nullable<Int8>>,
+        p50_lo -> Array<Nullable<Int8>>,
+        p50_hi -> Array<Nullable<Int8>>,
+        p75_lo -> Array<Nullable<Int8>>,
+        p75_hi -> Array<Nullable<Int8>>,
+        discount_p50_lo -> Array<Nullable<Int8>>,
+        discount_p50_hi -> Array<Nullable<Int8>>,
+        new_listings -> Array<Int4>,
+        new_fire_sales -> Array<Int4>,
+        new_discounted -> Array<Int4>,
+        new_discount_p50_lo -> Array<Nullable<Int8>>,
+        new_discount_p50_hi -> Array<Nullable<Int8>>,
+        new_fire_discount_p50_lo -> Array<Nullable<Int8>>,
+        new_fire_discount_p50_hi -> Array<Nullable<Int8>>,
+    }
+}
+
+diesel::table! {
     price_index_generation (singleton) {
         singleton -> Bool,
         generation -> Int8,

@@ -33,6 +33,24 @@ async fn digest(conn: &mut AsyncPgConnection, relation: &str) -> Digest {
     .unwrap()
 }
 
+/// `price_index_months` unpacked to one row per bucket.
+const UNPACKED_MONTHS: &str = "(SELECT p.basis, p.period, p.cell, p.country, p.tier, p.rig_model_id, u.*
+       FROM price_index_months p,
+            unnest(p.bucket_starts, p.observations, p.fire_sales, p.discounted, p.p25_lo, p.p25_hi, p.p50_lo,
+                   p.p50_hi, p.p75_lo, p.p75_hi, p.discount_p50_lo, p.discount_p50_hi, p.new_listings,
+                   p.new_fire_sales, p.new_discounted, p.new_discount_p50_lo, p.new_discount_p50_hi,
+                   p.new_fire_discount_p50_lo, p.new_fire_discount_p50_hi)
+              AS u (bucket_start, observations, fire_sales, discounted, p25_lo, p25_hi, p50_lo, p50_hi, p75_lo,
+                    p75_hi, discount_p50_lo, discount_p50_hi, new_listings, new_fire_sales, new_discounted,
+                    new_discount_p50_lo, new_discount_p50_hi, new_fire_discount_p50_lo, new_fire_discount_p50_hi)
+      WHERE date_trunc('month', u.bucket_start::timestamp)::date = p.month) months";
+
+/// The packed months hold exactly the materialized buckets, each in its month.
+async fn assert_months_match(conn: &mut AsyncPgConnection) {
+    let materialized = digest(conn, "price_index_materialized").await;
+    assert_eq!(digest(conn, UNPACKED_MONTHS).await, materialized, "price_index_months");
+}
+
 async fn pending(conn: &mut AsyncPgConnection) -> i64 {
     #[derive(diesel::QueryableByName)]
     struct Count {
@@ -49,6 +67,7 @@ async fn pending(conn: &mut AsyncPgConnection) -> i64 {
 async fn rebuilt(conn: &mut AsyncPgConnection) -> Digest {
     conn.batch_execute("BEGIN; SELECT price_index_rebuild();").await.unwrap();
     let rebuilt = digest(conn, "price_index_buckets").await;
+    assert_months_match(conn).await;
     conn.batch_execute("ROLLBACK").await.unwrap();
     rebuilt
 }
@@ -88,6 +107,7 @@ async fn folding_pending_observations_changes_no_answer() {
     assert_eq!(pending(&mut conn).await, 150);
     assert_eq!(materialize(&mut conn, 40).await.unwrap(), Materialized::Took(40));
     assert_eq!(pending(&mut conn).await, 110);
+    assert_months_match(&mut conn).await;
     assert_eq!(digest(&mut conn, "price_index_buckets").await, rebuilt(&mut conn).await);
     assert_eq!(materialize(&mut conn, 1000).await.unwrap(), Materialized::Took(110));
     assert_eq!(materialize(&mut conn, 1000).await.unwrap(), Materialized::Took(0));
@@ -103,6 +123,7 @@ async fn folding_pending_observations_changes_no_answer() {
     assert_eq!(digest(&mut conn, "price_index_buckets").await, rebuilt(&mut conn).await);
     assert_eq!(materialize(&mut conn, 1000).await.unwrap(), Materialized::Took(100));
     assert_eq!(series(&app, &fixture.key).await, before);
+    assert_months_match(&mut conn).await;
 
     // The periodic job does the same.
     drop(conn);
@@ -115,6 +136,7 @@ async fn folding_pending_observations_changes_no_answer() {
     let folded = digest(&mut conn, "price_index_materialized").await;
     assert!(folded.buckets > 100, "{folded:?}");
     assert_eq!(folded, rebuilt(&mut conn).await);
+    assert_months_match(&mut conn).await;
 }
 
 #[tokio::test]
@@ -145,6 +167,7 @@ async fn folds_run_one_at_a_time_and_take_only_what_they_can_see() {
     assert_eq!(digest(&mut conn, "price_index_buckets").await, rebuilt(&mut conn).await);
     assert_eq!(materialize(&mut conn, 1000).await.unwrap(), Materialized::Took(10));
     assert_eq!(digest(&mut conn, "price_index_materialized").await, rebuilt(&mut conn).await);
+    assert_months_match(&mut conn).await;
 }
 
 #[tokio::test]
