@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 
+use super::packed::Measures;
 use super::params::{Basis, Filters, FireSaleParams, GroupBy, Selection, SeriesParams};
 use super::queries::{self, BucketRow, ModelInfo};
 use super::stats::Interval;
@@ -44,9 +45,14 @@ struct Buckets {
     models: HashMap<RigModelId, ModelInfo>,
 }
 
-/// The buckets of `basis` that `selection` covers.
-async fn buckets(conn: &mut AsyncPgConnection, basis: Basis, selection: &Selection) -> ApiResult<Buckets> {
-    let rows = queries::buckets(conn, basis.as_str(), selection).await?;
+/// The buckets of `basis` that `selection` covers, with the `measures` an answer shows.
+async fn buckets(
+    conn: &mut AsyncPgConnection,
+    basis: Basis,
+    measures: Measures,
+    selection: &Selection,
+) -> ApiResult<Buckets> {
+    let rows = queries::buckets(conn, basis.as_str(), measures, selection).await?;
     let models = models_for(conn, selection, &rows).await?;
     Ok(Buckets { rows, models })
 }
@@ -74,7 +80,7 @@ pub async fn price_series(
     csv: bool,
 ) -> ApiResult<Vec<u8>> {
     let basis = params.basis.unwrap_or_default();
-    let Buckets { rows, models } = buckets(conn, basis, selection).await?;
+    let Buckets { rows, models } = buckets(conn, basis, Measures::Prices, selection).await?;
     if csv {
         return Ok(csv_export::price_series(&series::price_series(selection, &rows, &models))?);
     }
@@ -99,7 +105,7 @@ pub fn fire_sale_selection(params: &FireSaleParams, now: DateTime<Utc>) -> ApiRe
 
 /// The fire-sale series of a selection: JSON, or CSV when `csv`.
 pub async fn fire_sales(conn: &mut AsyncPgConnection, selection: &Selection, csv: bool) -> ApiResult<Vec<u8>> {
-    let Buckets { rows, models } = buckets(conn, Basis::Asking, selection).await?;
+    let Buckets { rows, models } = buckets(conn, Basis::Asking, Measures::NewListings, selection).await?;
     if csv {
         return Ok(csv_export::fire_sale_series(&series::fire_sale_series(selection, &rows, &models))?);
     }

@@ -31,6 +31,7 @@ pub mod http_cache;
 pub mod materialize;
 pub mod model;
 pub mod observations;
+pub mod packed;
 pub mod params;
 pub mod queries;
 pub mod render;

@@ -7,11 +7,12 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::prelude::*;
 use diesel::pg::Pg;
-use diesel::sql_types::{Array, BigInt, Date, Double, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bytea, Date, Double, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::packed::Measures;
 use super::params::Selection;
 use crate::catalog::queries as catalog;
 use crate::catalog::tiers::EfficiencyTier;
@@ -60,17 +61,22 @@ pub async fn model_scope(conn: &mut AsyncPgConnection, selection: &Selection) ->
     }
 }
 
-/// The buckets of `basis` a selection covers, in no particular order (the
-/// series place them by key and bucket start; sorting here would cost the
-/// database a sort of every row).
+/// The buckets of `basis` a selection covers, with the `measures` an answer
+/// shows, in no particular order (the series place them by key and bucket
+/// start; sorting here would cost the database a sort of every row).
 ///
 /// One statement, so one snapshot: the months before the month of the oldest
 /// pending observation's buckets come packed from `price_index_months` (one
 /// row per key and month), the rest from the `price_index_buckets` view (which
-/// computes the buckets with pending observations live), one row per bucket in
-/// the same shape. Without pending observations the second part is skipped
-/// before any scan.
-pub async fn buckets(conn: &mut AsyncPgConnection, basis: &str, selection: &Selection) -> QueryResult<Vec<BucketRow>> {
+/// computes the buckets with pending observations live), one row per bucket
+/// packed the same way. Without pending observations the second part is
+/// skipped before any scan.
+pub async fn buckets(
+    conn: &mut AsyncPgConnection,
+    basis: &str,
+    measures: Measures,
+    selection: &Selection,
+) -> QueryResult<Vec<BucketRow>> {
     let (Some(first), Some(last)) = (<[NaiveDate]>::first(&selection.buckets), <[NaiveDate]>::last(&selection.buckets))
     else {
         return Ok(Vec::new());
@@ -85,7 +91,7 @@ pub async fn buckets(conn: &mut AsyncPgConnection, basis: &str, selection: &Sele
     if models.as_ref().is_some_and(Vec::is_empty) {
         return Ok(Vec::new());
     }
-    let sql = packed_buckets_sql(country.is_some(), tier.is_some(), models.is_some());
+    let sql = packed_buckets_sql(measures, country.is_some(), tier.is_some(), models.is_some());
     let mut query = diesel::sql_query(sql)
         .into_boxed::<Pg>()
         .bind::<Text, _>(basis.to_string())
@@ -102,39 +108,25 @@ pub async fn buckets(conn: &mut AsyncPgConnection, basis: &str, selection: &Sele
     if let Some(models) = models {
         query = query.bind::<Array<SqlUuid>, _>(models);
     }
-    let packed: Vec<PackedBuckets> = query.load(conn).await?;
-    let mut rows = Vec::with_capacity(packed.iter().map(|p| p.bucket_starts.len()).sum());
-    for one in packed {
-        one.unpack_into(first, last, &mut rows)?;
+    let months: Vec<PackedMonth> = query.load(conn).await?;
+    let mut rows = Vec::with_capacity(selection.buckets.len() * 8);
+    for month in months {
+        let key = BucketRow {
+            country: month.country,
+            tier: month.tier,
+            rig_model_id: month.rig_model_id,
+            ..Default::default()
+        };
+        measures
+            .unpack(&key, &month.records, first, last, &mut rows)
+            .map_err(|err| diesel::result::Error::DeserializationError(err.into()))?;
     }
     Ok(rows)
 }
 
-/// The value columns of a bucket, after its start.
-const BUCKET_VALUES: [&str; 18] = [
-    "observations",
-    "fire_sales",
-    "discounted",
-    "p25_lo",
-    "p25_hi",
-    "p50_lo",
-    "p50_hi",
-    "p75_lo",
-    "p75_hi",
-    "discount_p50_lo",
-    "discount_p50_hi",
-    "new_listings",
-    "new_fire_sales",
-    "new_discounted",
-    "new_discount_p50_lo",
-    "new_discount_p50_hi",
-    "new_fire_discount_p50_lo",
-    "new_fire_discount_p50_hi",
-];
-
 /// The statement [`buckets`] sends, with the filters it has values for
 /// (bound after basis, period, cell, first and last bucket, in this order).
-fn packed_buckets_sql(country: bool, tier: bool, models: bool) -> String {
+fn packed_buckets_sql(measures: Measures, country: bool, tier: bool, models: bool) -> String {
     let mut filters = String::new();
     let mut parameter = 5;
     let mut next = || {
@@ -150,19 +142,18 @@ fn packed_buckets_sql(country: bool, tier: bool, models: bool) -> String {
     if models {
         filters.push_str(&format!(" AND rig_model_id = ANY(${})", next()));
     }
-    let packed = BUCKET_VALUES.join(", ");
-    let live = BUCKET_VALUES.iter().map(|c| format!("ARRAY[{c}]")).collect::<Vec<_>>().join(", ");
+    let (packed, live) = (measures.column(), measures.pack_live());
     format!(
         "WITH cutoff AS (
              SELECT date_trunc('month', COALESCE(min(day) - 6, 'infinity'::DATE)::TIMESTAMP)::DATE AS month
                FROM price_index_pending)
-         SELECT country, tier, rig_model_id, bucket_starts, {packed}
+         SELECT country, tier, rig_model_id, {packed} AS records
            FROM price_index_months
           WHERE basis = $1 AND period = $2 AND cell = $3
             AND month BETWEEN date_trunc('month', $4::TIMESTAMP)::DATE AND $5
             AND month < (SELECT month FROM cutoff){filters}
          UNION ALL
-         SELECT country, tier, rig_model_id, ARRAY[bucket_start], {live}
+         SELECT country, tier, rig_model_id, {live}
            FROM price_index_buckets
           WHERE (SELECT month FROM cutoff) < 'infinity'::DATE
             AND basis = $1 AND period = $2 AND cell = $3 AND bucket_start BETWEEN $4 AND $5
@@ -170,116 +161,17 @@ fn packed_buckets_sql(country: bool, tier: bool, models: bool) -> String {
     )
 }
 
-/// One key's buckets of one month, column by column, in bucket order.
+/// One key's buckets of one month (or one live bucket), packed.
 #[derive(Debug, QueryableByName)]
-struct PackedBuckets {
+struct PackedMonth {
     #[diesel(sql_type = Nullable<Text>)]
     country: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     tier: Option<String>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
     rig_model_id: Option<RigModelId>,
-    #[diesel(sql_type = Array<Date>)]
-    bucket_starts: Vec<NaiveDate>,
-    #[diesel(sql_type = Array<Integer>)]
-    observations: Vec<i32>,
-    #[diesel(sql_type = Array<Integer>)]
-    fire_sales: Vec<i32>,
-    #[diesel(sql_type = Array<Integer>)]
-    discounted: Vec<i32>,
-    #[diesel(sql_type = Array<Nullable<BigInt>>)]
-    p25_lo: Vec<Option<i64>>,
-    #[diesel(sql_type = Array<Nullable<BigInt>>)]
-    p25_hi: Vec<Option<i64>>,
-    #[diesel(sql_type = Array<Nullable<BigInt>>)]
-    p50_lo: Vec<Option<i64>>,
-    #[diesel(sql_type = Array<Nullable<BigInt>>)]
-    p50_hi: Vec<Option<i64>>,
-    #[diesel(sql_type = Array<Nullable<BigInt>>)]
-    p75_lo: Vec<Option<i64>>,
-    #[diesel(sql_type = Array<Nullable<BigInt>>)]
-    p75_hi: Vec<Option<i64>>,
-    #[diesel(sql_type = Array<Nullable<BigInt>>)]
-    discount_p50_lo: Vec<Option<i64>>,
-    #[diesel(sql_type = Array<Nullable<BigInt>>)]
-    discount_p50_hi: Vec<Option<i64>>,
-    #[diesel(sql_type = Array<Integer>)]
-    new_listings: Vec<i32>,
-    #[diesel(sql_type = Array<Integer>)]
-    new_fire_sales: Vec<i32>,
-    #[diesel(sql_type = Array<Integer>)]
-    new_discounted: Vec<i32>,
-    #[diesel(sql_type = Array<Nullable<BigInt>>)]
-    new_discount_p50_lo: Vec<Option<i64>>,
-    #[diesel(sql_type = Array<Nullable<BigInt>>)]
-    new_discount_p50_hi: Vec<Option<i64>>,
-    #[diesel(sql_type = Array<Nullable<BigInt>>)]
-    new_fire_discount_p50_lo: Vec<Option<i64>>,
-    #[diesel(sql_type = Array<Nullable<BigInt>>)]
-    new_fire_discount_p50_hi: Vec<Option<i64>>,
-}
-
-impl PackedBuckets {
-    /// Appends the buckets that start in `first..=last` as rows. Columns of
-    /// unequal length (never written so) are an error, not a guess.
-    fn unpack_into(self, first: NaiveDate, last: NaiveDate, rows: &mut Vec<BucketRow>) -> QueryResult<()> {
-        let len = self.bucket_starts.len();
-        let lengths = [
-            self.observations.len(),
-            self.fire_sales.len(),
-            self.discounted.len(),
-            self.p25_lo.len(),
-            self.p25_hi.len(),
-            self.p50_lo.len(),
-            self.p50_hi.len(),
-            self.p75_lo.len(),
-            self.p75_hi.len(),
-            self.discount_p50_lo.len(),
-            self.discount_p50_hi.len(),
-            self.new_listings.len(),
-            self.new_fire_sales.len(),
-            self.new_discounted.len(),
-            self.new_discount_p50_lo.len(),
-            self.new_discount_p50_hi.len(),
-            self.new_fire_discount_p50_lo.len(),
-            self.new_fire_discount_p50_hi.len(),
-        ];
-        if lengths.iter().any(|&n| n != len) {
-            return Err(diesel::result::Error::DeserializationError(
-                format!("packed bucket columns of unequal length: {len} starts, {lengths:?}").into(),
-            ));
-        }
-        for (i, &bucket_start) in self.bucket_starts.iter().enumerate() {
-            if bucket_start < first || bucket_start > last {
-                continue;
-            }
-            rows.push(BucketRow {
-                country: self.country.clone(),
-                tier: self.tier.clone(),
-                rig_model_id: self.rig_model_id,
-                bucket_start,
-                observations: self.observations[i],
-                fire_sales: self.fire_sales[i],
-                discounted: self.discounted[i],
-                p25_lo: self.p25_lo[i],
-                p25_hi: self.p25_hi[i],
-                p50_lo: self.p50_lo[i],
-                p50_hi: self.p50_hi[i],
-                p75_lo: self.p75_lo[i],
-                p75_hi: self.p75_hi[i],
-                discount_p50_lo: self.discount_p50_lo[i],
-                discount_p50_hi: self.discount_p50_hi[i],
-                new_listings: self.new_listings[i],
-                new_fire_sales: self.new_fire_sales[i],
-                new_discounted: self.new_discounted[i],
-                new_discount_p50_lo: self.new_discount_p50_lo[i],
-                new_discount_p50_hi: self.new_discount_p50_hi[i],
-                new_fire_discount_p50_lo: self.new_fire_discount_p50_lo[i],
-                new_fire_discount_p50_hi: self.new_fire_discount_p50_hi[i],
-            });
-        }
-        Ok(())
-    }
+    #[diesel(sql_type = Bytea)]
+    records: Vec<u8>,
 }
 
 /// Labels ("Bitmain Antminer S19 Pro") and catalog tiers of models.
@@ -353,71 +245,18 @@ pub async fn observation_counts(conn: &mut AsyncPgConnection) -> QueryResult<std
 mod tests {
     use super::*;
 
-    fn day(text: &str) -> NaiveDate {
-        text.parse().unwrap()
-    }
-
-    /// A month of the tier cell whose bucket `i` has `i + 1` observations.
-    fn packed(starts: &[&str]) -> PackedBuckets {
-        let counts: Vec<i32> = (1..=starts.len() as i32).collect();
-        let values: Vec<Option<i64>> = counts.iter().map(|&n| Some(i64::from(n) * 100)).collect();
-        PackedBuckets {
-            country: None,
-            tier: Some("25to38".into()),
-            rig_model_id: None,
-            bucket_starts: starts.iter().map(|s| day(s)).collect(),
-            observations: counts.clone(),
-            fire_sales: counts.clone(),
-            discounted: counts.clone(),
-            p25_lo: values.clone(),
-            p25_hi: values.clone(),
-            p50_lo: values.clone(),
-            p50_hi: values.clone(),
-            p75_lo: values.clone(),
-            p75_hi: values.clone(),
-            discount_p50_lo: values.clone(),
-            discount_p50_hi: values.clone(),
-            new_listings: counts.clone(),
-            new_fire_sales: counts.clone(),
-            new_discounted: counts.clone(),
-            new_discount_p50_lo: values.clone(),
-            new_discount_p50_hi: values.clone(),
-            new_fire_discount_p50_lo: values.clone(),
-            new_fire_discount_p50_hi: values,
-        }
-    }
-
-    #[test]
-    fn a_month_unpacks_to_the_buckets_of_the_range_in_order() {
-        let month = packed(&["2021-06-01", "2021-06-02", "2021-06-03", "2021-06-04"]);
-        let mut rows = Vec::new();
-        month.unpack_into(day("2021-06-02"), day("2021-06-03"), &mut rows).unwrap();
-        let starts: Vec<NaiveDate> = rows.iter().map(|r| r.bucket_start).collect();
-        assert_eq!(starts, [day("2021-06-02"), day("2021-06-03")]);
-        let second = &rows[0];
-        assert_eq!((second.observations, second.new_fire_sales), (2, 2));
-        assert_eq!((second.p25_lo, second.new_fire_discount_p50_hi), (Some(200), Some(200)));
-        assert_eq!(second.tier.as_deref(), Some("25to38"));
-    }
-
-    #[test]
-    fn columns_of_unequal_length_are_an_error() {
-        let mut month = packed(&["2021-06-01", "2021-06-02"]);
-        month.p75_hi.pop();
-        let mut rows = Vec::new();
-        assert!(month.unpack_into(day("2021-06-01"), day("2021-06-30"), &mut rows).is_err());
-        assert!(rows.is_empty());
-    }
-
     #[test]
     fn filters_follow_the_range_in_both_parts_of_the_statement() {
-        let all = packed_buckets_sql(true, true, true);
+        let all = packed_buckets_sql(Measures::Prices, true, true, true);
         for filter in [" AND country = $6", " AND tier = $7", " AND rig_model_id = ANY($8)"] {
             assert_eq!(all.matches(filter).count(), 2, "{filter} in {all}");
         }
-        let models_only = packed_buckets_sql(false, false, true);
+        let models_only = packed_buckets_sql(Measures::NewListings, false, false, true);
         assert_eq!(models_only.matches(" AND rig_model_id = ANY($6)").count(), 2);
         assert!(!models_only.contains("$7") && !models_only.contains("country = "));
-        assert!(!packed_buckets_sql(false, false, false).contains("$6"));
+        assert!(
+            models_only.contains("new_listings AS records") && models_only.contains("price_index_pack_new_listings(")
+        );
+        assert!(!packed_buckets_sql(Measures::Prices, false, false, false).contains("$6"));
     }
 }

@@ -137,9 +137,7 @@ fn udt_for(diesel_type: &str) -> Option<String> {
         "Tsvector" => "tsvector",
         _ => {
             let inner = diesel_type.strip_prefix("Array<")?.strip_suffix('>')?;
-            // PostgreSQL does not record whether an array's elements may be NULL.
-            let element = inner.strip_prefix("Nullable<").and_then(|e| e.strip_suffix('>')).unwrap_or(inner);
-            return udt_for(element).map(|udt| format!("_{udt}"));
+            return udt_for(inner).map(|udt| format!("_{udt}"));
         }
     };
     Some(udt.to_string())
@@ -348,11 +346,10 @@ async fn schema_check_reports_each_kind_of_drift() {
     assert_eq!(drift.len(), expected.len(), "{drift:#?}");
 
     let parsed = parse_schema_rs(
-        "diesel::table! {\n    t (a, b) {\n        a -> Int8,\n        b -> Nullable<Array<Text>>,\n        c -> Array<Nullable<Int8>>,\n    }\n}\n",
+        "diesel::table! {\n    t (a, b) {\n        a -> Int8,\n        b -> Nullable<Array<Text>>,\n    }\n}\n",
     );
     let t = &parsed.unwrap()["t"];
     assert_eq!(t.primary_key, ["a", "b"]);
     assert_eq!(t.columns["b"], Column { udt: "_text".into(), nullable: true });
-    assert_eq!(t.columns["c"], Column { udt: "_int8".into(), nullable: false });
     assert!(parse_schema_rs(&schema_rs().replace("payload -> Jsonb", "payload -> Jsonish")).is_err());
 }
