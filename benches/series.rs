@@ -12,9 +12,10 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use rigmarket::catalog::tiers::EfficiencyTier;
 use rigmarket::db::ids::RigModelId;
 use rigmarket::http::conditional::etag_of;
+use rigmarket::price_index::bucket::BucketRow;
 use rigmarket::price_index::params::Basis;
 use rigmarket::price_index::params::{Filters, GroupBy, Selection};
-use rigmarket::price_index::queries::{BucketRow, ModelInfo};
+use rigmarket::price_index::queries::ModelInfo;
 use rigmarket::price_index::stats::Interval;
 use rigmarket::price_index::{render, series};
 

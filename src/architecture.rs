@@ -90,6 +90,7 @@ pub const MODULES: &[Module] = &[
             "price_index_materialized",
             "price_index_pending",
             "price_index_generation",
+            "price_index_months",
         ],
         "USD per TH/s observations, bucket aggregates and the index API",
     ),

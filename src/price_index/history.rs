@@ -8,9 +8,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 
+use super::bucket::BucketRow;
 use super::packed::Measures;
 use super::params::{Basis, Filters, FireSaleParams, GroupBy, Selection, SeriesParams};
-use super::queries::{self, BucketRow, ModelInfo};
+use super::queries::{self, ModelInfo};
 use super::stats::Interval;
 use super::{csv_export, render, series};
 use crate::db::ids::RigModelId;

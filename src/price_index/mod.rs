@@ -23,6 +23,7 @@
 
 mod access;
 pub mod answers;
+pub mod bucket;
 mod csv_export;
 pub mod current;
 mod handlers;

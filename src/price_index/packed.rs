@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 
-use super::queries::BucketRow;
+use super::bucket::BucketRow;
 
 /// What an answer reads of each bucket: one packed column of `price_index_months`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

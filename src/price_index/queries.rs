@@ -12,38 +12,12 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bytea, Date, Double, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::bucket::BucketRow;
 use super::packed::Measures;
 use super::params::Selection;
 use crate::catalog::queries as catalog;
 use crate::catalog::tiers::EfficiencyTier;
 use crate::db::ids::RigModelId;
-
-/// The columns of a bucket the API serves.
-#[derive(Debug, Clone, Default)]
-pub struct BucketRow {
-    pub country: Option<String>,
-    pub tier: Option<String>,
-    pub rig_model_id: Option<RigModelId>,
-    pub bucket_start: NaiveDate,
-    pub observations: i32,
-    pub fire_sales: i32,
-    pub discounted: i32,
-    pub p25_lo: Option<i64>,
-    pub p25_hi: Option<i64>,
-    pub p50_lo: Option<i64>,
-    pub p50_hi: Option<i64>,
-    pub p75_lo: Option<i64>,
-    pub p75_hi: Option<i64>,
-    pub discount_p50_lo: Option<i64>,
-    pub discount_p50_hi: Option<i64>,
-    pub new_listings: i32,
-    pub new_fire_sales: i32,
-    pub new_discounted: i32,
-    pub new_discount_p50_lo: Option<i64>,
-    pub new_discount_p50_hi: Option<i64>,
-    pub new_fire_discount_p50_lo: Option<i64>,
-    pub new_fire_discount_p50_hi: Option<i64>,
-}
 
 /// What a series needs to know about a rig model.
 #[derive(Debug, Clone, PartialEq, Eq)]

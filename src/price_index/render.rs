@@ -125,7 +125,7 @@ impl<'s> Body<'s> {
     fn series(
         mut self,
         series: &[Keyed<'_>],
-        point: impl Fn(&mut Vec<u8>, chrono::NaiveDate, Option<&super::queries::BucketRow>),
+        point: impl Fn(&mut Vec<u8>, chrono::NaiveDate, Option<&super::bucket::BucketRow>),
     ) -> serde_json::Result<Vec<u8>> {
         self.out.extend_from_slice(b",\"series\":[");
         for (n, one) in series.iter().enumerate() {
@@ -158,9 +158,10 @@ mod tests {
 
     use super::*;
     use crate::db::ids::RigModelId;
+    use crate::price_index::bucket::BucketRow;
     use crate::price_index::model::{FireSalesResponse, SeriesResponse};
     use crate::price_index::params::{Filters, GroupBy};
-    use crate::price_index::queries::{BucketRow, ModelInfo};
+    use crate::price_index::queries::ModelInfo;
     use crate::price_index::series::{self, has_new_listings, has_observations, keyed};
     use crate::price_index::stats::Interval;
 

@@ -11,9 +11,10 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
+use super::bucket::BucketRow;
 use super::model::{FireSalePoint, FireSaleSeries, Series, SeriesPoint};
 use super::params::{GroupBy, Selection};
-use super::queries::{BucketRow, ModelInfo};
+use super::queries::ModelInfo;
 use super::stats::{bps_to_pct, cents_to_dollars, midnight, percentile_cont, share, Quantile};
 use crate::catalog::tiers::EfficiencyTier;
 use crate::db::ids::RigModelId;
