@@ -64,6 +64,7 @@ impl Measures {
         if !records.len().is_multiple_of(self.record_len()) {
             return Err(format!("{} packed bytes are not {}-byte records", records.len(), self.record_len()));
         }
+        rows.reserve(records.len() / self.record_len());
         for record in records.chunks_exact(self.record_len()) {
             let mut fields = Fields(record);
             let bucket_start = NaiveDate::from_epoch_days(fields.int4())

@@ -58,10 +58,7 @@ pub async fn buckets(
     let (first, last) = (*first, *last);
     let country = selection.country.clone();
     let tier = selection.tier.filter(|_| selection.cell.has_tier()).map(|tier| tier.key());
-    let models = match selection.cell.has_model() {
-        true => model_scope(conn, selection).await?,
-        false => None,
-    };
+    let models = if selection.cell.has_model() { model_scope(conn, selection).await? } else { None };
     if models.as_ref().is_some_and(Vec::is_empty) {
         return Ok(Vec::new());
     }
@@ -83,7 +80,7 @@ pub async fn buckets(
         query = query.bind::<Array<SqlUuid>, _>(models);
     }
     let months: Vec<PackedMonth> = query.load(conn).await?;
-    let mut rows = Vec::with_capacity(selection.buckets.len() * 8);
+    let mut rows = Vec::new();
     for month in months {
         let key = BucketRow {
             country: month.country,
