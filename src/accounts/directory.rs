@@ -56,6 +56,13 @@ pub async fn display_names(mut conn: &AsyncPgConnection, ids: &[UserId]) -> Quer
         .collect())
 }
 
+/// The display names of the users in the `uuid[]` expression `ids`, as a scalar
+/// SQL expression another capability can put in a statement of its own: the
+/// JSON text of an object from user id to name (NULL when none was found).
+pub fn display_names_json_sql(ids: &str) -> String {
+    format!("(SELECT json_object_agg(users.id, users.display_name)::text FROM users WHERE users.id = ANY({ids}))")
+}
+
 /// Whether the user is suspended (`NotFound` when there is no such user).
 pub async fn is_suspended(conn: &mut AsyncPgConnection, user_id: UserId) -> QueryResult<bool> {
     let suspended_at: Option<chrono::DateTime<chrono::Utc>> =

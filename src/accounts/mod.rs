@@ -43,7 +43,8 @@ pub mod token;
 
 pub use caller::{authenticate_person, AuthUser, Principal, BEARER_PROBLEMS, KEY_OR_BEARER_PROBLEMS};
 pub use directory::{
-    contact, display_names, email_of, emails_of, is_suspended, lock_user, suspended_user_ids, Contact,
+    contact, display_names, display_names_json_sql, email_of, emails_of, is_suspended, lock_user, suspended_user_ids,
+    Contact,
 };
 pub use handlers::configure;
 pub use model::AccountStatus;

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use crate::db::ids::UserId;
 use diesel::QueryResult;
 use diesel_async::AsyncPgConnection;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"average_rating": 4.67, "review_count": 12, "completed_sales": 15}))]
 pub struct Reputation {
     /// Average of the ratings buyers gave, `null` before the first review.
@@ -33,6 +33,12 @@ pub trait Reputations: Send + Sync {
         conn: &AsyncPgConnection,
         sellers: &[UserId],
     ) -> QueryResult<HashMap<UserId, Reputation>>;
+
+    /// The reputations of the sellers in the `uuid[]` expression `sellers`, as a
+    /// scalar SQL expression a page can fold into a statement of its own: the
+    /// JSON text of an object from seller id to [`Reputation`], without the
+    /// sellers who have neither reviews nor sales (NULL when none has).
+    fn json_sql(&self, sellers: &str) -> String;
 }
 
 /// The registered implementation, as handlers extract it (`web::Data<ReputationSource>`).

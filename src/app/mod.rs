@@ -65,12 +65,12 @@ impl Instance {
         let payments = Payments::from_config(&state.config).context("setting up the BTCPay client")?;
         let dummy_hash = DummyHash::generate().await?;
         let reputations: Arc<dyn Reputations> = Arc::new(crate::orders::OrderReputations);
-        let listing_pages = ListingRenderer {
-            reputations: reputations.clone(),
-            proofs: Arc::new(crate::proofs::ListingProofs),
-            storage: state.storage.clone(),
-            fire_sale_threshold_bps: state.config.fire_sale_threshold_bps,
-        };
+        let listing_pages = ListingRenderer::new(
+            reputations.as_ref(),
+            &crate::proofs::ListingProofs,
+            state.storage.clone(),
+            state.config.fire_sale_threshold_bps,
+        );
         let orders = OrderContext::new(&state.config, payments, state.storage.clone());
         let jobs = jobs::runner(&state, &orders, &listing_pages);
         let spec_followers = SpecFollowers(Arc::new(crate::listings::FollowCatalog));

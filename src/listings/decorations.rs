@@ -3,17 +3,13 @@
 //! Both sit above the listings, so the listings ask through traits that the
 //! composition root implements with them (registered in `view::ListingRenderer`).
 
-use std::collections::HashMap;
-
-use crate::db::ids::{ListingId, ProofId};
+use crate::db::ids::ProofId;
 use chrono::{DateTime, Utc};
-use diesel::QueryResult;
-use diesel_async::AsyncPgConnection;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// What a listing shows of its latest proof.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "id": "0192f7d9-6c3a-7e85-b1f2-3a4b5c6d7e8f", "status": "verified", "claimed_hashrate_hs": 440000000000000_i64,
     "estimated_hashrate_hs": 432300000000000.0, "ci95_low_hs": 411191410515846.0, "ci95_high_hs": 454211283181737.0,
@@ -33,7 +29,7 @@ pub struct ProofSummary {
 }
 
 /// The latest proof of a listing and how many units it measured.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct LatestProof {
     pub summary: ProofSummary,
     pub units: i32,
@@ -50,11 +46,10 @@ impl LatestProof {
 }
 
 /// Where listings' latest proofs come from.
-#[async_trait::async_trait]
 pub trait LatestProofs: Send + Sync {
-    async fn of_listings(
-        &self,
-        conn: &AsyncPgConnection,
-        listing_ids: &[ListingId],
-    ) -> QueryResult<HashMap<ListingId, LatestProof>>;
+    /// The latest listing proofs of the listings in the `uuid[]` expression
+    /// `listings`, as a scalar SQL expression a page can fold into its own
+    /// statement: the JSON text of an object from listing id to [`LatestProof`],
+    /// without the listings that have none (NULL when none has).
+    fn latest_json_sql(&self, listings: &str) -> String;
 }

@@ -1,20 +1,27 @@
-//! Turning listing rows into the JSON buyers see, in batches: one query each for
-//! sellers, reputations, models, latest condition reports, photos and proofs,
-//! whatever the page size, all sent at once on the page's connection
-//! (pipelined: one round trip for the lot, PostgreSQL runs them in order).
+//! Turning listing rows into the JSON buyers see, in batches: one statement
+//! brings the decorations of a whole page (sellers, reputations, models, latest
+//! condition reports, photos, latest proofs), whatever its size. Each owner
+//! writes its own part as a scalar SQL expression over an array of ids, giving a
+//! JSON object keyed by id (`accounts::display_names_json_sql`,
+//! `Reputations::json_sql`, ...), and the statement is composed once, when the
+//! renderer is built. One statement instead of one per decoration: each costs
+//! PostgreSQL and the service about as much as the small lookup it runs
+//! (docs/BENCHMARKS.md, issue 17, eighth step).
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use super::decorations::{LatestProof, LatestProofs};
 use super::model::{
-    ConditionSummary, Currency, Hosting, Incoterm, ListingModelSummary, ListingRow, ListingView, PhotoRow, PhotoStatus,
+    ConditionSummary, Currency, Hosting, Incoterm, ListingModelSummary, ListingRow, ListingView, PhotoStatus,
     PhotoView, SellerSummary,
 };
 use crate::accounts::{Reputation, Reputations};
@@ -22,7 +29,6 @@ use crate::catalog::discount::{bps_to_pct, is_fire_sale};
 use crate::catalog::queries::ModelLabel;
 use crate::catalog::tiers::EfficiencyTier;
 use crate::db::ids::{ListingId, RigModelId, UserId};
-use crate::db::schema::{condition_reports, listing_photos};
 use crate::storage::ObjectStore;
 
 const PHOTO_URL_TTL: Duration = Duration::from_secs(15 * 60);
@@ -31,13 +37,41 @@ const PHOTO_URL_TTL: Duration = Duration::from_secs(15 * 60);
 /// built once by the composition root (handlers extract `web::Data<ListingRenderer>`).
 #[derive(Clone)]
 pub struct ListingRenderer {
-    pub reputations: Arc<dyn Reputations>,
-    pub proofs: Arc<dyn LatestProofs>,
-    pub storage: ObjectStore,
-    pub fire_sale_threshold_bps: i64,
+    storage: ObjectStore,
+    fire_sale_threshold_bps: i64,
+    /// The decorations statement, composed from its owners' parts.
+    decorations_sql: Arc<str>,
+}
+
+/// A page's decorations as the statement returns them: each owner's part, the
+/// JSON text of an object keyed by id (NULL when it found nothing).
+#[derive(QueryableByName)]
+struct DecorationsRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    sellers: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    reputations: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    models: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    conditions: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    photos: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    proofs: Option<String>,
+}
+
+/// An attached photo as the decorations statement lists it.
+#[derive(Deserialize)]
+struct PhotoPart {
+    id: uuid::Uuid,
+    object_key: String,
+    content_type: String,
+    size_bytes: i64,
 }
 
 /// Everything the rows of one page show besides their own columns.
+#[derive(Default)]
 struct Decorations {
     sellers: HashMap<UserId, String>,
     reputations: HashMap<UserId, Reputation>,
@@ -47,7 +81,24 @@ struct Decorations {
     proofs: HashMap<ListingId, LatestProof>,
 }
 
+/// Reads an owner's part: an object keyed by id, empty when it found nothing.
+fn part<K: DeserializeOwned + Eq + Hash, V: DeserializeOwned>(
+    json: Option<String>,
+) -> serde_json::Result<HashMap<K, V>> {
+    json.map_or_else(|| Ok(HashMap::new()), |json| serde_json::from_str(&json))
+}
+
 impl ListingRenderer {
+    pub fn new(
+        reputations: &dyn Reputations,
+        proofs: &dyn LatestProofs,
+        storage: ObjectStore,
+        fire_sale_threshold_bps: i64,
+    ) -> Self {
+        let decorations_sql = decorations_sql(reputations, proofs).into();
+        Self { storage, fire_sale_threshold_bps, decorations_sql }
+    }
+
     pub async fn render(
         &self,
         conn: &mut AsyncPgConnection,
@@ -61,47 +112,53 @@ impl ListingRenderer {
         Ok(self.render(conn, vec![row]).await?.remove(0))
     }
 
-    async fn decorations(&self, conn: &AsyncPgConnection, rows: &[ListingRow]) -> anyhow::Result<Decorations> {
+    async fn decorations(&self, mut conn: &AsyncPgConnection, rows: &[ListingRow]) -> anyhow::Result<Decorations> {
+        if rows.is_empty() {
+            return Ok(Decorations::default());
+        }
         let listing_ids: Vec<ListingId> = rows.iter().map(|r| r.id).collect();
         let mut seller_ids: Vec<UserId> = rows.iter().map(|r| r.seller_id).collect();
         seller_ids.sort();
         seller_ids.dedup();
-        let model_ids: Vec<RigModelId> = rows.iter().map(|r| r.rig_model_id).collect();
-        let (sellers, reputations, models, conditions, photos, proofs) = futures_util::try_join!(
-            async { Ok::<_, anyhow::Error>(crate::accounts::display_names(conn, &seller_ids).await?) },
-            async { Ok(self.reputations.of_sellers(conn, &seller_ids).await?) },
-            async { Ok(crate::catalog::queries::model_labels(conn, &model_ids).await?) },
-            async { Ok(latest_conditions(conn, &listing_ids).await?) },
-            self.photos(conn, &listing_ids),
-            async { Ok(self.proofs.of_listings(conn, &listing_ids).await?) },
-        )?;
-        Ok(Decorations { sellers, reputations, models, conditions, photos, proofs })
+        let mut model_ids: Vec<RigModelId> = rows.iter().map(|r| r.rig_model_id).collect();
+        model_ids.sort();
+        model_ids.dedup();
+        let found: DecorationsRow = diesel::sql_query(&*self.decorations_sql)
+            .bind::<Array<diesel::sql_types::Uuid>, _>(&listing_ids)
+            .bind::<Array<diesel::sql_types::Uuid>, _>(&seller_ids)
+            .bind::<Array<diesel::sql_types::Uuid>, _>(&model_ids)
+            .get_result(&mut conn)
+            .await?;
+        Ok(Decorations {
+            sellers: part(found.sellers)?,
+            reputations: part(found.reputations)?,
+            models: part(found.models)?,
+            conditions: part(found.conditions)?,
+            photos: self.signed(part(found.photos)?).await?,
+            proofs: part(found.proofs)?,
+        })
     }
 
     /// Attached photos with short-lived signed URLs.
-    async fn photos(
+    async fn signed(
         &self,
-        mut conn: &AsyncPgConnection,
-        listing_ids: &[ListingId],
+        photos: HashMap<ListingId, Vec<PhotoPart>>,
     ) -> anyhow::Result<HashMap<ListingId, Vec<PhotoView>>> {
-        let rows: Vec<PhotoRow> = listing_photos::table
-            .filter(listing_photos::listing_id.eq_any(listing_ids))
-            .filter(listing_photos::status.eq(PhotoStatus::Attached))
-            .order((listing_photos::listing_id, listing_photos::created_at))
-            .select(PhotoRow::as_select())
-            .load(&mut conn)
-            .await?;
-        let mut photos: HashMap<ListingId, Vec<PhotoView>> = HashMap::new();
-        for photo in rows {
-            let url = self.storage.presign_get(&photo.object_key, PHOTO_URL_TTL).await?.to_string();
-            photos.entry(photo.listing_id).or_default().push(PhotoView {
-                id: photo.id,
-                content_type: photo.content_type,
-                size_bytes: photo.size_bytes,
-                url,
-            });
+        let mut signed = HashMap::with_capacity(photos.len());
+        for (listing_id, parts) in photos {
+            let mut views = Vec::with_capacity(parts.len());
+            for photo in parts {
+                let url = self.storage.presign_get(&photo.object_key, PHOTO_URL_TTL).await?.to_string();
+                views.push(PhotoView {
+                    id: photo.id,
+                    content_type: photo.content_type,
+                    size_bytes: photo.size_bytes,
+                    url,
+                });
+            }
+            signed.insert(listing_id, views);
         }
-        Ok(photos)
+        Ok(signed)
     }
 
     fn view(&self, row: ListingRow, decorations: &mut Decorations) -> ListingView {
@@ -181,49 +238,31 @@ fn model_summary(row: &ListingRow, label: Option<&ModelLabel>) -> ListingModelSu
     }
 }
 
-/// The columns of a condition report that its summary shows, listing id first.
-type ConditionColumns = (ListingId, Uuid, i32, String, i32, i32, i32, i32, String, DateTime<Utc>);
-
-/// The latest condition report of each listing, summarised.
-async fn latest_conditions(
-    mut conn: &AsyncPgConnection,
-    listing_ids: &[ListingId],
-) -> QueryResult<HashMap<ListingId, ConditionSummary>> {
-    let rows: Vec<ConditionColumns> = condition_reports::table
-        .filter(condition_reports::listing_id.eq_any(listing_ids))
-        .order((condition_reports::listing_id, condition_reports::version.desc()))
-        .distinct_on(condition_reports::listing_id)
-        .select((
-            condition_reports::listing_id,
-            condition_reports::id,
-            condition_reports::version,
-            condition_reports::cosmetic_grade,
-            condition_reports::hashboards_working,
-            condition_reports::hashboards_total,
-            condition_reports::fans_working,
-            condition_reports::fans_total,
-            condition_reports::author_role,
-            condition_reports::created_at,
-        ))
-        .load(&mut conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(listing_id, report_id, version, grade, hb_w, hb_t, f_w, f_t, role, at)| {
-            let summary = ConditionSummary {
-                report_id,
-                version,
-                cosmetic_grade: grade,
-                hashboards_working: hb_w,
-                hashboards_total: hb_t,
-                fans_working: f_w,
-                fans_total: f_t,
-                author_role: role,
-                created_at: at,
-            };
-            (listing_id, summary)
-        })
-        .collect())
+/// The decorations statement: one row, one part per owner, over the arrays of
+/// the page's listing ids ($1), seller ids ($2) and model ids ($3). The
+/// listings' own parts (each listing's latest condition report, its attached
+/// photos in upload order) are written here.
+fn decorations_sql(reputations: &dyn Reputations, proofs: &dyn LatestProofs) -> String {
+    let attached = PhotoStatus::Attached.as_str();
+    format!(
+        "SELECT {sellers} AS sellers, {reputations} AS reputations, {models} AS models, \
+         (SELECT json_object_agg(listing_id, json_build_object('report_id', id, 'version', version, \
+           'cosmetic_grade', cosmetic_grade, 'hashboards_working', hashboards_working, \
+           'hashboards_total', hashboards_total, 'fans_working', fans_working, 'fans_total', fans_total, \
+           'author_role', author_role, 'created_at', created_at))::text \
+          FROM (SELECT DISTINCT ON (listing_id) * FROM condition_reports WHERE listing_id = ANY($1) \
+                ORDER BY listing_id, version DESC) AS latest) AS conditions, \
+         (SELECT json_object_agg(listing_id, photos)::text \
+          FROM (SELECT listing_id, json_agg(json_build_object('id', id, 'object_key', object_key, \
+                  'content_type', content_type, 'size_bytes', size_bytes) ORDER BY created_at) AS photos \
+                FROM listing_photos WHERE listing_id = ANY($1) AND status = '{attached}' \
+                GROUP BY listing_id) AS attached) AS photos, \
+         {proofs} AS proofs",
+        sellers = crate::accounts::display_names_json_sql("$2"),
+        reputations = reputations.json_sql("$2"),
+        models = crate::catalog::queries::model_labels_json_sql("$3"),
+        proofs = proofs.latest_json_sql("$1"),
+    )
 }
 
 /// Price per measured TH/s while a verified proof is valid.

@@ -15,7 +15,7 @@ use super::model::OrderRow;
 use super::state::{ActorRole, OrderStatus};
 use crate::accounts::{Reputation, Reputations};
 use crate::db::ids::{OrderId, UserId};
-use crate::db::schema::{order_reviews, orders};
+use crate::db::schema::order_reviews;
 use crate::error::ApiError;
 
 pub const MAX_COMMENT_CHARS: usize = 2000;
@@ -132,46 +132,55 @@ impl Reputations for OrderReputations {
     ) -> QueryResult<HashMap<UserId, Reputation>> {
         seller_reputations(conn, sellers).await
     }
+
+    fn json_sql(&self, sellers: &str) -> String {
+        reputations_json_sql(sellers)
+    }
 }
 
-/// Seller reputations, one query each for ratings and sales (sent together,
-/// pipelined), for any number of sellers.
-async fn seller_reputations(conn: &AsyncPgConnection, sellers: &[UserId]) -> QueryResult<HashMap<UserId, Reputation>> {
-    use diesel::dsl::count_star;
-    let (mut ratings_conn, mut sales_conn) = (conn, conn);
-    let rated = order_reviews::table
-        .filter(order_reviews::subject_id.eq_any(sellers))
-        .filter(order_reviews::author_role.eq("buyer"))
-        .group_by(order_reviews::subject_id)
-        .select((
-            order_reviews::subject_id,
-            // Rounded on the exact numeric average: 4.225 is a hair below as a
-            // double, and rounding that would say 4.22.
-            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Double>>("round(avg(rating), 2)::float8"),
-            count_star(),
-        ))
-        .load::<(UserId, Option<f64>, i64)>(&mut ratings_conn);
-    let sales = orders::table
-        .filter(orders::seller_id.eq_any(sellers))
-        // A sale is an order that closed with money released to the seller:
-        // completed, or a dispute resolved with less than a full refund.
-        .filter(
-            orders::status
-                .eq(OrderStatus::Completed.as_str())
-                .or(orders::status.eq(OrderStatus::Resolved.as_str()).and(orders::seller_credit_cents.gt(0))),
-        )
-        .group_by(orders::seller_id)
-        .select((orders::seller_id, count_star()))
-        .load::<(UserId, i64)>(&mut sales_conn);
-    let (rated, sales) = futures_util::try_join!(rated, sales)?;
-    let mut reputations: HashMap<UserId, Reputation> = sellers.iter().map(|s| (*s, Reputation::default())).collect();
-    for (seller, average, count) in rated {
-        let entry = reputations.entry(seller).or_default();
-        entry.average_rating = average;
-        entry.review_count = count;
+/// The one definition of a seller's reputation, for the sellers in the
+/// `uuid[]` expression `sellers`, as a scalar SQL expression giving the JSON
+/// text of an object from seller id to [`Reputation`] (sellers with neither
+/// reviews nor sales left out):
+/// - the average of the ratings buyers gave, rounded on the exact numeric
+///   average (4.225 is a hair below as a double, and rounding that would say
+///   4.22), and how many there are;
+/// - the sales: orders that closed with money released to the seller,
+///   completed, or a dispute resolved with less than a full refund.
+fn reputations_json_sql(sellers: &str) -> String {
+    let (completed, resolved) = (OrderStatus::Completed.as_str(), OrderStatus::Resolved.as_str());
+    let buyer = ActorRole::Buyer.as_str();
+    format!(
+        "(SELECT json_object_agg(seller, json_build_object('average_rating', average, \
+         'review_count', coalesce(reviews, 0), 'completed_sales', coalesce(sales, 0)))::text \
+         FROM (SELECT subject_id AS seller, round(avg(rating), 2)::float8 AS average, count(*) AS reviews \
+               FROM order_reviews WHERE subject_id = ANY({sellers}) AND author_role = '{buyer}' \
+               GROUP BY subject_id) AS rated \
+         FULL JOIN (SELECT seller_id AS seller, count(*) AS sales FROM orders \
+               WHERE seller_id = ANY({sellers}) \
+               AND (status = '{completed}' OR (status = '{resolved}' AND seller_credit_cents > 0)) \
+               GROUP BY seller_id) AS sold USING (seller))"
+    )
+}
+
+/// Seller reputations, in one statement, for any number of sellers (a default
+/// one for sellers without reviews or sales).
+async fn seller_reputations(
+    mut conn: &AsyncPgConnection,
+    sellers: &[UserId],
+) -> QueryResult<HashMap<UserId, Reputation>> {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        reputations: Option<String>,
     }
-    for (seller, count) in sales {
-        reputations.entry(seller).or_default().completed_sales = count;
-    }
-    Ok(reputations)
+    let found: Found = diesel::sql_query(format!("SELECT {} AS reputations", reputations_json_sql("$1")))
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(sellers)
+        .get_result(&mut conn)
+        .await?;
+    let mut found: HashMap<UserId, Reputation> = match found.reputations {
+        Some(json) => serde_json::from_str(&json).map_err(|err| DieselError::DeserializationError(Box::new(err)))?,
+        None => HashMap::new(),
+    };
+    Ok(sellers.iter().map(|seller| (*seller, found.remove(seller).unwrap_or_default())).collect())
 }

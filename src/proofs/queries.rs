@@ -1,8 +1,6 @@
 //! The proofs' SQL: lookups, share rows and reject counters, the expiry of
 //! unused proofs, and the listings' latest proofs.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
@@ -11,7 +9,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use super::model::{ProofKind, ProofRow, ProofStatus};
 use crate::db::ids::{ListingId, OrderId, ProofId};
 use crate::db::schema::{hashrate_proofs, proof_shares};
-use crate::listings::{LatestProof, LatestProofs};
+use crate::listings::LatestProofs;
 
 /// When each of the order's undecided delivery proofs is decided: its window's
 /// end once it collects, else its connect deadline.
@@ -119,32 +117,18 @@ pub async fn expire_if_unused(
 /// The listings' latest proofs, for their pages (registered by the composition root).
 pub struct ListingProofs;
 
-#[async_trait::async_trait]
 impl LatestProofs for ListingProofs {
-    async fn of_listings(
-        &self,
-        mut conn: &AsyncPgConnection,
-        listing_ids: &[ListingId],
-    ) -> QueryResult<HashMap<ListingId, LatestProof>> {
-        Ok(hashrate_proofs::table
-            .filter(hashrate_proofs::listing_id.eq_any(listing_ids))
-            .filter(hashrate_proofs::purpose.eq(ProofKind::Listing))
-            .order((hashrate_proofs::listing_id, hashrate_proofs::created_at.desc()))
-            .distinct_on(hashrate_proofs::listing_id)
-            .select(ProofRow::as_select())
-            .load::<ProofRow>(&mut conn)
-            .await?
-            .into_iter()
-            .map(|proof| {
-                (
-                    proof.listing_id,
-                    LatestProof {
-                        summary: proof.summary(),
-                        units: proof.units,
-                        verified: proof.status == ProofStatus::Verified,
-                    },
-                )
-            })
-            .collect())
+    fn latest_json_sql(&self, listings: &str) -> String {
+        let (listing, verified) = (ProofKind::Listing.as_str(), ProofStatus::Verified.as_str());
+        format!(
+            "(SELECT json_object_agg(listing_id, json_build_object('summary', json_build_object('id', id, \
+             'status', status, 'claimed_hashrate_hs', claimed_hashrate_hs, \
+             'estimated_hashrate_hs', estimated_hashrate_hs, 'ci95_low_hs', ci95_low_hs, \
+             'ci95_high_hs', ci95_high_hs, 'ended_at', ended_at, 'valid_until', valid_until), \
+             'units', units, 'verified', status = '{verified}'))::text \
+             FROM (SELECT DISTINCT ON (listing_id) * FROM hashrate_proofs \
+                   WHERE listing_id = ANY({listings}) AND purpose = '{listing}' \
+                   ORDER BY listing_id, created_at DESC) AS latest)"
+        )
     }
 }

@@ -184,7 +184,7 @@ pub async fn update_model(
 }
 
 /// What other capabilities show of a model: its maker, name, tier and power.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct ModelLabel {
     pub manufacturer: String,
     pub name: String,
@@ -197,6 +197,18 @@ impl ModelLabel {
     pub fn full_name(&self) -> String {
         format!("{} {}", self.manufacturer, self.name)
     }
+}
+
+/// The labels of the models in the `uuid[]` expression `ids`, as a scalar SQL
+/// expression for another capability's statement: the JSON text of an object
+/// from model id to [`ModelLabel`] (NULL when none was found).
+pub fn model_labels_json_sql(ids: &str) -> String {
+    format!(
+        "(SELECT json_object_agg(rig_models.id, json_build_object('manufacturer', manufacturers.name, \
+         'name', rig_models.name, 'tier', rig_models.tier, 'power_w', rig_models.power_w))::text \
+         FROM rig_models JOIN manufacturers ON manufacturers.id = rig_models.manufacturer_id \
+         WHERE rig_models.id = ANY({ids}))"
+    )
 }
 
 /// Labels of many models in one query (on a shared connection, so a page can
