@@ -26,8 +26,8 @@ pub struct Reputation {
 #[async_trait::async_trait]
 pub trait Reputations: Send + Sync {
     /// The reputation of every seller in `sellers` (a default one for sellers
-    /// without reviews or sales), in a fixed number of queries (pipelined on
-    /// the shared connection).
+    /// without reviews or sales), in one statement whatever their number (on a
+    /// shared connection, so a page can send it beside others).
     async fn of_sellers(
         &self,
         conn: &AsyncPgConnection,
