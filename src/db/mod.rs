@@ -10,6 +10,7 @@
 
 pub mod fresh_read;
 pub mod ids;
+pub mod keyed_json;
 pub mod local_cluster;
 mod migrations;
 pub mod pooling;

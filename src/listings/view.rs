@@ -9,14 +9,12 @@
 //! (docs/BENCHMARKS.md, issue 17, eighth step).
 
 use std::collections::HashMap;
-use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::decorations::{LatestProof, LatestProofs};
@@ -29,6 +27,7 @@ use crate::catalog::discount::{bps_to_pct, is_fire_sale};
 use crate::catalog::queries::ModelLabel;
 use crate::catalog::tiers::EfficiencyTier;
 use crate::db::ids::{ListingId, RigModelId, UserId};
+use crate::db::keyed_json::read_keyed;
 use crate::storage::ObjectStore;
 
 const PHOTO_URL_TTL: Duration = Duration::from_secs(15 * 60);
@@ -81,13 +80,6 @@ struct Decorations {
     proofs: HashMap<ListingId, LatestProof>,
 }
 
-/// Reads an owner's part: an object keyed by id, empty when it found nothing.
-fn part<K: DeserializeOwned + Eq + Hash, V: DeserializeOwned>(
-    json: Option<String>,
-) -> serde_json::Result<HashMap<K, V>> {
-    json.map_or_else(|| Ok(HashMap::new()), |json| serde_json::from_str(&json))
-}
-
 impl ListingRenderer {
     pub fn new(
         reputations: &dyn Reputations,
@@ -130,12 +122,12 @@ impl ListingRenderer {
             .get_result(&mut conn)
             .await?;
         Ok(Decorations {
-            sellers: part(found.sellers)?,
-            reputations: part(found.reputations)?,
-            models: part(found.models)?,
-            conditions: part(found.conditions)?,
-            photos: self.signed(part(found.photos)?).await?,
-            proofs: part(found.proofs)?,
+            sellers: read_keyed(found.sellers.as_deref())?,
+            reputations: read_keyed(found.reputations.as_deref())?,
+            models: read_keyed(found.models.as_deref())?,
+            conditions: read_keyed(found.conditions.as_deref())?,
+            photos: self.signed(read_keyed(found.photos.as_deref())?).await?,
+            proofs: read_keyed(found.proofs.as_deref())?,
         })
     }
 

@@ -3,6 +3,7 @@
 //! ratings, their count, completed sales) is public on profiles and listings.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -165,22 +166,8 @@ fn reputations_json_sql(sellers: &str) -> String {
 
 /// Seller reputations, in one statement, for any number of sellers (a default
 /// one for sellers without reviews or sales).
-async fn seller_reputations(
-    mut conn: &AsyncPgConnection,
-    sellers: &[UserId],
-) -> QueryResult<HashMap<UserId, Reputation>> {
-    #[derive(QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-        reputations: Option<String>,
-    }
-    let found: Found = diesel::sql_query(format!("SELECT {} AS reputations", reputations_json_sql("$1")))
-        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(sellers)
-        .get_result(&mut conn)
-        .await?;
-    let mut found: HashMap<UserId, Reputation> = match found.reputations {
-        Some(json) => serde_json::from_str(&json).map_err(|err| DieselError::DeserializationError(Box::new(err)))?,
-        None => HashMap::new(),
-    };
+async fn seller_reputations(conn: &AsyncPgConnection, sellers: &[UserId]) -> QueryResult<HashMap<UserId, Reputation>> {
+    static STATEMENT: LazyLock<String> = LazyLock::new(|| format!("SELECT {} AS part", reputations_json_sql("$1")));
+    let mut found: HashMap<UserId, Reputation> = crate::db::keyed_json::select_keyed(conn, &STATEMENT, sellers).await?;
     Ok(sellers.iter().map(|seller| (*seller, found.remove(seller).unwrap_or_default())).collect())
 }

@@ -2,6 +2,7 @@
 //! specifications, and the labels other capabilities show.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 use chrono::Utc;
 use diesel::prelude::*;
@@ -211,22 +212,14 @@ pub fn model_labels_json_sql(ids: &str) -> String {
     )
 }
 
-/// Labels of many models in one query (on a shared connection, so a page can
-/// pipeline it).
+/// Labels of many models in one statement, the same SQL as
+/// [`model_labels_json_sql`] (on a shared connection, so a page can pipeline it).
 pub async fn model_labels(
-    mut conn: &AsyncPgConnection,
+    conn: &AsyncPgConnection,
     ids: &[RigModelId],
 ) -> QueryResult<HashMap<RigModelId, ModelLabel>> {
-    let rows: Vec<(RigModelId, String, String, String, i32)> = rig_models::table
-        .inner_join(manufacturers::table)
-        .filter(rig_models::id.eq_any(ids))
-        .select((rig_models::id, manufacturers::name, rig_models::name, rig_models::tier, rig_models::power_w))
-        .load(&mut conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, manufacturer, name, tier, power_w)| (id, ModelLabel { manufacturer, name, tier, power_w }))
-        .collect())
+    static STATEMENT: LazyLock<String> = LazyLock::new(|| format!("SELECT {} AS part", model_labels_json_sql("$1")));
+    crate::db::keyed_json::select_keyed(conn, &STATEMENT, ids).await
 }
 
 /// The models of a tier (only `only`, when given and in the tier).
