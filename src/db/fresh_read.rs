@@ -9,6 +9,13 @@
 //! ends. Each caller's answer therefore comes from a read that started after it
 //! arrived, and a burst of N callers costs about two reads instead of N.
 //!
+//! [`FreshBatch`] is the same queue for reads that differ by caller but cost
+//! little more for many callers than for one (the decorations of a page of
+//! listings: one statement for the ids of eight pages costs PostgreSQL about a
+//! fifth of eight statements). Each caller adds its input to the queued read,
+//! which runs once for all of them; [`FreshRead`] is the batch whose callers
+//! bring nothing.
+//!
 //! A failure is every joined caller's failure (they were all waiting on the
 //! same round trip); the next caller queues a new read. Reads that answer
 //! requests use [`FreshRead::answer`]: the failure is shared behind an `Arc`
@@ -16,29 +23,106 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 
 /// The shared outcome of one read.
 type Queued<T> = Shared<BoxFuture<'static, T>>;
 
+/// The read waiting to start, and the inputs of the callers that joined it.
+struct Joinable<I, T: Clone> {
+    inputs: Arc<Mutex<Vec<I>>>,
+    outcome: Queued<T>,
+}
+
+fn locked<V>(mutex: &Mutex<V>) -> MutexGuard<'_, V> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// See the module docs. Cheap to clone; clones share the reads.
-pub struct FreshRead<T: Clone> {
-    queued: Arc<Mutex<Option<Queued<T>>>>,
+pub struct FreshBatch<I, T: Clone> {
+    queued: Arc<Mutex<Option<Joinable<I, T>>>>,
     /// Held by the read that is running.
     running: Arc<tokio::sync::Mutex<()>>,
 }
 
-impl<T: Clone> Clone for FreshRead<T> {
+impl<I, T: Clone> Clone for FreshBatch<I, T> {
     fn clone(&self) -> Self {
         Self { queued: self.queued.clone(), running: self.running.clone() }
     }
 }
 
-impl<T: Clone> Default for FreshRead<T> {
+impl<I, T: Clone> Default for FreshBatch<I, T> {
     fn default() -> Self {
         Self { queued: Arc::default(), running: Arc::default() }
+    }
+}
+
+impl<I: Send + 'static, T: Clone + Send + Sync + 'static> FreshBatch<I, T> {
+    /// The outcome of a read that starts after this call and has `input`
+    /// among its inputs: the queued read, or `read` queued now when none is.
+    /// The read gets the inputs of every caller that joined it, in order.
+    pub async fn join<F, Fut>(&self, input: I, read: F) -> T
+    where
+        F: FnOnce(Vec<I>) -> Fut + Send + 'static,
+        Fut: Future<Output = T> + Send + 'static,
+    {
+        let joined = {
+            let mut queued = locked(&self.queued);
+            match &*queued {
+                // Under the lock the read starts by taking: it cannot have
+                // taken its inputs yet.
+                Some(next) => {
+                    locked(&next.inputs).push(input);
+                    next.outcome.clone()
+                }
+                None => {
+                    let inputs = Arc::new(Mutex::new(vec![input]));
+                    let outcome = self.queue(inputs.clone(), read);
+                    *queued = Some(Joinable { inputs, outcome: outcome.clone() });
+                    outcome
+                }
+            }
+        };
+        joined.await
+    }
+
+    fn queue<F, Fut>(&self, inputs: Arc<Mutex<Vec<I>>>, read: F) -> Queued<T>
+    where
+        F: FnOnce(Vec<I>) -> Fut + Send + 'static,
+        Fut: Future<Output = T> + Send + 'static,
+    {
+        let (queued, running) = (self.queued.clone(), self.running.clone());
+        async move {
+            let _running = running.lock().await;
+            // From here on, arrivals queue the next read: this one starts now,
+            // after every caller that joined it.
+            let batch = {
+                let mut queued = locked(&queued);
+                *queued = None;
+                std::mem::take(&mut *locked(&inputs))
+            };
+            read(batch).await
+        }
+        .boxed()
+        .shared()
+    }
+}
+
+/// A [`FreshBatch`] whose callers bring nothing but their arrival: one read
+/// answers them all. Cheap to clone; clones share the reads.
+pub struct FreshRead<T: Clone>(FreshBatch<(), T>);
+
+impl<T: Clone> Clone for FreshRead<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T: Clone> Default for FreshRead<T> {
+    fn default() -> Self {
+        Self(FreshBatch::default())
     }
 }
 
@@ -50,35 +134,7 @@ impl<T: Clone + Send + Sync + 'static> FreshRead<T> {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = T> + Send + 'static,
     {
-        let joined = {
-            let mut queued = self.queued.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            match &*queued {
-                Some(next) => next.clone(),
-                None => {
-                    let next = self.queue(read);
-                    *queued = Some(next.clone());
-                    next
-                }
-            }
-        };
-        joined.await
-    }
-
-    fn queue<F, Fut>(&self, read: F) -> Queued<T>
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = T> + Send + 'static,
-    {
-        let (queued, running) = (self.queued.clone(), self.running.clone());
-        async move {
-            let _running = running.lock().await;
-            // From here on, arrivals queue the next read: this one starts now,
-            // after every caller that joined it.
-            *queued.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
-            read().await
-        }
-        .boxed()
-        .shared()
+        self.0.join((), move |_| read()).await
     }
 }
 
@@ -108,32 +164,36 @@ where
     }
 }
 
-/// A [`FreshRead`] per key (a read target, a query string). Keys are the
-/// callers' to choose, so at most [`FreshReads::MAX_KEYS`] are kept and a full
-/// map starts over: a read already joined still answers its callers, and the
-/// next caller of its key queues a new one. Cheap to clone.
-pub struct FreshReads<T: Clone> {
-    reads: Arc<Mutex<HashMap<String, FreshRead<T>>>>,
+/// The [`FreshRead`]s of each key (a read target, a query string).
+pub type FreshReads<T> = PerKey<FreshRead<T>>;
+
+/// A value per key, made on first use: the reads or batches of each key
+/// (a read target, a query string). Keys are the callers' to choose, so at
+/// most [`PerKey::MAX_KEYS`] are kept and a full map starts over: a read
+/// already joined still answers its callers, and the next caller of its key
+/// queues a new one. Cheap to clone.
+pub struct PerKey<R> {
+    reads: Arc<Mutex<HashMap<String, R>>>,
 }
 
-impl<T: Clone> Clone for FreshReads<T> {
+impl<R> Clone for PerKey<R> {
     fn clone(&self) -> Self {
         Self { reads: self.reads.clone() }
     }
 }
 
-impl<T: Clone> Default for FreshReads<T> {
+impl<R> Default for PerKey<R> {
     fn default() -> Self {
         Self { reads: Arc::default() }
     }
 }
 
-impl<T: Clone> FreshReads<T> {
+impl<R: Clone + Default> PerKey<R> {
     pub const MAX_KEYS: usize = 1_024;
 
-    /// The reads of `key`.
-    pub fn of(&self, key: &str) -> FreshRead<T> {
-        let mut reads = self.reads.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    /// The value of `key`.
+    pub fn of(&self, key: &str) -> R {
+        let mut reads = locked(&self.reads);
         if let Some(read) = reads.get(key) {
             return read.clone();
         }
@@ -228,8 +288,8 @@ mod tests {
     async fn each_key_has_its_own_reads_and_the_keys_kept_are_capped() {
         let reads = FreshReads::<u8>::default();
         let (a, b) = (reads.of("a"), reads.of("b"));
-        assert!(Arc::ptr_eq(&a.queued, &reads.of("a").queued));
-        assert!(!Arc::ptr_eq(&a.queued, &b.queued));
+        assert!(Arc::ptr_eq(&a.0.queued, &reads.of("a").0.queued));
+        assert!(!Arc::ptr_eq(&a.0.queued, &b.0.queued));
         assert_eq!(b.after_now(|| async { 2 }).await, 2);
         for n in 0..FreshReads::<u8>::MAX_KEYS + 5 {
             reads.of(&format!("k{n}"));
@@ -244,5 +304,41 @@ mod tests {
         let abandoned = fresh.after_now(std::future::pending);
         assert!(tokio::time::timeout(Duration::from_millis(20), abandoned).await.is_err());
         assert_eq!(fresh.after_now(|| async { 3 }).await, 3);
+    }
+
+    #[tokio::test]
+    async fn a_batch_reads_the_inputs_of_every_caller_that_joined_it_and_no_later_one() {
+        let batches = FreshBatch::<u32, Vec<u32>>::default();
+        let (release, released) = oneshot::channel::<()>();
+        let (started, first_started) = oneshot::channel::<()>();
+        let first = tokio::spawn({
+            let batches = batches.clone();
+            async move {
+                batches
+                    .join(0, move |inputs| async move {
+                        started.send(()).unwrap();
+                        released.await.unwrap();
+                        inputs
+                    })
+                    .await
+            }
+        });
+        first_started.await.unwrap();
+        // The first batch is under way: these join the next one, whichever
+        // caller's read it turns out to be.
+        let callers: Vec<_> = (1..=20)
+            .map(|n| {
+                let batches = batches.clone();
+                async move { batches.join(n, |inputs| async move { inputs }).await }
+            })
+            .collect();
+        let rest = tokio::spawn(futures_util::future::join_all(callers));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        release.send(()).unwrap();
+        assert_eq!(first.await.unwrap(), vec![0], "the running batch took no later input");
+        let answers = rest.await.unwrap();
+        let all: Vec<u32> = (1..=20).collect();
+        assert!(answers.iter().all(|answer| *answer == all), "one batch of the twenty, in order: {answers:?}");
+        assert_eq!(batches.join(21, |inputs| async move { inputs }).await, vec![21], "an idle batch runs at once");
     }
 }

@@ -204,7 +204,7 @@ pub struct ListingModelSummary {
     pub tier: EfficiencyTier,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "report_id": "0192f7b2-5d4c-7f13-9a6e-8b7c6d5e4f31", "version": 2, "cosmetic_grade": "B", "hashboards_working": 3,
     "hashboards_total": 3, "fans_working": 4, "fans_total": 4, "author_role": "seller",

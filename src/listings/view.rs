@@ -7,8 +7,16 @@
 //! renderer is built. One statement instead of one per decoration: each costs
 //! PostgreSQL and the service about as much as the small lookup it runs
 //! (docs/BENCHMARKS.md, issue 17, eighth step).
+//!
+//! Pages read outside a transaction (the buyers' search) go further
+//! ([`ListingRenderer::render_shared`]): the pages being rendered at the same
+//! time share one decorations statement for all their ids (`db::fresh_read`'s
+//! batches). The statement's cost is mostly its own, not its ids': for eight
+//! pages it costs PostgreSQL about a fifth of eight statements
+//! (docs/BENCHMARKS.md, issue 17, ninth step).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,8 +34,11 @@ use crate::accounts::{Reputation, Reputations};
 use crate::catalog::discount::{bps_to_pct, is_fire_sale};
 use crate::catalog::queries::ModelLabel;
 use crate::catalog::tiers::EfficiencyTier;
+use crate::db::fresh_read::{Answer, FreshBatch, PerKey, Replay};
 use crate::db::ids::{ListingId, RigModelId, UserId};
 use crate::db::keyed_json::read_keyed;
+use crate::db::DbConn;
+use crate::error::ApiError;
 use crate::storage::ObjectStore;
 
 const PHOTO_URL_TTL: Duration = Duration::from_secs(15 * 60);
@@ -40,6 +51,9 @@ pub struct ListingRenderer {
     fire_sale_threshold_bps: i64,
     /// The decorations statement, composed from its owners' parts.
     decorations_sql: Arc<str>,
+    /// The decorations of the pages rendered at the same time from one read
+    /// target, read in one statement.
+    batches: PerKey<FreshBatch<PageIds, Answer<Arc<Decorations>, ApiError>>>,
 }
 
 /// A page's decorations as the statement returns them: each owner's part, the
@@ -69,15 +83,53 @@ struct PhotoPart {
     size_bytes: i64,
 }
 
-/// Everything the rows of one page show besides their own columns.
-#[derive(Default)]
+/// Everything the rows of one page (or of the pages of a batch) show besides
+/// their own columns; photos are signed for each page when it is rendered.
 struct Decorations {
     sellers: HashMap<UserId, String>,
     reputations: HashMap<UserId, Reputation>,
     models: HashMap<RigModelId, ModelLabel>,
     conditions: HashMap<ListingId, ConditionSummary>,
-    photos: HashMap<ListingId, Vec<PhotoView>>,
+    photos: HashMap<ListingId, Vec<PhotoPart>>,
     proofs: HashMap<ListingId, LatestProof>,
+}
+
+/// The ids whose decorations a page (or a batch of pages) needs, each listed
+/// once.
+struct PageIds {
+    listings: Vec<ListingId>,
+    sellers: Vec<UserId>,
+    models: Vec<RigModelId>,
+}
+
+impl PageIds {
+    fn of(rows: &[ListingRow]) -> Self {
+        Self::listed_once(
+            rows.iter().map(|r| r.id).collect(),
+            rows.iter().map(|r| r.seller_id).collect(),
+            rows.iter().map(|r| r.rig_model_id).collect(),
+        )
+    }
+
+    fn union(pages: Vec<PageIds>) -> Self {
+        let (mut listings, mut sellers, mut models) = (Vec::new(), Vec::new(), Vec::new());
+        for page in pages {
+            listings.extend(page.listings);
+            sellers.extend(page.sellers);
+            models.extend(page.models);
+        }
+        Self::listed_once(listings, sellers, models)
+    }
+
+    fn listed_once(listings: Vec<ListingId>, sellers: Vec<UserId>, models: Vec<RigModelId>) -> Self {
+        Self { listings: listed_once(listings), sellers: listed_once(sellers), models: listed_once(models) }
+    }
+}
+
+fn listed_once<T: Ord>(mut ids: Vec<T>) -> Vec<T> {
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 impl ListingRenderer {
@@ -88,72 +140,94 @@ impl ListingRenderer {
         fire_sale_threshold_bps: i64,
     ) -> Self {
         let decorations_sql = decorations_sql(reputations, proofs).into();
-        Self { storage, fire_sale_threshold_bps, decorations_sql }
+        Self { storage, fire_sale_threshold_bps, decorations_sql, batches: PerKey::default() }
     }
 
+    /// Renders rows read on `conn`, decorated on it too (inside the caller's
+    /// transaction when there is one).
     pub async fn render(
         &self,
         conn: &mut AsyncPgConnection,
         rows: Vec<ListingRow>,
     ) -> anyhow::Result<Vec<ListingView>> {
-        let mut decorations = self.decorations(conn, &rows).await?;
-        Ok(rows.into_iter().map(|row| self.view(row, &mut decorations)).collect())
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let decorations = read_decorations(conn, &self.decorations_sql, PageIds::of(&rows)).await?;
+        self.views(rows, &decorations).await
     }
 
     pub async fn render_one(&self, conn: &mut AsyncPgConnection, row: ListingRow) -> anyhow::Result<ListingView> {
         Ok(self.render(conn, vec![row]).await?.remove(0))
     }
 
-    async fn decorations(&self, mut conn: &AsyncPgConnection, rows: &[ListingRow]) -> anyhow::Result<Decorations> {
+    /// Renders rows read outside a transaction from the read target `target`,
+    /// their decorations read with those of the other pages being rendered
+    /// from it at the same time, on a connection from `connect` (taken only
+    /// when this caller's batch runs; the caller holds none while it waits).
+    /// The batch starts after this call, so the decorations are at least as
+    /// fresh as the rows.
+    pub async fn render_shared<C, Fut>(
+        &self,
+        target: &str,
+        connect: C,
+        rows: Vec<ListingRow>,
+    ) -> Result<Vec<ListingView>, ApiError>
+    where
+        C: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<DbConn, ApiError>> + Send + 'static,
+    {
         if rows.is_empty() {
-            return Ok(Decorations::default());
+            return Ok(Vec::new());
         }
-        let listing_ids: Vec<ListingId> = rows.iter().map(|r| r.id).collect();
-        let mut seller_ids: Vec<UserId> = rows.iter().map(|r| r.seller_id).collect();
-        seller_ids.sort();
-        seller_ids.dedup();
-        let mut model_ids: Vec<RigModelId> = rows.iter().map(|r| r.rig_model_id).collect();
-        model_ids.sort();
-        model_ids.dedup();
-        let found: DecorationsRow = diesel::sql_query(&*self.decorations_sql)
-            .bind::<Array<diesel::sql_types::Uuid>, _>(&listing_ids)
-            .bind::<Array<diesel::sql_types::Uuid>, _>(&seller_ids)
-            .bind::<Array<diesel::sql_types::Uuid>, _>(&model_ids)
-            .get_result(&mut conn)
-            .await?;
-        Ok(Decorations {
-            sellers: read_keyed(found.sellers.as_deref())?,
-            reputations: read_keyed(found.reputations.as_deref())?,
-            models: read_keyed(found.models.as_deref())?,
-            conditions: read_keyed(found.conditions.as_deref())?,
-            photos: self.signed(read_keyed(found.photos.as_deref())?).await?,
-            proofs: read_keyed(found.proofs.as_deref())?,
-        })
+        let sql = self.decorations_sql.clone();
+        let read = move |pages: Vec<PageIds>| async move {
+            let read = async move {
+                let conn = connect().await?;
+                Ok(Arc::new(read_decorations(&conn, &sql, PageIds::union(pages)).await?))
+            };
+            read.await.map_err(Arc::new)
+        };
+        let batches = self.batches.of(target);
+        let decorations = batches.join(PageIds::of(&rows), read).await.map_err(|failure| failure.replay())?;
+        Ok(self.views(rows, &decorations).await?)
     }
 
-    /// Attached photos with short-lived signed URLs.
+    async fn views(&self, rows: Vec<ListingRow>, decorations: &Decorations) -> anyhow::Result<Vec<ListingView>> {
+        let mut photos = self.signed(&rows, &decorations.photos).await?;
+        Ok(rows.into_iter().map(|row| self.view(row, decorations, &mut photos)).collect())
+    }
+
+    /// The page's attached photos with short-lived signed URLs.
     async fn signed(
         &self,
-        photos: HashMap<ListingId, Vec<PhotoPart>>,
+        rows: &[ListingRow],
+        photos: &HashMap<ListingId, Vec<PhotoPart>>,
     ) -> anyhow::Result<HashMap<ListingId, Vec<PhotoView>>> {
-        let mut signed = HashMap::with_capacity(photos.len());
-        for (listing_id, parts) in photos {
+        let mut signed = HashMap::new();
+        for row in rows {
+            let Some(parts) = photos.get(&row.id) else { continue };
             let mut views = Vec::with_capacity(parts.len());
             for photo in parts {
                 let url = self.storage.presign_get(&photo.object_key, PHOTO_URL_TTL).await?.to_string();
                 views.push(PhotoView {
                     id: photo.id,
-                    content_type: photo.content_type,
+                    content_type: photo.content_type.clone(),
                     size_bytes: photo.size_bytes,
                     url,
                 });
             }
-            signed.insert(listing_id, views);
+            signed.insert(row.id, views);
         }
         Ok(signed)
     }
 
-    fn view(&self, row: ListingRow, decorations: &mut Decorations) -> ListingView {
+    fn view(
+        &self,
+        row: ListingRow,
+        decorations: &Decorations,
+        photos: &mut HashMap<ListingId, Vec<PhotoView>>,
+    ) -> ListingView {
         let proof = decorations.proofs.get(&row.id);
         ListingView {
             id: row.id,
@@ -185,8 +259,8 @@ impl ListingRenderer {
             doa_allowance_pct: row.doa_allowance_pct,
             serial_numbers: row.serial_numbers.clone(),
             hosting: hosting(&row),
-            condition: decorations.conditions.remove(&row.id),
-            photos: decorations.photos.remove(&row.id).unwrap_or_default(),
+            condition: decorations.conditions.get(&row.id).cloned(),
+            photos: photos.remove(&row.id).unwrap_or_default(),
             usd_per_verified_th: verified_usd_per_th(&row, proof),
             hashrate_proof: proof.map(|p| p.summary.clone()),
             offers: super::offer_settings::OfferTermsView {
@@ -228,6 +302,24 @@ fn model_summary(row: &ListingRow, label: Option<&ModelLabel>) -> ListingModelSu
         efficiency_j_per_th: (row.model_efficiency_j_per_th * 10.0).round() / 10.0,
         tier: EfficiencyTier::from_key(&row.model_tier).unwrap_or(EfficiencyTier::Above68),
     }
+}
+
+/// Runs the decorations statement for `ids`.
+async fn read_decorations(mut conn: &AsyncPgConnection, statement: &str, ids: PageIds) -> anyhow::Result<Decorations> {
+    let found: DecorationsRow = diesel::sql_query(statement)
+        .bind::<Array<diesel::sql_types::Uuid>, _>(&ids.listings)
+        .bind::<Array<diesel::sql_types::Uuid>, _>(&ids.sellers)
+        .bind::<Array<diesel::sql_types::Uuid>, _>(&ids.models)
+        .get_result(&mut conn)
+        .await?;
+    Ok(Decorations {
+        sellers: read_keyed(found.sellers.as_deref())?,
+        reputations: read_keyed(found.reputations.as_deref())?,
+        models: read_keyed(found.models.as_deref())?,
+        conditions: read_keyed(found.conditions.as_deref())?,
+        photos: read_keyed(found.photos.as_deref())?,
+        proofs: read_keyed(found.proofs.as_deref())?,
+    })
 }
 
 /// The decorations statement: one row, one part per owner, over the arrays of

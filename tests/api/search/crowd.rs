@@ -1,6 +1,8 @@
 //! A crowd on one search (a fire sale's link posted to a channel of buyers):
 //! identical searches arriving together share a run (`listings::SearchRuns`),
-//! and none answers from a run that started before it arrived.
+//! and none answers from a run that started before it arrived. A crowd of
+//! different searches shares the statements that decorate its pages
+//! (`ListingRenderer::render_shared`), and each page keeps its own decorations.
 
 use serde_json::{json, Value};
 
@@ -53,5 +55,34 @@ async fn a_crowd_on_one_search_gets_one_answer_and_every_later_search_sees_each_
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     for searcher in crowd {
         searcher.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn different_searches_at_once_each_get_the_page_they_get_alone() {
+    let market = super::market().await;
+    let app = &market.app;
+    // Pages of every sort and size: different lots, models, tiers and
+    // condition grades from page to page.
+    let queries: Vec<String> = super::SORTS
+        .iter()
+        .flat_map(|(sort, _)| (1..=4).map(move |limit| format!("sort={sort}&limit={limit}")))
+        .collect();
+    let mut alone = Vec::new();
+    for query in &queries {
+        alone.push(search(app, query).await);
+    }
+    for round in 0..3 {
+        // Each request its own query string, so none shares another's run:
+        // only the decorations statement can be shared.
+        let crowd = futures_util::future::join_all(queries.iter().enumerate().map(|(n, query)| {
+            let path = format!("/v1/listings?{query}&max_price_cents={}", 1_000_000_000 + round * 100 + n);
+            async move { app.get_json(&path).await }
+        }))
+        .await;
+        for ((query, expected), (status, page)) in queries.iter().zip(&alone).zip(&crowd) {
+            assert_eq!(*status, 200, "{query}: {page}");
+            assert_eq!(page["items"], expected["items"], "{query}, searched with {} others", queries.len() - 1);
+        }
     }
 }
