@@ -62,7 +62,9 @@ impl<I, T: Clone> Default for FreshBatch<I, T> {
 impl<I: Send + 'static, T: Clone + Send + Sync + 'static> FreshBatch<I, T> {
     /// The outcome of a read that starts after this call and has `input`
     /// among its inputs: the queued read, or `read` queued now when none is.
-    /// The read gets the inputs of every caller that joined it, in order.
+    /// The read gets the inputs of every caller that joined it, in order. A
+    /// `read` not queued is dropped before waiting (with whatever it holds,
+    /// such as a connection).
     pub async fn join<F, Fut>(&self, input: I, read: F) -> T
     where
         F: FnOnce(Vec<I>) -> Fut + Send + 'static,
@@ -75,6 +77,7 @@ impl<I: Send + 'static, T: Clone + Send + Sync + 'static> FreshBatch<I, T> {
                 // taken its inputs yet.
                 Some(next) => {
                     locked(&next.inputs).push(input);
+                    drop(read);
                     next.outcome.clone()
                 }
                 None => {
@@ -340,5 +343,49 @@ mod tests {
         let all: Vec<u32> = (1..=20).collect();
         assert!(answers.iter().all(|answer| *answer == all), "one batch of the twenty, in order: {answers:?}");
         assert_eq!(batches.join(21, |inputs| async move { inputs }).await, vec![21], "an idle batch runs at once");
+    }
+
+    #[tokio::test]
+    async fn a_caller_that_joins_gives_up_its_read_before_waiting() {
+        let batches = FreshBatch::<u8, u8>::default();
+        let (release, released) = oneshot::channel::<()>();
+        let (started, first_started) = oneshot::channel::<()>();
+        let first = tokio::spawn({
+            let batches = batches.clone();
+            async move {
+                batches
+                    .join(1, move |_| async move {
+                        started.send(()).unwrap();
+                        released.await.unwrap();
+                        1
+                    })
+                    .await
+            }
+        });
+        first_started.await.unwrap();
+        // The second queues a read; the third joins it, and its own read (and
+        // what it holds, say a connection) is let go while it waits.
+        let second = tokio::spawn({
+            let batches = batches.clone();
+            async move { batches.join(2, |_| async { 2 }).await }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let held = Arc::new(());
+        let third = tokio::spawn({
+            let (batches, held) = (batches.clone(), held.clone());
+            async move {
+                batches
+                    .join(3, move |_| async move {
+                        drop(held);
+                        3
+                    })
+                    .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!third.is_finished());
+        assert_eq!(Arc::strong_count(&held), 1, "the joined caller's read was dropped");
+        release.send(()).unwrap();
+        assert_eq!((first.await.unwrap(), second.await.unwrap(), third.await.unwrap()), (1, 2, 2));
     }
 }

@@ -16,7 +16,6 @@
 //! (docs/BENCHMARKS.md, issue 17, ninth step).
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -161,32 +160,27 @@ impl ListingRenderer {
         Ok(self.render(conn, vec![row]).await?.remove(0))
     }
 
-    /// Renders rows read outside a transaction from the read target `target`,
-    /// their decorations read with those of the other pages being rendered
-    /// from it at the same time, on a connection from `connect` (taken only
-    /// when this caller's batch runs; the caller holds none while it waits).
-    /// The batch starts after this call, so the decorations are at least as
-    /// fresh as the rows.
-    pub async fn render_shared<C, Fut>(
+    /// Renders rows read outside a transaction on `conn`, from the read target
+    /// `target`: their decorations are read with those of the other pages
+    /// being rendered from it at the same time. `conn` reads them if this
+    /// page's batch is the one it queues; otherwise it goes back to the pool
+    /// at once, and the page waits holding none. The batch starts after this
+    /// call, so the decorations are at least as fresh as the rows.
+    pub async fn render_shared(
         &self,
         target: &str,
-        connect: C,
+        conn: DbConn,
         rows: Vec<ListingRow>,
-    ) -> Result<Vec<ListingView>, ApiError>
-    where
-        C: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<DbConn, ApiError>> + Send + 'static,
-    {
+    ) -> Result<Vec<ListingView>, ApiError> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
         let sql = self.decorations_sql.clone();
         let read = move |pages: Vec<PageIds>| async move {
-            let read = async move {
-                let conn = connect().await?;
-                Ok(Arc::new(read_decorations(&conn, &sql, PageIds::union(pages)).await?))
-            };
-            read.await.map_err(Arc::new)
+            match read_decorations(&conn, &sql, PageIds::union(pages)).await {
+                Ok(decorations) => Ok(Arc::new(decorations)),
+                Err(err) => Err(Arc::new(ApiError::from(err))),
+            }
         };
         let batches = self.batches.of(target);
         let decorations = batches.join(PageIds::of(&rows), read).await.map_err(|failure| failure.replay())?;

@@ -62,11 +62,10 @@ async fn search_listings(
     let read = move || async move {
         // Planned when the run starts: `now` is after every joined request's arrival.
         let plan = params.plan(threshold_bps, state.clock.now())?;
-        let found = search::run(&mut *reads.conn().await?, plan).await?;
-        // The connection went back with the page: the decorations are read
-        // with those of the other pages being rendered (ListingRenderer::render_shared).
-        let target = reads.target().to_string();
-        let items = pages.render_shared(&target, move || async move { reads.conn().await }, found.rows).await?;
+        let mut conn = reads.conn().await?;
+        let found = search::run(&mut conn, plan).await?;
+        // Decorated with the other pages being rendered at the same time.
+        let items = pages.render_shared(reads.target(), conn, found.rows).await?;
         let page = SearchPage { items, next_cursor: found.next_cursor, total: found.total };
         Ok(Bytes::from(serde_json::to_vec(&page).map_err(anyhow::Error::from)?))
     };
