@@ -309,24 +309,33 @@ mod tests {
         assert_eq!(fresh.after_now(|| async { 3 }).await, 3);
     }
 
+    /// A batch joined with `input`, running (it has taken its inputs) until
+    /// the returned sender fires, then answering `answer(inputs)`.
+    async fn running_batch<I: Send + 'static, T: Clone + Send + Sync + 'static>(
+        batches: &FreshBatch<I, T>,
+        input: I,
+        answer: fn(Vec<I>) -> T,
+    ) -> (tokio::task::JoinHandle<T>, oneshot::Sender<()>) {
+        let (release, released) = oneshot::channel::<()>();
+        let (started, running) = oneshot::channel::<()>();
+        let batches = batches.clone();
+        let batch = tokio::spawn(async move {
+            batches
+                .join(input, move |inputs| async move {
+                    started.send(()).unwrap();
+                    released.await.unwrap();
+                    answer(inputs)
+                })
+                .await
+        });
+        running.await.unwrap();
+        (batch, release)
+    }
+
     #[tokio::test]
     async fn a_batch_reads_the_inputs_of_every_caller_that_joined_it_and_no_later_one() {
         let batches = FreshBatch::<u32, Vec<u32>>::default();
-        let (release, released) = oneshot::channel::<()>();
-        let (started, first_started) = oneshot::channel::<()>();
-        let first = tokio::spawn({
-            let batches = batches.clone();
-            async move {
-                batches
-                    .join(0, move |inputs| async move {
-                        started.send(()).unwrap();
-                        released.await.unwrap();
-                        inputs
-                    })
-                    .await
-            }
-        });
-        first_started.await.unwrap();
+        let (first, release) = running_batch(&batches, 0, |inputs| inputs).await;
         // The first batch is under way: these join the next one, whichever
         // caller's read it turns out to be.
         let callers: Vec<_> = (1..=20)
@@ -348,21 +357,7 @@ mod tests {
     #[tokio::test]
     async fn a_caller_that_joins_gives_up_its_read_before_waiting() {
         let batches = FreshBatch::<u8, u8>::default();
-        let (release, released) = oneshot::channel::<()>();
-        let (started, first_started) = oneshot::channel::<()>();
-        let first = tokio::spawn({
-            let batches = batches.clone();
-            async move {
-                batches
-                    .join(1, move |_| async move {
-                        started.send(()).unwrap();
-                        released.await.unwrap();
-                        1
-                    })
-                    .await
-            }
-        });
-        first_started.await.unwrap();
+        let (first, release) = running_batch(&batches, 1, |_| 1).await;
         // The second queues a read; the third joins it, and its own read (and
         // what it holds, say a connection) is let go while it waits.
         let second = tokio::spawn({
