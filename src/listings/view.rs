@@ -177,10 +177,7 @@ impl ListingRenderer {
         }
         let sql = self.decorations_sql.clone();
         let read = move |pages: Vec<PageIds>| async move {
-            match read_decorations(&conn, &sql, PageIds::union(pages)).await {
-                Ok(decorations) => Ok(Arc::new(decorations)),
-                Err(err) => Err(Arc::new(ApiError::from(err))),
-            }
+            read_decorations(&conn, &sql, PageIds::union(pages)).await.map(Arc::new).map_err(|err| Arc::new(err.into()))
         };
         let batches = self.batches.of(target);
         let decorations = batches.join(PageIds::of(&rows), read).await.map_err(|failure| failure.replay())?;
@@ -299,7 +296,7 @@ fn model_summary(row: &ListingRow, label: Option<&ModelLabel>) -> ListingModelSu
 }
 
 /// Runs the decorations statement for `ids`.
-async fn read_decorations(mut conn: &AsyncPgConnection, statement: &str, ids: PageIds) -> anyhow::Result<Decorations> {
+async fn read_decorations(mut conn: &AsyncPgConnection, statement: &str, ids: PageIds) -> QueryResult<Decorations> {
     let found: DecorationsRow = diesel::sql_query(statement)
         .bind::<Array<diesel::sql_types::Uuid>, _>(&ids.listings)
         .bind::<Array<diesel::sql_types::Uuid>, _>(&ids.sellers)

@@ -9,7 +9,6 @@ use utoipa::ToSchema;
 use crate::db::ids::{ListingId, OrderId, ProofId, UserId};
 use crate::db::schema::hashrate_proofs;
 use crate::db::text_enum;
-use crate::listings::ProofSummary;
 
 /// The smallest share difficulty the server hands out: it bounds the share rate
 /// (and so the work per proof) whatever hashrate is claimed.
@@ -115,19 +114,6 @@ pub struct IssuedProof {
 }
 
 impl ProofRow {
-    pub fn summary(&self) -> ProofSummary {
-        ProofSummary {
-            id: self.id,
-            status: self.status.to_string(),
-            claimed_hashrate_hs: self.claimed_hashrate_hs,
-            estimated_hashrate_hs: self.estimated_hashrate_hs,
-            ci95_low_hs: self.ci95_low_hs,
-            ci95_high_hs: self.ci95_high_hs,
-            ended_at: self.ended_at,
-            valid_until: self.valid_until,
-        }
-    }
-
     /// Still taking shares at `now`.
     pub fn is_open(&self, now: DateTime<Utc>) -> bool {
         match self.status {
